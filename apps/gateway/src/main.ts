@@ -1,0 +1,2 @@
+import { x } from '#contracts';
+console.log(x);
