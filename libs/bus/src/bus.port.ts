@@ -1,4 +1,7 @@
-/** Message headers: correlation id, user id and W3C traceparent travel here. */
+/**
+ * Message headers: correlation id, user id and W3C traceparent travel here. Names are printable
+ * ASCII without `:`; values carry no CR/LF and arrive trimmed (the NATS wire format trims them).
+ */
 export type BusHeaders = Record<string, string>;
 
 /** One message as a subscriber sees it. */
@@ -33,10 +36,17 @@ export interface BusSubscription {
   unsubscribe(): void;
 }
 
-/** Handler for subscribed messages; a thrown error or rejection is logged, never fatal. */
+/**
+ * Handler for subscribed messages. A subscription's messages arrive in order, one at a time: the
+ * returned promise is awaited before the next. A thrown error or rejection goes to the adapter's
+ * `onError`, never fatal.
+ */
 export type BusHandler = (msg: BusMessage) => void | Promise<void>;
 
-/** A key-value bucket whose entries expire `ttlMs` after their last put. */
+/**
+ * A key-value bucket whose entries expire `ttlMs` after their last put. Keys are `[-/=_a-zA-Z0-9]`
+ * tokens joined by dots; anything else rejects with BusInvalidArgumentError.
+ */
 export interface KvBucket {
   /** The value, or null when absent or expired. */
   get(key: string): Promise<Uint8Array | null>;
@@ -47,18 +57,20 @@ export interface KvBucket {
 }
 
 export interface KvOptions {
-  /** Entry lifetime after its last put, in milliseconds. */
+  /** Entry lifetime after its last put, in milliseconds; at least 100 (JetStream's minimum max_age). */
   ttlMs: number;
 }
 
 /**
  * The one port for traffic between services. Subjects are dot-separated tokens; subscriptions
- * may use `*` (one token) and `>` (one or more trailing tokens).
+ * may use `*` (one token) and `>` (one or more trailing tokens). Malformed subjects, headers or
+ * names throw BusInvalidArgumentError; once `close()` has finished, every call fails with
+ * BusClosedError (and `subscribe` already fails while it runs).
  */
 export interface Bus {
   /** Fire and forget. */
   publish(subject: string, data: Uint8Array, options?: PublishOptions): void;
-  /** Send and await one reply; rejects with BusNoRespondersError or BusTimeoutError. */
+  /** Send and await one reply; rejects with BusNoRespondersError, BusTimeoutError or BusClosedError. */
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage>;
   /** Deliver matching messages to `handler` until unsubscribed. */
   subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): BusSubscription;
@@ -66,9 +78,12 @@ export interface Bus {
   kv(bucket: string, options: KvOptions): Promise<KvBucket>;
   /** Resolves once every published message is flushed to the transport. */
   flush(): Promise<void>;
-  /** Drain subscriptions and disconnect; idempotent. */
+  /** Drain subscriptions (handlers finish what they were given) and disconnect; idempotent. */
   close(): Promise<void>;
-  /** Resolves (with the reason) when the connection is lost for good and will not come back. */
+  /**
+   * Resolves when the connection is gone for good: with the reason if it was lost, with
+   * undefined after `close()`.
+   */
   readonly closed: Promise<Error | undefined>;
 }
 

@@ -1,1 +1,14 @@
-export const x: number = 1;
+export * from './shared/codec.js';
+export * from './shared/headers.js';
+export * from './shared/json-rpc.js';
+export * from './shared/principal.js';
+export * from './shared/reply.js';
+export * from './auth-http/index.js';
+export * from './runner-ping/index.js';
+export * from './session-close/index.js';
+export * from './session-closed/index.js';
+export * from './session-in/index.js';
+export * from './session-open/index.js';
+export * from './session-stream/index.js';
+export * from './session-touch/index.js';
+export * from './session-route/index.js';

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import type { Bus, BusMessage, BusSubscription } from '#bus';
+import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpQueue, authHttpSubject, decode, encode } from '#contracts';
+import type { Logger } from '#observability';
+
+/** Answers edge's relayed HTTP requests with in-process request injection: auth has no port. */
+export class HttpOverBus {
+  private subscription: BusSubscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly fastify: FastifyInstance,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.subscription = this.bus.subscribe(authHttpSubject, (m) => this.answer(m), { queue: authHttpQueue });
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private async answer(msg: BusMessage): Promise<void> {
+    const request = decode(AuthHttpRequestSchema, msg.data);
+    if (!request.ok) {
+      this.log.warn({ error: request.error }, 'malformed relayed HTTP request');
+      return void msg.respond(encode(AuthHttpResponseSchema, { status: 400, headers: {}, body: '' }));
+    }
+    const { method, url, headers, body } = request.value;
+    const response = await this.fastify.inject({
+      method,
+      url,
+      headers,
+      payload: Buffer.from(body, 'base64'),
+    });
+    const outHeaders: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) outHeaders[name] = Array.isArray(value) ? value : String(value);
+    }
+    msg.respond(
+      encode(AuthHttpResponseSchema, { status: response.statusCode, headers: outHeaders, body: response.rawPayload.toString('base64') }),
+    );
+  }
+}

@@ -1,0 +1,75 @@
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { BUS, type Bus } from '#bus';
+import type { GatehouseConfig } from '#config';
+import { SESSION_ROUTES_BUCKET } from '#contracts';
+import type { Logger } from '#observability';
+import { EDGE_LOGGER, EDGE_OPTIONS } from './edge.tokens.js';
+import { HealthController } from './health/health.controller.js';
+import { Admission, type EdgeServer } from './mcp/admission.js';
+import { LegacySseHandler } from './mcp/legacy-sse.handler.js';
+import { McpController } from './mcp/mcp.controller.js';
+import { StreamableHttpHandler, type SessionDeps } from './mcp/streamable-http.handler.js';
+import { AuthHttpController } from './relay/auth-http.controller.js';
+import { RouteTable } from './relay/route-table.js';
+import { SessionRelay } from './relay/session-relay.js';
+import { SessionWatch } from './relay/session-watch.js';
+import { StreamRegistry } from './relay/stream-registry.js';
+
+export interface EdgeOptions {
+  config: GatehouseConfig;
+  edgeId: string;
+  log: Logger;
+}
+
+const SESSION_DEPS = Symbol('SessionDeps');
+
+/** Starts and stops the bus subscriptions the MCP handlers rely on. */
+class EdgeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(SESSION_DEPS) private readonly deps: SessionDeps & { streams: StreamRegistry }) {}
+
+  onApplicationBootstrap(): void {
+    this.deps.streams.start();
+    this.deps.relay.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.deps.watch.stopAll();
+    this.deps.relay.stop();
+    this.deps.streams.stop();
+  }
+}
+
+async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<SessionDeps> {
+  const { config, edgeId, log } = options;
+  const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: config.proxy.sessions.timeoutMs });
+  const routes = new RouteTable(kv, config.proxy.sessions.timeoutMs);
+  const streams = new StreamRegistry(bus, edgeId, log);
+  const relay = new SessionRelay(bus, routes, streams, log);
+  const servers = new Map<string, EdgeServer>(Object.values(config.servers).map((s) => [s.name, s]));
+  const admission = new Admission(servers, config.proxy.allowedOrigins);
+  return { admission, relay, routes, streams, watch: new SessionWatch(relay) };
+}
+
+/** The only public ingress: MCP transports, health, and the relay of auth's routes. */
+@Module({})
+export class EdgeModule {
+  static forRoot(bus: Bus, options: EdgeOptions): DynamicModule {
+    return {
+      module: EdgeModule,
+      controllers: [HealthController, McpController, AuthHttpController],
+      providers: [
+        { provide: BUS, useValue: bus },
+        { provide: EDGE_OPTIONS, useValue: options },
+        { provide: EDGE_LOGGER, useValue: options.log },
+        { provide: SESSION_DEPS, useFactory: () => sessionDeps(bus, options) },
+        { provide: StreamableHttpHandler, inject: [SESSION_DEPS], useFactory: (deps: SessionDeps) => new StreamableHttpHandler(deps) },
+        {
+          provide: LegacySseHandler,
+          inject: [SESSION_DEPS],
+          useFactory: (deps: SessionDeps) => new LegacySseHandler({ ...deps, bus }, options.config.proxy.basePath),
+        },
+        EdgeLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+/** Injection tokens of the edge module. */
+export const EDGE_LOGGER = Symbol('EdgeLogger');
+export const EDGE_OPTIONS = Symbol('EdgeOptions');

@@ -1,0 +1,64 @@
+import { Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '#observability';
+import { EDGE_LOGGER } from '../edge.tokens.js';
+import { JsonRpcCode, McpHttpError, sendError, type McpHttpRequest } from './http-io.js';
+import { LegacySseHandler } from './legacy-sse.handler.js';
+import { StreamableHttpHandler } from './streamable-http.handler.js';
+
+type Handler = (req: McpHttpRequest, res: ServerResponse, server: string) => Promise<void>;
+
+/** Fastify glue for the MCP transports: the handlers know nothing of the framework. */
+@Controller()
+export class McpController {
+  constructor(
+    @Inject(StreamableHttpHandler) private readonly streamable: StreamableHttpHandler,
+    @Inject(LegacySseHandler) private readonly legacy: LegacySseHandler,
+    @Inject(EDGE_LOGGER) private readonly log: Logger,
+  ) {}
+
+  @Post(':server/mcp')
+  postMcp(@Param('server') server: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.run((q, r, s) => this.streamable.post(q, r, s), server, req, reply);
+  }
+
+  @Get(':server/mcp')
+  getMcp(@Param('server') server: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.run((q, r, s) => this.streamable.get(q, r, s), server, req, reply);
+  }
+
+  @Delete(':server/mcp')
+  deleteMcp(@Param('server') server: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.run((q, r, s) => this.streamable.delete(q, r, s), server, req, reply);
+  }
+
+  @Get(':server/sse')
+  getSse(@Param('server') server: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.run((q, r, s) => this.legacy.stream(q, r, s), server, req, reply);
+  }
+
+  @Post(':server/message')
+  postMessage(@Param('server') server: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.run((q, r, s) => this.legacy.message(q, r, s), server, req, reply);
+  }
+
+  private async run(handler: Handler, server: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    const request: McpHttpRequest = {
+      method: req.method,
+      headers: req.headers,
+      query: new URL(req.url, 'http://edge').searchParams,
+      body: Buffer.isBuffer(req.body) ? req.body : undefined,
+      onClose: (listener) => res.once('close', listener),
+    };
+    try {
+      await handler(request, res, server);
+    } catch (err) {
+      if (err instanceof McpHttpError) return sendError(res, err);
+      this.log.error({ err, server }, 'MCP request failed');
+      sendError(res, new McpHttpError(502, JsonRpcCode.serverError, 'The gateway could not complete the request'));
+    }
+  }
+}

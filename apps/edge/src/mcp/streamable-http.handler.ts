@@ -1,0 +1,150 @@
+import type { ServerResponse } from 'node:http';
+import { isRequest, type JsonRpcMessage, type Principal, type RequestId, type SessionRoute } from '#contracts';
+import { randomId } from '#crypto';
+import type { RouteTable } from '../relay/route-table.js';
+import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
+import type { SessionWatch } from '../relay/session-watch.js';
+import type { StreamRegistry } from '../relay/stream-registry.js';
+import type { Admission, EdgeServer } from './admission.js';
+import { header, JsonRpcCode, McpHttpError, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
+import { acceptedModes, batchAllowedIn, parseBody, protocolVersionOf } from './messages.js';
+import { openSession } from './open-session.js';
+import { PostExchange } from './post-exchange.js';
+import { SseStream } from './sse-stream.js';
+
+const SESSION_HEADER = 'mcp-session-id';
+
+export interface SessionDeps {
+  admission: Admission;
+  relay: SessionRelay;
+  routes: RouteTable;
+  streams: StreamRegistry;
+  watch: SessionWatch;
+}
+
+/** Streamable HTTP at /{server}/mcp: POST messages, GET the server's stream, DELETE the session. */
+export class StreamableHttpHandler {
+  constructor(private readonly deps: SessionDeps) {}
+
+  async post(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
+    const { server, principal } = this.deps.admission.admit(req, serverName);
+    const modes = acceptedModes(req);
+    if (!modes.json && !modes.sse) throw notAcceptable('application/json or text/event-stream');
+    const sessionId = header(req.headers, SESSION_HEADER);
+    if (sessionId === undefined) {
+      const { messages } = parseBody(req, false);
+      const initialize = messages[0];
+      if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') {
+        throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+      }
+      return this.initialize(res, server, principal, initialize);
+    }
+    const version = protocolVersionOf(req);
+    const { messages, batch } = parseBody(req, batchAllowedIn(version));
+    if (messages.some((m) => m.method === 'initialize')) {
+      throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Invalid Request: this session is already initialized');
+    }
+    const route = await this.route(sessionId, server, principal);
+    const requests = messages.filter(isRequest);
+    if (requests.length === 0) {
+      await this.relayAll(route.runnerId, sessionId, messages, undefined);
+      return sendEmpty(res, 202);
+    }
+    await this.exchange(req, res, sessionId, route, messages, { batch, ...modes });
+  }
+
+  async get(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
+    const { server, principal } = this.deps.admission.admit(req, serverName);
+    if (!acceptedModes(req).sse) throw notAcceptable('text/event-stream');
+    const sessionId = header(req.headers, SESSION_HEADER);
+    if (sessionId === undefined) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+    protocolVersionOf(req);
+    const route = await this.route(sessionId, server, principal);
+    const sse = new SseStream(res);
+    const stream = this.deps.streams.open({ sessionId, write: (m) => sse.send(m), sessionEnded: () => sse.end() });
+    const watch = this.deps.watch.watch(sessionId, route.runnerId);
+    req.onClose(() => {
+      watch.stop();
+      stream.close();
+      void this.deps.relay.touch(route.runnerId, sessionId, { detach: stream.subject }).catch(() => undefined);
+    });
+    const attached = await this.deps.relay.touch(route.runnerId, sessionId, { attach: stream.subject });
+    if (!attached.ok) sse.end();
+  }
+
+  async delete(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
+    const { server, principal } = this.deps.admission.admit(req, serverName);
+    const sessionId = header(req.headers, SESSION_HEADER);
+    if (sessionId === undefined) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+    const route = await this.route(sessionId, server, principal);
+    const closed = await this.deps.relay.close(route.runnerId, sessionId, 'closed by the client');
+    if (!closed.ok) throw sessionNotFound();
+    await this.deps.routes.delete(sessionId);
+    sendEmpty(res, 200);
+  }
+
+  private async initialize(res: ServerResponse, server: EdgeServer, principal: Principal, initialize: JsonRpcMessage & { id: RequestId }): Promise<void> {
+    const sessionId = randomId();
+    const opened = await openSession(this.deps, { sessionId, server, principal, initialize, transport: 'streamable-http' });
+    if (!opened.ok) return sendJson(res, opened.status, opened.response);
+    sendJson(res, 200, opened.response, { [SESSION_HEADER]: sessionId });
+  }
+
+  private async exchange(
+    req: McpHttpRequest,
+    res: ServerResponse,
+    sessionId: string,
+    route: SessionRoute,
+    messages: JsonRpcMessage[],
+    options: { batch: boolean; json: boolean; sse: boolean },
+  ): Promise<void> {
+    const post = new PostExchange(sessionId, res, messages, { ...options, headers: {} });
+    const stream = this.deps.streams.open(post);
+    const watch = this.deps.watch.watch(sessionId, route.runnerId);
+    watch.busy(true);
+    req.onClose(() => post.abandon());
+    try {
+      const results = await Promise.all(messages.map((m) => this.deps.relay.send(route.runnerId, sessionId, m, stream.subject)));
+      const refused = results.find((r) => !r.ok);
+      if (refused && !post.isDone) {
+        if (!res.headersSent && isGone(refused)) {
+          post.abandon();
+          throw sessionNotFound();
+        }
+        post.fail(refused.ok ? '' : refused.error.message);
+      }
+      await post.finished();
+    } finally {
+      watch.busy(false);
+      watch.stop();
+      stream.close();
+    }
+  }
+
+  private async relayAll(runnerId: string, sessionId: string, messages: JsonRpcMessage[], stream: string | undefined): Promise<void> {
+    for (const message of messages) {
+      const result = await this.deps.relay.send(runnerId, sessionId, message, stream);
+      if (!result.ok) throw isGone(result) ? sessionNotFound() : new McpHttpError(502, JsonRpcCode.serverError, result.error.message);
+    }
+  }
+
+  /** The session's route, as long as it belongs to this caller and server; 404 otherwise. */
+  private async route(sessionId: string, server: EdgeServer, principal: Principal): Promise<SessionRoute> {
+    const route = await this.deps.routes.find(sessionId, { sub: principal.sub, server: server.name, transport: 'streamable-http' });
+    if (!route?.runnerId) throw sessionNotFound();
+    return route;
+  }
+}
+
+export function sessionNotFound(): McpHttpError {
+  return new McpHttpError(404, JsonRpcCode.serverError, 'Session not found');
+}
+
+function notAcceptable(what: string): McpHttpError {
+  return new McpHttpError(406, JsonRpcCode.invalidRequest, `Not Acceptable: the client must accept ${what}`);
+}
+
+export function isGone(result: RelayResult): boolean {
+  return !result.ok && (result.error.code === 'SESSION_NOT_FOUND' || result.error.code === 'RUNNER_GONE');
+}
+

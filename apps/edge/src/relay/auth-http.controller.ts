@@ -1,0 +1,56 @@
+import { All, Controller, Inject, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BUS, BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
+import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpSubject, decode, encode } from '#contracts';
+import type { Logger } from '#observability';
+import { EDGE_LOGGER } from '../edge.tokens.js';
+
+const AUTH_TIMEOUT_MS = 10000;
+/** Hop-by-hop and framing headers are the edge's own business on each side. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'host']);
+
+/** OAuth and browser routes, relayed to auth as HTTP-over-bus: one public origin serves both. */
+@Controller()
+export class AuthHttpController {
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(EDGE_LOGGER) private readonly log: Logger,
+  ) {}
+
+  @All([
+    'authorize',
+    'token',
+    'register',
+    'revoke',
+    '.well-known/oauth-authorization-server',
+    '.well-known/openid-configuration',
+    '.well-known/jwks.json',
+    'oauth/*',
+    'my/*',
+    'clients/*',
+  ])
+  async relay(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body.toString('base64') : '';
+    const payload = encode(AuthHttpRequestSchema, { method: req.method, url: req.url, headers, body });
+    try {
+      const answer = await this.bus.request(authHttpSubject, payload, { timeoutMs: AUTH_TIMEOUT_MS });
+      const response = decode(AuthHttpResponseSchema, answer.data);
+      if (!response.ok) throw new Error(`malformed auth reply: ${response.error}`);
+      for (const [name, value] of Object.entries(response.value.headers)) {
+        if (!HOP_HEADERS.has(name.toLowerCase())) void reply.header(name, value);
+      }
+      await reply.status(response.value.status).send(Buffer.from(response.value.body, 'base64'));
+    } catch (err) {
+      const unreachable = err instanceof BusNoRespondersError || err instanceof BusTimeoutError;
+      if (!unreachable) this.log.error({ err, url: req.url }, 'auth relay failed');
+      await reply
+        .status(503)
+        .header('content-type', 'application/json')
+        .send({ error: 'temporarily_unavailable', error_description: 'the auth service is not reachable' });
+    }
+  }
+}

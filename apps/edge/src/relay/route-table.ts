@@ -1,0 +1,75 @@
+import type { KvBucket } from '#bus';
+import { SessionRouteSchema, decode, encode, type SessionRoute } from '#contracts';
+
+/** Session ids are 128-bit base64url; anything else never reaches a subject or a key. */
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+
+export function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && SESSION_ID.test(value);
+}
+
+/**
+ * Session routes in the shared KV bucket, with a local cache: a route never changes once its
+ * runner is known, and a closed session is forgotten when its closed event arrives.
+ */
+export class RouteTable {
+  private readonly cache = new Map<string, SessionRoute>();
+  private readonly refreshedAt = new Map<string, number>();
+
+  constructor(
+    private readonly kv: KvBucket,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(sessionId: string): Promise<SessionRoute | undefined> {
+    const cached = this.cache.get(sessionId);
+    if (cached) {
+      await this.refresh(sessionId, cached);
+      return cached;
+    }
+    const data = await this.kv.get(sessionId);
+    if (!data) return undefined;
+    const route = decode(SessionRouteSchema, data);
+    if (!route.ok) return undefined;
+    if (route.value.runnerId) this.remember(sessionId, route.value);
+    return route.value;
+  }
+
+  /** The route of a session owned by this caller on this server and transport, else undefined. */
+  async find(sessionId: string, owner: Pick<SessionRoute, 'sub' | 'server' | 'transport'>): Promise<SessionRoute | undefined> {
+    if (!isSessionId(sessionId)) return undefined;
+    const route = await this.get(sessionId);
+    const owned = route && route.sub === owner.sub && route.server === owner.server && route.transport === owner.transport;
+    return owned ? route : undefined;
+  }
+
+  async put(sessionId: string, route: SessionRoute): Promise<void> {
+    await this.kv.put(sessionId, encode(SessionRouteSchema, route));
+    if (route.runnerId) this.remember(sessionId, route);
+  }
+
+  async delete(sessionId: string): Promise<void> {
+    this.forget(sessionId);
+    await this.kv.delete(sessionId);
+  }
+
+  /** Drops the local copy (the session ended elsewhere). */
+  forget(sessionId: string): void {
+    this.cache.delete(sessionId);
+    this.refreshedAt.delete(sessionId);
+  }
+
+  private remember(sessionId: string, route: SessionRoute): void {
+    this.cache.set(sessionId, route);
+    this.refreshedAt.set(sessionId, this.now());
+  }
+
+  /** A used route outlives the bucket's TTL: rewrite it once a quarter of the TTL has passed. */
+  private async refresh(sessionId: string, route: SessionRoute): Promise<void> {
+    const last = this.refreshedAt.get(sessionId) ?? 0;
+    if (this.now() - last < this.ttlMs / 4) return;
+    this.refreshedAt.set(sessionId, this.now());
+    await this.kv.put(sessionId, encode(SessionRouteSchema, route));
+  }
+}

@@ -1,0 +1,77 @@
+import type { Bus, BusMessage, BusSubscription } from '#bus';
+import {
+  DeliveryReplySchema,
+  StreamMessageSchema,
+  decode,
+  edgeStreamsWildcard,
+  encode,
+  streamSubject,
+  type JsonRpcMessage,
+} from '#contracts';
+import { randomId } from '#crypto';
+import type { Logger } from '#observability';
+
+/** An open HTTP stream on this edge that backend messages can be written to. */
+export interface StreamEndpoint {
+  readonly sessionId: string;
+  /** Writes a message; false when the stream can no longer take it. */
+  write(message: JsonRpcMessage): boolean;
+  /** The session ended: fail what is pending and close. */
+  sessionEnded(reason: string): void;
+}
+
+/** Streams held open by this edge, reached over one wildcard subscription. */
+export class StreamRegistry {
+  private readonly streams = new Map<string, StreamEndpoint>();
+  private readonly bySession = new Map<string, Set<string>>();
+  private subscription: BusSubscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly edgeId: string,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.subscription = this.bus.subscribe(edgeStreamsWildcard(this.edgeId), (m) => this.receive(m));
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  /** Registers a stream; returns its subject and a function that unregisters it. */
+  open(endpoint: StreamEndpoint): { subject: string; close: () => void } {
+    const streamId = randomId(12);
+    this.streams.set(streamId, endpoint);
+    const ids = this.bySession.get(endpoint.sessionId) ?? new Set<string>();
+    ids.add(streamId);
+    this.bySession.set(endpoint.sessionId, ids);
+    const close = () => {
+      this.streams.delete(streamId);
+      ids.delete(streamId);
+      if (ids.size === 0 && this.bySession.get(endpoint.sessionId) === ids) this.bySession.delete(endpoint.sessionId);
+    };
+    return { subject: streamSubject(this.edgeId, streamId), close };
+  }
+
+  /** Tells every stream of a session that it ended. */
+  sessionEnded(sessionId: string, reason: string): void {
+    const ids = this.bySession.get(sessionId);
+    if (!ids) return;
+    for (const id of [...ids]) this.streams.get(id)?.sessionEnded(reason);
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  private receive(msg: BusMessage): void {
+    const streamId = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+    const stream = this.streams.get(streamId);
+    const decoded = decode(StreamMessageSchema, msg.data);
+    if (!decoded.ok) this.log.warn({ subject: msg.subject, error: decoded.error }, 'bad stream message');
+    const delivered = Boolean(stream && decoded.ok && stream.sessionId === decoded.value.sessionId && stream.write(decoded.value.message));
+    msg.respond(encode(DeliveryReplySchema, { delivered }));
+  }
+}

@@ -1,0 +1,100 @@
+import { LocalBus, NatsBus, type Bus } from '#bus';
+import {
+  childProcessBaseEnvironment,
+  formatProblems,
+  loadConfig,
+  parseAddr,
+  readRuntimeEnvironment,
+  type GatehouseConfig,
+} from '#config';
+import { randomId } from '#crypto';
+import { createLogger, type Logger } from '#observability';
+import { startAuth } from '../../auth/src/main.js';
+import { startEdge } from '../../edge/src/main.js';
+import { startRunner } from '../../runner/src/main.js';
+
+export type CommandName = 'serve' | 'edge' | 'auth' | 'runner' | 'validate';
+
+export interface CommandOptions {
+  config: string;
+  addr?: string;
+  group?: string[];
+}
+
+type Stoppable = { close(): Promise<void> };
+
+/** Runs one command; services keep running until SIGINT or SIGTERM. */
+export async function runCommand(command: CommandName, options: CommandOptions): Promise<void> {
+  const runtime = readRuntimeEnvironment();
+  const config = loadOrExit(options.config);
+  if (command === 'validate') {
+    process.stdout.write(`${options.config}: valid (${Object.keys(config.servers).length} servers)\n`);
+    return;
+  }
+  const log = createLogger({ service: command, level: runtime.logLevel });
+  const stack: Stoppable[] = [];
+  const shutdown = installShutdown(stack, log);
+  try {
+    const bus: Bus = command === 'serve' ? new LocalBus({ onError: busError(log) }) : await NatsBus.connect({ servers: runtime.natsUrl, name: `gatehouse-${command}`, onError: busError(log) });
+    stack.push(bus);
+    void bus.closed.then((err) => {
+      if (!shutdown.stopping) fatal(log, `lost the bus connection${err ? `: ${err.message}` : ''}`);
+    });
+    if (command === 'serve' || command === 'runner') {
+      const groups = options.group ?? [...new Set(Object.values(config.servers).map((s) => s.runnerGroup))];
+      const runnerId = randomId(9);
+      stack.push(await startRunner(bus, { config, runnerId, groups, childBaseEnv: childProcessBaseEnvironment(), log: log.child({ runnerId }) }));
+    }
+    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, log }));
+    if (command === 'serve' || command === 'edge') {
+      const addr = options.addr ? parseAddr(options.addr) : config.proxy.addr;
+      const edge = await startEdge(bus, { config, edgeId: randomId(9), log }, addr);
+      stack.push(edge);
+      announce(config, edge.address);
+    }
+  } catch (err) {
+    fatal(log, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function loadOrExit(path: string): GatehouseConfig {
+  const result = loadConfig(path);
+  if (!result.ok) {
+    process.stderr.write(`${path}: ${result.problems.length} problem(s)\n${formatProblems(result.problems)}\n`);
+    process.exit(1);
+  }
+  for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+  return result.config;
+}
+
+function announce(config: GatehouseConfig, bound: { host: string; port: number }): void {
+  const lines = Object.keys(config.servers).map((name) => `  ${name}: ${config.proxy.baseURL}/${name}/mcp   (legacy SSE: ${config.proxy.baseURL}/${name}/sse)`);
+  process.stderr.write(`Gatehouse is listening on ${bound.host}:${bound.port}. Give your MCP client:\n${lines.join('\n')}\n`);
+}
+
+function installShutdown(stack: Stoppable[], log: Logger): { readonly stopping: boolean } {
+  const state = { stopping: false };
+  const stop = (signal: string) => {
+    if (state.stopping) return;
+    state.stopping = true;
+    log.info({ signal }, 'shutting down');
+    void (async () => {
+      // Last started, first stopped: the edge stops taking requests before runners end sessions.
+      for (const part of stack.reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
+      process.exit(0);
+    })();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  return state;
+}
+
+function busError(log: Logger) {
+  return (err: unknown, subject: string) => log.error({ err, subject }, 'bus handler failed');
+}
+
+function fatal(log: Logger, message: string): never {
+  log.fatal(message);
+  process.stderr.write(`gatehouse: ${message}\n`);
+  process.exit(1);
+}

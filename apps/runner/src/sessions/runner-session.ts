@@ -1,0 +1,173 @@
+import {
+  errorResponse,
+  idKey,
+  isRequest,
+  isResponse,
+  progressNotificationToken,
+  progressTokenOf,
+  type JsonRpcMessage,
+  type RequestId,
+} from '#contracts';
+import type { Logger } from '#observability';
+import type { BackendConnection } from '../backends/backend.port.js';
+import type { StreamSink } from './stream-sink.port.js';
+import type { ToolFilter } from './tool-filter.js';
+
+/** Server-initiated messages kept while no stream is open, oldest dropped first. */
+const OUT_BUFFER_LIMIT = 256;
+const INVALID_PARAMS = -32602;
+
+export interface SessionIdentity {
+  id: string;
+  sub: string;
+  server: string;
+}
+
+interface InFlight {
+  stream: string | undefined;
+  method: string;
+  progressToken: RequestId | undefined;
+}
+
+/** One MCP session: a client's messages in, its backend's messages routed to the right stream. */
+export class RunnerSession {
+  lastActivity: number;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly progressStreams = new Map<RequestId, string>();
+  private attached: string | undefined;
+  private readonly outBuffer: JsonRpcMessage[] = [];
+  private outChain: Promise<void> = Promise.resolve();
+  private initializeWaiter: { key: string; resolve: (m: JsonRpcMessage) => void } | undefined;
+  private ended = false;
+
+  constructor(
+    readonly identity: SessionIdentity,
+    private readonly backend: BackendConnection,
+    private readonly deps: {
+      sink: StreamSink;
+      toolFilter: ToolFilter;
+      log: Logger;
+      now: () => number;
+      onEnded: (session: RunnerSession, reason: string) => void;
+    },
+    attachedStream: string | undefined,
+  ) {
+    this.attached = attachedStream;
+    this.lastActivity = deps.now();
+    backend.onmessage = (m) => this.fromBackend(m);
+    backend.onclose = (reason) => void this.end(reason);
+  }
+
+  /** Starts the backend and relays initialize; resolves with the backend's response. */
+  async open(initialize: JsonRpcMessage & { id: RequestId }, timeoutMs: number): Promise<JsonRpcMessage> {
+    await this.backend.start();
+    const response = new Promise<JsonRpcMessage>((resolve) => {
+      this.initializeWaiter = { key: idKey(initialize.id), resolve };
+    });
+    this.backend.send(initialize);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the backend did not answer initialize within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const ended = new Promise<never>((_, reject) => {
+      this.backend.onclose = (reason) => reject(new Error(reason));
+    });
+    try {
+      return await Promise.race([response, timeout, ended]);
+    } finally {
+      clearTimeout(timer);
+      this.initializeWaiter = undefined;
+      this.backend.onclose = (reason) => void this.end(reason);
+    }
+  }
+
+  /** A message from the client; `stream` receives the response of a request. */
+  fromClient(message: JsonRpcMessage, stream: string | undefined): void {
+    this.lastActivity = this.deps.now();
+    if (isRequest(message)) {
+      if (message.method === 'tools/call' && !this.deps.toolFilter.allows(toolName(message))) {
+        const refusal = errorResponse(message.id, INVALID_PARAMS, `Tool ${String(toolName(message))} is not available`);
+        this.toStream(stream, refusal);
+        return;
+      }
+      const progressToken = progressTokenOf(message);
+      this.inFlight.set(idKey(message.id), { stream, method: message.method, progressToken });
+      if (progressToken !== undefined && stream) this.progressStreams.set(progressToken, stream);
+    }
+    this.backend.send(message);
+  }
+
+  /** Keeps the session alive and moves where server-initiated messages go. */
+  touch(attach: string | undefined, detach: string | undefined): void {
+    this.lastActivity = this.deps.now();
+    if (detach !== undefined && this.attached === detach) this.attached = undefined;
+    if (attach !== undefined) {
+      this.attached = attach;
+      const pending = this.outBuffer.splice(0);
+      for (const message of pending) this.deliverOut(message);
+    }
+  }
+
+  /** Ends the backend; idempotent. */
+  async end(reason: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.deps.onEnded(this, reason);
+    await this.backend.close();
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  private fromBackend(message: JsonRpcMessage): void {
+    this.lastActivity = this.deps.now();
+    if (isResponse(message)) {
+      const key = idKey(message.id);
+      if (this.initializeWaiter?.key === key) return this.initializeWaiter.resolve(message);
+      const request = this.inFlight.get(key);
+      if (!request) return this.deps.log.warn({ ...this.logFields(), id: message.id }, 'backend answered an unknown request');
+      this.inFlight.delete(key);
+      if (request.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
+      const response = request.method === 'tools/list' ? this.deps.toolFilter.filterListResponse(message) : message;
+      return this.toStream(request.stream, response);
+    }
+    const token = progressNotificationToken(message);
+    const progressStream = token === undefined ? undefined : this.progressStreams.get(token);
+    if (progressStream) return this.deps.sink.publish(progressStream, this.identity.id, message);
+    this.deliverOut(message);
+  }
+
+  private toStream(stream: string | undefined, message: JsonRpcMessage): void {
+    if (stream) this.deps.sink.publish(stream, this.identity.id, message);
+    else this.deliverOut(message);
+  }
+
+  /** Server-initiated: the attached stream, else the newest request stream, else the buffer. */
+  private deliverOut(message: JsonRpcMessage): void {
+    this.outChain = this.outChain.then(async () => {
+      for (const stream of this.outCandidates()) {
+        if (await this.deps.sink.deliver(stream, this.identity.id, message).catch(() => false)) return;
+        if (stream === this.attached) this.attached = undefined;
+      }
+      if (this.outBuffer.push(message) > OUT_BUFFER_LIMIT) {
+        this.outBuffer.shift();
+        this.deps.log.warn(this.logFields(), 'no client stream is open; dropped the oldest buffered message');
+      }
+    });
+  }
+
+  private outCandidates(): string[] {
+    const streams = [...this.inFlight.values()].map((r) => r.stream).reverse();
+    return [...new Set([this.attached, ...streams])].filter((s): s is string => s !== undefined);
+  }
+
+  private logFields() {
+    return { sessionId: this.identity.id, sub: this.identity.sub, server: this.identity.server };
+  }
+}
+
+function toolName(request: JsonRpcMessage): unknown {
+  const params = request.params;
+  return typeof params === 'object' && params !== null && 'name' in params ? params.name : undefined;
+}

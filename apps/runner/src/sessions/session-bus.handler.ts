@@ -1,0 +1,116 @@
+import type { Bus, BusMessage, BusSubscription, KvBucket } from '#bus';
+import {
+  AckReplySchema,
+  RunnerPingReplySchema,
+  SessionCloseRequestSchema,
+  SessionClosedEventSchema,
+  SessionInRequestSchema,
+  SessionOpenReplySchema,
+  SessionOpenRequestSchema,
+  SessionTouchRequestSchema,
+  decode,
+  encode,
+  isRequest,
+  runnerPingQueue,
+  runnerPingSubject,
+  sessionClosedSubject,
+  sessionOpenQueue,
+  sessionOpenSubject,
+  type AckReply,
+} from '#contracts';
+import type { Logger } from '#observability';
+import type { RunnerPool } from './runner-pool.js';
+
+const NOT_FOUND: AckReply = { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'no such session' } };
+const OK: AckReply = { ok: true };
+
+/** The runner's side of the session subjects: parse, call the pool, reply. */
+export class SessionBusHandler {
+  private readonly subscriptions: BusSubscription[] = [];
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly pool: RunnerPool,
+    private readonly routes: KvBucket,
+    private readonly runner: { id: string; groups: readonly string[] },
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    for (const group of this.runner.groups) {
+      this.subscriptions.push(
+        this.bus.subscribe(sessionOpenSubject(group), (m) => this.open(m), { queue: sessionOpenQueue(group) }),
+      );
+    }
+    this.subscriptions.push(
+      this.bus.subscribe(`gh.runner.${this.runner.id}.session.*.*`, (m) => this.sessionMessage(m)),
+      this.bus.subscribe(runnerPingSubject, (m) => this.ping(m), { queue: runnerPingQueue }),
+    );
+  }
+
+  stop(): void {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  /** Tells every edge the session is over and forgets its route. */
+  async sessionEnded(sessionId: string, reason: string): Promise<void> {
+    this.bus.publish(sessionClosedSubject(sessionId), encode(SessionClosedEventSchema, { sessionId, reason }));
+    await this.routes.delete(sessionId).catch((err: unknown) => this.log.warn({ sessionId, err }, 'route delete failed'));
+  }
+
+  private async open(msg: BusMessage): Promise<void> {
+    const request = decode(SessionOpenRequestSchema, msg.data);
+    if (!request.ok) return this.refuseOpen(msg, request.error);
+    const { initialize, ...rest } = request.value;
+    if (!isRequest(initialize) || initialize.method !== 'initialize') {
+      return this.refuseOpen(msg, 'a session opens with an initialize request');
+    }
+    const result = await this.pool.open({ ...rest, initialize });
+    const reply = result.ok ? { ok: true as const, runnerId: this.runner.id, response: result.response } : result;
+    msg.respond(encode(SessionOpenReplySchema, reply));
+  }
+
+  private refuseOpen(msg: BusMessage, message: string): void {
+    msg.respond(encode(SessionOpenReplySchema, { ok: false, error: { code: 'BAD_REQUEST', message } }));
+  }
+
+  private async sessionMessage(msg: BusMessage): Promise<void> {
+    const [, , , , sessionId, verb] = msg.subject.split('.');
+    const session = sessionId === undefined ? undefined : this.pool.get(sessionId);
+    if (!session || session.isEnded) {
+      msg.respond(encode(AckReplySchema, NOT_FOUND));
+      return;
+    }
+    switch (verb) {
+      case 'in': {
+        const request = decode(SessionInRequestSchema, msg.data);
+        if (!request.ok) return this.badRequest(msg, request.error);
+        session.fromClient(request.value.message, request.value.stream);
+        break;
+      }
+      case 'touch': {
+        const request = decode(SessionTouchRequestSchema, msg.data);
+        if (!request.ok) return this.badRequest(msg, request.error);
+        session.touch(request.value.attach, request.value.detach);
+        break;
+      }
+      case 'close': {
+        const request = decode(SessionCloseRequestSchema, msg.data);
+        await session.end(request.ok ? request.value.reason : 'closed');
+        break;
+      }
+      default:
+        return this.badRequest(msg, `unknown session verb ${verb}`);
+    }
+    msg.respond(encode(AckReplySchema, OK));
+  }
+
+  private ping(msg: BusMessage): void {
+    const group = this.runner.groups.join(',');
+    msg.respond(encode(RunnerPingReplySchema, { runnerId: this.runner.id, group, sessions: this.pool.size }));
+  }
+
+  private badRequest(msg: BusMessage, message: string): void {
+    msg.respond(encode(AckReplySchema, { ok: false, error: { code: 'BAD_REQUEST', message } }));
+  }
+}

@@ -1,0 +1,65 @@
+import type { BusHeaders } from './bus.port.js';
+import { BusInvalidArgumentError } from './bus-errors.js';
+
+// Both adapters apply the same rules, so a name that works in all-in-one mode works over NATS too.
+const TOKEN = /^[^\s.*>]+$/;
+const KV_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
+const BUCKET = /^[-\w]+$/;
+const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+const HEADER_VALUE = /^[^\r\n]*$/;
+/** JetStream refuses a max_age below 100 ms. */
+export const MIN_KV_TTL_MS = 100;
+
+function invalid(message: string): never {
+  throw new BusInvalidArgumentError(message);
+}
+
+/** A concrete subject to publish to: dot-separated tokens, no wildcards or whitespace. */
+export function assertSubject(subject: string): void {
+  if (!subject.split('.').every((t) => TOKEN.test(t))) invalid(`invalid subject: ${JSON.stringify(subject)}`);
+}
+
+/** A subscription subject: like a subject, but `*` may stand for a token and `>` for the tail. */
+export function assertPattern(pattern: string): void {
+  const tokens = pattern.split('.');
+  const ok = tokens.every((t, i) => TOKEN.test(t) || t === '*' || (t === '>' && i === tokens.length - 1));
+  if (!ok) invalid(`invalid subject pattern: ${JSON.stringify(pattern)}`);
+}
+
+export function assertQueue(queue: string): void {
+  if (!/^[^\s]+$/.test(queue)) invalid(`invalid queue group: ${JSON.stringify(queue)}`);
+}
+
+export function assertTimeout(timeoutMs: number): void {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 1) invalid(`invalid request timeout: ${timeoutMs}`);
+}
+
+export function assertBucket(bucket: string, ttlMs: number): void {
+  if (!BUCKET.test(bucket)) invalid(`invalid bucket name: ${JSON.stringify(bucket)}`);
+  if (!Number.isInteger(ttlMs) || ttlMs < MIN_KV_TTL_MS) invalid(`invalid bucket ttl: ${ttlMs} (minimum ${MIN_KV_TTL_MS} ms)`);
+}
+
+export function assertKey(key: string): void {
+  if (!KV_KEY.test(key)) invalid(`invalid key: ${JSON.stringify(key)}`);
+}
+
+/** A validated copy; values are trimmed because the NATS wire format trims them. */
+export function normalizeHeaders(headers: BusHeaders | undefined): BusHeaders {
+  const entries = Object.entries(headers ?? {});
+  for (const [name, value] of entries) {
+    if (!HEADER_NAME.test(name)) invalid(`invalid header name: ${JSON.stringify(name)}`);
+    if (!HEADER_VALUE.test(value)) invalid(`invalid value for header ${name}`);
+  }
+  return Object.fromEntries(entries.map(([name, value]) => [name, value.trim()]));
+}
+
+/** Whether `subject` matches the subscription `pattern` (`*` one token, `>` one or more trailing). */
+export function matchesSubject(pattern: string, subject: string): boolean {
+  const want = pattern.split('.');
+  const have = subject.split('.');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '>') return have.length > i;
+    if (i >= have.length || (want[i] !== '*' && want[i] !== have[i])) return false;
+  }
+  return want.length === have.length;
+}

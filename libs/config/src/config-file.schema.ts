@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { Str } from './config-value.js';
+import { Duration } from './duration.js';
+import { McpServerSchema, ServerName } from './mcp-server.schema.js';
+import { ProxyAuthSchema } from './proxy-auth.schema.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const SessionsSchema = z.strictObject({
+  timeout: Duration.prefault('5m'),
+  cleanupInterval: Duration.prefault('1m'),
+  maxPerUser: z.int().positive().default(10),
+});
+
+/** Gatehouse addition: request limits. */
+const LimitsSchema = z.strictObject({
+  maxBodyBytes: z.int().positive().default(DEFAULT_MAX_BODY_BYTES),
+});
+
+const ProxySchema = z.strictObject({
+  baseURL: Str,
+  addr: Str.default(':8080'),
+  name: z.string().default('Gatehouse'),
+  sessions: SessionsSchema.prefault({}),
+  auth: ProxyAuthSchema.optional(),
+  limits: LimitsSchema.prefault({}),
+});
+
+/**
+ * The mcp-front configuration file plus Gatehouse's optional keys. Unknown keys are errors.
+ * `$env` stays an `EnvReference` here (resolved by `loadConfig`); durations become milliseconds.
+ */
+export const ConfigFileSchema = z.strictObject({
+  version: z.string().min(1, { error: 'expected a version such as "v0.0.1-DEV_EDITION_EXPECT_CHANGES"' }),
+  proxy: ProxySchema,
+  mcpServers: z.record(ServerName, McpServerSchema),
+});
+
+/** A config file as written. */
+export type ConfigFileInput = z.input<typeof ConfigFileSchema>;
+/** A config file after the schema: defaults applied, durations in ms, references still unresolved. */
+export type ConfigFile = z.output<typeof ConfigFileSchema>;
+export type McpServerEntry = ConfigFile['mcpServers'][string];

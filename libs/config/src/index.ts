@@ -1,0 +1,21 @@
+export { loadConfig, parseConfig, type LoadResult } from './load-config.js';
+export { formatProblems, type ConfigProblem } from './config-problem.js';
+export {
+  ConfigFileSchema,
+  DEFAULT_MAX_BODY_BYTES,
+  type ConfigFile,
+  type ConfigFileInput,
+  type McpServerEntry,
+} from './config-file.schema.js';
+export { McpServerSchema, ServerName, SERVER_NAME, TRANSPORT_TYPES } from './mcp-server.schema.js';
+export { ProxyAuthSchema } from './proxy-auth.schema.js';
+export { Str, Tok, type EnvReference, type StrValue, type TokValue, type UserTokenTemplate } from './config-value.js';
+export { Duration, parseDuration } from './duration.js';
+export { parseAddr, type ListenAddress } from './listen-address.js';
+export { NOT_SUPPORTED_YET } from './not-supported.table.js';
+export type { GatehouseConfig, ServiceAuth, StdioServerConfig, ToolFilter } from './gatehouse-config.js';
+export {
+  childProcessBaseEnvironment,
+  readRuntimeEnvironment,
+  type RuntimeEnvironment,
+} from './runtime-environment.js';

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
+import { PrincipalSchema } from '../shared/principal.js';
+import { replySchema } from '../shared/reply.js';
+
+/** Edge asks a runner of the server's group to start a session (queue group per runner group). */
+export const sessionOpenSubject = (runnerGroup: string) => `gh.runner.${runnerGroup}.session.open`;
+export const sessionOpenQueue = (runnerGroup: string) => `gh.runner.${runnerGroup}`;
+
+export const SessionOpenRequestSchema = z.object({
+  sessionId: z.string().min(16),
+  server: z.string().min(1),
+  principal: PrincipalSchema,
+  /** The client's initialize request, forwarded to the backend. */
+  initialize: JsonRpcMessageSchema,
+  /** Where server-initiated messages go until another stream attaches (legacy SSE). */
+  stream: z.string().optional(),
+});
+export type SessionOpenRequest = z.infer<typeof SessionOpenRequestSchema>;
+
+export const SessionOpenReplySchema = replySchema({
+  runnerId: z.string().min(1),
+  /** The backend's answer to initialize. */
+  response: JsonRpcMessageSchema,
+});
+export type SessionOpenReply = z.infer<typeof SessionOpenReplySchema>;

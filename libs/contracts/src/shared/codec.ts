@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Serialises a payload for the bus. */
+export function encode<T>(schema: z.ZodType<T>, value: T): Uint8Array {
+  return encoder.encode(JSON.stringify(schema.parse(value)));
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Parses a payload at a receiving boundary; never throws. */
+export function decode<T>(schema: z.ZodType<T>, data: Uint8Array): Decoded<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(data));
+  } catch {
+    return { ok: false, error: 'payload is not JSON' };
+  }
+  const result = schema.safeParse(json);
+  return result.success ? { ok: true, value: result.data } : { ok: false, error: z.prettifyError(result.error) };
+}

@@ -1,0 +1,23 @@
+import { constantTimeEqual, constantTimeIncludes } from './compare.js';
+import { randomId } from './random.js';
+
+describe('crypto', () => {
+  it('compares secrets of any length', () => {
+    expect(constantTimeEqual('secret', 'secret')).toBe(true);
+    expect(constantTimeEqual('secret', 'secreT')).toBe(false);
+    expect(constantTimeEqual('secret', 'secret-longer')).toBe(false);
+    expect(constantTimeEqual('', '')).toBe(true);
+  });
+
+  it('finds a value among candidates', () => {
+    expect(constantTimeIncludes(['a', 'b', 'c'], 'b')).toBe(true);
+    expect(constantTimeIncludes(['a', 'b', 'c'], 'd')).toBe(false);
+    expect(constantTimeIncludes([], 'a')).toBe(false);
+  });
+
+  it('makes 128-bit base64url ids by default', () => {
+    const id = randomId();
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(randomId()).not.toBe(id);
+  });
+});

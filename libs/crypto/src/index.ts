@@ -1,0 +1,3 @@
+export * from './compare.js';
+export * from './hash.js';
+export * from './random.js';

@@ -1,0 +1,63 @@
+import { startGatehouse, type GatewayProcess } from './gateway-process.js';
+
+export type TopologyKind = 'all-in-one' | 'distributed';
+
+export interface Topology {
+  kind: TopologyKind;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** Processes that own backend subprocesses: the gateway, or each runner. */
+  runners: GatewayProcess[];
+  all: GatewayProcess[];
+  stop(): Promise<void>;
+}
+
+const LISTENING = /Gatehouse is listening on [^\s:]+:(\d+)/;
+
+/**
+ * Starts a topology from a config file: `gatehouse serve`, or `edge`, `auth` and `runnerCount`
+ * runners as separate OS processes over the real NATS. Resolves once /ready answers 200.
+ */
+export async function startTopology(
+  kind: TopologyKind,
+  configPath: string,
+  options: { env?: NodeJS.ProcessEnv; runnerCount?: number } = {},
+): Promise<Topology> {
+  const env = options.env ?? {};
+  const all: GatewayProcess[] = [];
+  const stop = async () => {
+    await Promise.all(all.map((p) => p.stop()));
+  };
+  try {
+    let edge: GatewayProcess;
+    let runners: GatewayProcess[];
+    if (kind === 'all-in-one') {
+      edge = startGatehouse(['serve', '--config', configPath, '--addr', '127.0.0.1:0'], env);
+      all.push(edge);
+      runners = [edge];
+    } else {
+      runners = Array.from({ length: options.runnerCount ?? 2 }, () => startGatehouse(['runner', '--config', configPath], env));
+      all.push(...runners, startGatehouse(['auth', '--config', configPath], env));
+      await Promise.all(runners.map((r) => r.waitFor(/runner ready/)));
+      edge = startGatehouse(['edge', '--config', configPath, '--addr', '127.0.0.1:0'], env);
+      all.push(edge);
+    }
+    const [, port] = await edge.waitFor(LISTENING);
+    const url = `http://127.0.0.1:${port}`;
+    await waitReady(url);
+    return { kind, url, runners, all, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitReady(url: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${url}/ready`).catch(() => undefined);
+    if (res?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url}/ready did not answer 200 within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

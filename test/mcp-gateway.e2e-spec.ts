@@ -1,0 +1,149 @@
+import { rmSync } from 'node:fs';
+import { childPids, eventually, startTopology, type Topology, type TopologyKind } from '#testing';
+import { GATEWAY_ENV, TOKENS, writeGatewayConfig } from './support/gateway-config.js';
+import { bearer, connectSse, connectStreamable, textOf } from './support/mcp-clients.js';
+import { INIT, JSON_HEADERS, rawDelete, rawInitialize, rawPost } from './support/raw-mcp.js';
+
+const MAX_PER_USER = 4;
+
+function backendPids(topology: Topology): number[] {
+  return topology.runners.flatMap((r) => childPids(r.pid));
+}
+
+/**
+ * Progress arrives in order before the response. The SDK client may drop the last one when it
+ * lands in the same read as the response, so only the earlier steps are certain.
+ */
+function expectProgress(progress: number[], steps: number): void {
+  const all = Array.from({ length: steps }, (_, i) => i + 1);
+  expect(progress).toEqual(all.slice(0, progress.length));
+  expect(progress.length).toBeGreaterThanOrEqual(steps - 1);
+}
+
+describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind) => {
+  let topology: Topology;
+  let configDir: string;
+  let mcpUrl: string;
+
+  beforeAll(async () => {
+    const config = writeGatewayConfig({ maxPerUser: MAX_PER_USER, runnerGroup: `e2e${Date.now().toString(36)}${kind === 'all-in-one' ? 'a' : 'd'}` });
+    configDir = config.dir;
+    topology = await startTopology(kind, config.path, { env: GATEWAY_ENV, runnerCount: 2 });
+    mcpUrl = `${topology.url}/everything/mcp`;
+  }, 60000);
+
+  afterAll(async () => {
+    await topology?.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    await eventually(() => backendPids(topology).length === 0, 'backends are still running after the test closed its sessions');
+  });
+
+  it('serves the real SDK client over streamable HTTP: tools, progress, sampling, DELETE', async () => {
+    const { client, transport, sampled } = await connectStreamable(mcpUrl, bearer(TOKENS.alice));
+    const tools = await client.listTools();
+    expect(tools.tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'trigger-long-running-operation']));
+
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hello gateway' } }))).toContain('hello gateway');
+
+    const progress: number[] = [];
+    const long = await client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 4 } }, undefined, {
+      onprogress: (p) => progress.push(p.progress),
+    });
+    expect(textOf(long)).toContain('Long running operation completed');
+    expectProgress(progress, 4);
+
+    const sampling = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'ping', maxTokens: 10 } });
+    expect(sampled).toEqual([expect.stringContaining('ping')]);
+    expect(textOf(sampling)).toContain('sampled by the e2e client');
+
+    const sessionId = transport.sessionId;
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await transport.terminateSession();
+    await client.close();
+    const after = await rawPost(mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }), {
+      ...JSON_HEADERS,
+      authorization: bearer(TOKENS.alice),
+      'mcp-session-id': sessionId ?? '',
+    });
+    expect(after.status).toBe(404);
+  });
+
+  it('serves the real SDK client over legacy HTTP+SSE', async () => {
+    const { client, sampled } = await connectSse(`${topology.url}/everything/sse`, bearer(TOKENS.bob));
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'over sse' } }))).toContain('over sse');
+    const progress: number[] = [];
+    await client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } }, undefined, {
+      onprogress: (p) => progress.push(p.progress),
+    });
+    expectProgress(progress, 3);
+    await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'sse-ping', maxTokens: 5 } });
+    expect(sampled).toEqual([expect.stringContaining('sse-ping')]);
+    await client.close();
+  });
+
+  it('gives each user their own subprocess with only allowlisted and configured environment', async () => {
+    const before = backendPids(topology).length;
+    const alice = await connectStreamable(mcpUrl, bearer(TOKENS.alice));
+    const bob = await connectStreamable(mcpUrl, bearer(TOKENS.bob));
+    expect(backendPids(topology).length).toBe(before + 2);
+    const env = textOf(await alice.client.callTool({ name: 'get-env', arguments: {} }));
+    expect(env).toContain('configured-value');
+    expect(env).toContain('PATH');
+    for (const secret of ['canary-must-not-leak', TOKENS.alice, 'NATS_URL', 'E2E_TOKEN_ALICE']) expect(env).not.toContain(secret);
+    await alice.transport.terminateSession();
+    await bob.transport.terminateSession();
+    await Promise.all([alice.client.close(), bob.client.close()]);
+  });
+
+  it("answers 404 when another identity presents a user's session id", async () => {
+    const aliceSession = await rawInitialize(mcpUrl, bearer(TOKENS.alice));
+    const asBob = { ...JSON_HEADERS, authorization: bearer(TOKENS.bob), 'mcp-session-id': aliceSession };
+    const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    expect((await rawPost(mcpUrl, list, asBob)).status).toBe(404);
+    expect(await rawDelete(mcpUrl, bearer(TOKENS.bob), aliceSession)).toBe(404);
+    const asAlice = { ...asBob, authorization: bearer(TOKENS.alice) };
+    expect((await rawPost(mcpUrl, list, asAlice)).status).toBe(200);
+    expect(await rawDelete(mcpUrl, bearer(TOKENS.alice), aliceSession)).toBe(200);
+  });
+
+  it('applies the tool filter and basic credentials', async () => {
+    const basic = `Basic ${Buffer.from('svc:basic-password').toString('base64')}`;
+    const { client, transport } = await connectStreamable(`${topology.url}/filtered/mcp`, basic);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    const refused = await client.callTool({ name: 'get-env', arguments: {} }).catch((err: unknown) => err);
+    expect(String(refused)).toContain('not available');
+    await transport.terminateSession();
+    await client.close();
+  });
+
+  it('caps sessions per user with a clear JSON-RPC error', async () => {
+    // maxPerUser holds per runner: one runner refuses the next session, two runners the one after both are full.
+    const capacity = MAX_PER_USER * topology.runners.length;
+    const ids: string[] = [];
+    let refused: Awaited<ReturnType<typeof rawPost>> | undefined;
+    while (!refused && ids.length <= capacity) {
+      const res = await rawPost(mcpUrl, JSON.stringify(INIT), { ...JSON_HEADERS, authorization: bearer(TOKENS.carol) });
+      const id = res.headers.get('mcp-session-id');
+      if (id) ids.push(id);
+      else refused = res;
+    }
+    expect(refused?.status).toBe(429);
+    expect(refused?.json).toMatchObject({ jsonrpc: '2.0', id: 1, error: { message: expect.stringContaining('session limit') } });
+    expect(ids.length).toBeGreaterThanOrEqual(MAX_PER_USER);
+    expect(ids.length).toBeLessThanOrEqual(capacity);
+    await Promise.all(ids.map((id) => rawDelete(mcpUrl, bearer(TOKENS.carol), id)));
+  });
+
+  it('leaves no child process behind after 100 sessions', async () => {
+    const auth = bearer(TOKENS.alice);
+    for (let batch = 0; batch < 100 / MAX_PER_USER; batch++) {
+      const ids = await Promise.all(Array.from({ length: MAX_PER_USER }, () => rawInitialize(mcpUrl, auth)));
+      const statuses = await Promise.all(ids.map((id) => rawDelete(mcpUrl, auth, id)));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+    }
+    await eventually(() => backendPids(topology).length === 0, 'child processes left after 100 sessions');
+  }, 120000);
+});

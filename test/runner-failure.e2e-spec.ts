@@ -1,0 +1,56 @@
+import { rmSync } from 'node:fs';
+import { childPids, startTopology, type Topology } from '#testing';
+import { GATEWAY_ENV, TOKENS, writeGatewayConfig } from './support/gateway-config.js';
+import { bearer, connectStreamable, textOf } from './support/mcp-clients.js';
+
+describe('a runner killed mid-call (distributed)', () => {
+  let topology: Topology;
+  let configDir: string;
+  const orphans: number[] = [];
+
+  beforeAll(async () => {
+    const config = writeGatewayConfig({ maxPerUser: 4, runnerGroup: `kill${Date.now().toString(36)}` });
+    configDir = config.dir;
+    topology = await startTopology('distributed', config.path, { env: GATEWAY_ENV, runnerCount: 2 });
+  }, 60000);
+
+  afterAll(async () => {
+    // A SIGKILLed runner cannot end its backend's process group; the test does.
+    for (const pid of orphans) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await topology?.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it('fails the call within 2 s, and a new session works on the other runner', async () => {
+    const url = `${topology.url}/everything/mcp`;
+    const first = await connectStreamable(url, bearer(TOKENS.alice));
+    const owner = topology.runners.find((r) => childPids(r.pid).length > 0);
+    if (!owner) throw new Error('no runner holds the session');
+    orphans.push(...childPids(owner.pid));
+
+    const call = first.client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } });
+    const outcome = call.then(
+      () => 'resolved',
+      (err: unknown) => String(err),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const killedAt = Date.now();
+    owner.child.kill('SIGKILL');
+    const result = await outcome;
+    const elapsed = Date.now() - killedAt;
+    expect(result).toMatch(/Session ended|session/i);
+    expect(elapsed).toBeLessThan(2000);
+    await first.client.close();
+
+    const second = await connectStreamable(url, bearer(TOKENS.alice));
+    expect(textOf(await second.client.callTool({ name: 'echo', arguments: { message: 'still here' } }))).toContain('still here');
+    await second.transport.terminateSession();
+    await second.client.close();
+  });
+});

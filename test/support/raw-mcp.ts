@@ -1,0 +1,35 @@
+/** Plain HTTP against /{server}/mcp, for what the SDK client would never send. */
+export const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+export async function rawPost(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; json: unknown; text: string }> {
+  const res = await fetch(url, { method: 'POST', body, headers });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** Opens a session with a raw initialize; returns its id. */
+export async function rawInitialize(url: string, authorization: string): Promise<string> {
+  const res = await rawPost(url, JSON.stringify(INIT), { ...JSON_HEADERS, authorization });
+  const id = res.headers.get('mcp-session-id');
+  if (res.status !== 200 || !id) throw new Error(`initialize failed: ${res.status} ${res.text}`);
+  return id;
+}
+
+export async function rawDelete(url: string, authorization: string, sessionId: string): Promise<number> {
+  const res = await fetch(url, { method: 'DELETE', headers: { authorization, 'mcp-session-id': sessionId } });
+  await res.arrayBuffer();
+  return res.status;
+}
