@@ -26,6 +26,11 @@ export default tseslint.config(
   },
   {
     files: ['**/*.spec.ts', 'test/**'],
-    rules: { '@typescript-eslint/unbound-method': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+    rules: {
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // jest's asymmetric matchers are typed any.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+    },
   },
 );
