@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { childPids, eventually, startTopology, type Topology, type TopologyKind } from '#testing';
+import { childPids, eventually, isAlive, startTopology, type Topology, type TopologyKind } from '#testing';
 import { GATEWAY_ENV, TOKENS, writeGatewayConfig } from './support/gateway-config.js';
 import { bearer, connectSse, connectStreamable, textOf } from './support/mcp-clients.js';
 import { INIT, JSON_HEADERS, rawDelete, rawInitialize, rawPost } from './support/raw-mcp.js';
@@ -33,8 +33,14 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind
   }, 60000);
 
   afterAll(async () => {
-    await topology?.stop();
     rmSync(configDir, { recursive: true, force: true });
+    // Every process stops on SIGTERM by itself, even with a stream still open.
+    const sse = await connectSse(`${topology.url}/everything/sse`, bearer(TOKENS.bob));
+    const backends = backendPids(topology);
+    expect(backends).toHaveLength(1);
+    expect(await topology.stop()).toEqual({ forced: 0 });
+    await eventually(() => !backends.some(isAlive), 'a backend outlived its runner');
+    await sse.client.close();
   });
 
   afterEach(async () => {
@@ -135,6 +141,27 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind
     expect(ids.length).toBeGreaterThanOrEqual(MAX_PER_USER);
     expect(ids.length).toBeLessThanOrEqual(capacity);
     await Promise.all(ids.map((id) => rawDelete(mcpUrl, bearer(TOKENS.carol), id)));
+  });
+
+  it('fails in-flight requests at once when the backend exits, then answers 404', async () => {
+    const { client, transport } = await connectStreamable(mcpUrl, bearer(TOKENS.alice));
+    const [backend] = backendPids(topology);
+    if (backend === undefined) throw new Error('no backend process');
+    const call = client
+      .callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } })
+      .then(() => 'resolved', (err: unknown) => String(err));
+    await new Promise((r) => setTimeout(r, 300));
+    const killedAt = Date.now();
+    process.kill(backend, 'SIGKILL');
+    expect(await call).toContain('Session ended');
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    const after = await rawPost(mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }), {
+      ...JSON_HEADERS,
+      authorization: bearer(TOKENS.alice),
+      'mcp-session-id': transport.sessionId ?? '',
+    });
+    expect(after.status).toBe(404);
+    await client.close();
   });
 
   it('leaves no child process behind after 100 sessions', async () => {

@@ -53,4 +53,13 @@ describe('a runner killed mid-call (distributed)', () => {
     await second.transport.terminateSession();
     await second.client.close();
   });
+
+  it('is not ready once no runner answers', async () => {
+    expect((await fetch(`${topology.url}/ready`)).status).toBe(200);
+    await Promise.all(topology.runners.map((r) => r.stop()));
+    const res = await fetch(`${topology.url}/ready`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'not ready', reason: 'no runner is answering' });
+    expect((await fetch(`${topology.url}/health`)).status).toBe(200);
+  });
 });

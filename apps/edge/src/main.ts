@@ -13,7 +13,12 @@ export interface RunningEdge {
 
 /** Starts the public ingress on `addr`. */
 export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddress): Promise<RunningEdge> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.config.proxy.limits.maxBodyBytes, logger: false });
+  // Open SSE streams never finish by themselves: on close they are cut, or shutdown would hang.
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.config.proxy.limits.maxBodyBytes,
+    logger: false,
+    forceCloseConnections: true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(EdgeModule.forRoot(bus, options), adapter, {
     bodyParser: false,
     logger: new NestPinoLogger(options.log),

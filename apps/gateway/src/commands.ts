@@ -78,6 +78,8 @@ function installShutdown(stack: Stoppable[], log: Logger): { readonly stopping: 
     if (state.stopping) return;
     state.stopping = true;
     log.info({ signal }, 'shutting down');
+    // A stuck step must not keep a stopping process alive forever.
+    setTimeout(() => fatal(log, 'shutdown took longer than 15 s; exiting'), 15000).unref();
     void (async () => {
       // Last started, first stopped: the edge stops taking requests before runners end sessions.
       for (const part of stack.reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));

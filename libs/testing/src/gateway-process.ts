@@ -12,8 +12,8 @@ export interface GatewayProcess {
   output(): string;
   /** Resolves with the first match of `pattern` in the output, or rejects after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
-  stop(graceMs?: number): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once exited, with whether SIGKILL was needed. */
+  stop(graceMs?: number): Promise<{ forced: boolean }>;
 }
 
 /** Starts `gatehouse <args>` as its own OS process. */
@@ -62,11 +62,16 @@ export function startGatehouse(args: readonly string[], env: NodeJS.ProcessEnv =
         check();
       }),
     stop: async (graceMs = 5000) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return { forced: false };
+      let forced = false;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => {
+        forced = true;
+        child.kill('SIGKILL');
+      }, graceMs);
       await exited;
       clearTimeout(timer);
+      return { forced };
     },
   };
 }

@@ -25,3 +25,13 @@ export async function eventually(check: () => boolean, message: string, timeoutM
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Whether a process (not a zombie) with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

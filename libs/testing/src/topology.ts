@@ -9,7 +9,8 @@ export interface Topology {
   /** Processes that own backend subprocesses: the gateway, or each runner. */
   runners: GatewayProcess[];
   all: GatewayProcess[];
-  stop(): Promise<void>;
+  /** Stops every process; resolves with how many needed SIGKILL after SIGTERM. */
+  stop(): Promise<{ forced: number }>;
 }
 
 const LISTENING = /Gatehouse is listening on [^\s:]+:(\d+)/;
@@ -26,7 +27,8 @@ export async function startTopology(
   const env = options.env ?? {};
   const all: GatewayProcess[] = [];
   const stop = async () => {
-    await Promise.all(all.map((p) => p.stop()));
+    const results = await Promise.all(all.map((p) => p.stop()));
+    return { forced: results.filter((r) => r.forced).length };
   };
   try {
     let edge: GatewayProcess;
