@@ -44,6 +44,7 @@ export async function runCommand(command: CommandName, options: CommandOptions):
       const groups = options.group ?? [...new Set(Object.values(config.servers).map((s) => s.runnerGroup))];
       const runnerId = randomId(9);
       stack.push(await startRunner(bus, { config, runnerId, groups, childBaseEnv: childProcessBaseEnvironment(), log: log.child({ runnerId }) }));
+      process.stderr.write(`Gatehouse runner ${runnerId} is ready (groups: ${groups.join(', ')})\n`);
     }
     if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, log }));
     if (command === 'serve' || command === 'edge') {

@@ -99,6 +99,7 @@ describe('loadConfig: valid files', () => {
         name: 'Acme MCP',
         sessions: { timeoutMs: 5_400_000, cleanupIntervalMs: 90_000, maxPerUser: 3 },
         limits: { maxBodyBytes: 4_194_304 },
+        allowedOrigins: [],
       },
       servers: {
         'postgres-db': {
@@ -130,6 +131,7 @@ describe('loadConfig: valid files', () => {
       name: 'Gatehouse',
       sessions: { timeoutMs: 300_000, cleanupIntervalMs: 60_000, maxPerUser: 10 },
       limits: { maxBodyBytes: 4 * 1024 * 1024 },
+      allowedOrigins: [],
     });
     expect(result.config.servers.db).toEqual({
       name: 'db',

@@ -1,9 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The repository root, from the sources or from their build under dist/. */
+export const REPO_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+
 /** The built CLI, as `npx gatehouse` runs it. */
-export const CLI = fileURLToPath(new URL('../../../dist/apps/gateway/src/main.js', import.meta.url));
+export const CLI = join(REPO_ROOT, 'dist/apps/gateway/src/main.js');
+
+function findRoot(dir: string): string {
+  if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'apps'))) return dir;
+  const parent = dirname(dir);
+  if (parent === dir) throw new Error('cannot find the repository root');
+  return findRoot(parent);
+}
 
 export interface GatewayProcess {
   readonly child: ChildProcess;

@@ -40,7 +40,7 @@ export async function startTopology(
     } else {
       runners = Array.from({ length: options.runnerCount ?? 2 }, () => startGatehouse(['runner', '--config', configPath], env));
       all.push(...runners, startGatehouse(['auth', '--config', configPath], env));
-      await Promise.all(runners.map((r) => r.waitFor(/runner ready/)));
+      await Promise.all(runners.map((r) => r.waitFor(/Gatehouse runner \S+ is ready/)));
       edge = startGatehouse(['edge', '--config', configPath, '--addr', '127.0.0.1:0'], env);
       all.push(edge);
     }

@@ -14,11 +14,19 @@ export class HttpOverBus {
   ) {}
 
   start(): void {
-    this.subscription = this.bus.subscribe(authHttpSubject, (m) => this.answer(m), { queue: authHttpQueue });
+    // Each request is answered on its own, so a slow one does not hold up the queue behind it.
+    this.subscription = this.bus.subscribe(authHttpSubject, (m) => void this.answer(m).catch((err: unknown) => this.failed(m, err)), {
+      queue: authHttpQueue,
+    });
   }
 
   stop(): void {
     this.subscription?.unsubscribe();
+  }
+
+  private failed(msg: BusMessage, err: unknown): void {
+    this.log.error({ err }, 'relayed HTTP request failed');
+    msg.respond(encode(AuthHttpResponseSchema, { status: 503, headers: {}, body: '' }));
   }
 
   private async answer(msg: BusMessage): Promise<void> {

@@ -39,7 +39,10 @@ export class SessionBusHandler {
   start(): void {
     for (const group of this.runner.groups) {
       this.subscriptions.push(
-        this.bus.subscribe(sessionOpenSubject(group), (m) => this.open(m), { queue: sessionOpenQueue(group) }),
+        // Opening takes a spawn and a handshake: run it beside the subscription, not in its queue.
+        this.bus.subscribe(sessionOpenSubject(group), (m) => void this.open(m).catch((err: unknown) => this.failed(m, err)), {
+          queue: sessionOpenQueue(group),
+        }),
       );
     }
     this.subscriptions.push(
@@ -74,7 +77,8 @@ export class SessionBusHandler {
     msg.respond(encode(SessionOpenReplySchema, { ok: false, error: { code: 'BAD_REQUEST', message } }));
   }
 
-  private async sessionMessage(msg: BusMessage): Promise<void> {
+  /** Handled in arrival order; nothing here waits, so one session never holds up another. */
+  private sessionMessage(msg: BusMessage): void {
     const [, , , , sessionId, verb] = msg.subject.split('.');
     const session = sessionId === undefined ? undefined : this.pool.get(sessionId);
     if (!session || session.isEnded) {
@@ -96,8 +100,9 @@ export class SessionBusHandler {
       }
       case 'close': {
         const request = decode(SessionCloseRequestSchema, msg.data);
-        await session.end(request.ok ? request.value.reason : 'closed');
-        break;
+        // Acknowledged once the process tree is gone; messages behind it see the session ended.
+        void session.end(request.ok ? request.value.reason : 'closed').then(() => msg.respond(encode(AckReplySchema, OK)));
+        return;
       }
       default:
         return this.badRequest(msg, `unknown session verb ${verb}`);
@@ -108,6 +113,11 @@ export class SessionBusHandler {
   private ping(msg: BusMessage): void {
     const group = this.runner.groups.join(',');
     msg.respond(encode(RunnerPingReplySchema, { runnerId: this.runner.id, group, sessions: this.pool.size }));
+  }
+
+  private failed(msg: BusMessage, err: unknown): void {
+    this.log.error({ err, subject: msg.subject }, 'session open failed');
+    msg.respond(encode(SessionOpenReplySchema, { ok: false, error: { code: 'INTERNAL', message: 'the runner failed to open the session' } }));
   }
 
   private badRequest(msg: BusMessage, message: string): void {
