@@ -28,7 +28,8 @@ export function authenticate(authorization: string | undefined, auths: readonly 
       const userOk = constantTimeEqual(auth.username, decoded?.username ?? '');
       const passwordOk = constantTimeEqual(auth.password, decoded?.password ?? '');
       if (decoded && userOk && passwordOk) {
-        return { ok: true, principal: { sub: `basic:${auth.username}`, method: 'basic' } };
+        const sub = `basic:${sha256Base64Url(`${auth.username}:${auth.password}`).slice(0, 32)}`;
+        return { ok: true, principal: { sub, method: 'basic' } };
       }
     }
   }

@@ -10,8 +10,13 @@ import { openSession } from './open-session.js';
 import { SseStream } from './sse-stream.js';
 import { isGone, sessionNotFound, type SessionDeps } from './streamable-http.handler.js';
 
+type PendingRequest = JsonRpcMessage & { id: RequestId };
+
 /** Legacy HTTP+SSE (2024-11-05): GET /{server}/sse holds the stream, POST /{server}/message feeds it. */
 export class LegacySseHandler {
+  /** Streams held here, told of requests posted through this edge so a dead runner fails them fast. */
+  private readonly local = new Map<string, { sent: (runnerId: string, requests: readonly PendingRequest[]) => void }>();
+
   constructor(
     private readonly deps: SessionDeps & { bus: Bus },
     private readonly basePath: string,
@@ -33,8 +38,7 @@ export class LegacySseHandler {
         for (const id of pending.values()) sse.send(jsonRpcError(id, JsonRpcCode.serverError, `Session ended: ${reason}`));
         sse.end();
       },
-      /** Requests posted through this edge: watched so a dead runner fails them quickly. */
-      sent: (runnerId: string, requests: readonly (JsonRpcMessage & { id: RequestId })[]) => {
+      sent: (runnerId: string, requests: readonly PendingRequest[]) => {
         watch ??= this.deps.watch.watch(sessionId, runnerId);
         if (pending.size === 0 && requests.length > 0) watch.busy(true);
         for (const r of requests) pending.set(idKey(r.id), r.id);
@@ -73,9 +77,7 @@ export class LegacySseHandler {
     sendEmpty(res, 202);
   }
 
-  private readonly local = new Map<string, { sent: (runnerId: string, requests: readonly (JsonRpcMessage & { id: RequestId })[]) => void }>();
-
-  private async initialize(sessionId: string, server: EdgeServer, principal: Principal, initialize: JsonRpcMessage & { id: RequestId }, route: SessionRoute): Promise<void> {
+  private async initialize(sessionId: string, server: EdgeServer, principal: Principal, initialize: PendingRequest, route: SessionRoute): Promise<void> {
     const opened = await openSession(this.deps, { sessionId, server, principal, initialize, transport: 'sse', stream: route.stream });
     // The answer to initialize goes where every answer of this session goes: the SSE stream.
     if (route.stream) this.deps.bus.publish(route.stream, encode(StreamMessageSchema, { sessionId, message: opened.response }));

@@ -1,9 +1,7 @@
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { JsonRpcMessageSchema, type JsonRpcMessage } from '#contracts';
 import { header, JsonRpcCode, McpHttpError, type McpHttpRequest } from './http-io.js';
 
-/** Streamable HTTP protocol versions this gateway speaks. */
-export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'] as const;
 /** What a request without MCP-Protocol-Version is taken to speak, as the spec says. */
 export const DEFAULT_PROTOCOL_VERSION = '2025-03-26';
 /** JSON-RPC batches exist only in this version (and the legacy SSE transport's). */
@@ -14,10 +12,14 @@ export interface ParsedBody {
   batch: boolean;
 }
 
-/** The protocol version a non-initialize request speaks; 400 when it is one we do not. */
+/**
+ * The protocol version a non-initialize request speaks; 400 when it is one we do not. Besides the
+ * streamable HTTP versions (2025-03-26 on), the older ones the SDK negotiates are accepted: a
+ * backend may agree on one of those at initialize, and the client then sends it.
+ */
 export function protocolVersionOf(req: McpHttpRequest): string {
   const version = header(req.headers, 'mcp-protocol-version') ?? DEFAULT_PROTOCOL_VERSION;
-  if (!(SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(version)) {
+  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     throw new McpHttpError(
       400,
       JsonRpcCode.invalidRequest,

@@ -13,7 +13,8 @@ export class PostExchange implements StreamEndpoint {
   private readonly collected: JsonRpcMessage[] = [];
   private sse: SseStream | undefined;
   private done = false;
-  private onDone: (() => void) | undefined;
+  private markDone: () => void = () => undefined;
+  private readonly whenDone = new Promise<void>((resolve) => (this.markDone = resolve));
 
   constructor(
     readonly sessionId: string,
@@ -27,7 +28,7 @@ export class PostExchange implements StreamEndpoint {
 
   /** Resolves when every request has its response or the exchange was cut short. */
   finished(): Promise<void> {
-    return this.done ? Promise.resolve() : new Promise((resolve) => (this.onDone = resolve));
+    return this.whenDone;
   }
 
   get isDone(): boolean {
@@ -71,13 +72,13 @@ export class PostExchange implements StreamEndpoint {
     this.pending.clear();
     this.done = true;
     this.sse?.end();
-    this.onDone?.();
+    this.markDone();
   }
 
   private finish(): void {
     this.done = true;
     if (this.sse) this.sse.end();
     else sendJson(this.res, 200, this.options.batch ? this.collected : this.collected[0], this.options.headers);
-    this.onDone?.();
+    this.markDone();
   }
 }

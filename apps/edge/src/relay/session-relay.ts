@@ -75,8 +75,11 @@ export class SessionRelay {
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId);
   }
 
-  touch(runnerId: string, sessionId: string, request: SessionTouchRequest = {}): Promise<RelayResult> {
-    return this.ack(sessionTouchSubject(runnerId, sessionId), encode(SessionTouchRequestSchema, request), sessionId);
+  /** Keeps the session alive on its runner and its route alive in the bucket. */
+  async touch(runnerId: string, sessionId: string, request: SessionTouchRequest = {}): Promise<RelayResult> {
+    const result = await this.ack(sessionTouchSubject(runnerId, sessionId), encode(SessionTouchRequestSchema, request), sessionId);
+    if (result.ok) await this.routes.get(sessionId);
+    return result;
   }
 
   close(runnerId: string, sessionId: string, reason: string): Promise<RelayResult> {

@@ -1,4 +1,4 @@
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcMessage } from '#contracts';
 import type { Logger } from '#observability';
@@ -38,7 +38,8 @@ export class StdioBackend implements BackendConnection {
   }
 
   send(message: JsonRpcMessage): void {
-    this.process?.stdin.write(serializeMessage(toSdkMessage(message)));
+    // Newline-delimited JSON, as the stdio transport of the spec frames it.
+    this.process?.stdin.write(`${JSON.stringify(message)}\n`);
   }
 
   async close(): Promise<void> {
@@ -61,11 +62,6 @@ export class StdioBackend implements BackendConnection {
       this.onmessage?.(message);
     }
   }
-}
-
-/** Our loose JSON-RPC record is serialised as is; the SDK type only names the shape. */
-function toSdkMessage(message: JsonRpcMessage): JSONRPCMessage {
-  return message as JSONRPCMessage;
 }
 
 function errorCode(err: Error): string {

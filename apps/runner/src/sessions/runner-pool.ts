@@ -67,7 +67,7 @@ export class RunnerPool {
     const sub = request.principal.sub;
     const held = this.perUser.get(sub) ?? 0;
     if (held >= this.limits.maxPerUser) {
-      return failure('SESSION_LIMIT', `session limit reached: at most ${this.limits.maxPerUser} open sessions per user on ${server.name}; close one (DELETE) or wait for an idle one to expire`);
+      return failure('SESSION_LIMIT', `session limit reached: at most ${this.limits.maxPerUser} open sessions per user; close one (DELETE) or wait for an idle one to expire`);
     }
     const identity = { id: request.sessionId, sub, server: server.name };
     const backend = this.deps.createBackend(server.name, { sessionId: identity.id, sub, server: server.name });
@@ -81,6 +81,11 @@ export class RunnerPool {
     this.perUser.set(sub, held + 1);
     try {
       const response = await session.open(request.initialize, server.timeoutMs);
+      if (response.error !== undefined) {
+        // The backend refused to initialize: no session, and no process holding the user's slot.
+        await session.end('the backend refused initialize');
+        return failure('BACKEND_FAILED', `the backend refused initialize: ${describeError(response.error)}`);
+      }
       return { ok: true, response };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -111,6 +116,10 @@ export class RunnerPool {
     this.deps.log.info({ sessionId: id, sub, server: session.identity.server, reason }, 'session ended');
     this.deps.onEnded(session.identity, reason);
   }
+}
+
+function describeError(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : JSON.stringify(error);
 }
 
 function failure(code: ReplyError['code'], message: string): OpenResult {

@@ -39,6 +39,9 @@ export class RunnerSession {
   private outChain: Promise<void> = Promise.resolve();
   private initializeWaiter: { key: string; resolve: (m: JsonRpcMessage) => void } | undefined;
   private ended = false;
+  private announceEnd: (reason: string) => void = () => undefined;
+  /** Resolves with the reason once the session has ended, however it ended. */
+  private readonly endedWith = new Promise<string>((resolve) => (this.announceEnd = resolve));
 
   constructor(
     readonly identity: SessionIdentity,
@@ -69,15 +72,12 @@ export class RunnerSession {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the backend did not answer initialize within ${timeoutMs} ms`)), timeoutMs);
     });
-    const ended = new Promise<never>((_, reject) => {
-      this.backend.onclose = (reason) => reject(new Error(reason));
-    });
+    const ended = this.endedWith.then((reason) => Promise.reject(new Error(reason)));
     try {
       return await Promise.race([response, timeout, ended]);
     } finally {
       clearTimeout(timer);
       this.initializeWaiter = undefined;
-      this.backend.onclose = (reason) => void this.end(reason);
     }
   }
 
@@ -103,8 +103,7 @@ export class RunnerSession {
     if (detach !== undefined && this.attached === detach) this.attached = undefined;
     if (attach !== undefined) {
       this.attached = attach;
-      const pending = this.outBuffer.splice(0);
-      for (const message of pending) this.deliverOut(message);
+      this.outChain = this.outChain.then(() => this.flushBuffer());
     }
   }
 
@@ -112,6 +111,7 @@ export class RunnerSession {
   async end(reason: string): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.announceEnd(reason);
     this.deps.onEnded(this, reason);
     await this.backend.close();
   }
@@ -143,13 +143,10 @@ export class RunnerSession {
     else this.deliverOut(message);
   }
 
-  /** Server-initiated: the attached stream, else the newest request stream, else the buffer. */
+  /** Server-initiated messages leave one at a time, in order, behind any already buffered. */
   private deliverOut(message: JsonRpcMessage): void {
     this.outChain = this.outChain.then(async () => {
-      for (const stream of this.outCandidates()) {
-        if (await this.deps.sink.deliver(stream, this.identity.id, message).catch(() => false)) return;
-        if (stream === this.attached) this.attached = undefined;
-      }
+      if (this.outBuffer.length === 0 && (await this.offer(message))) return;
       if (this.outBuffer.push(message) > OUT_BUFFER_LIMIT) {
         this.outBuffer.shift();
         this.deps.log.warn(this.logFields(), 'no client stream is open; dropped the oldest buffered message');
@@ -157,9 +154,27 @@ export class RunnerSession {
     });
   }
 
-  private outCandidates(): string[] {
+  private async flushBuffer(): Promise<void> {
+    for (let next = this.outBuffer[0]; next !== undefined && (await this.offer(next)); next = this.outBuffer[0]) {
+      this.outBuffer.shift();
+    }
+  }
+
+  /** Tries the attached stream, then request streams newest first; re-read after each refusal. */
+  private async offer(message: JsonRpcMessage): Promise<boolean> {
+    const tried = new Set<string>();
+    for (let stream = this.nextStream(tried); stream !== undefined; stream = this.nextStream(tried)) {
+      tried.add(stream);
+      if (await this.deps.sink.deliver(stream, this.identity.id, message).catch(() => false)) return true;
+      if (stream === this.attached) this.attached = undefined;
+    }
+    return false;
+  }
+
+  private nextStream(tried: ReadonlySet<string>): string | undefined {
+    if (this.attached !== undefined && !tried.has(this.attached)) return this.attached;
     const streams = [...this.inFlight.values()].map((r) => r.stream).reverse();
-    return [...new Set([this.attached, ...streams])].filter((s): s is string => s !== undefined);
+    return streams.find((s) => s !== undefined && !tried.has(s));
   }
 
   private logFields() {

@@ -1,0 +1,129 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { McpHttpError, type McpHttpRequest } from './http-io.js';
+import { acceptedModes, batchAllowedIn, parseBody, protocolVersionOf } from './messages.js';
+
+function post(body: string | undefined, headers: IncomingHttpHeaders = { 'content-type': 'application/json' }): McpHttpRequest {
+  return {
+    method: 'POST',
+    headers,
+    query: new URLSearchParams(),
+    body: body === undefined ? undefined : Buffer.from(body, 'utf8'),
+    onClose: () => undefined,
+  };
+}
+
+/** The McpHttpError `fn` throws; fails the test if it throws nothing or something else. */
+function refusal(fn: () => unknown): McpHttpError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof McpHttpError) return err;
+    throw err;
+  }
+  throw new Error('expected an McpHttpError');
+}
+
+const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
+
+describe('parseBody', () => {
+  it('parses one JSON-RPC message', () => {
+    expect(parseBody(post(JSON.stringify(ping)), false)).toEqual({ messages: [ping], batch: false });
+  });
+
+  it.each([['text/plain'], ['application/jsonx'], ['']])('refuses Content-Type %j with 415', (type) => {
+    const err = refusal(() => parseBody(post(JSON.stringify(ping), { 'content-type': type }), false));
+    expect(err).toMatchObject({ status: 415, code: -32600 });
+  });
+
+  it('refuses a request without Content-Type with 415', () => {
+    expect(refusal(() => parseBody(post(JSON.stringify(ping), {}), false)).status).toBe(415);
+  });
+
+  it('accepts application/json with parameters and in any case', () => {
+    expect(parseBody(post(JSON.stringify(ping), { 'content-type': 'application/json; charset=utf-8' }), false).messages).toEqual([ping]);
+    expect(parseBody(post(JSON.stringify(ping), { 'content-type': 'Application/JSON' }), false).messages).toEqual([ping]);
+  });
+
+  it.each([['{"jsonrpc": "2.0",'], [''], ['not json']])('answers %j with a -32700 parse error', (body) => {
+    expect(refusal(() => parseBody(post(body), false))).toMatchObject({ status: 400, code: -32700 });
+  });
+
+  it('treats a missing body as a parse error', () => {
+    expect(refusal(() => parseBody(post(undefined), false))).toMatchObject({ status: 400, code: -32700 });
+  });
+
+  it.each([
+    ['a wrong version', { jsonrpc: '1.0', id: 1, method: 'ping' }],
+    ['no version', { id: 1, method: 'ping' }],
+    ['neither method nor result', { jsonrpc: '2.0', id: 1 }],
+    ['a non-object', 42],
+    ['null', null],
+  ])('refuses a message with %s as an invalid request (-32600)', (_, message) => {
+    expect(refusal(() => parseBody(post(JSON.stringify(message)), false))).toMatchObject({ status: 400, code: -32600 });
+  });
+
+  it('parses a batch when batches are allowed', () => {
+    expect(parseBody(post(JSON.stringify([ping, initialized])), true)).toEqual({ messages: [ping, initialized], batch: true });
+  });
+
+  it('refuses a batch when batches are not allowed', () => {
+    const err = refusal(() => parseBody(post(JSON.stringify([ping])), false));
+    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('batches') });
+  });
+
+  it('refuses an empty batch', () => {
+    const err = refusal(() => parseBody(post('[]'), true));
+    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('empty batch') });
+  });
+
+  it('names the invalid item of a batch', () => {
+    const err = refusal(() => parseBody(post(JSON.stringify([ping, { jsonrpc: '2.0' }])), true));
+    expect(err).toMatchObject({ code: -32600, message: expect.stringContaining('batch item 1') });
+  });
+
+  it('refuses initialize inside a batch', () => {
+    const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'c', version: '1' } } };
+    const err = refusal(() => parseBody(post(JSON.stringify([initialize, initialized])), true));
+    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('initialize') });
+  });
+});
+
+describe('protocolVersionOf', () => {
+  it('defaults to 2025-03-26 without the header', () => {
+    expect(protocolVersionOf(post(undefined, {}))).toBe('2025-03-26');
+  });
+
+  // 2024-11-05 too: a backend may agree on it at initialize, and the client then sends it.
+  it.each([['2025-11-25'], ['2025-06-18'], ['2025-03-26'], ['2024-11-05']])('returns the supported version %s', (version) => {
+    expect(protocolVersionOf(post(undefined, { 'mcp-protocol-version': version }))).toBe(version);
+  });
+
+  it('refuses an unsupported version with 400 naming it', () => {
+    const err = refusal(() => protocolVersionOf(post(undefined, { 'mcp-protocol-version': '2023-01-01' })));
+    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('"2023-01-01"') });
+  });
+});
+
+describe('batchAllowedIn', () => {
+  it('allows batches only in 2025-03-26 and the legacy 2024-11-05', () => {
+    expect(batchAllowedIn('2025-03-26')).toBe(true);
+    expect(batchAllowedIn('2024-11-05')).toBe(true);
+    expect(batchAllowedIn('2025-06-18')).toBe(false);
+    expect(batchAllowedIn('2025-11-25')).toBe(false);
+  });
+});
+
+describe('acceptedModes', () => {
+  it.each([
+    [undefined, { json: true, sse: true }],
+    ['*/*', { json: true, sse: true }],
+    ['application/json, text/event-stream', { json: true, sse: true }],
+    ['application/json', { json: true, sse: false }],
+    ['TEXT/EVENT-STREAM', { json: false, sse: true }],
+    ['text/html', { json: false, sse: false }],
+  ])('reads Accept %j', (accept, modes) => {
+    const headers: IncomingHttpHeaders = accept === undefined ? {} : { accept };
+    expect(acceptedModes(post(undefined, headers))).toEqual(modes);
+  });
+});

@@ -1,0 +1,188 @@
+import { PassThrough } from 'node:stream';
+import type { JsonRpcMessage } from '#contracts';
+import { createLogger } from '#observability';
+import type { BackendConnection } from '../backends/backend.port.js';
+import { RunnerPool, type OpenSession } from './runner-pool.js';
+
+/** A backend that answers initialize at once, unless told to stay silent or to exit instead. */
+class FakeBackend implements BackendConnection {
+  onmessage?: (message: JsonRpcMessage) => void;
+  onclose?: (reason: string) => void;
+  readonly sent: JsonRpcMessage[] = [];
+  closes = 0;
+  constructor(private readonly behaviour: 'answer' | 'silent' | 'exit' | 'refuse') {}
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+  send(message: JsonRpcMessage): void {
+    this.sent.push(message);
+    if (message.method !== 'initialize') return;
+    if (this.behaviour === 'answer') this.onmessage?.({ jsonrpc: '2.0', id: message.id, result: { serverInfo: { name: 'fake' } } });
+    if (this.behaviour === 'exit') setImmediate(() => this.onclose?.('the backend exited (code 1)'));
+    if (this.behaviour === 'refuse') this.onmessage?.({ jsonrpc: '2.0', id: message.id, error: { code: -32602, message: 'unsupported protocol version' } });
+  }
+  close(): Promise<void> {
+    this.closes += 1;
+    return Promise.resolve();
+  }
+}
+
+const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
+
+function setup(limits = { idleTimeoutMs: 1000, maxPerUser: 2 }) {
+  let clock = 0;
+  const backends = new Map<string, FakeBackend>();
+  const behaviour = new Map<string, 'silent' | 'exit' | 'refuse'>();
+  const ended: Array<{ id: string; reason: string }> = [];
+  const servers = new Map([
+    ['files', { name: 'files', timeoutMs: 30 }],
+    ['shell', { name: 'shell', timeoutMs: 30, toolFilter: { mode: 'block' as const, list: ['rm'] } }],
+  ]);
+  const pool = new RunnerPool(servers, limits, {
+    createBackend: (_server, context) => {
+      const backend = new FakeBackend(behaviour.get(context.sessionId) ?? 'answer');
+      backends.set(context.sessionId, backend);
+      return backend;
+    },
+    sink: { publish: () => undefined, deliver: () => Promise.resolve(true) },
+    log,
+    now: () => clock,
+    onEnded: (identity, reason) => ended.push({ id: identity.id, reason }),
+  });
+  const advance = (ms: number) => {
+    clock += ms;
+  };
+  return { pool, backends, behaviour, ended, advance };
+}
+
+function openRequest(sessionId: string, sub: string, server = 'files'): OpenSession {
+  return {
+    sessionId,
+    server,
+    principal: { sub, method: 'bearer' },
+    initialize: { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} },
+  };
+}
+
+describe('RunnerPool', () => {
+  it("opens a session and answers with the backend's initialize response", async () => {
+    const { pool } = setup();
+    const opened = await pool.open(openRequest('s1', 'alice'));
+    expect(opened).toEqual({ ok: true, response: { jsonrpc: '2.0', id: 1, result: { serverInfo: { name: 'fake' } } } });
+    expect(pool.size).toBe(1);
+    expect(pool.get('s1')?.identity).toEqual({ id: 's1', sub: 'alice', server: 'files' });
+  });
+
+  it("refuses a user's session beyond the limit with SESSION_LIMIT, without starting a backend", async () => {
+    const { pool, backends } = setup({ idleTimeoutMs: 1000, maxPerUser: 2 });
+    await pool.open(openRequest('s1', 'alice'));
+    await pool.open(openRequest('s2', 'alice'));
+    const refused = await pool.open(openRequest('s3', 'alice'));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'SESSION_LIMIT' } });
+    expect(backends.has('s3')).toBe(false);
+    expect(pool.size).toBe(2);
+  });
+
+  it("does not count one user's sessions against another", async () => {
+    const { pool } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
+    await pool.open(openRequest('s1', 'alice'));
+    expect(await pool.open(openRequest('s2', 'bob'))).toMatchObject({ ok: true });
+  });
+
+  it('frees the slot when a session ends', async () => {
+    const { pool, ended } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
+    await pool.open(openRequest('s1', 'alice'));
+    await pool.get('s1')?.end('closed by the client');
+    expect(ended).toEqual([{ id: 's1', reason: 'closed by the client' }]);
+    expect(pool.get('s1')).toBeUndefined();
+    expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: true });
+  });
+
+  it('frees the slot when the backend exits by itself', async () => {
+    const { pool, backends, ended } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
+    await pool.open(openRequest('s1', 'alice'));
+    backends.get('s1')?.onclose?.('the backend exited (code 1)');
+    expect(ended).toEqual([{ id: 's1', reason: 'the backend exited (code 1)' }]);
+    expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: true });
+  });
+
+  it('ends the session and frees the slot when initialize fails', async () => {
+    const { pool, backends, behaviour, ended } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
+    behaviour.set('s1', 'silent');
+    const failed = await pool.open(openRequest('s1', 'alice'));
+    expect(failed).toEqual({ ok: false, error: { code: 'BACKEND_FAILED', message: 'the backend did not answer initialize within 30 ms' } });
+    expect(backends.get('s1')?.closes).toBe(1);
+    expect(ended).toEqual([{ id: 's1', reason: 'the backend did not answer initialize within 30 ms' }]);
+    expect(pool.size).toBe(0);
+    expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: true });
+  });
+
+  it('opens no session when the backend answers initialize with an error', async () => {
+    const { pool, backends, behaviour } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
+    behaviour.set('s1', 'refuse');
+    expect(await pool.open(openRequest('s1', 'alice'))).toEqual({
+      ok: false,
+      error: { code: 'BACKEND_FAILED', message: 'the backend refused initialize: unsupported protocol version' },
+    });
+    expect(backends.get('s1')?.closes).toBe(1);
+    expect(pool.size).toBe(0);
+    expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: true });
+  });
+
+  it('ends the session, once, when the backend exits during initialize', async () => {
+    const { pool, backends, behaviour, ended } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
+    behaviour.set('s1', 'exit');
+    const failed = await pool.open(openRequest('s1', 'alice'));
+    expect(failed).toEqual({ ok: false, error: { code: 'BACKEND_FAILED', message: 'the backend exited (code 1)' } });
+    expect(ended).toEqual([{ id: 's1', reason: 'the backend exited (code 1)' }]);
+    expect(backends.get('s1')?.closes).toBe(1);
+    expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: true });
+  });
+
+  it("applies each server's own tool filter to its sessions", async () => {
+    const { pool, backends } = setup();
+    await pool.open(openRequest('open', 'alice', 'files'));
+    await pool.open(openRequest('filtered', 'alice', 'shell'));
+    const call = { jsonrpc: '2.0' as const, id: 2, method: 'tools/call', params: { name: 'rm' } };
+    pool.get('open')?.fromClient(call, 'post-a');
+    pool.get('filtered')?.fromClient(call, 'post-b');
+    expect(backends.get('open')?.sent).toContainEqual(call);
+    expect(backends.get('filtered')?.sent).not.toContainEqual(call);
+  });
+
+  it('refuses an unknown server without creating a backend', async () => {
+    const { pool, backends } = setup();
+    const refused = await pool.open(openRequest('s1', 'alice', 'nope'));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'UNKNOWN_SERVER' } });
+    expect(backends.size).toBe(0);
+  });
+
+  it('refuses a session id that is already in use', async () => {
+    const { pool } = setup();
+    await pool.open(openRequest('s1', 'alice'));
+    expect(await pool.open(openRequest('s1', 'bob'))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(pool.get('s1')?.identity.sub).toBe('alice');
+  });
+
+  it('sweep() ends the sessions idle for longer than the timeout', async () => {
+    const { pool, backends, ended, advance } = setup({ idleTimeoutMs: 1000, maxPerUser: 5 });
+    await pool.open(openRequest('idle', 'alice'));
+    await pool.open(openRequest('busy', 'alice'));
+    advance(600);
+    pool.get('busy')?.fromClient({ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }, undefined);
+    advance(600);
+    expect(await pool.sweep()).toBe(1);
+    expect(ended).toEqual([{ id: 'idle', reason: 'idle timeout' }]);
+    expect(backends.get('idle')?.closes).toBe(1);
+    expect(backends.get('busy')?.closes).toBe(0);
+    expect(pool.get('busy')).toBeDefined();
+  });
+
+  it('sweep() leaves sessions alone before the timeout', async () => {
+    const { pool, advance } = setup();
+    await pool.open(openRequest('s1', 'alice'));
+    advance(999);
+    expect(await pool.sweep()).toBe(0);
+    expect(pool.size).toBe(1);
+  });
+});
