@@ -26,7 +26,10 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind
   let mcpUrl: string;
 
   beforeAll(async () => {
-    const config = writeGatewayConfig({ maxPerUser: MAX_PER_USER, runnerGroup: `e2e${Date.now().toString(36)}${kind === 'all-in-one' ? 'a' : 'd'}` });
+    const config = writeGatewayConfig({
+      maxPerUser: MAX_PER_USER,
+      runnerGroup: `e2e${Date.now().toString(36)}${kind === 'all-in-one' ? 'a' : 'd'}`,
+    });
     configDir = config.dir;
     topology = await startTopology(kind, config.path, { env: GATEWAY_ENV, runnerCount: 2 });
     mcpUrl = `${topology.url}/everything/mcp`;
@@ -147,9 +150,10 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind
     const { client, transport } = await connectStreamable(mcpUrl, bearer(TOKENS.alice));
     const [backend] = backendPids(topology);
     if (backend === undefined) throw new Error('no backend process');
-    const call = client
-      .callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } })
-      .then(() => 'resolved', (err: unknown) => String(err));
+    const call = client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }).then(
+      () => 'resolved',
+      (err: unknown) => String(err),
+    );
     await new Promise((r) => setTimeout(r, 300));
     const killedAt = Date.now();
     process.kill(backend, 'SIGKILL');

@@ -20,7 +20,10 @@ function makeClient(): { client: Client; sampled: string[] } {
 }
 
 /** The real SDK client over streamable HTTP, authenticated with `authorization`. */
-export async function connectStreamable(url: string, authorization: string): Promise<Connected & { transport: StreamableHTTPClientTransport }> {
+export async function connectStreamable(
+  url: string,
+  authorization: string,
+): Promise<Connected & { transport: StreamableHTTPClientTransport }> {
   const { client, sampled } = makeClient();
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization } } });
   await client.connect(transport);

@@ -8,7 +8,11 @@ export const INIT = {
 
 export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-export async function rawPost(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; json: unknown; text: string }> {
+export async function rawPost(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Headers; json: unknown; text: string }> {
   const res = await fetch(url, { method: 'POST', body, headers });
   const text = await res.text();
   let json: unknown;

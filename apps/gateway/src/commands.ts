@@ -1,12 +1,5 @@
 import { LocalBus, NatsBus, type Bus } from '#bus';
-import {
-  childProcessBaseEnvironment,
-  formatProblems,
-  loadConfig,
-  parseAddr,
-  readRuntimeEnvironment,
-  type GatehouseConfig,
-} from '#config';
+import { childProcessBaseEnvironment, formatProblems, loadConfig, parseAddr, readRuntimeEnvironment, type GatehouseConfig } from '#config';
 import { randomId } from '#crypto';
 import { createLogger, type Logger } from '#observability';
 import { startAuth } from '../../auth/src/main.js';
@@ -35,7 +28,10 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   const stack: Stoppable[] = [];
   const shutdown = installShutdown(stack, log);
   try {
-    const bus: Bus = command === 'serve' ? new LocalBus({ onError: busError(log) }) : await NatsBus.connect({ servers: runtime.natsUrl, name: `gatehouse-${command}`, onError: busError(log) });
+    const bus: Bus =
+      command === 'serve'
+        ? new LocalBus({ onError: busError(log) })
+        : await NatsBus.connect({ servers: runtime.natsUrl, name: `gatehouse-${command}`, onError: busError(log) });
     stack.push(bus);
     void bus.closed.then((err) => {
       if (!shutdown.stopping) fatal(log, `lost the bus connection${err ? `: ${err.message}` : ''}`);
@@ -43,7 +39,9 @@ export async function runCommand(command: CommandName, options: CommandOptions):
     if (command === 'serve' || command === 'runner') {
       const groups = options.group ?? [...new Set(Object.values(config.servers).map((s) => s.runnerGroup))];
       const runnerId = randomId(9);
-      stack.push(await startRunner(bus, { config, runnerId, groups, childBaseEnv: childProcessBaseEnvironment(), log: log.child({ runnerId }) }));
+      stack.push(
+        await startRunner(bus, { config, runnerId, groups, childBaseEnv: childProcessBaseEnvironment(), log: log.child({ runnerId }) }),
+      );
       process.stderr.write(`Gatehouse runner ${runnerId} is ready (groups: ${groups.join(', ')})\n`);
     }
     if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, log }));
@@ -69,7 +67,9 @@ function loadOrExit(path: string): GatehouseConfig {
 }
 
 function announce(config: GatehouseConfig, bound: { host: string; port: number }): void {
-  const lines = Object.keys(config.servers).map((name) => `  ${name}: ${config.proxy.baseURL}/${name}/mcp   (legacy SSE: ${config.proxy.baseURL}/${name}/sse)`);
+  const lines = Object.keys(config.servers).map(
+    (name) => `  ${name}: ${config.proxy.baseURL}/${name}/mcp   (legacy SSE: ${config.proxy.baseURL}/${name}/sse)`,
+  );
   process.stderr.write(`Gatehouse is listening on ${bound.host}:${bound.port}. Give your MCP client:\n${lines.join('\n')}\n`);
 }
 

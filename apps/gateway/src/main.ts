@@ -3,10 +3,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { runCommand } from './commands.js';
 
-const program = new Command()
-  .name('gatehouse')
-  .description('Authentication gateway for MCP servers')
-  .showHelpAfterError();
+const program = new Command().name('gatehouse').description('Authentication gateway for MCP servers').showHelpAfterError();
 
 const configOption = ['-c, --config <file>', 'configuration file (mcp-front format)'] as const;
 const addrOption = ['--addr <host:port>', 'listen address, overrides proxy.addr'] as const;

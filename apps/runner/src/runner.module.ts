@@ -8,11 +8,7 @@ export class RunnerModule {
   static forRoot(bus: Bus, options: RunnerOptions): DynamicModule {
     return {
       module: RunnerModule,
-      providers: [
-        { provide: BUS, useValue: bus },
-        { provide: RUNNER_OPTIONS, useValue: options },
-        RunnerService,
-      ],
+      providers: [{ provide: BUS, useValue: bus }, { provide: RUNNER_OPTIONS, useValue: options }, RunnerService],
     };
   }
 }

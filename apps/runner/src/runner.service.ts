@@ -9,7 +9,6 @@ import { BusStreamSink } from './sessions/bus-stream-sink.js';
 import { RunnerPool, type PoolServer } from './sessions/runner-pool.js';
 import { SessionBusHandler } from './sessions/session-bus.handler.js';
 
-
 export const RUNNER_OPTIONS = Symbol('RunnerOptions');
 
 export interface RunnerOptions {

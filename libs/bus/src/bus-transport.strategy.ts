@@ -77,9 +77,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   private serve(pattern: string, handler: MessageHandler): BusSubscription {
     const own: unknown = handler.extras?.queue;
     const queue = typeof own === 'string' ? own : handler.isEventHandler ? undefined : (this.options.queue ?? pattern);
-    const work = handler.isEventHandler
-      ? (msg: BusMessage) => this.dispatch(pattern, msg)
-      : (msg: BusMessage) => this.answer(handler, msg);
+    const work = handler.isEventHandler ? (msg: BusMessage) => this.dispatch(pattern, msg) : (msg: BusMessage) => this.answer(handler, msg);
     // not awaited: requests run concurrently, as with Nest's NATS transport
     return this.options.bus.subscribe(pattern, (msg) => this.track(work(msg)), { queue });
   }

@@ -157,10 +157,14 @@ export function describeBusContract(name: string, makeBus: MakeBus, options: Bus
       it('returns the reply, with headers both ways', async () => {
         const s = unique();
         let seen: BusMessage | undefined;
-        bus.subscribe(s, (msg) => {
-          seen = msg;
-          msg.respond(bytes(`re:${text(msg.data)}`), { 'x-echo': msg.headers.traceparent ?? '' });
-        }, { queue: s });
+        bus.subscribe(
+          s,
+          (msg) => {
+            seen = msg;
+            msg.respond(bytes(`re:${text(msg.data)}`), { 'x-echo': msg.headers.traceparent ?? '' });
+          },
+          { queue: s },
+        );
         const headers = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'X-Corr': ' id-1 ' };
         const reply = await bus.request(s, bytes('ping'), { timeoutMs: 2000, headers });
         expect(text(reply.data)).toBe('re:ping');

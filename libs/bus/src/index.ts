@@ -4,10 +4,4 @@ export { MIN_KV_TTL_MS } from './bus-arguments.js';
 export { BusDecodeError, decodeJson, encodeJson } from './codec.js';
 export { LocalBus, type LocalBusOptions } from './local-bus.js';
 export { NatsBus, type NatsBusOptions } from './nats-bus.js';
-export {
-  BUS_TRANSPORT,
-  BusContext,
-  BusTransport,
-  type BusReplyError,
-  type BusTransportOptions,
-} from './bus-transport.strategy.js';
+export { BUS_TRANSPORT, BusContext, BusTransport, type BusReplyError, type BusTransportOptions } from './bus-transport.strategy.js';

@@ -37,20 +37,13 @@ function toStrValue(value: string | z.output<typeof envObject>): StrValue {
 }
 
 /** `Str`: a string or `{"$env": "VAR"}`. */
-export const Str = z
-  .union([z.string(), envObject], expecting('expected a string or {"$env": "VAR"}'))
-  .transform(toStrValue);
+export const Str = z.union([z.string(), envObject], expecting('expected a string or {"$env": "VAR"}')).transform(toStrValue);
 
 /** `Tok`: a string, `{"$env": "VAR"}` or `{"$userToken": "…{{token}}…"}`. */
 export const Tok = z
-  .union(
-    [z.string(), envObject, userTokenObject],
-    expecting('expected a string, {"$env": "VAR"} or {"$userToken": "…{{token}}…"}'),
-  )
+  .union([z.string(), envObject, userTokenObject], expecting('expected a string, {"$env": "VAR"} or {"$userToken": "…{{token}}…"}'))
   .transform((value): TokValue =>
-    typeof value === 'object' && '$userToken' in value
-      ? { kind: 'userToken', template: value.$userToken }
-      : toStrValue(value),
+    typeof value === 'object' && '$userToken' in value ? { kind: 'userToken', template: value.$userToken } : toStrValue(value),
   );
 
 /** Resolves `$env` references against one environment, collecting a problem per failure. */

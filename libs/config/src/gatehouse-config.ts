@@ -5,8 +5,7 @@ import { parseAddr, type ListenAddress } from './listen-address.js';
 
 /** How a service (not a person) authenticates to one server. */
 export type ServiceAuth =
-  | { type: 'bearer'; name?: string; tokens: string[] }
-  | { type: 'basic'; name?: string; username: string; password: string };
+  { type: 'bearer'; name?: string; tokens: string[] } | { type: 'basic'; name?: string; username: string; password: string };
 
 export interface ToolFilter {
   mode: 'allow' | 'block';
@@ -76,7 +75,9 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
     if (entry.type === 'direct' && entry.transportType === 'stdio') {
       servers[name] = buildStdioServer(name, entry, found);
       if (entry.serviceAuths.length === 0 && !file.proxy.auth) {
-        found.warnings.push(`${childPath('mcpServers', name)}: no serviceAuths and no proxy.auth, so anyone who can reach Gatehouse can use this server`);
+        found.warnings.push(
+          `${childPath('mcpServers', name)}: no serviceAuths and no proxy.auth, so anyone who can reach Gatehouse can use this server`,
+        );
       }
     }
   }

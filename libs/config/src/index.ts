@@ -14,8 +14,4 @@ export { Duration, parseDuration } from './duration.js';
 export { parseAddr, type ListenAddress } from './listen-address.js';
 export { NOT_SUPPORTED_YET } from './not-supported.table.js';
 export type { GatehouseConfig, ServiceAuth, StdioServerConfig, ToolFilter } from './gatehouse-config.js';
-export {
-  childProcessBaseEnvironment,
-  readRuntimeEnvironment,
-  type RuntimeEnvironment,
-} from './runtime-environment.js';
+export { childProcessBaseEnvironment, readRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';

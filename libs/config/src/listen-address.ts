@@ -17,8 +17,7 @@ const ANY_HOST = '0.0.0.0';
  * as written in `proxy.addr` or passed to `--addr`; throws an Error saying what was expected.
  */
 export function parseAddr(text: string): ListenAddress {
-  const invalid = (why: string) =>
-    new Error(`invalid listen address ${JSON.stringify(text)}: ${why}`);
+  const invalid = (why: string) => new Error(`invalid listen address ${JSON.stringify(text)}: ${why}`);
   const match = ADDR.exec(text);
   if (!match) throw invalid('expected HOST:PORT such as ":8080", "127.0.0.1:8080" or "[::1]:8080"');
   const [, bracketed, plain, portText = ''] = match;

@@ -165,34 +165,129 @@ describe('loadConfig: valid files', () => {
 
 describe('loadConfig: every problem names its JSON path', () => {
   const cases: [string, unknown, ConfigProblem][] = [
-    ['a bad server name', minimal({ '-db': stdio() }), { path: 'mcpServers.-db', message: 'expected letters, digits, "_" or "-", starting with a letter or digit' }],
-    ['a server name with a space', minimal({ 'my db': stdio() }), { path: 'mcpServers["my db"]', message: 'expected letters, digits, "_" or "-", starting with a letter or digit' }],
+    [
+      'a bad server name',
+      minimal({ '-db': stdio() }),
+      { path: 'mcpServers.-db', message: 'expected letters, digits, "_" or "-", starting with a letter or digit' },
+    ],
+    [
+      'a server name with a space',
+      minimal({ 'my db': stdio() }),
+      { path: 'mcpServers["my db"]', message: 'expected letters, digits, "_" or "-", starting with a letter or digit' },
+    ],
     ['an unknown top-level key', { ...minimal(), mcpServer: {} }, { path: 'mcpServer', message: 'unknown key' }],
     ['an unknown nested key', minimal({}, { sessions: { timout: '5m' } }), { path: 'proxy.sessions.timout', message: 'unknown key' }],
     ['an unknown server key', minimal({ db: stdio({ comand: 'x' }) }), { path: 'mcpServers.db.comand', message: 'unknown key' }],
-    ['an unknown key in $env', minimal({ db: stdio({ command: { $env: 'CMD', default: 'x' } }) }), { path: 'mcpServers.db.command.default', message: 'unknown key' }],
-    ['a missing command', minimal({ db: { transportType: 'stdio', args: ['x'] } }), { path: 'mcpServers.db.command', message: 'required when transportType is "stdio"' }],
-    ['an empty command', minimal({ db: stdio({ command: '' }) }), { path: 'mcpServers.db.command', message: 'required when transportType is "stdio"' }],
-    ['a missing transportType', minimal({ db: { command: 'node' } }), { path: 'mcpServers.db.transportType', message: 'required: expected "stdio" | "sse" | "streamable-http" | "inline"' }],
-    ['an unknown transportType', minimal({ db: stdio({ transportType: 'grpc' }) }), { path: 'mcpServers.db.transportType', message: 'expected "stdio" | "sse" | "streamable-http" | "inline"' }],
-    ['a bad duration', minimal({}, { sessions: { timeout: '5 minutes' } }), { path: 'proxy.sessions.timeout', message: expect.stringContaining('invalid duration "5 minutes": expected a duration such as') as string }],
-    ['a bad server timeout', minimal({ db: stdio({ timeout: '30' }) }), { path: 'mcpServers.db.timeout', message: expect.stringContaining('invalid duration "30"') as string }],
-    ['a wrong type in args', minimal({ db: stdio({ args: ['a', 'b', 5] }) }), { path: 'mcpServers.db.args[2]', message: 'expected a string, {"$env": "VAR"} or {"$userToken": "…{{token}}…"}' }],
-    ['a wrong scalar type', minimal({}, { sessions: { maxPerUser: '10' } }), { path: 'proxy.sessions.maxPerUser', message: 'expected number, got string' }],
-    ['a non-positive limit', minimal({}, { limits: { maxBodyBytes: 0 } }), { path: 'proxy.limits.maxBodyBytes', message: expect.stringContaining('>0') as string }],
+    [
+      'an unknown key in $env',
+      minimal({ db: stdio({ command: { $env: 'CMD', default: 'x' } }) }),
+      { path: 'mcpServers.db.command.default', message: 'unknown key' },
+    ],
+    [
+      'a missing command',
+      minimal({ db: { transportType: 'stdio', args: ['x'] } }),
+      { path: 'mcpServers.db.command', message: 'required when transportType is "stdio"' },
+    ],
+    [
+      'an empty command',
+      minimal({ db: stdio({ command: '' }) }),
+      { path: 'mcpServers.db.command', message: 'required when transportType is "stdio"' },
+    ],
+    [
+      'a missing transportType',
+      minimal({ db: { command: 'node' } }),
+      { path: 'mcpServers.db.transportType', message: 'required: expected "stdio" | "sse" | "streamable-http" | "inline"' },
+    ],
+    [
+      'an unknown transportType',
+      minimal({ db: stdio({ transportType: 'grpc' }) }),
+      { path: 'mcpServers.db.transportType', message: 'expected "stdio" | "sse" | "streamable-http" | "inline"' },
+    ],
+    [
+      'a bad duration',
+      minimal({}, { sessions: { timeout: '5 minutes' } }),
+      {
+        path: 'proxy.sessions.timeout',
+        message: expect.stringContaining('invalid duration "5 minutes": expected a duration such as') as string,
+      },
+    ],
+    [
+      'a bad server timeout',
+      minimal({ db: stdio({ timeout: '30' }) }),
+      { path: 'mcpServers.db.timeout', message: expect.stringContaining('invalid duration "30"') as string },
+    ],
+    [
+      'a wrong type in args',
+      minimal({ db: stdio({ args: ['a', 'b', 5] }) }),
+      { path: 'mcpServers.db.args[2]', message: 'expected a string, {"$env": "VAR"} or {"$userToken": "…{{token}}…"}' },
+    ],
+    [
+      'a wrong scalar type',
+      minimal({}, { sessions: { maxPerUser: '10' } }),
+      { path: 'proxy.sessions.maxPerUser', message: 'expected number, got string' },
+    ],
+    [
+      'a non-positive limit',
+      minimal({}, { limits: { maxBodyBytes: 0 } }),
+      { path: 'proxy.limits.maxBodyBytes', message: expect.stringContaining('>0') as string },
+    ],
     ['a missing version', { proxy: { baseURL: 'https://x.test' }, mcpServers: {} }, { path: 'version', message: 'required' }],
     ['a missing baseURL', { version: 'v1', proxy: {}, mcpServers: {} }, { path: 'proxy.baseURL', message: 'required' }],
-    ['a relative baseURL', minimal({}, { baseURL: 'mcp.example.com' }), { path: 'proxy.baseURL', message: 'expected an absolute http(s) URL such as "https://mcp.example.com"' }],
-    ['a non-http baseURL', minimal({}, { baseURL: 'ftp://mcp.example.com' }), { path: 'proxy.baseURL', message: 'expected an absolute http(s) URL such as "https://mcp.example.com"' }],
-    ['a baseURL with a query', minimal({}, { baseURL: 'https://mcp.example.com/?x=1' }), { path: 'proxy.baseURL', message: 'expected a URL without query, fragment or credentials' }],
-    ['a bad addr', minimal({}, { addr: '8080' }), { path: 'proxy.addr', message: expect.stringContaining('invalid listen address "8080": expected HOST:PORT') as string }],
-    ['empty bearer tokens', minimal({ db: stdio({ serviceAuths: [{ type: 'bearer', tokens: [] }] }) }), { path: 'mcpServers.db.serviceAuths[0].tokens', message: 'expected at least one token' }],
-    ['an empty bearer token', minimal({ db: stdio({ serviceAuths: [{ type: 'bearer', tokens: [''] }] }) }), { path: 'mcpServers.db.serviceAuths[0].tokens[0]', message: 'expected a non-empty value' }],
-    ['a basic auth without password', minimal({ db: stdio({ serviceAuths: [{ type: 'basic', username: 'u' }] }) }), { path: 'mcpServers.db.serviceAuths[0].password', message: 'required' }],
-    ['an unknown serviceAuth type', minimal({ db: stdio({ serviceAuths: [{ type: 'apikey' }] }) }), { path: 'mcpServers.db.serviceAuths[0].type', message: expect.stringContaining("'bearer' | 'basic'") as string }],
-    ['a toolFilter mode', minimal({ db: stdio({ options: { toolFilter: { mode: 'deny', list: [] } } }) }), { path: 'mcpServers.db.options.toolFilter.mode', message: 'expected "allow" | "block"' }],
-    ['a bad runnerGroup', minimal({ db: stdio({ runnerGroup: 'eu west' }) }), { path: 'mcpServers.db.runnerGroup', message: 'expected letters, digits, "_" or "-", starting with a letter or digit' }],
-    ['a bad $env name', minimal({ db: stdio({ command: { $env: 'MY-VAR' } }) }), { path: 'mcpServers.db.command.$env', message: 'expected an environment variable name' }],
+    [
+      'a relative baseURL',
+      minimal({}, { baseURL: 'mcp.example.com' }),
+      { path: 'proxy.baseURL', message: 'expected an absolute http(s) URL such as "https://mcp.example.com"' },
+    ],
+    [
+      'a non-http baseURL',
+      minimal({}, { baseURL: 'ftp://mcp.example.com' }),
+      { path: 'proxy.baseURL', message: 'expected an absolute http(s) URL such as "https://mcp.example.com"' },
+    ],
+    [
+      'a baseURL with a query',
+      minimal({}, { baseURL: 'https://mcp.example.com/?x=1' }),
+      { path: 'proxy.baseURL', message: 'expected a URL without query, fragment or credentials' },
+    ],
+    [
+      'a bad addr',
+      minimal({}, { addr: '8080' }),
+      { path: 'proxy.addr', message: expect.stringContaining('invalid listen address "8080": expected HOST:PORT') as string },
+    ],
+    [
+      'empty bearer tokens',
+      minimal({ db: stdio({ serviceAuths: [{ type: 'bearer', tokens: [] }] }) }),
+      { path: 'mcpServers.db.serviceAuths[0].tokens', message: 'expected at least one token' },
+    ],
+    [
+      'an empty bearer token',
+      minimal({ db: stdio({ serviceAuths: [{ type: 'bearer', tokens: [''] }] }) }),
+      { path: 'mcpServers.db.serviceAuths[0].tokens[0]', message: 'expected a non-empty value' },
+    ],
+    [
+      'a basic auth without password',
+      minimal({ db: stdio({ serviceAuths: [{ type: 'basic', username: 'u' }] }) }),
+      { path: 'mcpServers.db.serviceAuths[0].password', message: 'required' },
+    ],
+    [
+      'an unknown serviceAuth type',
+      minimal({ db: stdio({ serviceAuths: [{ type: 'apikey' }] }) }),
+      { path: 'mcpServers.db.serviceAuths[0].type', message: expect.stringContaining("'bearer' | 'basic'") as string },
+    ],
+    [
+      'a toolFilter mode',
+      minimal({ db: stdio({ options: { toolFilter: { mode: 'deny', list: [] } } }) }),
+      { path: 'mcpServers.db.options.toolFilter.mode', message: 'expected "allow" | "block"' },
+    ],
+    [
+      'a bad runnerGroup',
+      minimal({ db: stdio({ runnerGroup: 'eu west' }) }),
+      { path: 'mcpServers.db.runnerGroup', message: 'expected letters, digits, "_" or "-", starting with a letter or digit' },
+    ],
+    [
+      'a bad $env name',
+      minimal({ db: stdio({ command: { $env: 'MY-VAR' } }) }),
+      { path: 'mcpServers.db.command.$env', message: 'expected an environment variable name' },
+    ],
   ];
 
   it.each(cases)('%s', (_name, config, problem) => {
@@ -201,7 +296,10 @@ describe('loadConfig: every problem names its JSON path', () => {
 
   it('names the path and the variable of an unset or empty $env, never a value', () => {
     const config = minimal({
-      db: stdio({ env: { DB_PASSWORD: { $env: 'DB_PASSWORD' }, OTHER: { $env: 'PRESENT' } }, serviceAuths: [{ type: 'bearer', tokens: [{ $env: 'EMPTY_TOKEN' }] }] }),
+      db: stdio({
+        env: { DB_PASSWORD: { $env: 'DB_PASSWORD' }, OTHER: { $env: 'PRESENT' } },
+        serviceAuths: [{ type: 'bearer', tokens: [{ $env: 'EMPTY_TOKEN' }] }],
+      }),
     });
     const problems = problemsOf(loadConfig(writeConfig(config), { EMPTY_TOKEN: '', PRESENT: 'present-secret' }));
     expect(problems).toEqual([
@@ -243,7 +341,10 @@ describe('loadConfig: every problem names its JSON path', () => {
   });
 
   it('reports every unset $env, not just the first', () => {
-    const config = minimal({ a: stdio({ command: { $env: 'A_CMD' } }), b: stdio({ args: [{ $env: 'B_ARG' }] }) }, { addr: { $env: 'ADDR' } });
+    const config = minimal(
+      { a: stdio({ command: { $env: 'A_CMD' } }), b: stdio({ args: [{ $env: 'B_ARG' }] }) },
+      { addr: { $env: 'ADDR' } },
+    );
     expect(problemsOf(loadConfig(writeConfig(config), {})).map((p) => p.path)).toEqual([
       'proxy.addr',
       'mcpServers.a.command',

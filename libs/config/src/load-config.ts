@@ -4,9 +4,7 @@ import { ConfigFileSchema } from './config-file.schema.js';
 import { buildGatehouseConfig, type GatehouseConfig } from './gatehouse-config.js';
 import { findNotSupported } from './not-supported.table.js';
 
-export type LoadResult =
-  | { ok: true; config: GatehouseConfig; warnings: string[] }
-  | { ok: false; problems: ConfigProblem[] };
+export type LoadResult = { ok: true; config: GatehouseConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[] };
 
 /** Reads, parses and resolves a config file, reporting every problem found rather than the first. */
 export function loadConfig(filePath: string, env: NodeJS.ProcessEnv = process.env): LoadResult {

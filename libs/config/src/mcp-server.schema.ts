@@ -5,9 +5,7 @@ import { Duration } from './duration.js';
 /** Served at `/<name>/mcp`, so a name is one URL-safe path segment. */
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
-export const ServerName = z
-  .string()
-  .regex(SERVER_NAME, { error: 'expected letters, digits, "_" or "-", starting with a letter or digit' });
+export const ServerName = z.string().regex(SERVER_NAME, { error: 'expected letters, digits, "_" or "-", starting with a letter or digit' });
 
 export const TRANSPORT_TYPES = ['stdio', 'sse', 'streamable-http', 'inline'] as const;
 
@@ -86,9 +84,7 @@ export const McpServerSchema = z
     url: Tok.optional(),
     headers: z.record(z.string(), Tok).optional(),
     timeout: Duration.prefault('30s'),
-    options: z
-      .strictObject({ toolFilter: ToolFilterSchema.optional(), authTokens: z.array(Str).optional() })
-      .optional(),
+    options: z.strictObject({ toolFilter: ToolFilterSchema.optional(), authTokens: z.array(Str).optional() }).optional(),
     serviceAuths: z.array(ServiceAuthSchema).default([]),
     requiresUserToken: z.boolean().optional(),
     userAuthentication: UserAuthenticationSchema.optional(),

@@ -86,7 +86,12 @@ const fullMcpFrontExample = {
       headers: { Authorization: { $userToken: 'Bearer {{token}}' } },
       timeout: '30s',
       requiresUserToken: true,
-      userAuthentication: { ...manualAuth, helpUrl: 'https://linear.app/settings/api', validation: '^lin_api_[A-Za-z0-9]+$', tokenFormat: '{{token}}' },
+      userAuthentication: {
+        ...manualAuth,
+        helpUrl: 'https://linear.app/settings/api',
+        validation: '^lin_api_[A-Za-z0-9]+$',
+        tokenFormat: '{{token}}',
+      },
     },
     notion: {
       transportType: 'streamable-http',
@@ -179,7 +184,11 @@ describe('keys that are not supported yet', () => {
     ['options.authTokens', { ...stdio, options: { authTokens: ['t'] } }, ['options.authTokens']],
     ['a $userToken in args', { ...stdio, args: ['--key', { $userToken: '{{token}}' }] }, ['args[1]']],
     ['a $userToken in env', { ...stdio, env: { API_KEY: { $userToken: '{{token}}' } } }, ['env.API_KEY']],
-    ['a serviceAuth userToken', { ...stdio, serviceAuths: [{ type: 'bearer', tokens: ['t'], userToken: { $userToken: '{{token}}' } }] }, ['serviceAuths[0].userToken']],
+    [
+      'a serviceAuth userToken',
+      { ...stdio, serviceAuths: [{ type: 'bearer', tokens: ['t'], userToken: { $userToken: '{{token}}' } }] },
+      ['serviceAuths[0].userToken'],
+    ],
   ])('%s', (_name, server, keys) => {
     const problems = problemsOf(loadConfig(writeConfig(withServers({ s: server })), {}));
     expect(problems).toEqual(notSupported(...keys.map((key) => `mcpServers.s.${key}`)));
@@ -191,7 +200,12 @@ describe('keys that are not supported yet', () => {
   });
 
   it('supports stdio servers with toolFilter, serviceAuths and requiresUserToken: false', () => {
-    const server = { ...stdio, requiresUserToken: false, options: { toolFilter: { mode: 'allow', list: ['echo'] } }, serviceAuths: [{ type: 'bearer', tokens: ['t'] }] };
+    const server = {
+      ...stdio,
+      requiresUserToken: false,
+      options: { toolFilter: { mode: 'allow', list: ['echo'] } },
+      serviceAuths: [{ type: 'bearer', tokens: ['t'] }],
+    };
     const result = loadConfig(writeConfig(withServers({ s: server })), {});
     if (!result.ok) throw new Error(formatProblems(result.problems));
     expect(result.config.servers.s?.toolFilter).toEqual({ mode: 'allow', list: ['echo'] });

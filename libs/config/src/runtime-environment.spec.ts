@@ -67,7 +67,16 @@ describe('childProcessBaseEnvironment', () => {
 
   it('drops Gatehouse settings, secrets and loader hooks', () => {
     const base = childProcessBaseEnvironment(env);
-    for (const name of ['NATS_URL', 'GATEHOUSE_TOKEN', 'GATEHOUSE_DATA_DIR', 'DATABASE_URL', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'NODE_OPTIONS', 'LD_PRELOAD']) {
+    for (const name of [
+      'NATS_URL',
+      'GATEHOUSE_TOKEN',
+      'GATEHOUSE_DATA_DIR',
+      'DATABASE_URL',
+      'AWS_SECRET_ACCESS_KEY',
+      'GITHUB_TOKEN',
+      'NODE_OPTIONS',
+      'LD_PRELOAD',
+    ]) {
       expect(base).not.toHaveProperty(name);
     }
     expect(JSON.stringify(base)).not.toMatch(/secret|ghp_|pw@/);

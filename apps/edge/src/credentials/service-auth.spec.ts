@@ -87,7 +87,10 @@ describe('authenticate', () => {
   });
 
   it('accepts a credential matching any of several configured auths', () => {
-    expect(authenticate(basicHeader('alice:s3cret:with:colons'), [bearer, basic])).toMatchObject({ ok: true, principal: { method: 'basic' } });
+    expect(authenticate(basicHeader('alice:s3cret:with:colons'), [bearer, basic])).toMatchObject({
+      ok: true,
+      principal: { method: 'basic' },
+    });
     expect(authenticate('Bearer token-one', [basic, bearer])).toMatchObject({ ok: true, principal: { method: 'bearer' } });
   });
 });

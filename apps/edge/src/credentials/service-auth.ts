@@ -1,9 +1,7 @@
 import type { Principal } from '#contracts';
 import { constantTimeEqual, constantTimeIncludes, sha256Base64Url } from '#crypto';
 
-export type ServiceAuth =
-  | { type: 'bearer'; tokens: readonly string[] }
-  | { type: 'basic'; username: string; password: string };
+export type ServiceAuth = { type: 'bearer'; tokens: readonly string[] } | { type: 'basic'; username: string; password: string };
 
 export type Authentication = { ok: true; principal: Principal } | { ok: false; challenges: string[] };
 

@@ -1,5 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import { encode, idKey, isRequest, isResponse, StreamMessageSchema, type JsonRpcMessage, type Principal, type RequestId, type SessionRoute } from '#contracts';
+import {
+  encode,
+  idKey,
+  isRequest,
+  isResponse,
+  StreamMessageSchema,
+  type JsonRpcMessage,
+  type Principal,
+  type RequestId,
+  type SessionRoute,
+} from '#contracts';
 import { randomId } from '#crypto';
 import type { Bus } from '#bus';
 import type { WatchHandle } from '../relay/session-watch.js';
@@ -46,7 +56,13 @@ export class LegacySseHandler {
     };
     const stream = this.deps.streams.open(endpoint);
     this.local.set(sessionId, endpoint);
-    await this.deps.routes.put(sessionId, { runnerId: '', sub: principal.sub, server: server.name, transport: 'sse', stream: stream.subject });
+    await this.deps.routes.put(sessionId, {
+      runnerId: '',
+      sub: principal.sub,
+      server: server.name,
+      transport: 'sse',
+      stream: stream.subject,
+    });
     req.onClose(() => {
       this.local.delete(sessionId);
       watch?.stop();
@@ -77,7 +93,13 @@ export class LegacySseHandler {
     sendEmpty(res, 202);
   }
 
-  private async initialize(sessionId: string, server: EdgeServer, principal: Principal, initialize: PendingRequest, route: SessionRoute): Promise<void> {
+  private async initialize(
+    sessionId: string,
+    server: EdgeServer,
+    principal: Principal,
+    initialize: PendingRequest,
+    route: SessionRoute,
+  ): Promise<void> {
     const opened = await openSession(this.deps, { sessionId, server, principal, initialize, transport: 'sse', stream: route.stream });
     // The answer to initialize goes where every answer of this session goes: the SSE stream.
     if (route.stream) this.deps.bus.publish(route.stream, encode(StreamMessageSchema, { sessionId, message: opened.response }));

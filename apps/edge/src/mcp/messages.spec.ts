@@ -83,7 +83,12 @@ describe('parseBody', () => {
   });
 
   it('refuses initialize inside a batch', () => {
-    const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'c', version: '1' } } };
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+    };
     const err = refusal(() => parseBody(post(JSON.stringify([initialize, initialized])), true));
     expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('initialize') });
   });

@@ -26,13 +26,11 @@ export interface OpenSessionRequest {
   stream?: string;
 }
 
-export type OpenedSession = { ok: true; route: SessionRoute; response: JsonRpcMessage } | { ok: false; status: number; response: JsonRpcMessage };
+export type OpenedSession =
+  { ok: true; route: SessionRoute; response: JsonRpcMessage } | { ok: false; status: number; response: JsonRpcMessage };
 
 /** Starts a session on a runner of the server's group and records its route. */
-export async function openSession(
-  deps: { relay: SessionRelay; routes: RouteTable },
-  request: OpenSessionRequest,
-): Promise<OpenedSession> {
+export async function openSession(deps: { relay: SessionRelay; routes: RouteTable }, request: OpenSessionRequest): Promise<OpenedSession> {
   const { sessionId, server, principal, initialize, transport, stream } = request;
   const reply = await deps.relay.open(
     server.runnerGroup,

@@ -123,7 +123,10 @@ describe('PostExchange', () => {
       post.write(progress);
       post.sessionEnded('backend exited');
     });
-    expect(sseMessages(got.body)).toEqual([progress, { jsonrpc: '2.0', id: 'a', error: { code: -32000, message: 'Session ended: backend exited' } }]);
+    expect(sseMessages(got.body)).toEqual([
+      progress,
+      { jsonrpc: '2.0', id: 'a', error: { code: -32000, message: 'Session ended: backend exited' } },
+    ]);
   });
 
   it('refuses a notification when the client accepts only JSON', async () => {

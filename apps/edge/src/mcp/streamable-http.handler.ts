@@ -83,7 +83,12 @@ export class StreamableHttpHandler {
     sendEmpty(res, 200);
   }
 
-  private async initialize(res: ServerResponse, server: EdgeServer, principal: Principal, initialize: JsonRpcMessage & { id: RequestId }): Promise<void> {
+  private async initialize(
+    res: ServerResponse,
+    server: EdgeServer,
+    principal: Principal,
+    initialize: JsonRpcMessage & { id: RequestId },
+  ): Promise<void> {
     const sessionId = randomId();
     const opened = await openSession(this.deps, { sessionId, server, principal, initialize, transport: 'streamable-http' });
     if (!opened.ok) return sendJson(res, opened.status, opened.response);
@@ -147,4 +152,3 @@ function notAcceptable(what: string): McpHttpError {
 export function isGone(result: RelayResult): boolean {
   return !result.ok && (result.error.code === 'SESSION_NOT_FOUND' || result.error.code === 'RUNNER_GONE');
 }
-

@@ -81,8 +81,8 @@ export class SessionWatch {
         .touch(entry.runnerId, sessionId)
         .catch(() => undefined)
         .finally(() => {
-        entry.checking = false;
-      });
+          entry.checking = false;
+        });
     }
   }
 }

@@ -39,7 +39,7 @@ function isGone(pid: number): boolean {
 }
 
 async function eventually(check: () => boolean, timeoutMs = 2000): Promise<boolean> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
     if (check()) return true;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -99,7 +99,8 @@ describe('NodeProcessSpawner', () => {
   });
 
   it('escalates to SIGKILL for a process that ignores stdin EOF and SIGTERM', async () => {
-    const script = 'process.on("SIGTERM", () => undefined); process.stdin.resume(); setInterval(() => undefined, 1000); console.log("ready")';
+    const script =
+      'process.on("SIGTERM", () => undefined); process.stdin.resume(); setInterval(() => undefined, 1000); console.log("ready")';
     const child = node(script);
     expect(await firstLine(child.stdout)).toBe('ready');
     const began = Date.now();

@@ -19,7 +19,8 @@ class FakeBackend implements BackendConnection {
     if (message.method !== 'initialize') return;
     if (this.behaviour === 'answer') this.onmessage?.({ jsonrpc: '2.0', id: message.id, result: { serverInfo: { name: 'fake' } } });
     if (this.behaviour === 'exit') setImmediate(() => this.onclose?.('the backend exited (code 1)'));
-    if (this.behaviour === 'refuse') this.onmessage?.({ jsonrpc: '2.0', id: message.id, error: { code: -32602, message: 'unsupported protocol version' } });
+    if (this.behaviour === 'refuse')
+      this.onmessage?.({ jsonrpc: '2.0', id: message.id, error: { code: -32602, message: 'unsupported protocol version' } });
   }
   close(): Promise<void> {
     this.closes += 1;

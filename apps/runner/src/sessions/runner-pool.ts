@@ -67,7 +67,10 @@ export class RunnerPool {
     const sub = request.principal.sub;
     const held = this.perUser.get(sub) ?? 0;
     if (held >= this.limits.maxPerUser) {
-      return failure('SESSION_LIMIT', `session limit reached: at most ${this.limits.maxPerUser} open sessions per user; close one (DELETE) or wait for an idle one to expire`);
+      return failure(
+        'SESSION_LIMIT',
+        `session limit reached: at most ${this.limits.maxPerUser} open sessions per user; close one (DELETE) or wait for an idle one to expire`,
+      );
     }
     const identity = { id: request.sessionId, sub, server: server.name };
     const backend = this.deps.createBackend(server.name, { sessionId: identity.id, sub, server: server.name });

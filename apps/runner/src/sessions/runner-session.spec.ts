@@ -57,7 +57,13 @@ function setup(options: { toolFilter?: ToolFilterConfig; attached?: string } = {
   const backend = new FakeBackend();
   const sink = new RecordingSink();
   const ended: string[] = [];
-  const deps = { sink, toolFilter: new ToolFilter(options.toolFilter), log, now: () => 0, onEnded: (_: RunnerSession, reason: string) => ended.push(reason) };
+  const deps = {
+    sink,
+    toolFilter: new ToolFilter(options.toolFilter),
+    log,
+    now: () => 0,
+    onEnded: (_: RunnerSession, reason: string) => ended.push(reason),
+  };
   const session = new RunnerSession({ id: 'sess-1', sub: 'alice', server: 'files' }, backend, deps, options.attached);
   return { backend, sink, session, ended };
 }
@@ -120,7 +126,10 @@ describe('RunnerSession', () => {
     backend.emit(progress('p2'));
     backend.emit(progress('p1'));
     await settle();
-    expect(sink.published.map((p) => [p.stream, p.message])).toEqual([['post-b', progress('p2')], ['post-a', progress('p1')]]);
+    expect(sink.published.map((p) => [p.stream, p.message])).toEqual([
+      ['post-b', progress('p2')],
+      ['post-a', progress('p1')],
+    ]);
     expect(sink.delivered).toEqual([]);
   });
 
@@ -219,7 +228,11 @@ describe('RunnerSession', () => {
       session.fromClient(request(7, 'tools/call', { name: 'delete_file' }), 'post-a');
       expect(backend.sent).toEqual([]);
       expect(sink.published).toEqual([
-        { stream: 'post-a', sessionId: 'sess-1', message: { jsonrpc: '2.0', id: 7, error: { code: -32602, message: 'Tool delete_file is not available' } } },
+        {
+          stream: 'post-a',
+          sessionId: 'sess-1',
+          message: { jsonrpc: '2.0', id: 7, error: { code: -32602, message: 'Tool delete_file is not available' } },
+        },
       ]);
     });
 

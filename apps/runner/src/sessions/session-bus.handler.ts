@@ -117,7 +117,9 @@ export class SessionBusHandler {
 
   private failed(msg: BusMessage, err: unknown): void {
     this.log.error({ err, subject: msg.subject }, 'session open failed');
-    msg.respond(encode(SessionOpenReplySchema, { ok: false, error: { code: 'INTERNAL', message: 'the runner failed to open the session' } }));
+    msg.respond(
+      encode(SessionOpenReplySchema, { ok: false, error: { code: 'INTERNAL', message: 'the runner failed to open the session' } }),
+    );
   }
 
   private badRequest(msg: BusMessage, message: string): void {

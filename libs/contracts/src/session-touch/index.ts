@@ -5,8 +5,7 @@ import { z } from 'zod';
  * stream, tells the runner where server-initiated messages go, and proves the runner is alive.
  * The reply is an AckReply (SESSION_NOT_FOUND once the session is gone).
  */
-export const sessionTouchSubject = (runnerId: string, sessionId: string) =>
-  `gh.runner.${runnerId}.session.${sessionId}.touch`;
+export const sessionTouchSubject = (runnerId: string, sessionId: string) => `gh.runner.${runnerId}.session.${sessionId}.touch`;
 
 export const SessionTouchRequestSchema = z.object({
   attach: z.string().optional(),

@@ -4,7 +4,6 @@ import { z } from 'zod';
 export const JsonRpcMessageSchema = z.looseObject({ jsonrpc: z.literal('2.0') });
 export type JsonRpcMessage = z.infer<typeof JsonRpcMessageSchema>;
 
-
 export type RequestId = string | number;
 
 export function isRequest(m: JsonRpcMessage): m is JsonRpcMessage & { id: RequestId; method: string } {
