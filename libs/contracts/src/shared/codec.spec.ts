@@ -1,0 +1,26 @@
+import { SessionOpenRequestSchema } from '../session-open/index.js';
+import { decode, encode } from './codec.js';
+
+const open = {
+  sessionId: 'AAAAAAAAAAAAAAAAAAAAAA',
+  server: 'db',
+  principal: { sub: 'bearer:x', method: 'bearer' as const },
+  initialize: { jsonrpc: '2.0' as const, id: 1, method: 'initialize' },
+};
+
+describe('codec', () => {
+  it('round-trips a payload', () => {
+    expect(decode(SessionOpenRequestSchema, encode(SessionOpenRequestSchema, open))).toEqual({ ok: true, value: open });
+  });
+
+  it('refuses bytes that are not JSON, without throwing', () => {
+    expect(decode(SessionOpenRequestSchema, new TextEncoder().encode('{nope'))).toEqual({ ok: false, error: 'payload is not JSON' });
+  });
+
+  it('refuses a payload that does not match the schema, naming the field', () => {
+    const wrong = new TextEncoder().encode(JSON.stringify({ ...open, principal: { sub: '', method: 'magic' } }));
+    const result = decode(SessionOpenRequestSchema, wrong);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.error).toContain('principal');
+  });
+});
