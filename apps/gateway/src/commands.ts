@@ -21,7 +21,8 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   const runtime = readRuntimeEnvironment();
   const config = loadOrExit(options.config);
   if (command === 'validate') {
-    process.stdout.write(`${options.config}: valid (${Object.keys(config.servers).length} servers)\n`);
+    const count = Object.keys(config.servers).length;
+    process.stdout.write(`${options.config}: valid (${count} server${count === 1 ? '' : 's'})\n`);
     return;
   }
   const log = createLogger({ service: command, level: runtime.logLevel });
