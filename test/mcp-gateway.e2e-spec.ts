@@ -38,16 +38,24 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind
   afterAll(async () => {
     rmSync(configDir, { recursive: true, force: true });
     // Every process stops on SIGTERM by itself, even with a stream still open.
-    const sse = await connectSse(`${topology.url}/everything/sse`, bearer(TOKENS.bob));
+    const sse = await connectSse(`${topology.url}/everything/sse`, bearer(TOKENS.bob)).catch(() => undefined);
     const backends = backendPids(topology);
+    const stopped = await topology.stop();
+    await sse?.client.close();
+    expect(sse).toBeDefined();
     expect(backends).toHaveLength(1);
-    expect(await topology.stop()).toEqual({ forced: 0 });
+    expect(stopped).toEqual({ forced: 0 });
     await eventually(() => !backends.some(isAlive), 'a backend outlived its runner');
-    await sse.client.close();
   });
 
   afterEach(async () => {
-    await eventually(() => backendPids(topology).length === 0, 'backends are still running after the test closed its sessions');
+    try {
+      await eventually(() => backendPids(topology).length === 0, 'backends are still running after the test closed its sessions');
+    } catch (err) {
+      // Fail this test, not the ones after it.
+      for (const pid of backendPids(topology)) process.kill(-pid, 'SIGKILL');
+      throw err;
+    }
   });
 
   it('serves the real SDK client over streamable HTTP: tools, progress, sampling, DELETE', async () => {
@@ -166,6 +174,41 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind
     });
     expect(after.status).toBe(404);
     await client.close();
+  });
+
+  it('carries large messages as far as the bus allows, and says so clearly beyond that', async () => {
+    const { client, transport } = await connectStreamable(mcpUrl, bearer(TOKENS.alice));
+    const big = 'x'.repeat(1536 * 1024);
+    if (kind === 'all-in-one') {
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { message: big } }))).toContain(big);
+    } else {
+      // Over NATS the server's max_payload (1 MiB by default) bounds a message: 413, the session lives on.
+      const refused = await client.callTool({ name: 'echo', arguments: { message: big } }).catch((err: unknown) => String(err));
+      expect(refused).toContain('Payload Too Large');
+      expect(refused).toContain('message bus');
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'after' } }))).toContain('after');
+    }
+    await transport.terminateSession();
+    await client.close();
+  });
+
+  it('refuses foreign web origins on a server without credentials (DNS rebinding)', async () => {
+    const url = `${topology.url}/open/mcp`;
+    const foreign = await rawPost(url, JSON.stringify(INIT), { ...JSON_HEADERS, origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    const sessionId = await rawInitialize(url, '');
+    expect(await rawDelete(url, '', sessionId)).toBe(200);
+  });
+
+  it('answers 404 to GET and DELETE of a session that has ended', async () => {
+    const sessionId = await rawInitialize(mcpUrl, bearer(TOKENS.alice));
+    expect(await rawDelete(mcpUrl, bearer(TOKENS.alice), sessionId)).toBe(200);
+    const res = await fetch(mcpUrl, {
+      headers: { authorization: bearer(TOKENS.alice), accept: 'text/event-stream', 'mcp-session-id': sessionId },
+    });
+    expect(res.status).toBe(404);
+    await res.arrayBuffer();
+    expect(await rawDelete(mcpUrl, bearer(TOKENS.alice), sessionId)).toBe(404);
   });
 
   it('leaves no child process behind after 100 sessions', async () => {

@@ -29,6 +29,12 @@ export function writeGatewayConfig(options: { maxPerUser: number; runnerGroup: s
         serviceAuths: [{ type: 'bearer', tokens: [{ $env: 'E2E_TOKEN_ALICE' }, TOKENS.bob, TOKENS.carol] }],
         runnerGroup: options.runnerGroup,
       },
+      open: {
+        transportType: 'stdio',
+        command: process.execPath,
+        args: [EVERYTHING, 'stdio'],
+        runnerGroup: options.runnerGroup,
+      },
       filtered: {
         transportType: 'stdio',
         command: process.execPath,

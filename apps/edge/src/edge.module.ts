@@ -46,7 +46,7 @@ async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<SessionDeps>
   const streams = new StreamRegistry(bus, edgeId, log);
   const relay = new SessionRelay(bus, routes, streams, log);
   const servers = new Map<string, EdgeServer>(Object.values(config.servers).map((s) => [s.name, s]));
-  const admission = new Admission(servers, config.proxy.allowedOrigins);
+  const admission = new Admission(servers, { allowed: config.proxy.allowedOrigins, own: new URL(config.proxy.baseURL).origin });
   return { admission, relay, routes, streams, watch: new SessionWatch(relay) };
 }
 

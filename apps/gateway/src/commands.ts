@@ -16,6 +16,9 @@ export interface CommandOptions {
 
 type Stoppable = { close(): Promise<void> };
 
+/** In one process nothing crosses a network: carry what NATS can be configured to carry at most. */
+const IN_PROCESS_MAX_PAYLOAD = 64 * 1024 * 1024;
+
 /** Runs one command; services keep running until SIGINT or SIGTERM. */
 export async function runCommand(command: CommandName, options: CommandOptions): Promise<void> {
   const runtime = readRuntimeEnvironment();
@@ -31,7 +34,7 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   try {
     const bus: Bus =
       command === 'serve'
-        ? new LocalBus({ onError: busError(log) })
+        ? new LocalBus({ onError: busError(log), maxPayloadBytes: IN_PROCESS_MAX_PAYLOAD })
         : await NatsBus.connect({ servers: runtime.natsUrl, name: `gatehouse-${command}`, onError: busError(log) });
     stack.push(bus);
     void bus.closed.then((err) => {

@@ -43,7 +43,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
       servers,
       { idleTimeoutMs: config.proxy.sessions.timeoutMs, maxPerUser: config.proxy.sessions.maxPerUser },
       {
-        sink: new BusStreamSink(this.bus),
+        sink: new BusStreamSink(this.bus, log),
         log,
         now: Date.now,
         createBackend: (name, context) => {

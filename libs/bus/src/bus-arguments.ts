@@ -1,3 +1,4 @@
+import { BusPayloadTooLargeError } from './bus-errors.js';
 import type { BusHeaders } from './bus.port.js';
 import { BusInvalidArgumentError } from './bus-errors.js';
 
@@ -28,6 +29,13 @@ export function assertPattern(pattern: string): void {
 
 export function assertQueue(queue: string): void {
   if (!/^[^\s]+$/.test(queue)) invalid(`invalid queue group: ${JSON.stringify(queue)}`);
+}
+
+/** The limit both adapters apply unless told otherwise: NATS's default max_payload. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export function assertPayload(data: Uint8Array, limit: number): void {
+  if (data.byteLength > limit) throw new BusPayloadTooLargeError(data.byteLength, limit);
 }
 
 export function assertTimeout(timeoutMs: number): void {

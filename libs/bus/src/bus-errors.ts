@@ -6,6 +6,17 @@ export class BusInvalidArgumentError extends Error {
   readonly code = 'BUS_INVALID_ARGUMENT';
 }
 
+/** A payload larger than the broker carries (NATS: the server's max_payload, 1 MiB by default). */
+export class BusPayloadTooLargeError extends Error {
+  readonly code = 'BUS_PAYLOAD_TOO_LARGE';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`payload of ${size} bytes exceeds the bus limit of ${limit} bytes`);
+  }
+}
+
 /** The bus was closed (or is draining) and takes no more work. */
 export class BusClosedError extends Error {
   readonly code = 'BUS_CLOSED';

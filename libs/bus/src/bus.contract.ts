@@ -1,5 +1,5 @@
 import { BusNoRespondersError, BusTimeoutError, type Bus, type BusMessage } from './bus.port.js';
-import { BusClosedError, BusInvalidArgumentError, type BusErrorListener } from './bus-errors.js';
+import { BusClosedError, BusInvalidArgumentError, BusPayloadTooLargeError, type BusErrorListener } from './bus-errors.js';
 
 /** Builds a fresh, connected bus; handler errors must reach `onError`. */
 export type MakeBus = (onError?: BusErrorListener) => Promise<Bus>;
@@ -198,6 +198,25 @@ export function describeBusContract(name: string, makeBus: MakeBus, options: Bus
 
       it('rejects a request without a usable timeout', async () => {
         await expect(bus.request(unique(), bytes(''), { timeoutMs: 0 })).rejects.toBeInstanceOf(BusInvalidArgumentError);
+      });
+    });
+
+    describe('payload limit', () => {
+      it('carries a payload of exactly maxPayloadBytes less framing, and refuses a larger one at once', async () => {
+        const s = unique();
+        expect(bus.maxPayloadBytes).toBeGreaterThanOrEqual(1024 * 1024);
+        const tooLarge = new Uint8Array(bus.maxPayloadBytes + 1);
+        const sizes: number[] = [];
+        bus.subscribe(`${s}.big`, (msg) => {
+          sizes.push(msg.data.byteLength);
+          expect(() => msg.respond(tooLarge)).toThrow(BusPayloadTooLargeError);
+          msg.respond(bytes('ok'));
+        });
+        expect(() => bus.publish(`${s}.big`, tooLarge)).toThrow(BusPayloadTooLargeError);
+        await expect(bus.request(`${s}.big`, tooLarge, { timeoutMs: 1000 })).rejects.toBeInstanceOf(BusPayloadTooLargeError);
+        const fits = new Uint8Array(bus.maxPayloadBytes - 1024);
+        expect(text((await bus.request(`${s}.big`, fits, { timeoutMs: 3000 })).data)).toBe('ok');
+        expect(sizes).toEqual([fits.byteLength]);
       });
     });
 

@@ -85,6 +85,8 @@ export interface Bus {
    * undefined after `close()`.
    */
   readonly closed: Promise<Error | undefined>;
+  /** The largest payload publish, request and respond accept; larger throws BusPayloadTooLargeError. */
+  readonly maxPayloadBytes: number;
 }
 
 /** Nobody is subscribed to the request's subject. */

@@ -1,6 +1,6 @@
 export * from './bus.port.js';
-export { BusClosedError, BusConnectError, BusInvalidArgumentError, type BusErrorListener } from './bus-errors.js';
-export { MIN_KV_TTL_MS } from './bus-arguments.js';
+export { BusClosedError, BusConnectError, BusInvalidArgumentError, BusPayloadTooLargeError, type BusErrorListener } from './bus-errors.js';
+export { DEFAULT_MAX_PAYLOAD_BYTES, MIN_KV_TTL_MS } from './bus-arguments.js';
 export { BusDecodeError, decodeJson, encodeJson } from './codec.js';
 export { LocalBus, type LocalBusOptions } from './local-bus.js';
 export { NatsBus, type NatsBusOptions } from './nats-bus.js';

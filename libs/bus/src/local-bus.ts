@@ -15,10 +15,12 @@ import {
 } from './bus.port.js';
 import {
   assertBucket,
+  assertPayload,
   assertPattern,
   assertQueue,
   assertSubject,
   assertTimeout,
+  DEFAULT_MAX_PAYLOAD_BYTES,
   matchesSubject,
   normalizeHeaders,
 } from './bus-arguments.js';
@@ -29,6 +31,8 @@ import { LocalKvBucket, settle } from './local-kv-bucket.js';
 export interface LocalBusOptions {
   /** Receives errors thrown by handlers; defaults to stderr. */
   onError?: BusErrorListener;
+  /** Largest payload carried; defaults to NATS's default max_payload (1 MiB). */
+  maxPayloadBytes?: number;
 }
 
 type Reply = (data: Uint8Array, headers: BusHeaders) => void;
@@ -53,6 +57,7 @@ class LocalSubscription implements BusSubscription {
 /** The all-in-one Bus: the same semantics as NATS, inside one process. */
 export class LocalBus implements Bus {
   readonly closed: Promise<Error | undefined>;
+  readonly maxPayloadBytes: number;
   private readonly exact = new Map<string, Set<LocalSubscription>>();
   private readonly wild = new Set<LocalSubscription>();
   private readonly buckets = new Map<string, LocalKvBucket>();
@@ -64,6 +69,7 @@ export class LocalBus implements Bus {
 
   constructor(options: LocalBusOptions = {}) {
     this.report = guardListener(options.onError);
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.closed = new Promise((resolve) => {
       this.markClosed = () => resolve(undefined);
     });
@@ -71,6 +77,7 @@ export class LocalBus implements Bus {
 
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
     assertSubject(subject);
+    assertPayload(data, this.maxPayloadBytes);
     const headers = normalizeHeaders(options.headers);
     this.assertNotClosed();
     this.route(subject, data, headers, null);
@@ -80,6 +87,7 @@ export class LocalBus implements Bus {
     const { timeoutMs } = options;
     assertSubject(subject);
     assertTimeout(timeoutMs);
+    assertPayload(data, this.maxPayloadBytes);
     const headers = normalizeHeaders(options.headers);
     this.assertNotClosed();
     return await new Promise<BusMessage>((resolve, reject) => {
@@ -155,7 +163,13 @@ export class LocalBus implements Bus {
       else groups.set(sub.queue, [...(groups.get(sub.queue) ?? []), sub]);
     }
     for (const members of groups.values()) targets.push(members[Math.floor(Math.random() * members.length)]);
-    for (const sub of targets) sub.inbox.push(message(subject, data, headers, reply, () => this.assertNotClosed()));
+    for (const sub of targets)
+      sub.inbox.push(
+        message(subject, data, headers, reply, (answer) => {
+          this.assertNotClosed();
+          assertPayload(answer, this.maxPayloadBytes);
+        }),
+      );
     return targets.length;
   }
 
@@ -177,7 +191,13 @@ export class LocalBus implements Bus {
 }
 
 /** Each subscriber gets its own copy, as it would from the network. */
-function message(subject: string, data: Uint8Array, headers: BusHeaders, reply: Reply | null, check: () => void): BusMessage {
+function message(
+  subject: string,
+  data: Uint8Array,
+  headers: BusHeaders,
+  reply: Reply | null,
+  check: (answer: Uint8Array) => void,
+): BusMessage {
   return {
     subject,
     data: data.slice(),
@@ -185,7 +205,7 @@ function message(subject: string, data: Uint8Array, headers: BusHeaders, reply: 
     respond(answer: Uint8Array, answerHeaders?: BusHeaders): boolean {
       if (!reply) return false;
       const normalized = normalizeHeaders(answerHeaders);
-      check();
+      check(answer);
       reply(answer.slice(), normalized);
       return true;
     },

@@ -13,7 +13,15 @@ import {
   type RequestOptions,
   type SubscribeOptions,
 } from './bus.port.js';
-import { assertBucket, assertPattern, assertQueue, assertSubject, assertTimeout } from './bus-arguments.js';
+import {
+  assertBucket,
+  assertPattern,
+  assertPayload,
+  assertQueue,
+  assertSubject,
+  assertTimeout,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+} from './bus-arguments.js';
 import { BusClosedError, BusConnectError, guardListener, type BusErrorListener } from './bus-errors.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { NatsKvBucket } from './nats-kv-bucket.js';
@@ -80,8 +88,14 @@ export class NatsBus implements Bus {
     return new NatsBus(nc, guardListener(options.onError));
   }
 
+  /** The server's max_payload, as it announced on connecting. */
+  get maxPayloadBytes(): number {
+    return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
     assertSubject(subject);
+    assertPayload(data, this.maxPayloadBytes);
     const headers = toNatsHeaders(options.headers);
     this.guard(() => this.nc.publish(subject, data, { headers }));
   }
@@ -90,10 +104,11 @@ export class NatsBus implements Bus {
     const { timeoutMs } = options;
     assertSubject(subject);
     assertTimeout(timeoutMs);
+    assertPayload(data, this.maxPayloadBytes);
     const headers = toNatsHeaders(options.headers);
     try {
       const reply = await this.nc.request(subject, data, { timeout: timeoutMs, headers });
-      return toBusMessage(reply, (op) => this.guard(op));
+      return toBusMessage(reply, (op) => this.guard(op), this.maxPayloadBytes);
     } catch (err) {
       // v3 reports "no responders" as a RequestError whose cause is a NoRespondersError
       if (err instanceof errors.RequestError && err.isNoResponders()) throw new BusNoRespondersError(subject);
@@ -113,7 +128,7 @@ export class NatsBus implements Bus {
         queue: options.queue,
         callback: (err, msg) => {
           if (err) this.report(err, subject);
-          else inbox.push(toBusMessage(msg, (op) => this.guard(op)));
+          else inbox.push(toBusMessage(msg, (op) => this.guard(op), this.maxPayloadBytes));
         },
       }),
     );

@@ -7,9 +7,11 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/** Constant-time membership: every candidate is compared, so timing does not reveal which matched. */
-export function constantTimeIncludes(candidates: readonly string[], value: string): boolean {
-  let found = false;
-  for (const candidate of candidates) found = constantTimeEqual(candidate, value) || found;
+/** Constant-time lookup: every candidate is compared, so timing does not reveal which matched; -1 if none. */
+export function constantTimeIndexOf(candidates: readonly string[], value: string): number {
+  let found = -1;
+  candidates.forEach((candidate, i) => {
+    if (constantTimeEqual(candidate, value) && found < 0) found = i;
+  });
   return found;
 }

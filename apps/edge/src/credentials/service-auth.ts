@@ -1,5 +1,5 @@
 import type { Principal } from '#contracts';
-import { constantTimeEqual, constantTimeIncludes, sha256Base64Url } from '#crypto';
+import { constantTimeEqual, constantTimeIndexOf } from '#crypto';
 
 export type ServiceAuth = { type: 'bearer'; tokens: readonly string[] } | { type: 'basic'; username: string; password: string };
 
@@ -9,25 +9,25 @@ const REALM = 'realm="gatehouse"';
 
 /**
  * Checks a request's Authorization header against a server's static credentials, in constant
- * time. The principal's sub is derived from the credential, so each credential's sessions are
- * isolated like a user's. No configured credentials means the server is open.
+ * time. Each configured credential is its own identity, so its sessions are isolated like a
+ * user's; the sub names the credential by its place in `scope` (the server), which every edge
+ * derives alike and which, unlike a hash of it, gives nothing to guess a weak token from. No
+ * configured credentials means the server is open.
  */
-export function authenticate(authorization: string | undefined, auths: readonly ServiceAuth[]): Authentication {
+export function authenticate(authorization: string | undefined, auths: readonly ServiceAuth[], scope = 'service'): Authentication {
   if (auths.length === 0) return { ok: true, principal: { sub: 'anonymous', method: 'anonymous' } };
   const [scheme = '', ...rest] = (authorization ?? '').trim().split(/\s+/);
   const credential = rest.join(' ');
   const kind = scheme.toLowerCase();
-  for (const auth of auths) {
-    if (auth.type === 'bearer' && kind === 'bearer' && constantTimeIncludes(auth.tokens, credential)) {
-      return { ok: true, principal: { sub: `bearer:${sha256Base64Url(credential).slice(0, 32)}`, method: 'bearer' } };
-    }
+  for (const [i, auth] of auths.entries()) {
+    const token = auth.type === 'bearer' && kind === 'bearer' ? constantTimeIndexOf(auth.tokens, credential) : -1;
+    if (token >= 0) return { ok: true, principal: { sub: `bearer:${scope}/${i}.${token}`, method: 'bearer' } };
     if (auth.type === 'basic' && kind === 'basic') {
       const decoded = decodeBasic(credential);
       const userOk = constantTimeEqual(auth.username, decoded?.username ?? '');
       const passwordOk = constantTimeEqual(auth.password, decoded?.password ?? '');
       if (decoded && userOk && passwordOk) {
-        const sub = `basic:${sha256Base64Url(`${auth.username}:${auth.password}`).slice(0, 32)}`;
-        return { ok: true, principal: { sub, method: 'basic' } };
+        return { ok: true, principal: { sub: `basic:${scope}/${i}`, method: 'basic' } };
       }
     }
   }

@@ -2,13 +2,22 @@ import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { BUS, BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
 import { decode, encode, RunnerPingReplySchema, RunnerPingRequestSchema, runnerPingSubject } from '#contracts';
+import type { EdgeOptions } from '../edge.module.js';
+import { EDGE_OPTIONS } from '../edge.tokens.js';
 
 const PING_TIMEOUT_MS = 1000;
 
-/** /health: the process is up. /ready: the bus is connected and a runner answers. */
+/** /health: the process is up. /ready: the bus is connected and every runner group has a runner. */
 @Controller()
 export class HealthController {
-  constructor(@Inject(BUS) private readonly bus: Bus) {}
+  private readonly groups: readonly string[];
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(EDGE_OPTIONS) options: EdgeOptions,
+  ) {
+    this.groups = [...new Set(Object.values(options.config.servers).map((s) => s.runnerGroup))];
+  }
 
   @Get('health')
   @HttpCode(200)
@@ -18,18 +27,18 @@ export class HealthController {
 
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; reason?: string }> {
-    const reason = await this.whyNotReady();
-    if (reason === undefined) return { status: 'ready' };
+    const reasons = (await Promise.all(this.groups.map((g) => this.whyNotReady(g)))).filter((r) => r !== undefined);
+    if (reasons.length === 0) return { status: 'ready' };
     reply.status(503);
-    return { status: 'not ready', reason };
+    return { status: 'not ready', reason: reasons.join('; ') };
   }
 
-  private async whyNotReady(): Promise<string | undefined> {
+  private async whyNotReady(group: string): Promise<string | undefined> {
     try {
-      const answer = await this.bus.request(runnerPingSubject, encode(RunnerPingRequestSchema, {}), { timeoutMs: PING_TIMEOUT_MS });
-      return decode(RunnerPingReplySchema, answer.data).ok ? undefined : 'a runner sent a malformed answer';
+      const answer = await this.bus.request(runnerPingSubject(group), encode(RunnerPingRequestSchema, {}), { timeoutMs: PING_TIMEOUT_MS });
+      return decode(RunnerPingReplySchema, answer.data).ok ? undefined : `a runner of group ${group} sent a malformed answer`;
     } catch (err) {
-      if (err instanceof BusNoRespondersError || err instanceof BusTimeoutError) return 'no runner is answering';
+      if (err instanceof BusNoRespondersError || err instanceof BusTimeoutError) return `no runner of group ${group} is answering`;
       return 'the bus is not connected';
     }
   }

@@ -18,8 +18,9 @@ function refusal(admission: Admission, headers: Record<string, string>, name = '
 }
 
 describe('Admission', () => {
-  const open = new Admission(new Map([['db', server]]), []);
-  const strict = new Admission(new Map([['db', server]]), ['https://claude.ai']);
+  const own = 'https://mcp.example.com';
+  const open = new Admission(new Map([['db', server]]), { allowed: [], own });
+  const strict = new Admission(new Map([['db', server]]), { allowed: ['https://claude.ai'], own });
 
   it('admits a caller with a valid credential', () => {
     expect(open.admit(request({ authorization: 'Bearer tok' }), 'db').principal.method).toBe('bearer');
@@ -43,5 +44,12 @@ describe('Admission', () => {
     expect(refusal(strict, { authorization: 'Bearer tok', origin: 'https://claude.ai' })).toBeUndefined();
     expect(refusal(strict, { authorization: 'Bearer tok' })).toBeUndefined();
     expect(refusal(open, { authorization: 'Bearer tok', origin: 'https://anything.example' })).toBeUndefined();
+  });
+
+  it('without an allow-list, lets only its own origin reach a server that takes no credentials', () => {
+    const anonymous = new Admission(new Map([['open', { ...server, name: 'open', serviceAuths: [] }]]), { allowed: [], own });
+    expect(refusal(anonymous, { origin: 'http://evil.example' }, 'open')?.status).toBe(403);
+    expect(refusal(anonymous, { origin: own }, 'open')).toBeUndefined();
+    expect(refusal(anonymous, {}, 'open')).toBeUndefined();
   });
 });

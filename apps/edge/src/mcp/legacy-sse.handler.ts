@@ -18,13 +18,15 @@ import { jsonRpcError, JsonRpcCode, McpHttpError, sendEmpty, type McpHttpRequest
 import { parseBody } from './messages.js';
 import { openSession } from './open-session.js';
 import { SseStream } from './sse-stream.js';
-import { isGone, sessionNotFound, type SessionDeps } from './streamable-http.handler.js';
+import { relayFailure, sessionNotFound, type SessionDeps } from './streamable-http.handler.js';
 
 type PendingRequest = JsonRpcMessage & { id: RequestId };
 
 /** Legacy HTTP+SSE (2024-11-05): GET /{server}/sse holds the stream, POST /{server}/message feeds it. */
 export class LegacySseHandler {
   /** Streams held here, told of requests posted through this edge so a dead runner fails them fast. */
+  /** Sessions whose initialize is under way here: a second one is refused, not a second backend. */
+  private readonly initializing = new Set<string>();
   private readonly local = new Map<string, { sent: (runnerId: string, requests: readonly PendingRequest[]) => void }>();
 
   constructor(
@@ -43,6 +45,9 @@ export class LegacySseHandler {
       write: (message: JsonRpcMessage) => {
         if (isResponse(message) && pending.delete(idKey(message.id)) && pending.size === 0) watch?.busy(false);
         return sse.send(message);
+      },
+      cancel: (requestId: RequestId) => {
+        if (pending.delete(idKey(requestId)) && pending.size === 0) watch?.busy(false);
       },
       sessionEnded: (reason: string) => {
         for (const id of pending.values()) sse.send(jsonRpcError(id, JsonRpcCode.serverError, `Session ended: ${reason}`));
@@ -80,15 +85,22 @@ export class LegacySseHandler {
     const { messages } = parseBody(req, true);
     const first = messages[0];
     if (first && isRequest(first) && first.method === 'initialize') {
-      if (route.runnerId) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Invalid Request: this session is already initialized');
-      await this.initialize(sessionId, server, principal, first, route);
+      if (route.runnerId || this.initializing.has(sessionId)) {
+        throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Invalid Request: this session is already initialized');
+      }
+      this.initializing.add(sessionId);
+      try {
+        await this.initialize(sessionId, server, principal, first, route);
+      } finally {
+        this.initializing.delete(sessionId);
+      }
       return sendEmpty(res, 202);
     }
     if (!route.runnerId) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: initialize the session first');
     this.local.get(sessionId)?.sent(route.runnerId, messages.filter(isRequest));
     for (const message of messages) {
       const result = await this.deps.relay.send(route.runnerId, sessionId, message, route.stream);
-      if (!result.ok) throw isGone(result) ? sessionNotFound() : new McpHttpError(502, JsonRpcCode.serverError, result.error.message);
+      if (!result.ok) throw relayFailure(result);
     }
     sendEmpty(res, 202);
   }

@@ -51,7 +51,8 @@ export class McpController {
       headers: req.headers,
       query: new URL(req.url, 'http://edge').searchParams,
       body: Buffer.isBuffer(req.body) ? req.body : undefined,
-      onClose: (listener) => res.once('close', listener),
+      // The client may already be gone by the time a handler registers (it awaits first).
+      onClose: (listener) => (res.closed ? queueMicrotask(listener) : res.once('close', listener)),
     };
     try {
       await handler(request, res, server);

@@ -42,6 +42,13 @@ export async function openSession(deps: { relay: SessionRelay; routes: RouteTabl
     return { ok: false, status: STATUS[reply.error.code], response };
   }
   const route: SessionRoute = { runnerId: reply.runnerId, sub: principal.sub, server: server.name, transport, stream };
-  await deps.routes.put(sessionId, route);
+  try {
+    await deps.routes.put(sessionId, route);
+  } catch {
+    // Unroutable, the session would hold a process and a slot until it idled out.
+    await deps.relay.close(reply.runnerId, sessionId, 'its route could not be stored').catch(() => undefined);
+    const response = jsonRpcError(initialize.id, JsonRpcCode.serverError, 'The gateway could not record the session; try again');
+    return { ok: false, status: 503, response };
+  }
   return { ok: true, route, response: reply.response };
 }

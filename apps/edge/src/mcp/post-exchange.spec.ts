@@ -48,6 +48,22 @@ const progress: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/progre
 const both = { json: true, sse: true, headers: { 'x-gatehouse': 'yes' } };
 
 describe('PostExchange', () => {
+  it('answers 202 once every request was cancelled, and the rest when some were answered', async () => {
+    const cancelled = await exchange((res) => {
+      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
+      post.cancel(1);
+      return post.isDone;
+    });
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.driven).toBe(true);
+    const partly = await exchange((res) => {
+      const post = new PostExchange('s1', res, [request(1), request(2)], { batch: true, ...both });
+      post.write(result(2));
+      post.cancel(1);
+    });
+    expect(JSON.parse(partly.body)).toEqual([result(2)]);
+  });
+
   it('answers with JSON when only the response arrives', async () => {
     const got = await exchange((res) => {
       const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { idKey, isRequest, isResponse, type JsonRpcMessage, type RequestId } from '#contracts';
 import type { StreamEndpoint } from '../relay/stream-registry.js';
-import { jsonRpcError, JsonRpcCode, sendJson } from './http-io.js';
+import { jsonRpcError, JsonRpcCode, sendEmpty, sendJson } from './http-io.js';
 import { SseStream } from './sse-stream.js';
 
 /**
@@ -51,6 +51,11 @@ export class PostExchange implements StreamEndpoint {
     return this.sse.send(message);
   }
 
+  cancel(requestId: RequestId): void {
+    if (this.done || !this.pending.delete(idKey(requestId))) return;
+    if (this.pending.size === 0) this.finish();
+  }
+
   /** Every unanswered request gets a JSON-RPC error, then the exchange ends. */
   sessionEnded(reason: string): void {
     this.fail(`Session ended: ${reason}`);
@@ -78,6 +83,8 @@ export class PostExchange implements StreamEndpoint {
   private finish(): void {
     this.done = true;
     if (this.sse) this.sse.end();
+    // Nothing to answer when every request was cancelled: accepted, like a notification.
+    else if (this.collected.length === 0) sendEmpty(this.res, 202, this.options.headers);
     else sendJson(this.res, 200, this.options.batch ? this.collected : this.collected[0], this.options.headers);
     this.markDone();
   }

@@ -60,8 +60,15 @@ export class StreamableHttpHandler {
     if (sessionId === undefined) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
     protocolVersionOf(req);
     const route = await this.route(sessionId, server, principal);
-    const sse = new SseStream(res);
-    const stream = this.deps.streams.open({ sessionId, write: (m) => sse.send(m), sessionEnded: () => sse.end() });
+    // Attach before answering, so a session that is gone gets 404, not an empty 200 stream;
+    // what arrives in between is held and written once the stream is open.
+    const open: { sse?: SseStream } = {};
+    const early: JsonRpcMessage[] = [];
+    const stream = this.deps.streams.open({
+      sessionId,
+      write: (m) => (open.sse ? open.sse.send(m) : early.push(m) > 0),
+      sessionEnded: () => open.sse?.end(),
+    });
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     req.onClose(() => {
       watch.stop();
@@ -69,7 +76,9 @@ export class StreamableHttpHandler {
       void this.deps.relay.touch(route.runnerId, sessionId, { detach: stream.subject }).catch(() => undefined);
     });
     const attached = await this.deps.relay.touch(route.runnerId, sessionId, { attach: stream.subject });
-    if (!attached.ok) sse.end();
+    if (!attached.ok) throw relayFailure(attached);
+    open.sse = new SseStream(res);
+    for (const message of early.splice(0)) open.sse.send(message);
   }
 
   async delete(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
@@ -111,12 +120,13 @@ export class StreamableHttpHandler {
     try {
       const results = await Promise.all(messages.map((m) => this.deps.relay.send(route.runnerId, sessionId, m, stream.subject)));
       const refused = results.find((r) => !r.ok);
-      if (refused && !post.isDone) {
-        if (!res.headersSent && isGone(refused)) {
+      if (refused && !refused.ok && !post.isDone) {
+        // Before anything was written the refusal is the HTTP answer; after, each pending request gets it.
+        if (!res.headersSent) {
           post.abandon();
-          throw sessionNotFound();
+          throw relayFailure(refused);
         }
-        post.fail(refused.ok ? '' : refused.error.message);
+        post.fail(refused.error.message);
       }
       await post.finished();
     } finally {
@@ -129,7 +139,7 @@ export class StreamableHttpHandler {
   private async relayAll(runnerId: string, sessionId: string, messages: JsonRpcMessage[], stream: string | undefined): Promise<void> {
     for (const message of messages) {
       const result = await this.deps.relay.send(runnerId, sessionId, message, stream);
-      if (!result.ok) throw isGone(result) ? sessionNotFound() : new McpHttpError(502, JsonRpcCode.serverError, result.error.message);
+      if (!result.ok) throw relayFailure(result);
     }
   }
 
@@ -149,6 +159,10 @@ function notAcceptable(what: string): McpHttpError {
   return new McpHttpError(406, JsonRpcCode.invalidRequest, `Not Acceptable: the client must accept ${what}`);
 }
 
-export function isGone(result: RelayResult): boolean {
-  return !result.ok && (result.error.code === 'SESSION_NOT_FOUND' || result.error.code === 'RUNNER_GONE');
+/** The HTTP answer to a message the runner did not take: 404 once the session is gone. */
+export function relayFailure(result: RelayResult & { ok: false }): McpHttpError {
+  const { code, message } = result.error;
+  if (code === 'SESSION_NOT_FOUND' || code === 'RUNNER_GONE') return sessionNotFound();
+  if (code === 'TOO_LARGE') return new McpHttpError(413, JsonRpcCode.invalidRequest, message);
+  return new McpHttpError(502, JsonRpcCode.serverError, message);
 }

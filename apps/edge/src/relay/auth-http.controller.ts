@@ -46,7 +46,8 @@ export class AuthHttpController {
       await reply.status(response.value.status).send(Buffer.from(response.value.body, 'base64'));
     } catch (err) {
       const unreachable = err instanceof BusNoRespondersError || err instanceof BusTimeoutError;
-      if (!unreachable) this.log.error({ err, url: req.url }, 'auth relay failed');
+      // The path only: a query may carry an authorization code or state.
+      if (!unreachable) this.log.error({ err, path: req.url.split('?')[0] }, 'auth relay failed');
       await reply
         .status(503)
         .header('content-type', 'application/json')

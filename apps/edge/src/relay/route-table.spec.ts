@@ -128,15 +128,15 @@ describe('RouteTable', () => {
     expect(recorded.calls).toEqual([`put ${id}`, `get ${id}`]);
   });
 
-  it('rewrites a used route once a quarter of the TTL has passed', async () => {
+  it('keeps a used route alive: rewritten once a quarter of the TTL has passed', async () => {
     const id = randomId();
     await table.put(id, route);
     await kv.delete(id); // as if its TTL had run out
     clock += TTL_MS / 4 - 1;
-    await table.get(id);
+    await table.keepAlive(id);
     await expect(kv.get(id)).resolves.toBeNull();
     clock += 1;
-    await table.get(id);
+    await table.keepAlive(id);
     await expect(kv.get(id)).resolves.not.toBeNull();
     expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`]);
   });
@@ -145,12 +145,31 @@ describe('RouteTable', () => {
     const id = randomId();
     await table.put(id, route);
     clock += TTL_MS / 4;
-    await table.get(id);
+    await table.keepAlive(id);
     clock += TTL_MS / 4 - 1;
-    await table.get(id);
+    await table.keepAlive(id);
     expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`]);
     clock += 1;
-    await table.get(id);
+    await table.keepAlive(id);
     expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`, `put ${id}`]);
+  });
+
+  it("does not keep another caller's route alive", async () => {
+    const id = randomId();
+    await table.put(id, route);
+    clock += TTL_MS / 2;
+    await expect(table.find(id, { ...route, sub: 'mallory' })).resolves.toBeUndefined();
+    expect(recorded.calls).toEqual([`put ${id}`]);
+    await expect(table.find(id, route)).resolves.toEqual(route);
+    expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`]);
+  });
+
+  it('reads a local copy older than the TTL again, and forgets a route that expired', async () => {
+    const id = randomId();
+    await table.put(id, route);
+    await kv.delete(id);
+    await expect(table.get(id)).resolves.toEqual(route);
+    clock += TTL_MS;
+    await expect(table.get(id)).resolves.toBeUndefined();
   });
 });

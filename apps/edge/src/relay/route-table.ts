@@ -13,8 +13,8 @@ export function isSessionId(value: unknown): value is string {
  * runner is known, and a closed session is forgotten when its closed event arrives.
  */
 export class RouteTable {
-  private readonly cache = new Map<string, SessionRoute>();
-  private readonly refreshedAt = new Map<string, number>();
+  /** Routes this edge has seen, with when it last wrote or read them. */
+  private readonly cache = new Map<string, { route: SessionRoute; seenAt: number }>();
 
   constructor(
     private readonly kv: KvBucket,
@@ -22,12 +22,11 @@ export class RouteTable {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The route as stored; a local copy older than the TTL is read again (it may have expired). */
   async get(sessionId: string): Promise<SessionRoute | undefined> {
     const cached = this.cache.get(sessionId);
-    if (cached) {
-      await this.refresh(sessionId, cached);
-      return cached;
-    }
+    if (cached && this.now() - cached.seenAt < this.ttlMs) return cached.route;
+    this.cache.delete(sessionId);
     const data = await this.kv.get(sessionId);
     if (!data) return undefined;
     const route = decode(SessionRouteSchema, data);
@@ -36,12 +35,14 @@ export class RouteTable {
     return route.value;
   }
 
-  /** The route of a session owned by this caller on this server and transport, else undefined. */
+  /** The route of a session owned by this caller on this server and transport, kept alive; else undefined. */
   async find(sessionId: string, owner: Pick<SessionRoute, 'sub' | 'server' | 'transport'>): Promise<SessionRoute | undefined> {
     if (!isSessionId(sessionId)) return undefined;
     const route = await this.get(sessionId);
     const owned = route && route.sub === owner.sub && route.server === owner.server && route.transport === owner.transport;
-    return owned ? route : undefined;
+    if (!owned) return undefined;
+    await this.keepAlive(sessionId);
+    return route;
   }
 
   async put(sessionId: string, route: SessionRoute): Promise<void> {
@@ -57,19 +58,17 @@ export class RouteTable {
   /** Drops the local copy (the session ended elsewhere). */
   forget(sessionId: string): void {
     this.cache.delete(sessionId);
-    this.refreshedAt.delete(sessionId);
+  }
+
+  /** A route in use outlives the bucket's TTL: it is rewritten once a quarter of the TTL has passed. */
+  async keepAlive(sessionId: string): Promise<void> {
+    const cached = this.cache.get(sessionId);
+    if (!cached || this.now() - cached.seenAt < this.ttlMs / 4) return;
+    cached.seenAt = this.now();
+    await this.kv.put(sessionId, encode(SessionRouteSchema, cached.route));
   }
 
   private remember(sessionId: string, route: SessionRoute): void {
-    this.cache.set(sessionId, route);
-    this.refreshedAt.set(sessionId, this.now());
-  }
-
-  /** A used route outlives the bucket's TTL: rewrite it once a quarter of the TTL has passed. */
-  private async refresh(sessionId: string, route: SessionRoute): Promise<void> {
-    const last = this.refreshedAt.get(sessionId) ?? 0;
-    if (this.now() - last < this.ttlMs / 4) return;
-    this.refreshedAt.set(sessionId, this.now());
-    await this.kv.put(sessionId, encode(SessionRouteSchema, route));
+    this.cache.set(sessionId, { route, seenAt: this.now() });
   }
 }

@@ -1,6 +1,7 @@
-import { BusNoRespondersError, BusTimeoutError, type Bus, type BusSubscription } from '#bus';
+import { BusNoRespondersError, BusPayloadTooLargeError, BusTimeoutError, type Bus, type BusSubscription } from '#bus';
 import {
   AckReplySchema,
+  cancelledRequestId,
   SessionClosedEventSchema,
   SessionOpenReplySchema,
   decode,
@@ -24,10 +25,13 @@ import type { Logger } from '#observability';
 import type { RouteTable } from './route-table.js';
 import type { StreamRegistry } from './stream-registry.js';
 
-/** How long a runner has to acknowledge a message, touch or close. */
+/** How long a runner has to acknowledge a message or touch. */
 const ACK_TIMEOUT_MS = 1500;
+/** A close is acknowledged once the process tree is gone: stdin grace, SIGTERM grace, SIGKILL. */
+const CLOSE_TIMEOUT_MS = 5000;
 
-export type RelayResult = { ok: true } | { ok: false; error: ReplyError | { code: 'RUNNER_GONE'; message: string } };
+type RelayError = ReplyError | { code: 'RUNNER_GONE' | 'TOO_LARGE'; message: string };
+export type RelayResult = { ok: true } | { ok: false; error: RelayError };
 
 /** The edge's side of the session subjects: open, relay, touch, close, and closed events. */
 export class SessionRelay {
@@ -66,11 +70,14 @@ export class SessionRelay {
       if (err instanceof BusTimeoutError) {
         return { ok: false, error: { code: 'BACKEND_FAILED', message: 'the runner did not start the session in time' } };
       }
+      if (err instanceof BusPayloadTooLargeError) return { ok: false, error: { code: 'BAD_REQUEST', message: tooLarge(err) } };
       throw err;
     }
   }
 
   send(runnerId: string, sessionId: string, message: JsonRpcMessage, stream?: string): Promise<RelayResult> {
+    const cancelled = cancelledRequestId(message);
+    if (cancelled !== undefined) this.streams.cancel(sessionId, cancelled);
     const payload = encode(SessionInRequestSchema, { message, stream });
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId);
   }
@@ -78,12 +85,12 @@ export class SessionRelay {
   /** Keeps the session alive on its runner and its route alive in the bucket. */
   async touch(runnerId: string, sessionId: string, request: SessionTouchRequest = {}): Promise<RelayResult> {
     const result = await this.ack(sessionTouchSubject(runnerId, sessionId), encode(SessionTouchRequestSchema, request), sessionId);
-    if (result.ok) await this.routes.get(sessionId);
+    if (result.ok) await this.routes.keepAlive(sessionId);
     return result;
   }
 
   close(runnerId: string, sessionId: string, reason: string): Promise<RelayResult> {
-    return this.ack(sessionCloseSubject(runnerId, sessionId), encode(SessionCloseRequestSchema, { reason }), sessionId);
+    return this.ack(sessionCloseSubject(runnerId, sessionId), encode(SessionCloseRequestSchema, { reason }), sessionId, CLOSE_TIMEOUT_MS);
   }
 
   /** The session is over here: streams fail what is pending, the cached route goes. */
@@ -92,13 +99,14 @@ export class SessionRelay {
     this.streams.sessionEnded(sessionId, reason);
   }
 
-  private async ack(subject: string, payload: Uint8Array, sessionId: string): Promise<RelayResult> {
+  private async ack(subject: string, payload: Uint8Array, sessionId: string, timeoutMs = ACK_TIMEOUT_MS): Promise<RelayResult> {
     let result: RelayResult;
     try {
-      const reply = await this.bus.request(subject, payload, { timeoutMs: ACK_TIMEOUT_MS });
+      const reply = await this.bus.request(subject, payload, { timeoutMs });
       const decoded = decode(AckReplySchema, reply.data);
       result = decoded.ok ? decoded.value : { ok: false, error: { code: 'INTERNAL', message: decoded.error } };
     } catch (err) {
+      if (err instanceof BusPayloadTooLargeError) return { ok: false, error: { code: 'TOO_LARGE', message: tooLarge(err) } };
       if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError)) throw err;
       result = { ok: false, error: { code: 'RUNNER_GONE', message: 'the runner holding this session is gone' } };
     }
@@ -109,4 +117,8 @@ export class SessionRelay {
     }
     return result;
   }
+}
+
+function tooLarge(err: BusPayloadTooLargeError): string {
+  return `Payload Too Large: the message (${err.size} bytes) is larger than the gateway's message bus carries (${err.limit} bytes)`;
 }

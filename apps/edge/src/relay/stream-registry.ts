@@ -7,6 +7,7 @@ import {
   encode,
   streamSubject,
   type JsonRpcMessage,
+  type RequestId,
 } from '#contracts';
 import { randomId } from '#crypto';
 import type { Logger } from '#observability';
@@ -18,6 +19,8 @@ export interface StreamEndpoint {
   write(message: JsonRpcMessage): boolean;
   /** The session ended: fail what is pending and close. */
   sessionEnded(reason: string): void;
+  /** The client cancelled a request: stop waiting for its response. */
+  cancel?(requestId: RequestId): void;
 }
 
 /** Streams held open by this edge, reached over one wildcard subscription. */
@@ -53,6 +56,11 @@ export class StreamRegistry {
       if (ids.size === 0 && this.bySession.get(endpoint.sessionId) === ids) this.bySession.delete(endpoint.sessionId);
     };
     return { subject: streamSubject(this.edgeId, streamId), close };
+  }
+
+  /** Tells every stream of a session that the client cancelled a request. */
+  cancel(sessionId: string, requestId: RequestId): void {
+    for (const id of [...(this.bySession.get(sessionId) ?? [])]) this.streams.get(id)?.cancel?.(requestId);
   }
 
   /** Tells every stream of a session that it ended. */

@@ -59,7 +59,12 @@ export class StdioBackend implements BackendConnection {
         continue;
       }
       if (message === null) return;
-      this.onmessage?.(message);
+      try {
+        this.onmessage?.(message);
+      } catch (err) {
+        // Runs in the child's stdout listener: a throw here would take the whole runner down.
+        this.log.error({ ...this.context, err }, 'failed to route a backend message');
+      }
     }
   }
 }

@@ -179,6 +179,15 @@ describe('RunnerPool', () => {
     expect(pool.get('busy')).toBeDefined();
   });
 
+  it('sweep() ends a session whose backend keeps talking but whose client went away', async () => {
+    const { pool, backends, advance } = setup({ idleTimeoutMs: 1000, maxPerUser: 5 });
+    await pool.open(openRequest('chatty', 'alice'));
+    advance(600);
+    backends.get('chatty')?.onmessage?.({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'tick' } });
+    advance(600);
+    expect(await pool.sweep()).toBe(1);
+  });
+
   it('sweep() leaves sessions alone before the timeout', async () => {
     const { pool, advance } = setup();
     await pool.open(openRequest('s1', 'alice'));

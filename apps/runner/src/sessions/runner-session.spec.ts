@@ -106,6 +106,16 @@ describe('RunnerSession', () => {
     expect(session.isEnded).toBe(true);
   });
 
+  it('drops the late response of a request the client cancelled, and still forwards the cancel', () => {
+    const { backend, sink, session } = setup();
+    session.fromClient(request(1, 'tools/call'), 'post-a');
+    const cancel = notification('notifications/cancelled', { requestId: 1 });
+    session.fromClient(cancel, undefined);
+    backend.emit(result(1));
+    expect(backend.sent).toEqual([request(1, 'tools/call'), cancel]);
+    expect(sink.published).toEqual([]);
+  });
+
   it('sends a response to the stream of its request', () => {
     const { backend, sink, session } = setup();
     session.fromClient(request(1, 'resources/list'), 'post-a');

@@ -1,4 +1,5 @@
 import {
+  cancelledRequestId,
   errorResponse,
   idKey,
   isRequest,
@@ -38,7 +39,7 @@ export class RunnerSession {
   private readonly outBuffer: JsonRpcMessage[] = [];
   private outChain: Promise<void> = Promise.resolve();
   private initializeWaiter: { key: string; resolve: (m: JsonRpcMessage) => void } | undefined;
-  private ended = false;
+  private ending: Promise<void> | undefined;
   private announceEnd: (reason: string) => void = () => undefined;
   /** Resolves with the reason once the session has ended, however it ended. */
   private readonly endedWith = new Promise<string>((resolve) => (this.announceEnd = resolve));
@@ -84,6 +85,8 @@ export class RunnerSession {
   /** A message from the client; `stream` receives the response of a request. */
   fromClient(message: JsonRpcMessage, stream: string | undefined): void {
     this.lastActivity = this.deps.now();
+    const cancelled = cancelledRequestId(message);
+    if (cancelled !== undefined) this.forget(cancelled);
     if (isRequest(message)) {
       if (message.method === 'tools/call' && !this.deps.toolFilter.allows(toolName(message))) {
         const refusal = errorResponse(message.id, INVALID_PARAMS, `Tool ${String(toolName(message))} is not available`);
@@ -97,6 +100,13 @@ export class RunnerSession {
     this.backend.send(message);
   }
 
+  /** A cancelled request gets no response; one that comes anyway is dropped. */
+  private forget(id: RequestId): void {
+    const request = this.inFlight.get(idKey(id));
+    if (request?.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
+    this.inFlight.delete(idKey(id));
+  }
+
   /** Keeps the session alive and moves where server-initiated messages go. */
   touch(attach: string | undefined, detach: string | undefined): void {
     this.lastActivity = this.deps.now();
@@ -107,21 +117,22 @@ export class RunnerSession {
     }
   }
 
-  /** Ends the backend; idempotent. */
-  async end(reason: string): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    this.announceEnd(reason);
-    this.deps.onEnded(this, reason);
-    await this.backend.close();
+  /** Ends the backend; every call resolves once its process tree is gone. */
+  end(reason: string): Promise<void> {
+    if (!this.ending) {
+      this.announceEnd(reason);
+      this.deps.onEnded(this, reason);
+      this.ending = this.backend.close();
+    }
+    return this.ending;
   }
 
   get isEnded(): boolean {
-    return this.ended;
+    return this.ending !== undefined;
   }
 
+  // Backend chatter (logs, list changes) is not activity: a session no client uses must idle out.
   private fromBackend(message: JsonRpcMessage): void {
-    this.lastActivity = this.deps.now();
     if (isResponse(message)) {
       const key = idKey(message.id);
       if (this.initializeWaiter?.key === key) return this.initializeWaiter.resolve(message);

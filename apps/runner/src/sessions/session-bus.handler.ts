@@ -43,12 +43,10 @@ export class SessionBusHandler {
         this.bus.subscribe(sessionOpenSubject(group), (m) => void this.open(m).catch((err: unknown) => this.failed(m, err)), {
           queue: sessionOpenQueue(group),
         }),
+        this.bus.subscribe(runnerPingSubject(group), (m) => this.ping(m, group), { queue: runnerPingQueue(group) }),
       );
     }
-    this.subscriptions.push(
-      this.bus.subscribe(`gh.runner.${this.runner.id}.session.*.*`, (m) => this.sessionMessage(m)),
-      this.bus.subscribe(runnerPingSubject, (m) => this.ping(m), { queue: runnerPingQueue }),
-    );
+    this.subscriptions.push(this.bus.subscribe(`gh.runner.${this.runner.id}.session.*.*`, (m) => this.sessionMessage(m)));
   }
 
   stop(): void {
@@ -101,7 +99,10 @@ export class SessionBusHandler {
       case 'close': {
         const request = decode(SessionCloseRequestSchema, msg.data);
         // Acknowledged once the process tree is gone; messages behind it see the session ended.
-        void session.end(request.ok ? request.value.reason : 'closed').then(() => msg.respond(encode(AckReplySchema, OK)));
+        void session
+          .end(request.ok ? request.value.reason : 'closed')
+          .then(() => msg.respond(encode(AckReplySchema, OK)))
+          .catch((err: unknown) => this.log.warn({ err, sessionId }, 'could not acknowledge a close'));
         return;
       }
       default:
@@ -110,8 +111,7 @@ export class SessionBusHandler {
     msg.respond(encode(AckReplySchema, OK));
   }
 
-  private ping(msg: BusMessage): void {
-    const group = this.runner.groups.join(',');
+  private ping(msg: BusMessage, group: string): void {
     msg.respond(encode(RunnerPingReplySchema, { runnerId: this.runner.id, group, sessions: this.pool.size }));
   }
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-/** Readiness: any live runner answers (queue group, so one reply). */
-export const runnerPingSubject = 'gh.runner.ping';
-export const runnerPingQueue = 'gh.runner';
+/** Readiness: any live runner of the group answers (queue group, so one reply). */
+export const runnerPingSubject = (runnerGroup: string) => `gh.runner.${runnerGroup}.ping`;
+export const runnerPingQueue = (runnerGroup: string) => `gh.runner.${runnerGroup}`;
 
 export const RunnerPingRequestSchema = z.object({});
 

@@ -8,7 +8,8 @@ export const sessionOpenSubject = (runnerGroup: string) => `gh.runner.${runnerGr
 export const sessionOpenQueue = (runnerGroup: string) => `gh.runner.${runnerGroup}`;
 
 export const SessionOpenRequestSchema = z.object({
-  sessionId: z.string().min(16),
+  /** 128 random bits, base64url: safe as a subject token and a KV key. */
+  sessionId: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
   server: z.string().min(1),
   principal: PrincipalSchema,
   /** The client's initialize request, forwarded to the backend. */

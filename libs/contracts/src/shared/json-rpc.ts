@@ -47,3 +47,11 @@ export function progressNotificationToken(m: JsonRpcMessage): RequestId | undefi
 function isId(value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
+
+/** The request a client's notifications/cancelled refers to, if the message is one. */
+export function cancelledRequestId(m: JsonRpcMessage): RequestId | undefined {
+  if (m.method !== 'notifications/cancelled') return undefined;
+  const params = m.params;
+  if (typeof params !== 'object' || params === null || !('requestId' in params)) return undefined;
+  return isId(params.requestId) ? params.requestId : undefined;
+}
