@@ -92,6 +92,16 @@ describe('bad input gets a clear 4xx, never a crash or a 500', () => {
     expect(await rawDelete(url, bearer(TOKENS.alice), sessionId)).toBe(404);
   });
 
+  it('answers an initialize that accepts only an event stream with one, and 406 when it accepts neither', async () => {
+    const res = await rawPost(url, JSON.stringify(INIT), { ...auth, accept: 'text/event-stream' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(res.text).toMatch(/^event: message\ndata: \{"jsonrpc":"2.0","id":1,"result":/);
+    const sessionId = res.headers.get('mcp-session-id') ?? '';
+    expect(await rawDelete(url, bearer(TOKENS.alice), sessionId)).toBe(200);
+    expect((await rawPost(url, JSON.stringify(INIT), { ...auth, accept: 'text/html' })).status).toBe(406);
+  });
+
   it('is still healthy after all of the above', async () => {
     const res = await fetch(`${topology.url}/health`);
     expect(res.status).toBe(200);

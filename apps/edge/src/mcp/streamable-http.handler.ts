@@ -37,7 +37,7 @@ export class StreamableHttpHandler {
       if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') {
         throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
       }
-      return this.initialize(res, server, principal, initialize);
+      return this.initialize(res, server, principal, initialize, modes.json);
     }
     const version = protocolVersionOf(req);
     const { messages, batch } = parseBody(req, batchAllowedIn(version));
@@ -85,6 +85,7 @@ export class StreamableHttpHandler {
     const { server, principal } = this.deps.admission.admit(req, serverName);
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+    protocolVersionOf(req);
     const route = await this.route(sessionId, server, principal);
     const closed = await this.deps.relay.close(route.runnerId, sessionId, 'closed by the client');
     if (!closed.ok) throw sessionNotFound();
@@ -97,11 +98,16 @@ export class StreamableHttpHandler {
     server: EdgeServer,
     principal: Principal,
     initialize: JsonRpcMessage & { id: RequestId },
+    json: boolean,
   ): Promise<void> {
     const sessionId = randomId();
     const opened = await openSession(this.deps, { sessionId, server, principal, initialize, transport: 'streamable-http' });
     if (!opened.ok) return sendJson(res, opened.status, opened.response);
-    sendJson(res, 200, opened.response, { [SESSION_HEADER]: sessionId });
+    if (json) return sendJson(res, 200, opened.response, { [SESSION_HEADER]: sessionId });
+    // A client that accepts only an event stream gets its answer as one.
+    const sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
+    sse.send(opened.response);
+    sse.end();
   }
 
   private async exchange(
