@@ -48,7 +48,7 @@ export class StreamableHttpHandler {
     const requests = messages.filter(isRequest);
     if (requests.length === 0) {
       await this.relayAll(route.runnerId, sessionId, messages, undefined);
-      return sendEmpty(res, 202);
+      return sendEmpty(res, 202, { [SESSION_HEADER]: sessionId });
     }
     await this.exchange(req, res, sessionId, route, messages, { batch, ...modes });
   }
@@ -77,7 +77,7 @@ export class StreamableHttpHandler {
     });
     const attached = await this.deps.relay.touch(route.runnerId, sessionId, { attach: stream.subject });
     if (!attached.ok) throw relayFailure(attached);
-    open.sse = new SseStream(res);
+    open.sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
     for (const message of early.splice(0)) open.sse.send(message);
   }
 
@@ -118,7 +118,8 @@ export class StreamableHttpHandler {
     messages: JsonRpcMessage[],
     options: { batch: boolean; json: boolean; sse: boolean },
   ): Promise<void> {
-    const post = new PostExchange(sessionId, res, messages, { ...options, headers: {} });
+    // Every answer names its session, as the SDK's own server does (its client relies on it).
+    const post = new PostExchange(sessionId, res, messages, { ...options, headers: { [SESSION_HEADER]: sessionId } });
     const stream = this.deps.streams.open(post);
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     watch.busy(true);
