@@ -1,6 +1,7 @@
 /**
  * p50/p95/p99 round trip of `echo` (server-everything over stdio): a direct stdio connection,
- * `gatehouse serve`, and edge + runner over the real NATS, measured in one run.
+ * the SDK client's HTTP floor (a server that answers at once), `gatehouse serve`, and edge +
+ * runner over the real NATS, measured in one run. The full benchmark suite builds on this.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -10,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startTopology, type Topology, type TopologyKind } from '#testing';
+import { startHttpFloor } from './fixtures/http-floor.js';
 
 const EVERYTHING = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -77,7 +79,10 @@ async function main(): Promise<void> {
   try {
     const configPath = writeConfig(dir);
     const direct = await measure('direct stdio', new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'] }));
-    const rows = [direct, await throughGateway('all-in-one', configPath), await throughGateway('distributed', configPath)];
+    const floor = await startHttpFloor();
+    const http = await measure('HTTP floor (SDK client, trivial server)', new StreamableHTTPClientTransport(new URL(floor.url)));
+    floor.server.close();
+    const rows = [direct, http, await throughGateway('all-in-one', configPath), await throughGateway('distributed', configPath)];
     console.log(`echo round trip, ${CALLS} sequential calls after ${WARMUP} warm-up (ms)`);
     console.log('| path | p50 | p95 | p99 | p50 overhead |');
     console.log('|---|---|---|---|---|');
