@@ -24,9 +24,9 @@ type PendingRequest = JsonRpcMessage & { id: RequestId };
 
 /** Legacy HTTP+SSE (2024-11-05): GET /{server}/sse holds the stream, POST /{server}/message feeds it. */
 export class LegacySseHandler {
-  /** Streams held here, told of requests posted through this edge so a dead runner fails them fast. */
   /** Sessions whose initialize is under way here: a second one is refused, not a second backend. */
   private readonly initializing = new Set<string>();
+  /** Streams held here, told of requests posted through this edge so a dead runner fails them fast. */
   private readonly local = new Map<string, { sent: (runnerId: string, requests: readonly PendingRequest[]) => void }>();
 
   constructor(
@@ -61,18 +61,18 @@ export class LegacySseHandler {
     };
     const stream = this.deps.streams.open(endpoint);
     this.local.set(sessionId, endpoint);
+    req.onClose(() => {
+      this.local.delete(sessionId);
+      watch?.stop();
+      stream.close();
+      void this.endSession(sessionId);
+    });
     await this.deps.routes.put(sessionId, {
       runnerId: '',
       sub: principal.sub,
       server: server.name,
       transport: 'sse',
       stream: stream.subject,
-    });
-    req.onClose(() => {
-      this.local.delete(sessionId);
-      watch?.stop();
-      stream.close();
-      void this.endSession(sessionId);
     });
     sse.event('endpoint', `${this.basePath}/${encodeURIComponent(server.name)}/message?sessionId=${sessionId}`);
   }
