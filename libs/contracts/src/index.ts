@@ -1,5 +1,4 @@
 export * from './shared/codec.js';
-export * from './shared/headers.js';
 export * from './shared/json-rpc.js';
 export * from './shared/principal.js';
 export * from './shared/reply.js';

@@ -1,3 +1,2 @@
 export * from './compare.js';
-export * from './hash.js';
 export * from './random.js';

@@ -1,6 +1,6 @@
-import type { Principal } from '#contracts';
+import { JsonRpcCode, type Principal } from '#contracts';
 import { authenticate, type ServiceAuth } from '../credentials/service-auth.js';
-import { header, JsonRpcCode, McpHttpError, type McpHttpRequest } from './http-io.js';
+import { header, McpHttpError, type McpHttpRequest } from './http-io.js';
 
 /** What the edge needs to know of a configured server. */
 export interface EdgeServer {

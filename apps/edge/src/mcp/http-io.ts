@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { JsonRpcMessage, RequestId } from '#contracts';
+import { errorResponse } from '#contracts';
 
 /** The parts of an HTTP request the MCP transports read; framework glue fills it in. */
 export interface McpHttpRequest {
@@ -11,13 +11,6 @@ export interface McpHttpRequest {
   onClose(listener: () => void): void;
 }
 
-export const JsonRpcCode = {
-  parseError: -32700,
-  invalidRequest: -32600,
-  /** Gateway-side failures: session ended, no runner, backend failed, limits. */
-  serverError: -32000,
-} as const;
-
 /** A request refused at the HTTP level, answered with a JSON-RPC error body. */
 export class McpHttpError extends Error {
   constructor(
@@ -28,10 +21,6 @@ export class McpHttpError extends Error {
   ) {
     super(message);
   }
-}
-
-export function jsonRpcError(id: RequestId | null, code: number, message: string): JsonRpcMessage {
-  return { jsonrpc: '2.0', id, error: { code, message } };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -48,7 +37,7 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
 }
 
 export function sendError(res: ServerResponse, err: McpHttpError): void {
-  sendJson(res, err.status, jsonRpcError(null, err.code, err.message), err.headers);
+  sendJson(res, err.status, errorResponse(null, err.code, err.message), err.headers);
 }
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import {
+  JsonRpcCode,
+  errorResponse,
   encode,
   idKey,
   isRequest,
@@ -14,7 +16,7 @@ import { randomId } from '#crypto';
 import type { Bus } from '#bus';
 import type { WatchHandle } from '../relay/session-watch.js';
 import type { EdgeServer } from './admission.js';
-import { jsonRpcError, JsonRpcCode, McpHttpError, sendEmpty, type McpHttpRequest } from './http-io.js';
+import { McpHttpError, sendEmpty, type McpHttpRequest } from './http-io.js';
 import { parseBody } from './messages.js';
 import { openSession } from './open-session.js';
 import { SseStream } from './sse-stream.js';
@@ -50,7 +52,7 @@ export class LegacySseHandler {
         if (pending.delete(idKey(requestId)) && pending.size === 0) watch?.busy(false);
       },
       sessionEnded: (reason: string) => {
-        for (const id of pending.values()) sse.send(jsonRpcError(id, JsonRpcCode.serverError, `Session ended: ${reason}`));
+        for (const id of pending.values()) sse.send(errorResponse(id, JsonRpcCode.serverError, `Session ended: ${reason}`));
         sse.end();
       },
       sent: (runnerId: string, requests: readonly PendingRequest[]) => {
@@ -98,10 +100,8 @@ export class LegacySseHandler {
     }
     if (!route.runnerId) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: initialize the session first');
     this.local.get(sessionId)?.sent(route.runnerId, messages.filter(isRequest));
-    for (const message of messages) {
-      const result = await this.deps.relay.send(route.runnerId, sessionId, message, route.stream);
-      if (!result.ok) throw relayFailure(result);
-    }
+    const relayed = await this.deps.relay.sendAll(route.runnerId, sessionId, messages, route.stream);
+    if (!relayed.ok) throw relayFailure(relayed);
     sendEmpty(res, 202);
   }
 

@@ -1,9 +1,10 @@
+import { JsonRpcCode } from '#contracts';
 import { Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '#observability';
 import { EDGE_LOGGER } from '../edge.tokens.js';
-import { JsonRpcCode, McpHttpError, sendError, type McpHttpRequest } from './http-io.js';
+import { McpHttpError, sendError, type McpHttpRequest } from './http-io.js';
 import { LegacySseHandler } from './legacy-sse.handler.js';
 import { StreamableHttpHandler } from './streamable-http.handler.js';
 

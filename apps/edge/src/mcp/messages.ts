@@ -1,6 +1,6 @@
 import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { JsonRpcMessageSchema, type JsonRpcMessage } from '#contracts';
-import { header, JsonRpcCode, McpHttpError, type McpHttpRequest } from './http-io.js';
+import { JsonRpcCode, JsonRpcMessageSchema, type JsonRpcMessage } from '#contracts';
+import { header, McpHttpError, type McpHttpRequest } from './http-io.js';
 
 /** What a request without MCP-Protocol-Version is taken to speak, as the spec says. */
 export const DEFAULT_PROTOCOL_VERSION = '2025-03-26';

@@ -1,8 +1,15 @@
-import type { JsonRpcMessage, Principal, ReplyErrorCode, RequestId, SessionRoute } from '#contracts';
+import {
+  JsonRpcCode,
+  errorResponse,
+  type JsonRpcMessage,
+  type Principal,
+  type ReplyErrorCode,
+  type RequestId,
+  type SessionRoute,
+} from '#contracts';
 import type { RouteTable } from '../relay/route-table.js';
 import type { SessionRelay } from '../relay/session-relay.js';
 import type { EdgeServer } from './admission.js';
-import { jsonRpcError, JsonRpcCode } from './http-io.js';
 
 /** Time for the bus on top of the server's own start-up timeout. */
 const OPEN_MARGIN_MS = 5000;
@@ -38,7 +45,7 @@ export async function openSession(deps: { relay: SessionRelay; routes: RouteTabl
     server.timeoutMs + OPEN_MARGIN_MS,
   );
   if (!reply.ok) {
-    const response = jsonRpcError(initialize.id, JsonRpcCode.serverError, reply.error.message);
+    const response = errorResponse(initialize.id, JsonRpcCode.serverError, reply.error.message);
     return { ok: false, status: STATUS[reply.error.code], response };
   }
   const route: SessionRoute = { runnerId: reply.runnerId, sub: principal.sub, server: server.name, transport, stream };
@@ -47,7 +54,7 @@ export async function openSession(deps: { relay: SessionRelay; routes: RouteTabl
   } catch {
     // Unroutable, the session would hold a process and a slot until it idled out.
     await deps.relay.close(reply.runnerId, sessionId, 'its route could not be stored').catch(() => undefined);
-    const response = jsonRpcError(initialize.id, JsonRpcCode.serverError, 'The gateway could not record the session; try again');
+    const response = errorResponse(initialize.id, JsonRpcCode.serverError, 'The gateway could not record the session; try again');
     return { ok: false, status: 503, response };
   }
   return { ok: true, route, response: reply.response };

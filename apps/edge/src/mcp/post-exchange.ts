@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { idKey, isRequest, isResponse, type JsonRpcMessage, type RequestId } from '#contracts';
+import { JsonRpcCode, errorResponse, idKey, isRequest, isResponse, type JsonRpcMessage, type RequestId } from '#contracts';
 import type { StreamEndpoint } from '../relay/stream-registry.js';
-import { jsonRpcError, JsonRpcCode, sendEmpty, sendJson } from './http-io.js';
+import { sendEmpty, sendJson } from './http-io.js';
 import { SseStream } from './sse-stream.js';
 
 /**
@@ -64,7 +64,7 @@ export class PostExchange implements StreamEndpoint {
   fail(message: string): void {
     if (this.done) return;
     for (const id of this.pending.values()) {
-      const error = jsonRpcError(id, JsonRpcCode.serverError, message);
+      const error = errorResponse(id, JsonRpcCode.serverError, message);
       if (this.sse) this.sse.send(error);
       else this.collected.push(error);
     }

@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { isRequest, type JsonRpcMessage, type Principal, type RequestId, type SessionRoute } from '#contracts';
+import { JsonRpcCode, isRequest, type JsonRpcMessage, type Principal, type RequestId, type SessionRoute } from '#contracts';
 import { randomId } from '#crypto';
 import type { RouteTable } from '../relay/route-table.js';
 import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
 import type { StreamRegistry } from '../relay/stream-registry.js';
 import type { Admission, EdgeServer } from './admission.js';
-import { header, JsonRpcCode, McpHttpError, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
+import { header, McpHttpError, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
 import { acceptedModes, batchAllowedIn, parseBody, protocolVersionOf } from './messages.js';
 import { openSession } from './open-session.js';
 import { PostExchange } from './post-exchange.js';
@@ -35,7 +35,7 @@ export class StreamableHttpHandler {
       const { messages } = parseBody(req, false);
       const initialize = messages[0];
       if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') {
-        throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+        throw sessionRequired();
       }
       return this.initialize(res, server, principal, initialize, modes.json);
     }
@@ -47,7 +47,8 @@ export class StreamableHttpHandler {
     const route = await this.route(sessionId, server, principal);
     const requests = messages.filter(isRequest);
     if (requests.length === 0) {
-      await this.relayAll(route.runnerId, sessionId, messages, undefined);
+      const relayed = await this.deps.relay.sendAll(route.runnerId, sessionId, messages);
+      if (!relayed.ok) throw relayFailure(relayed);
       return sendEmpty(res, 202, { [SESSION_HEADER]: sessionId });
     }
     await this.exchange(req, res, sessionId, route, messages, { batch, ...modes });
@@ -57,7 +58,7 @@ export class StreamableHttpHandler {
     const { server, principal } = this.deps.admission.admit(req, serverName);
     if (!acceptedModes(req).sse) throw notAcceptable('text/event-stream');
     const sessionId = header(req.headers, SESSION_HEADER);
-    if (sessionId === undefined) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+    if (sessionId === undefined) throw sessionRequired();
     protocolVersionOf(req);
     const route = await this.route(sessionId, server, principal);
     // Attach before answering, so a session that is gone gets 404, not an empty 200 stream;
@@ -84,7 +85,7 @@ export class StreamableHttpHandler {
   async delete(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
     const { server, principal } = this.deps.admission.admit(req, serverName);
     const sessionId = header(req.headers, SESSION_HEADER);
-    if (sessionId === undefined) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+    if (sessionId === undefined) throw sessionRequired();
     protocolVersionOf(req);
     const route = await this.route(sessionId, server, principal);
     const closed = await this.deps.relay.close(route.runnerId, sessionId, 'closed by the client');
@@ -143,13 +144,6 @@ export class StreamableHttpHandler {
     }
   }
 
-  private async relayAll(runnerId: string, sessionId: string, messages: JsonRpcMessage[], stream: string | undefined): Promise<void> {
-    for (const message of messages) {
-      const result = await this.deps.relay.send(runnerId, sessionId, message, stream);
-      if (!result.ok) throw relayFailure(result);
-    }
-  }
-
   /** The session's route, as long as it belongs to this caller and server; 404 otherwise. */
   private async route(sessionId: string, server: EdgeServer, principal: Principal): Promise<SessionRoute> {
     const route = await this.deps.routes.find(sessionId, { sub: principal.sub, server: server.name, transport: 'streamable-http' });
@@ -160,6 +154,10 @@ export class StreamableHttpHandler {
 
 export function sessionNotFound(): McpHttpError {
   return new McpHttpError(404, JsonRpcCode.serverError, 'Session not found');
+}
+
+function sessionRequired(): McpHttpError {
+  return new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
 }
 
 function notAcceptable(what: string): McpHttpError {

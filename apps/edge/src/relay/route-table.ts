@@ -1,11 +1,8 @@
 import type { KvBucket } from '#bus';
-import { SessionRouteSchema, decode, encode, type SessionRoute } from '#contracts';
-
-/** Session ids are 128-bit base64url; anything else never reaches a subject or a key. */
-const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+import { SESSION_ID_PATTERN, SessionRouteSchema, decode, encode, type SessionRoute } from '#contracts';
 
 export function isSessionId(value: unknown): value is string {
-  return typeof value === 'string' && SESSION_ID.test(value);
+  return typeof value === 'string' && SESSION_ID_PATTERN.test(value);
 }
 
 /**

@@ -82,6 +82,15 @@ export class SessionRelay {
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId);
   }
 
+  /** Sends messages one after another; stops at, and returns, the first the runner did not take. */
+  async sendAll(runnerId: string, sessionId: string, messages: readonly JsonRpcMessage[], stream?: string): Promise<RelayResult> {
+    for (const message of messages) {
+      const result = await this.send(runnerId, sessionId, message, stream);
+      if (!result.ok) return result;
+    }
+    return { ok: true };
+  }
+
   /** Keeps the session alive on its runner and its route alive in the bucket. */
   async touch(runnerId: string, sessionId: string, request: SessionTouchRequest = {}): Promise<RelayResult> {
     const result = await this.ack(sessionTouchSubject(runnerId, sessionId), encode(SessionTouchRequestSchema, request), sessionId);

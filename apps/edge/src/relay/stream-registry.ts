@@ -12,6 +12,10 @@ import {
 import { randomId } from '#crypto';
 import type { Logger } from '#observability';
 
+// Encoded once: every message to a stream is answered with one of these.
+const DELIVERED = encode(DeliveryReplySchema, { delivered: true });
+const NOT_DELIVERED = encode(DeliveryReplySchema, { delivered: false });
+
 /** An open HTTP stream on this edge that backend messages can be written to. */
 export interface StreamEndpoint {
   readonly sessionId: string;
@@ -80,6 +84,6 @@ export class StreamRegistry {
     const decoded = decode(StreamMessageSchema, msg.data);
     if (!decoded.ok) this.log.warn({ subject: msg.subject, error: decoded.error }, 'bad stream message');
     const delivered = Boolean(stream && decoded.ok && stream.sessionId === decoded.value.sessionId && stream.write(decoded.value.message));
-    msg.respond(encode(DeliveryReplySchema, { delivered }));
+    msg.respond(delivered ? DELIVERED : NOT_DELIVERED);
   }
 }

@@ -1,11 +1,19 @@
 import { BusPayloadTooLargeError, type Bus } from '#bus';
-import { DeliveryReplySchema, StreamMessageSchema, decode, encode, errorResponse, isResponse, type JsonRpcMessage } from '#contracts';
+import {
+  DeliveryReplySchema,
+  StreamMessageSchema,
+  decode,
+  encode,
+  errorResponse,
+  isResponse,
+  JsonRpcCode,
+  type JsonRpcMessage,
+} from '#contracts';
 import type { Logger } from '#observability';
 import type { StreamSink } from './stream-sink.port.js';
 
 /** How long an edge has to take a server-initiated message before the runner buffers it. */
 const DELIVERY_TIMEOUT_MS = 2000;
-const SERVER_ERROR = -32000;
 
 /**
  * Streams over the bus. A message larger than the bus carries never crashes the runner: a
@@ -24,7 +32,7 @@ export class BusStreamSink implements StreamSink {
       if (!(err instanceof BusPayloadTooLargeError)) throw err;
       this.tooLarge(sessionId, message, err);
       if (isResponse(message)) {
-        const refusal = errorResponse(message.id, SERVER_ERROR, tooLargeText(err));
+        const refusal = errorResponse(message.id, JsonRpcCode.serverError, tooLargeText(err));
         this.bus.publish(stream, encode(StreamMessageSchema, { sessionId, message: refusal }));
       }
     }

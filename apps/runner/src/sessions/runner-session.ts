@@ -1,6 +1,7 @@
 import {
   cancelledRequestId,
   errorResponse,
+  JsonRpcCode,
   idKey,
   isRequest,
   isResponse,
@@ -16,7 +17,6 @@ import type { ToolFilter } from './tool-filter.js';
 
 /** Server-initiated messages kept while no stream is open, oldest dropped first. */
 const OUT_BUFFER_LIMIT = 256;
-const INVALID_PARAMS = -32602;
 
 export interface SessionIdentity {
   id: string;
@@ -89,7 +89,7 @@ export class RunnerSession {
     if (cancelled !== undefined) this.forget(cancelled);
     if (isRequest(message)) {
       if (message.method === 'tools/call' && !this.deps.toolFilter.allows(toolName(message))) {
-        const refusal = errorResponse(message.id, INVALID_PARAMS, `Tool ${String(toolName(message))} is not available`);
+        const refusal = errorResponse(message.id, JsonRpcCode.invalidParams, `Tool ${String(toolName(message))} is not available`);
         this.toStream(stream, refusal);
         return;
       }

@@ -16,13 +16,13 @@ import {
   sessionClosedSubject,
   sessionOpenQueue,
   sessionOpenSubject,
-  type AckReply,
 } from '#contracts';
 import type { Logger } from '#observability';
 import type { RunnerPool } from './runner-pool.js';
 
-const NOT_FOUND: AckReply = { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'no such session' } };
-const OK: AckReply = { ok: true };
+// Encoded once: every message of every session is answered with one of these.
+const NOT_FOUND = encode(AckReplySchema, { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'no such session' } });
+const OK = encode(AckReplySchema, { ok: true });
 
 /** The runner's side of the session subjects: parse, call the pool, reply. */
 export class SessionBusHandler {
@@ -80,7 +80,7 @@ export class SessionBusHandler {
     const [, , , , sessionId, verb] = msg.subject.split('.');
     const session = sessionId === undefined ? undefined : this.pool.get(sessionId);
     if (!session || session.isEnded) {
-      msg.respond(encode(AckReplySchema, NOT_FOUND));
+      msg.respond(NOT_FOUND);
       return;
     }
     switch (verb) {
@@ -101,14 +101,14 @@ export class SessionBusHandler {
         // Acknowledged once the process tree is gone; messages behind it see the session ended.
         void session
           .end(request.ok ? request.value.reason : 'closed')
-          .then(() => msg.respond(encode(AckReplySchema, OK)))
+          .then(() => msg.respond(OK))
           .catch((err: unknown) => this.log.warn({ err, sessionId }, 'could not acknowledge a close'));
         return;
       }
       default:
         return this.badRequest(msg, `unknown session verb ${verb}`);
     }
-    msg.respond(encode(AckReplySchema, OK));
+    msg.respond(OK);
   }
 
   private ping(msg: BusMessage, group: string): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 import { PrincipalSchema } from '../shared/principal.js';
 import { replySchema } from '../shared/reply.js';
+import { SESSION_ID_PATTERN } from '../session-route/index.js';
 
 /** Edge asks a runner of the server's group to start a session (queue group per runner group). */
 export const sessionOpenSubject = (runnerGroup: string) => `gh.runner.${runnerGroup}.session.open`;
@@ -9,7 +10,7 @@ export const sessionOpenQueue = (runnerGroup: string) => `gh.runner.${runnerGrou
 
 export const SessionOpenRequestSchema = z.object({
   /** 128 random bits, base64url: safe as a subject token and a KV key. */
-  sessionId: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  sessionId: z.string().regex(SESSION_ID_PATTERN),
   server: z.string().min(1),
   principal: PrincipalSchema,
   /** The client's initialize request, forwarded to the backend. */

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** Session ids: 128 random bits, base64url; anything else never reaches a subject or a KV key. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
 /** KV bucket where any edge finds which runner owns a session. */
 export const SESSION_ROUTES_BUCKET = 'gh-sessions';
 

@@ -23,7 +23,16 @@ export function idKey(id: RequestId): string {
   return typeof id === 'number' ? `n:${id}` : `s:${id}`;
 }
 
-export function errorResponse(id: RequestId, code: number, message: string): JsonRpcMessage {
+/** JSON-RPC error codes the gateway answers with; serverError covers its own failures. */
+export const JsonRpcCode = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  invalidParams: -32602,
+  serverError: -32000,
+} as const;
+
+/** An error response; `id` is null when the request could not be read. */
+export function errorResponse(id: RequestId | null, code: number, message: string): JsonRpcMessage {
   return { jsonrpc: '2.0', id, error: { code, message } };
 }
 
