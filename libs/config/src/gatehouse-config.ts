@@ -2,6 +2,8 @@ import { childPath, messageOf, type ConfigProblem } from './config-problem.js';
 import type { ConfigFile, McpServerEntry } from './config-file.schema.js';
 import { EnvResolver, type StrValue } from './config-value.js';
 import { parseAddr, type ListenAddress } from './listen-address.js';
+import { buildAuthConfig, type AuthConfig } from './auth-config.js';
+import { readRuntimeEnvironment } from './runtime-environment.js';
 
 /** How a service (not a person) authenticates to one server. */
 export type ServiceAuth =
@@ -41,6 +43,8 @@ export interface GatehouseConfig {
     /** Browser origins allowed to call the MCP endpoints (proxy.auth.allowedOrigins); empty = any. */
     allowedOrigins: string[];
   };
+  /** Present when `proxy.auth` is set: MCP endpoints then accept Gatehouse's OAuth tokens. */
+  auth?: AuthConfig;
   servers: Record<string, StdioServerConfig>;
 }
 
@@ -68,6 +72,11 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
   const found: Findings = { problems, warnings: [], resolver: new EnvResolver(env, problems) };
   const base = resolveBaseURL(found.resolver.str(file.proxy.baseURL, 'proxy.baseURL'), found);
   const addr = resolveAddr(found.resolver.str(file.proxy.addr, 'proxy.addr'), found);
+  const runtime = readRuntimeEnvironment(env);
+  const auth = file.proxy.auth && buildAuthConfig(file.proxy.auth, base.baseURL, runtime.devMode, found);
+  if (auth?.storage === 'postgres' && runtime.databaseUrl === undefined) {
+    problems.push({ path: 'proxy.auth.storage', message: '"postgres" needs DATABASE_URL (postgres://user@host:5432/db)' });
+  }
 
   const servers: Record<string, StdioServerConfig> = {};
   for (const [name, entry] of Object.entries(file.mcpServers)) {
@@ -94,6 +103,7 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
       limits: { maxBodyBytes: limits.maxBodyBytes },
       allowedOrigins: file.proxy.auth?.allowedOrigins ?? [],
     },
+    ...(auth && { auth }),
     servers,
   };
   return { config, problems, warnings: found.warnings };

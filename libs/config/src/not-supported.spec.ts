@@ -143,11 +143,13 @@ describe('keys that are not supported yet', () => {
   });
 
   it('reports that example as not supported, not as schema errors', () => {
-    const env = { DATABASE_URL: 'postgres://db', PGPASSWORD: 'pw', CI_PASSWORD: 'ci' };
+    const env = {
+      ...{ DATABASE_URL: 'postgres://db', PGPASSWORD: 'pw', CI_PASSWORD: 'ci', OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret' },
+      ...{ JWT_SECRET: 'j'.repeat(32), ENCRYPTION_KEY: 'k'.repeat(32) },
+    };
     const problems = problemsOf(loadConfig(writeConfig(fullMcpFrontExample), env));
-    expect(problems).toEqual(
-      notSupported(
-        'proxy.auth',
+    expect(problems).toEqual([
+      ...notSupported(
         'mcpServers.linear.transportType',
         'mcpServers.linear.url',
         'mcpServers.linear.headers',
@@ -165,7 +167,8 @@ describe('keys that are not supported yet', () => {
         'mcpServers.everything.delimiter',
         'mcpServers.everything.discovery',
       ),
-    );
+      { path: 'proxy.auth.storage', message: 'Gatehouse has no Firestore: use "sqlite" or "postgres" (DATABASE_URL)' },
+    ]);
     // $env values inside unsupported sections are not resolved, so unset ones add no noise.
     expect(formatProblems(problems)).not.toMatch(/environment variable/);
   });
@@ -192,11 +195,6 @@ describe('keys that are not supported yet', () => {
   ])('%s', (_name, server, keys) => {
     const problems = problemsOf(loadConfig(writeConfig(withServers({ s: server })), {}));
     expect(problems).toEqual(notSupported(...keys.map((key) => `mcpServers.s.${key}`)));
-  });
-
-  it('reports proxy.auth', () => {
-    const auth = { kind: 'oauth', idp: { provider: 'google' } };
-    expect(problemsOf(loadConfig(writeConfig(withServers({ s: stdio }, { auth })), {}))).toEqual(notSupported('proxy.auth'));
   });
 
   it('supports stdio servers with toolFilter, serviceAuths and requiresUserToken: false', () => {

@@ -13,7 +13,6 @@ const isUserTokenObject = (value: unknown) =>
 
 /** Delete a row when the milestone that implements its feature lands. */
 export const NOT_SUPPORTED_YET: readonly NotSupportedRow[] = [
-  { path: 'proxy.auth' },
   { path: 'mcpServers.*.type', when: (v) => v === 'aggregate' },
   { path: 'mcpServers.*.transportType', when: (v) => v === 'sse' || v === 'streamable-http' || v === 'inline' },
   { path: 'mcpServers.*.servers' },

@@ -35,13 +35,8 @@ export class HttpOverBus {
       this.log.warn({ error: request.error }, 'malformed relayed HTTP request');
       return void msg.respond(encode(AuthHttpResponseSchema, { status: 400, headers: {}, body: '' }));
     }
-    const { method, url, headers, body } = request.value;
-    const response = await this.fastify.inject({
-      method,
-      url,
-      headers,
-      payload: Buffer.from(body, 'base64'),
-    });
+    const { method, url, headers, body, clientIp } = request.value;
+    const response = await this.fastify.inject({ method, url, headers, payload: Buffer.from(body, 'base64'), remoteAddress: clientIp });
     const outHeaders: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(response.headers)) {
       if (value !== undefined) outHeaders[name] = Array.isArray(value) ? value : String(value);

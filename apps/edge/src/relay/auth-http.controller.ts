@@ -35,7 +35,7 @@ export class AuthHttpController {
       if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     const body = Buffer.isBuffer(req.body) ? req.body.toString('base64') : '';
-    const payload = encode(AuthHttpRequestSchema, { method: req.method, url: req.url, headers, body });
+    const payload = encode(AuthHttpRequestSchema, { method: req.method, url: req.url, headers, body, clientIp: req.ip });
     try {
       const answer = await this.bus.request(authHttpSubject, payload, { timeoutMs: AUTH_TIMEOUT_MS });
       const response = decode(AuthHttpResponseSchema, answer.data);

@@ -10,6 +10,8 @@ export const AuthHttpRequestSchema = z.object({
   headers: z.record(z.string(), z.string()),
   /** base64 */
   body: z.string(),
+  /** The caller's address as edge saw it (for per-IP limits); never taken from a client header. */
+  clientIp: z.string(),
 });
 export type AuthHttpRequest = z.infer<typeof AuthHttpRequestSchema>;
 

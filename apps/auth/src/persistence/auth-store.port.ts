@@ -1,0 +1,183 @@
+/**
+ * What auth keeps: every record that must survive a restart. Times are epoch milliseconds.
+ * Secrets are never stored as given: codes and refresh tokens by their SHA-256 (base64url),
+ * client secrets likewise, signing keys sealed with the configured encryption key.
+ */
+
+/** The person an authorization belongs to, as the identity provider vouched for them. */
+export interface Subject {
+  sub: string;
+  email: string;
+  groups: string[];
+}
+
+/** A client registered with RFC 7591 dynamic registration. */
+export interface ClientRecord {
+  clientId: string;
+  /** SHA-256 of the client secret; absent for public clients. */
+  secretHash?: string;
+  clientName?: string;
+  redirectUris: string[];
+  grantTypes: string[];
+  tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post';
+  scope?: string;
+  createdAt: number;
+}
+
+/** An /authorize request between the consent page and the identity provider's callback. */
+export interface PendingAuthorizationRecord {
+  /** Random; also the `state` sent to the identity provider. */
+  id: string;
+  clientId: string;
+  redirectUri: string;
+  /** The client's own `state`, returned with the code. */
+  state: string;
+  codeChallenge: string;
+  /** Canonical resource URIs asked for; empty when the client named none. */
+  resources: string[];
+  scope: string;
+  /** SHA-256 of the consent form's CSRF token. */
+  csrfHash: string;
+  /** Set when the user approves and is sent to the identity provider. */
+  idpNonce?: string;
+  idpCodeVerifier?: string;
+  /** The servers' resource URIs the user approved. */
+  approvedResources?: string[];
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  resources: string[];
+  scope: string;
+  subject: Subject;
+  /** The grant (refresh-token family) this code starts; a replayed code revokes it. */
+  grantId: string;
+  expiresAt: number;
+  consumedAt?: number;
+}
+
+/** One authorization of one client by one person: the family of its refresh tokens. */
+export interface GrantRecord {
+  id: string;
+  clientId: string;
+  subject: Subject;
+  resources: string[];
+  scope: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt?: number;
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  grantId: string;
+  expiresAt: number;
+  /** Set when the token was exchanged (rotated); presenting it again revokes the grant. */
+  usedAt?: number;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: 'ES256';
+  /** Public JWK as JSON (with kid, alg, use). */
+  publicJwk: string;
+  /** Private JWK sealed with the encryption key (libs/crypto Envelope). */
+  sealedPrivateJwk: string;
+  createdAt: number;
+  /** When it stopped signing; it still verifies until tokens it signed have expired. */
+  retiredAt?: number;
+}
+
+/** A revoked access token (`jti`) or grant, kept until the last token it covers expires. */
+export interface RevocationRecord {
+  kind: 'jti' | 'grant';
+  value: string;
+  until: number;
+}
+
+export interface ConsentRecord {
+  sub: string;
+  clientId: string;
+  resources: string[];
+  createdAt: number;
+}
+
+/** Outcome of consuming a single-use record: the record, and whether it had been used before. */
+export interface Consumed<T> {
+  record: T;
+  /** True when an earlier call had already consumed it (a replay). */
+  replayed: boolean;
+}
+
+export interface ClientRepository {
+  insert(client: ClientRecord): Promise<void>;
+  find(clientId: string): Promise<ClientRecord | undefined>;
+}
+
+export interface PendingAuthorizationRepository {
+  insert(pending: PendingAuthorizationRecord): Promise<void>;
+  /** Undefined when unknown or expired at `now`. */
+  find(id: string, now: number): Promise<PendingAuthorizationRecord | undefined>;
+  update(id: string, patch: Partial<Pick<PendingAuthorizationRecord, 'idpNonce' | 'idpCodeVerifier' | 'approvedResources'>>): Promise<void>;
+  /** Deletes and returns it, atomically: a second call gets undefined. Undefined when expired. */
+  take(id: string, now: number): Promise<PendingAuthorizationRecord | undefined>;
+}
+
+export interface AuthorizationCodeRepository {
+  insert(code: AuthorizationCodeRecord): Promise<void>;
+  /** Marks it consumed atomically; undefined when unknown. Expiry is the caller's check. */
+  consume(codeHash: string, now: number): Promise<Consumed<AuthorizationCodeRecord> | undefined>;
+}
+
+export interface GrantRepository {
+  insert(grant: GrantRecord): Promise<void>;
+  find(id: string): Promise<GrantRecord | undefined>;
+  /** True when this call revoked it, false when it was already revoked or unknown. */
+  revoke(id: string, now: number): Promise<boolean>;
+}
+
+export interface RefreshTokenRepository {
+  insert(token: RefreshTokenRecord): Promise<void>;
+  find(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Marks it used atomically; undefined when unknown. */
+  use(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord> | undefined>;
+}
+
+export interface SigningKeyRepository {
+  /** Every key, newest first. */
+  list(): Promise<SigningKeyRecord[]>;
+  insert(key: SigningKeyRecord): Promise<void>;
+  retire(kid: string, now: number): Promise<void>;
+}
+
+export interface RevocationRepository {
+  /** Inserting the same kind and value again keeps the later `until`. */
+  insert(revocation: RevocationRecord): Promise<void>;
+  listActive(now: number): Promise<RevocationRecord[]>;
+}
+
+export interface ConsentRepository {
+  find(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
+  /** Replaces the pair's consent. */
+  save(consent: ConsentRecord): Promise<void>;
+}
+
+/** All of auth's repositories over one database connection. */
+export interface AuthStore {
+  clients: ClientRepository;
+  pendingAuthorizations: PendingAuthorizationRepository;
+  codes: AuthorizationCodeRepository;
+  grants: GrantRepository;
+  refreshTokens: RefreshTokenRepository;
+  signingKeys: SigningKeyRepository;
+  revocations: RevocationRepository;
+  consents: ConsentRepository;
+  /** Deletes records whose time has passed (codes, pending authorizations, tokens, revocations). */
+  purgeExpired(now: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,121 @@
+import { formatProblems, parseConfig, type ConfigProblem, type LoadResult } from './index.js';
+
+const KEY = 'k'.repeat(32);
+const env = { IDP_SECRET: 'idp-secret', ENCRYPTION_KEY: KEY };
+
+function fileWith(auth: Record<string, unknown>, baseURL = 'https://mcp.example.com/gw') {
+  return {
+    version: 'v0.0.1-DEV_EDITION_EXPECT_CHANGES',
+    proxy: {
+      baseURL,
+      auth: {
+        kind: 'oauth',
+        idp: { provider: 'google', clientId: 'client', clientSecret: { $env: 'IDP_SECRET' } },
+        allowedDomains: ['Example.COM'],
+        encryptionKey: { $env: 'ENCRYPTION_KEY' },
+        ...auth,
+      },
+    },
+    mcpServers: { db: { transportType: 'stdio', command: 'node' } },
+  };
+}
+
+function configOf(result: LoadResult) {
+  if (!result.ok) throw new Error(formatProblems(result.problems));
+  return result;
+}
+
+function problemsOf(result: LoadResult): ConfigProblem[] {
+  if (result.ok) throw new Error('expected problems, got a config');
+  return result.problems;
+}
+
+describe('proxy.auth', () => {
+  it('resolves a Google setup with defaults', () => {
+    const { config, warnings } = configOf(parseConfig(fileWith({}), env));
+    expect(config.auth).toEqual({
+      issuer: 'https://mcp.example.com/gw',
+      idp: {
+        provider: 'google',
+        clientId: 'client',
+        clientSecret: 'idp-secret',
+        redirectUri: 'https://mcp.example.com/gw/oauth/callback',
+        scopes: ['openid', 'email', 'profile'],
+      },
+      policy: { allowedDomains: ['example.com'], allowedEmails: [], allowedGroups: [], allowedOrgs: [] },
+      tokenTtlMs: 3_600_000,
+      refreshTokenTtlMs: 2_592_000_000,
+      storage: 'sqlite',
+      encryptionKey: KEY,
+      requireResource: false,
+      acceptIssuerAudience: false,
+      allowedRedirectUriHosts: [],
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it('takes an issuer and redirect URI equal to baseURL (trailing slash aside), durations and the Gatehouse keys', () => {
+    const auth = {
+      issuer: 'https://mcp.example.com/gw/',
+      idp: { provider: 'oidc', clientId: 'c', clientSecret: 's', discoveryUrl: 'https://idp.test/.well-known/openid-configuration' },
+      tokenTtl: '15m',
+      refreshTokenTtl: '24h',
+      allowedEmails: ['Ops@Example.com'],
+      allowedGroups: ['Eng'],
+      requireResource: true,
+    };
+    const { config } = configOf(parseConfig(fileWith(auth), env));
+    expect(config.auth).toMatchObject({
+      issuer: 'https://mcp.example.com/gw',
+      tokenTtlMs: 900_000,
+      refreshTokenTtlMs: 86_400_000,
+      requireResource: true,
+      policy: { allowedEmails: ['ops@example.com'], allowedGroups: ['Eng'] },
+    });
+  });
+
+  it('lists every problem of a bad setup', () => {
+    const auth = {
+      issuer: 'https://elsewhere.example.com',
+      idp: { provider: 'oidc', redirectUri: 'https://elsewhere.example.com/cb' },
+      allowedDomains: [],
+      encryptionKey: 'too short',
+      storage: 'firestore',
+    };
+    const paths = problemsOf(parseConfig(fileWith(auth), env)).map((p) => p.path);
+    expect(paths).toEqual([
+      'proxy.auth.issuer',
+      'proxy.auth.idp.redirectUri',
+      'proxy.auth.idp',
+      'proxy.auth',
+      'proxy.auth.encryptionKey',
+      'proxy.auth.idp.clientId',
+      'proxy.auth.idp.clientSecret',
+      'proxy.auth.storage',
+    ]);
+  });
+
+  it('needs https unless dev mode serves on loopback', () => {
+    const http = fileWith({}, 'http://127.0.0.1:8080');
+    expect(problemsOf(parseConfig(http, env))).toEqual([{ path: 'proxy.baseURL', message: expect.stringContaining('https baseURL') }]);
+    expect(configOf(parseConfig(http, { ...env, GATEHOUSE_DEV: '1' })).config.auth?.issuer).toBe('http://127.0.0.1:8080');
+    const lan = fileWith({}, 'http://10.0.0.5:8080');
+    expect(problemsOf(parseConfig(lan, { ...env, GATEHOUSE_DEV: '1' }))[0]?.path).toBe('proxy.baseURL');
+  });
+
+  it('needs a tenant for azure and DATABASE_URL for postgres', () => {
+    const azure = fileWith({ idp: { provider: 'azure', clientId: 'c', clientSecret: 's' }, storage: 'postgres' });
+    expect(problemsOf(parseConfig(azure, env)).map((p) => p.path)).toEqual(['proxy.auth.idp.tenantId', 'proxy.auth.storage']);
+    const withDb = fileWith({ storage: 'postgres' });
+    expect(configOf(parseConfig(withDb, { ...env, DATABASE_URL: 'postgres://db' })).config.auth?.storage).toBe('postgres');
+  });
+
+  it('warns about keys Gatehouse accepts but does not use, and about memory storage', () => {
+    const { warnings } = configOf(parseConfig(fileWith({ jwtSecret: 'x'.repeat(32), storage: 'memory', refreshTokenScopes: [] }), env));
+    expect(warnings).toEqual([
+      expect.stringContaining('proxy.auth.jwtSecret: accepted and unused'),
+      'proxy.auth.refreshTokenScopes: accepted and ignored by Gatehouse',
+      expect.stringContaining('proxy.auth.storage: "memory" means SQLite in a temporary file'),
+    ]);
+  });
+});

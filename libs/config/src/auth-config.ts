@@ -1,0 +1,164 @@
+import type { ConfigProblem } from './config-problem.js';
+import type { ConfigFile } from './config-file.schema.js';
+import type { EnvResolver } from './config-value.js';
+
+const HOUR_MS = 3_600_000;
+const ENCRYPTION_KEY_BYTES = 32;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** `proxy.auth` resolved: Gatehouse is the OAuth authorization server and logs people in at `idp`. */
+export interface AuthConfig {
+  /** Equal to baseURL: tokens' `iss` and the metadata's `issuer`. */
+  issuer: string;
+  idp: {
+    provider: 'google' | 'azure' | 'github' | 'oidc';
+    clientId: string;
+    clientSecret: string;
+    /** `${baseURL}/oauth/callback`: register it at the identity provider. */
+    redirectUri: string;
+    discoveryUrl?: string;
+    authorizationUrl?: string;
+    tokenUrl?: string;
+    userInfoUrl?: string;
+    scopes: string[];
+    tenantId?: string;
+  };
+  /** Who may log in; lower-cased. */
+  policy: { allowedDomains: string[]; allowedEmails: string[]; allowedGroups: string[]; allowedOrgs: string[] };
+  tokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  /** `memory` (mcp-front's) is kept so auth can say it means SQLite in a temporary file. */
+  storage: 'sqlite' | 'postgres' | 'memory';
+  /** 32 bytes: seals signing keys (and, later, users' service tokens) with AES-256-GCM. */
+  encryptionKey: string;
+  /** Reject /authorize without `resource` instead of letting the user pick servers. */
+  requireResource: boolean;
+  /** mcp-front's escape hatch: accept a token whose `aud` is the issuer on every server. */
+  acceptIssuerAudience: boolean;
+  /** When non-empty, the hosts https redirect URIs may use (mcp-front's allowedRedirectUriHosts). */
+  allowedRedirectUriHosts: string[];
+}
+
+type ProxyAuth = NonNullable<ConfigFile['proxy']['auth']>;
+
+interface AuthFindings {
+  readonly problems: ConfigProblem[];
+  readonly warnings: string[];
+  readonly resolver: EnvResolver;
+}
+
+const lower = (list: readonly string[] | undefined) => (list ?? []).map((item) => item.toLowerCase());
+
+/** Resolves `proxy.auth` against a resolved baseURL; problems and warnings are recorded in `found`. */
+export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boolean, found: AuthFindings): AuthConfig {
+  const { resolver, problems, warnings } = found;
+  const optional = (value: ProxyAuth['issuer'], path: string) => (value === undefined ? undefined : resolver.str(value, path));
+  const required = (value: ProxyAuth['issuer'], path: string) => {
+    if (value === undefined) problems.push({ path, message: 'required when proxy.auth is set' });
+    return optional(value, path) ?? '';
+  };
+
+  checkBaseUrlScheme(baseURL, devMode, problems);
+  const issuer = optional(auth.issuer, 'proxy.auth.issuer')?.replace(/\/+$/, '') ?? baseURL;
+  if (baseURL !== '' && issuer !== baseURL) {
+    problems.push({ path: 'proxy.auth.issuer', message: `must equal proxy.baseURL (${baseURL}): clients find the metadata there` });
+  }
+  const callback = `${baseURL}/oauth/callback`;
+  const redirectUri = optional(auth.idp.redirectUri, 'proxy.auth.idp.redirectUri')?.replace(/\/+$/, '') ?? callback;
+  if (baseURL !== '' && redirectUri !== callback) {
+    problems.push({ path: 'proxy.auth.idp.redirectUri', message: `must be ${callback}, where Gatehouse receives the login` });
+  }
+
+  const { idp } = auth;
+  const discoveryUrl = optional(idp.discoveryUrl, 'proxy.auth.idp.discoveryUrl');
+  const authorizationUrl = optional(idp.authorizationUrl, 'proxy.auth.idp.authorizationUrl');
+  const tokenUrl = optional(idp.tokenUrl, 'proxy.auth.idp.tokenUrl');
+  const userInfoUrl = optional(idp.userInfoUrl, 'proxy.auth.idp.userInfoUrl');
+  const tenantId = optional(idp.tenantId, 'proxy.auth.idp.tenantId');
+  if (idp.provider === 'oidc' && discoveryUrl === undefined && (authorizationUrl === undefined || tokenUrl === undefined)) {
+    problems.push({ path: 'proxy.auth.idp', message: 'an oidc provider needs discoveryUrl, or authorizationUrl and tokenUrl' });
+  }
+  if (idp.provider === 'azure' && tenantId === undefined) {
+    problems.push({ path: 'proxy.auth.idp.tenantId', message: 'required for the azure provider' });
+  }
+
+  const policy = {
+    allowedDomains: lower(auth.allowedDomains),
+    allowedEmails: lower(auth.allowedEmails),
+    allowedGroups: auth.allowedGroups ?? [],
+    allowedOrgs: lower(idp.allowedOrgs),
+  };
+  if (Object.values(policy).every((list) => list.length === 0)) {
+    problems.push({
+      path: 'proxy.auth',
+      message:
+        'say who may log in: allowedDomains, allowedEmails, allowedGroups or idp.allowedOrgs (none would let anyone with an account in)',
+    });
+  }
+
+  const encryptionKey = required(auth.encryptionKey, 'proxy.auth.encryptionKey');
+  if (encryptionKey !== '' && Buffer.byteLength(encryptionKey) !== ENCRYPTION_KEY_BYTES) {
+    problems.push({ path: 'proxy.auth.encryptionKey', message: `expected exactly ${ENCRYPTION_KEY_BYTES} bytes` });
+  }
+  noteIgnoredKeys(auth, warnings);
+
+  return {
+    issuer,
+    idp: {
+      provider: idp.provider,
+      clientId: required(idp.clientId, 'proxy.auth.idp.clientId'),
+      clientSecret: required(idp.clientSecret, 'proxy.auth.idp.clientSecret'),
+      redirectUri,
+      ...(discoveryUrl !== undefined && { discoveryUrl }),
+      ...(authorizationUrl !== undefined && { authorizationUrl }),
+      ...(tokenUrl !== undefined && { tokenUrl }),
+      ...(userInfoUrl !== undefined && { userInfoUrl }),
+      scopes: idp.scopes ?? ['openid', 'email', 'profile'],
+      ...(tenantId !== undefined && { tenantId }),
+    },
+    policy,
+    tokenTtlMs: auth.tokenTtl ?? HOUR_MS,
+    refreshTokenTtlMs: auth.refreshTokenTtl ?? 720 * HOUR_MS,
+    storage: storageOf(auth, problems, warnings),
+    encryptionKey,
+    requireResource: auth.requireResource ?? false,
+    acceptIssuerAudience: auth.dangerouslyAcceptIssuerAudience ?? false,
+    allowedRedirectUriHosts: lower(auth.allowedRedirectUriHosts),
+  };
+}
+
+/** Tokens and login cookies need https; dev mode allows plain http on this machine only. */
+function checkBaseUrlScheme(baseURL: string, devMode: boolean, problems: ConfigProblem[]): void {
+  if (baseURL === '') return;
+  const url = new URL(baseURL);
+  if (url.protocol === 'https:') return;
+  if (devMode && LOOPBACK_HOSTS.has(url.hostname)) return;
+  problems.push({
+    path: 'proxy.baseURL',
+    message: 'OAuth needs an https baseURL (GATEHOUSE_DEV=1 allows http on 127.0.0.1, [::1] or localhost)',
+  });
+}
+
+function storageOf(auth: ProxyAuth, problems: ConfigProblem[], warnings: string[]): AuthConfig['storage'] {
+  switch (auth.storage) {
+    case 'firestore':
+      problems.push({ path: 'proxy.auth.storage', message: 'Gatehouse has no Firestore: use "sqlite" or "postgres" (DATABASE_URL)' });
+      return 'sqlite';
+    case 'memory':
+      warnings.push('proxy.auth.storage: "memory" means SQLite in a temporary file here, lost on restart; use "sqlite" or "postgres"');
+      return 'memory';
+    case undefined:
+      return 'sqlite';
+    default:
+      return auth.storage;
+  }
+}
+
+function noteIgnoredKeys(auth: ProxyAuth, warnings: string[]): void {
+  if (auth.jwtSecret !== undefined) {
+    warnings.push('proxy.auth.jwtSecret: accepted and unused; Gatehouse signs ES256 tokens with keys it generates and stores');
+  }
+  for (const key of ['refreshTokenScopes', 'gcpProject', 'firestoreDatabase', 'firestoreCollection'] as const) {
+    if (auth[key] !== undefined) warnings.push(`proxy.auth.${key}: accepted and ignored by Gatehouse`);
+  }
+}
