@@ -44,6 +44,11 @@ describe('bad input gets a clear 4xx, never a crash or a 500', () => {
   it('answers a body over the limit (4 MiB by default) with 413', async () => {
     const res = await rawPost(url, `{"pad":"${'x'.repeat(4 * 1024 * 1024)}"}`, auth);
     expect(res.status).toBe(413);
+    expect(res.json).toMatchObject({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: expect.stringContaining('4194304 bytes') },
+    });
   });
 
   it('answers an unknown server with 404', async () => {

@@ -1,33 +1,30 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { BUS, type Bus } from '#bus';
-import type { GatehouseConfig } from '#config';
 import type { Logger } from '#observability';
-
-export interface AuthOptions {
-  config: GatehouseConfig;
-  log: Logger;
-}
-
-export const AUTH_OPTIONS = Symbol('AuthOptions');
-
-class AuthLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(AUTH_OPTIONS) private readonly options: AuthOptions) {}
-
-  onApplicationShutdown(): void {
-    this.options.log.info('auth stopped');
-  }
-}
+import { AUTH_SERVICES, type AuthServices } from './auth.services.js';
+import { AuthorizeController } from './oauth/authorize/authorize.controller.js';
+import { MetadataController } from './oauth/metadata.controller.js';
+import { OAuthErrorFilter } from './oauth/oauth-error.filter.js';
+import { RegisterController } from './oauth/register/register.controller.js';
+import { RevokeController } from './oauth/token/revoke.controller.js';
+import { TokenController } from './oauth/token/token.controller.js';
 
 /**
  * The OAuth authorization server and identity-provider client. Its routes are reached only
- * through edge's relay; this milestone has none yet, so every relayed route answers 404.
+ * through edge's relay. Without `proxy.auth` it has no routes, and every relayed route is a 404.
  */
 @Module({})
 export class AuthModule {
-  static forRoot(bus: Bus, options: AuthOptions): DynamicModule {
+  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined): DynamicModule {
     return {
       module: AuthModule,
-      providers: [{ provide: BUS, useValue: bus }, { provide: AUTH_OPTIONS, useValue: options }, AuthLifecycle],
+      controllers: services ? [MetadataController, RegisterController, AuthorizeController, TokenController, RevokeController] : [],
+      providers: [
+        { provide: BUS, useValue: bus },
+        { provide: APP_FILTER, useValue: new OAuthErrorFilter(log) },
+        ...(services ? [{ provide: AUTH_SERVICES, useValue: services }] : []),
+      ],
     };
   }
 }

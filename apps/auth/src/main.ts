@@ -1,28 +1,127 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Bus } from '#bus';
-import { NestPinoLogger } from '#observability';
-import { AuthModule, type AuthOptions } from './auth.module.js';
+import type { FastifyInstance } from 'fastify';
+import type { Bus, BusSubscription } from '#bus';
+import type { GatehouseConfig, RuntimeEnvironment } from '#config';
+import {
+  AuthJwksReplySchema,
+  authJwksQueue,
+  authJwksSubject,
+  encode,
+  RevocationsListReplySchema,
+  revocationsListQueue,
+  revocationsListSubject,
+} from '#contracts';
+import { NestPinoLogger, type Logger } from '#observability';
+import { createAuthServices, openConfiguredStore } from './auth.factory.js';
+import { AuthModule } from './auth.module.js';
+import type { AuthServices } from './auth.services.js';
 import { HttpOverBus } from './web/http-over-bus.js';
+
+export interface AuthOptions {
+  config: GatehouseConfig;
+  runtime: RuntimeEnvironment;
+  log: Logger;
+}
 
 export interface RunningAuth {
   close(): Promise<void>;
 }
 
+const PURGE_EVERY_MS = 10 * 60_000;
+const RELOAD_KEYS_EVERY_MS = 60_000;
+/** Routes a browser-based MCP client calls from its own origin; none uses cookies. */
+const CORS_PATHS = [
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+  '/.well-known/jwks.json',
+  '/token',
+  '/register',
+  '/revoke',
+];
+
 /** Starts auth without a port: its HTTP routes are injected from bus requests. */
 export async function startAuth(bus: Bus, options: AuthOptions): Promise<RunningAuth> {
-  const app = await NestFactory.create<NestFastifyApplication>(AuthModule.forRoot(bus, options), new FastifyAdapter(), {
-    logger: new NestPinoLogger(options.log),
-  });
-  if (options.config.proxy.basePath) app.setGlobalPrefix(options.config.proxy.basePath);
-  await app.init();
-  const relay = new HttpOverBus(bus, app.getHttpAdapter().getInstance(), options.log);
-  relay.start();
-  options.log.info('auth ready');
+  const { config, runtime, log } = options;
+  const store = config.auth && (await openConfiguredStore(config.auth, runtime, log));
+  try {
+    const services = store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log));
+    const app = await NestFactory.create<NestFastifyApplication>(AuthModule.forRoot(bus, log, services), new FastifyAdapter(), {
+      bodyParser: false,
+      logger: new NestPinoLogger(log),
+    });
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+      done(null, new URLSearchParams(String(body)));
+    });
+    allowCrossOrigin(fastify, config.proxy.basePath);
+    if (config.proxy.basePath) app.setGlobalPrefix(config.proxy.basePath);
+    await app.init();
+    const relay = new HttpOverBus(bus, fastify, log);
+    relay.start();
+    const background = services ? serveBus(bus, services) : { stop: () => undefined };
+    log.info(services ? 'auth ready' : 'auth ready (no proxy.auth: OAuth routes answer 404)');
+    return {
+      close: async () => {
+        background.stop();
+        relay.stop();
+        await app.close();
+        await store?.close();
+      },
+    };
+  } catch (err) {
+    await store?.close();
+    throw err;
+  }
+}
+
+/** Public keys and revocations for edges, and the periodic upkeep of keys and expired records. */
+function serveBus(bus: Bus, services: AuthServices): { stop(): void } {
+  const { keys, store, log } = services;
+  const subscriptions: BusSubscription[] = [
+    bus.subscribe(authJwksSubject, (msg) => void msg.respond(encode(AuthJwksReplySchema, keys.jwks())), { queue: authJwksQueue }),
+    bus.subscribe(
+      revocationsListSubject,
+      (msg) =>
+        void store.revocations
+          .listActive(Date.now())
+          .then((revocations) => msg.respond(encode(RevocationsListReplySchema, { revocations })))
+          .catch((err: unknown) => log.error({ err }, 'listing revocations failed')),
+      { queue: revocationsListQueue },
+    ),
+  ];
+  const timers = [
+    setInterval(
+      () => void store.purgeExpired(Date.now()).catch((err: unknown) => log.error({ err }, 'purging expired records failed')),
+      PURGE_EVERY_MS,
+    ),
+    setInterval(
+      () => void keys.reload().catch((err: unknown) => log.error({ err }, 'reloading signing keys failed')),
+      RELOAD_KEYS_EVERY_MS,
+    ),
+  ];
+  for (const timer of timers) timer.unref();
   return {
-    close: async () => {
-      relay.stop();
-      await app.close();
+    stop: () => {
+      for (const s of subscriptions) s.unsubscribe();
+      for (const timer of timers) clearInterval(timer);
     },
   };
+}
+
+/** CORS for the JSON endpoints (no cookies there, so any origin may call them); preflights answered here. */
+function allowCrossOrigin(fastify: FastifyInstance, basePath: string): void {
+  const paths = new Set(CORS_PATHS.map((p) => basePath + p));
+  fastify.addHook('onRequest', async (req, reply) => {
+    if (!paths.has(req.url.split('?')[0] ?? '')) return;
+    void reply.header('access-control-allow-origin', '*');
+    if (req.method === 'OPTIONS') {
+      await reply
+        .status(204)
+        .header('access-control-allow-methods', 'GET, POST, OPTIONS')
+        .header('access-control-allow-headers', 'authorization, content-type, mcp-protocol-version')
+        .header('access-control-max-age', '600')
+        .send();
+    }
+  });
 }

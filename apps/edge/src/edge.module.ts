@@ -3,11 +3,13 @@ import { BUS, type Bus } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
 import type { Logger } from '#observability';
+import { AccessTokenVerifier } from './credentials/access-token.verifier.js';
 import { EDGE_LOGGER, EDGE_OPTIONS } from './edge.tokens.js';
 import { HealthController } from './health/health.controller.js';
 import { Admission, type EdgeServer } from './mcp/admission.js';
 import { LegacySseHandler } from './mcp/legacy-sse.handler.js';
 import { McpController } from './mcp/mcp.controller.js';
+import { ProtectedResourceController } from './metadata/protected-resource.controller.js';
 import { StreamableHttpHandler, type SessionDeps } from './mcp/streamable-http.handler.js';
 import { AuthHttpController } from './relay/auth-http.controller.js';
 import { RouteTable } from './relay/route-table.js';
@@ -23,40 +25,50 @@ export interface EdgeOptions {
 
 const SESSION_DEPS = Symbol('SessionDeps');
 
+/** The handlers' dependencies, and the access-token verifier when OAuth is configured. */
+type EdgeDeps = SessionDeps & { verifier?: AccessTokenVerifier };
+
 /** Starts and stops the bus subscriptions the MCP handlers rely on. */
 class EdgeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(SESSION_DEPS) private readonly deps: SessionDeps & { streams: StreamRegistry }) {}
+  constructor(@Inject(SESSION_DEPS) private readonly deps: EdgeDeps) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.deps.streams.start();
     this.deps.relay.start();
+    await this.deps.verifier?.start();
   }
 
   onApplicationShutdown(): void {
+    this.deps.verifier?.stop();
     this.deps.watch.stopAll();
     this.deps.relay.stop();
     this.deps.streams.stop();
   }
 }
 
-async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<SessionDeps> {
+async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<EdgeDeps> {
   const { config, edgeId, log } = options;
   const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: config.proxy.sessions.timeoutMs });
   const routes = new RouteTable(kv, config.proxy.sessions.timeoutMs);
   const streams = new StreamRegistry(bus, edgeId, log);
   const relay = new SessionRelay(bus, routes, streams, log);
   const servers = new Map<string, EdgeServer>(Object.values(config.servers).map((s) => [s.name, s]));
-  const admission = new Admission(servers, { allowed: config.proxy.allowedOrigins, own: new URL(config.proxy.baseURL).origin });
-  return { admission, relay, routes, streams, watch: new SessionWatch(relay) };
+  const { auth } = config;
+  const { baseURL } = config.proxy;
+  const verifier =
+    auth && new AccessTokenVerifier(bus, { issuer: auth.issuer, baseURL, acceptIssuerAudience: auth.acceptIssuerAudience, log });
+  const oauth = verifier && { tokens: verifier, baseURL, log };
+  const admission = new Admission(servers, { allowed: config.proxy.allowedOrigins, own: new URL(baseURL).origin }, oauth);
+  return { admission, relay, routes, streams, watch: new SessionWatch(relay), ...(verifier && { verifier }) };
 }
 
-/** The only public ingress: MCP transports, health, and the relay of auth's routes. */
+/** The only public ingress: MCP transports, health, protected-resource metadata, and the relay of auth's routes. */
 @Module({})
 export class EdgeModule {
   static forRoot(bus: Bus, options: EdgeOptions): DynamicModule {
     return {
       module: EdgeModule,
-      controllers: [HealthController, McpController, AuthHttpController],
+      controllers: [HealthController, McpController, AuthHttpController, ...(options.config.auth ? [ProtectedResourceController] : [])],
       providers: [
         { provide: BUS, useValue: bus },
         { provide: EDGE_OPTIONS, useValue: options },

@@ -1,6 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Bus } from '#bus';
+import { errorResponse, JsonRpcCode } from '#contracts';
 import type { ListenAddress } from '#config';
 import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
@@ -9,6 +11,28 @@ export interface RunningEdge {
   /** The address actually bound (port 0 picks a free one). */
   address: ListenAddress;
   close(): Promise<void>;
+}
+
+/** Past this much of a refused body, the connection is cut instead of read to its end. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A declared body over the limit gets 413 at once, and the body is read and dropped so the
+ * connection stays usable. Closing with the body unread (Fastify's way) makes the kernel reset
+ * the connection, and the client often loses the 413 itself.
+ */
+function refuseOversizeBodies(fastify: FastifyInstance, limit: number): void {
+  fastify.addHook('onRequest', async (req, reply) => {
+    if (!(Number(req.headers['content-length'] ?? 0) > limit)) return;
+    let drained = 0;
+    req.raw.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > DRAIN_LIMIT_BYTES) req.raw.destroy();
+    });
+    req.raw.resume();
+    const error = errorResponse(null, JsonRpcCode.invalidRequest, `Request body is larger than the limit of ${limit} bytes`);
+    await reply.status(413).header('content-type', 'application/json').send(error);
+  });
 }
 
 /** Starts the public ingress on `addr`. */
@@ -27,6 +51,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
   if (options.config.proxy.basePath) app.setGlobalPrefix(options.config.proxy.basePath);
   await app.listen(addr.port, addr.host);
   const bound = fastify.server.address();

@@ -29,6 +29,10 @@ export async function runCommand(command: CommandName, options: CommandOptions):
     return;
   }
   const log = createLogger({ service: command, level: runtime.logLevel });
+  if (runtime.devMode) {
+    process.stderr.write('*** GATEHOUSE_DEV=1: development mode. Plain http is allowed on loopback for the gateway, the identity\n');
+    process.stderr.write('*** provider, client metadata documents and redirect URIs. Never run a deployment this way. ***\n');
+  }
   const stack: Stoppable[] = [];
   const shutdown = installShutdown(stack, log);
   try {
@@ -48,7 +52,7 @@ export async function runCommand(command: CommandName, options: CommandOptions):
       );
       process.stderr.write(`Gatehouse runner ${runnerId} is ready (groups: ${groups.join(', ')})\n`);
     }
-    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, log }));
+    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log }));
     if (command === 'serve' || command === 'edge') {
       const addr = options.addr ? parseAddr(options.addr) : config.proxy.addr;
       const edge = await startEdge(bus, { config, edgeId: randomId(9), log }, addr);

@@ -1,4 +1,5 @@
-import { formatProblems, parseConfig, type ConfigProblem, type LoadResult } from './index.js';
+import { fileURLToPath } from 'node:url';
+import { formatProblems, loadConfig, parseConfig, type ConfigProblem, type LoadResult } from './index.js';
 
 const KEY = 'k'.repeat(32);
 const env = { IDP_SECRET: 'idp-secret', ENCRYPTION_KEY: KEY };
@@ -117,5 +118,15 @@ describe('proxy.auth', () => {
       'proxy.auth.refreshTokenScopes: accepted and ignored by Gatehouse',
       expect.stringContaining('proxy.auth.storage: "memory" means SQLite in a temporary file'),
     ]);
+  });
+
+  it.each([
+    ['oauth-google.json', { GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret' }, 'google'],
+    ['oauth-oidc.json', { OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret', DATABASE_URL: 'postgres://db' }, 'oidc'],
+  ])('loads examples/%s', (file, vars, provider) => {
+    const path = fileURLToPath(new URL(`../../../examples/${file}`, import.meta.url));
+    const { config, warnings } = configOf(loadConfig(path, { ...vars, GATEHOUSE_ENCRYPTION_KEY: KEY }));
+    expect(warnings).toEqual([]);
+    expect(config.auth?.idp).toMatchObject({ provider, redirectUri: 'https://mcp.example.com/oauth/callback' });
   });
 });

@@ -18,6 +18,8 @@ function findRoot(dir: string): string {
 }
 
 export interface GatewayProcess {
+  /** The CLI arguments, command first. */
+  readonly args: readonly string[];
   readonly child: ChildProcess;
   readonly pid: number;
   /** Everything the process wrote so far (stdout and stderr). */
@@ -45,6 +47,7 @@ export function startGatehouse(args: readonly string[], env: NodeJS.ProcessEnv =
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
+    args,
     child,
     pid: child.pid,
     output: () => text,

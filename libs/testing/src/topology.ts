@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { startGatehouse, type GatewayProcess } from './gateway-process.js';
 
 export type TopologyKind = 'all-in-one' | 'distributed';
@@ -22,9 +23,10 @@ const LISTENING = /Gatehouse is listening on [^\s:]+:(\d+)/;
 export async function startTopology(
   kind: TopologyKind,
   configPath: string,
-  options: { env?: NodeJS.ProcessEnv; runnerCount?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; runnerCount?: number; addr?: string } = {},
 ): Promise<Topology> {
   const env = options.env ?? {};
+  const addr = options.addr ?? '127.0.0.1:0';
   const all: GatewayProcess[] = [];
   const stop = async () => {
     const results = await Promise.all(all.map((p) => p.stop()));
@@ -34,14 +36,14 @@ export async function startTopology(
     let edge: GatewayProcess;
     let runners: GatewayProcess[];
     if (kind === 'all-in-one') {
-      edge = startGatehouse(['serve', '--config', configPath, '--addr', '127.0.0.1:0'], env);
+      edge = startGatehouse(['serve', '--config', configPath, '--addr', addr], env);
       all.push(edge);
       runners = [edge];
     } else {
       runners = Array.from({ length: options.runnerCount ?? 2 }, () => startGatehouse(['runner', '--config', configPath], env));
       all.push(...runners, startGatehouse(['auth', '--config', configPath], env));
       await Promise.all(runners.map((r) => r.waitFor(/Gatehouse runner \S+ is ready/)));
-      edge = startGatehouse(['edge', '--config', configPath, '--addr', '127.0.0.1:0'], env);
+      edge = startGatehouse(['edge', '--config', configPath, '--addr', addr], env);
       all.push(edge);
     }
     const [, port] = await edge.waitFor(LISTENING);
@@ -52,6 +54,16 @@ export async function startTopology(
     await stop();
     throw err;
   }
+}
+
+/** A TCP port free on 127.0.0.1 now, for a config whose baseURL must name the port it listens on. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
 }
 
 async function waitReady(url: string, timeoutMs = 15000): Promise<void> {

@@ -1,4 +1,5 @@
 import { JsonRpcCode, type Principal } from '#contracts';
+import type { Logger } from '#observability';
 import { authenticate, type ServiceAuth } from '../credentials/service-auth.js';
 import { header, McpHttpError, type McpHttpRequest } from './http-io.js';
 
@@ -16,36 +17,89 @@ export interface Admitted {
   principal: Principal;
 }
 
+/** Checks Gatehouse's OAuth access tokens; the reason is for logs. */
+export interface AccessTokens {
+  verify(token: string, serverName: string): Promise<{ ok: true; principal: Principal } | { ok: false; reason: string }>;
+}
+
+/** Present when OAuth is configured: every server then takes access tokens. */
+export interface OAuthAdmission {
+  tokens: AccessTokens;
+  /** Where a refused client finds each server's protected-resource metadata. */
+  baseURL: string;
+  log: Logger;
+}
+
+const UNAUTHORIZED = 'Unauthorized: missing or invalid credentials';
+
 /** Server exists, Origin allowed, caller authenticated — or the request is refused. */
 export class Admission {
   constructor(
     private readonly servers: ReadonlyMap<string, EdgeServer>,
     private readonly origins: { allowed: readonly string[]; own: string },
+    private readonly oauth?: OAuthAdmission,
   ) {}
 
-  admit(req: McpHttpRequest, serverName: string): Admitted {
+  async admit(req: McpHttpRequest, serverName: string): Promise<Admitted> {
     const server = this.servers.get(serverName);
     if (!server) throw new McpHttpError(404, JsonRpcCode.invalidRequest, `No MCP server named ${JSON.stringify(serverName)}`);
     const origin = header(req.headers, 'origin');
     if (origin !== undefined && !this.originAllowed(origin, server)) {
       throw new McpHttpError(403, JsonRpcCode.invalidRequest, `Origin ${JSON.stringify(origin)} is not allowed`);
     }
-    const auth = authenticate(header(req.headers, 'authorization'), server.serviceAuths, server.name);
-    if (!auth.ok) {
-      throw new McpHttpError(401, JsonRpcCode.invalidRequest, 'Unauthorized: missing or invalid credentials', {
-        'www-authenticate': auth.challenges,
-      });
+    const authorization = header(req.headers, 'authorization');
+    if (!this.oauth) {
+      const auth = authenticate(authorization, server.serviceAuths, server.name);
+      if (!auth.ok) throw new McpHttpError(401, JsonRpcCode.invalidRequest, UNAUTHORIZED, { 'www-authenticate': auth.challenges });
+      return { server, principal: auth.principal };
     }
-    return { server, principal: auth.principal };
+    return { server, principal: await this.authenticateWithOAuth(authorization, server, this.oauth) };
+  }
+
+  /** A server's static credentials first (constant time), then an access token: both work on the same server. */
+  private async authenticateWithOAuth(authorization: string | undefined, server: EdgeServer, oauth: OAuthAdmission): Promise<Principal> {
+    if (server.serviceAuths.length > 0) {
+      const auth = authenticate(authorization, server.serviceAuths, server.name);
+      if (auth.ok) return auth.principal;
+    }
+    const token = bearerToken(authorization);
+    if (token !== undefined) {
+      const verified = await oauth.tokens.verify(token, server.name);
+      if (verified.ok) return verified.principal;
+      oauth.log.debug({ server: server.name, reason: verified.reason }, 'access token refused');
+    }
+    throw new McpHttpError(401, JsonRpcCode.invalidRequest, UNAUTHORIZED, {
+      'www-authenticate': oauthChallenges(server, oauth.baseURL, token !== undefined),
+    });
   }
 
   /**
    * The configured allow-list when there is one. Without it, a server that takes no credentials
    * answers only pages of the gateway's own origin: a web page elsewhere must not reach it by DNS
-   * rebinding. A server with credentials is safe from such pages, which cannot know them.
+   * rebinding. A server with credentials (every server, when OAuth is on) is safe from such pages,
+   * which cannot know them.
    */
   private originAllowed(origin: string, server: EdgeServer): boolean {
     if (this.origins.allowed.length > 0) return this.origins.allowed.includes(origin);
-    return server.serviceAuths.length > 0 || origin === this.origins.own;
+    return this.oauth !== undefined || server.serviceAuths.length > 0 || origin === this.origins.own;
   }
+}
+
+/** The credential of a `Bearer` Authorization header; undefined for any other scheme or none. */
+function bearerToken(authorization: string | undefined): string | undefined {
+  const [scheme = '', token = '', ...rest] = (authorization ?? '').trim().split(/\s+/);
+  return scheme.toLowerCase() === 'bearer' && token !== '' && rest.length === 0 ? token : undefined;
+}
+
+/**
+ * RFC 9728 §5.1: the challenge names the server's protected-resource metadata, which leads the
+ * client to the authorization server; `invalid_token` (RFC 6750) when a token was presented.
+ * Bearer comes first: MCP clients read the first challenge.
+ */
+function oauthChallenges(server: EdgeServer, baseURL: string, tokenPresented: boolean): string[] {
+  const metadata = `${baseURL}/.well-known/oauth-protected-resource/${server.name}`;
+  const error = tokenPresented ? ', error="invalid_token"' : '';
+  const challenges = [`Bearer resource_metadata="${metadata}", scope="mcp"${error}`];
+  if (server.serviceAuths.some((a) => a.type === 'basic')) challenges.push('Basic realm="gatehouse", charset="UTF-8"');
+  return challenges;
 }

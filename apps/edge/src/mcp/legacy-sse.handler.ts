@@ -37,7 +37,7 @@ export class LegacySseHandler {
   ) {}
 
   async stream(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
-    const { server, principal } = this.deps.admission.admit(req, serverName);
+    const { server, principal } = await this.deps.admission.admit(req, serverName);
     const sessionId = randomId();
     const sse = new SseStream(res);
     const pending = new Map<string, RequestId>();
@@ -80,7 +80,7 @@ export class LegacySseHandler {
   }
 
   async message(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
-    const { server, principal } = this.deps.admission.admit(req, serverName);
+    const { server, principal } = await this.deps.admission.admit(req, serverName);
     const sessionId = req.query.get('sessionId');
     if (!sessionId) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: the sessionId query parameter is required');
     const route = await this.route(sessionId, server, principal);

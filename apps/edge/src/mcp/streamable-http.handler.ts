@@ -27,7 +27,7 @@ export class StreamableHttpHandler {
   constructor(private readonly deps: SessionDeps) {}
 
   async post(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
-    const { server, principal } = this.deps.admission.admit(req, serverName);
+    const { server, principal } = await this.deps.admission.admit(req, serverName);
     const modes = acceptedModes(req);
     if (!modes.json && !modes.sse) throw notAcceptable('application/json or text/event-stream');
     const sessionId = header(req.headers, SESSION_HEADER);
@@ -55,7 +55,7 @@ export class StreamableHttpHandler {
   }
 
   async get(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
-    const { server, principal } = this.deps.admission.admit(req, serverName);
+    const { server, principal } = await this.deps.admission.admit(req, serverName);
     if (!acceptedModes(req).sse) throw notAcceptable('text/event-stream');
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) throw sessionRequired();
@@ -83,7 +83,7 @@ export class StreamableHttpHandler {
   }
 
   async delete(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
-    const { server, principal } = this.deps.admission.admit(req, serverName);
+    const { server, principal } = await this.deps.admission.admit(req, serverName);
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) throw sessionRequired();
     protocolVersionOf(req);

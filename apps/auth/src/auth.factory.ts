@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bus } from '#bus';
+import type { AuthConfig, GatehouseConfig, RuntimeEnvironment } from '#config';
+import { deriveKeyId, Envelope } from '#crypto';
+import type { Logger } from '#observability';
+import type { AuthServices } from './auth.services.js';
+import { createIdentityProvider } from './idp/idp.factory.js';
+import { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
+import { LoginFlow } from './oauth/authorize/login-flow.js';
+import { ClientRegistry } from './oauth/client-registry.js';
+import { ClientMetadataDocuments } from './oauth/clients/client-metadata-document.js';
+import { RegistrationRateLimit } from './oauth/clients/registration-rate-limit.js';
+import { ClientRegistration } from './oauth/register/client-registration.js';
+import { TokenGrants } from './oauth/token/token-grants.js';
+import type { AuthStore } from './persistence/auth-store.port.js';
+import { openAuthStore } from './persistence/open-auth-store.js';
+import { ResourceIndicators } from './resources/resource-indicator.js';
+import { Revocations } from './tokens/revocations.js';
+import { SigningKeys } from './tokens/signing-keys.js';
+import { TokenIssuer } from './tokens/token-issuer.js';
+import { CookieJar } from './web/cookies.js';
+
+/** Opens the database the config and environment name; `memory` is SQLite in a temporary file. */
+export async function openConfiguredStore(auth: AuthConfig, runtime: RuntimeEnvironment, log: Logger): Promise<AuthStore> {
+  if (auth.storage === 'postgres' || (auth.storage === 'sqlite' && runtime.databaseUrl !== undefined)) {
+    if (runtime.databaseUrl === undefined) throw new Error('proxy.auth.storage "postgres" needs DATABASE_URL');
+    log.info('auth storage: PostgreSQL (DATABASE_URL)');
+    return openAuthStore({ type: 'postgres', url: runtime.databaseUrl });
+  }
+  if (auth.storage === 'memory') {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-auth-'));
+    log.warn({ dir }, 'auth storage "memory": SQLite in a temporary directory, deleted at shutdown');
+    const store = await openAuthStore({ type: 'sqlite', path: join(dir, 'gatehouse.db') });
+    return { ...store, close: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
+  }
+  const path = join(runtime.dataDir, 'gatehouse.db');
+  log.info({ path }, 'auth storage: SQLite');
+  return openAuthStore({ type: 'sqlite', path });
+}
+
+/** Builds auth's services over an open store: keys loaded, the identity provider set up. */
+export async function createAuthServices(
+  bus: Bus,
+  store: AuthStore,
+  config: GatehouseConfig & { auth: AuthConfig },
+  runtime: RuntimeEnvironment,
+  log: Logger,
+): Promise<AuthServices> {
+  const { auth, proxy } = config;
+  const key = Buffer.from(auth.encryptionKey, 'utf8');
+  const keys = new SigningKeys(store.signingKeys, new Envelope([{ id: deriveKeyId(key), key }]), { tokenTtlMs: auth.tokenTtlMs });
+  await keys.load();
+  const resources = new ResourceIndicators(proxy.baseURL, Object.keys(config.servers));
+  const documents = new ClientMetadataDocuments({ devMode: runtime.devMode, allowedRedirectHosts: auth.allowedRedirectUriHosts });
+  const clients = new ClientRegistry(store.clients, documents, runtime.devMode);
+  const revocations = new Revocations(store, bus, { tokenTtlMs: auth.tokenTtlMs, log });
+  const idp = createIdentityProvider({ ...auth.idp, allowedOrgs: auth.policy.allowedOrgs, devMode: runtime.devMode });
+  return {
+    issuer: auth.issuer,
+    store,
+    keys,
+    clients,
+    registration: new ClientRegistration(store.clients, {
+      devMode: runtime.devMode,
+      allowedRedirectUriHosts: auth.allowedRedirectUriHosts,
+    }),
+    registrationLimit: new RegistrationRateLimit(),
+    authorizationChecks: new AuthorizationRequestChecks(clients, resources, { issuer: auth.issuer, requireResource: auth.requireResource }),
+    loginFlow: new LoginFlow({
+      store,
+      clients,
+      idp,
+      policy: auth.policy,
+      resources,
+      cookies: new CookieJar(auth.issuer.startsWith('https:')),
+      options: { issuer: auth.issuer, gatewayName: proxy.name, basePath: proxy.basePath },
+      log,
+    }),
+    grants: new TokenGrants({
+      store,
+      issuer: new TokenIssuer(store, keys, { issuer: auth.issuer, tokenTtlMs: auth.tokenTtlMs }),
+      revocations,
+      resources,
+      options: { refreshTokenTtlMs: auth.refreshTokenTtlMs },
+      log,
+    }),
+    revocations,
+    log,
+  };
+}

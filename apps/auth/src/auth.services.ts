@@ -1,0 +1,27 @@
+import type { Logger } from '#observability';
+import type { ClientRegistry } from './oauth/client-registry.js';
+import type { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
+import type { LoginFlow } from './oauth/authorize/login-flow.js';
+import type { RegistrationRateLimit } from './oauth/clients/registration-rate-limit.js';
+import type { ClientRegistration } from './oauth/register/client-registration.js';
+import type { TokenGrants } from './oauth/token/token-grants.js';
+import type { AuthStore } from './persistence/auth-store.port.js';
+import type { Revocations } from './tokens/revocations.js';
+import type { SigningKeys } from './tokens/signing-keys.js';
+
+/** What auth's routes use, made once at start (see main.ts). */
+export interface AuthServices {
+  issuer: string;
+  store: AuthStore;
+  keys: SigningKeys;
+  clients: ClientRegistry;
+  registration: ClientRegistration;
+  registrationLimit: RegistrationRateLimit;
+  authorizationChecks: AuthorizationRequestChecks;
+  loginFlow: LoginFlow;
+  grants: TokenGrants;
+  revocations: Revocations;
+  log: Logger;
+}
+
+export const AUTH_SERVICES = Symbol('AuthServices');

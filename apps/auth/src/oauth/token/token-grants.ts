@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { constantTimeEqual, sha256Base64Url } from '#crypto';
+import type { Logger } from '#observability';
+import type { AuthStore, ClientRecord } from '../../persistence/auth-store.port.js';
+import type { ResourceIndicators } from '../../resources/resource-indicator.js';
+import type { Revocations } from '../../tokens/revocations.js';
+import type { TokenIssuer, TokenResponse } from '../../tokens/token-issuer.js';
+import { OAuthError } from '../oauth-error.js';
+import { required } from '../params.js';
+
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+export interface TokenGrantsDeps {
+  store: AuthStore;
+  issuer: TokenIssuer;
+  revocations: Revocations;
+  resources: ResourceIndicators;
+  options: { refreshTokenTtlMs: number };
+  log: Logger;
+}
+
+/** The two grants of /token: an authorization code with its PKCE verifier, and refresh-token rotation. */
+export class TokenGrants {
+  constructor(private readonly deps: TokenGrantsDeps) {}
+
+  async authorizationCode(client: ClientRecord, form: URLSearchParams): Promise<TokenResponse> {
+    const code = required(form, 'code');
+    const verifier = required(form, 'code_verifier');
+    const redirectUri = required(form, 'redirect_uri');
+    const now = Date.now();
+    const consumed = await this.deps.store.codes.consume(sha256Base64Url(code), now);
+    if (!consumed) throw new OAuthError('invalid_grant', 'unknown authorization code');
+    const { record, replayed } = consumed;
+    if (replayed) {
+      // RFC 6749 §4.1.2: a code used twice may be stolen; what it issued is revoked.
+      await this.deps.revocations.revokeGrant(record.grantId, 'authorization code replayed');
+      throw new OAuthError('invalid_grant', 'authorization code already used');
+    }
+    if (record.expiresAt <= now) throw new OAuthError('invalid_grant', 'authorization code expired');
+    if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client');
+    if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+    if (!CODE_VERIFIER.test(verifier) || !constantTimeEqual(s256(verifier), record.codeChallenge)) {
+      throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
+    }
+    const resources = this.narrowResources(form, record.resources);
+    const grant = {
+      id: record.grantId,
+      clientId: client.clientId,
+      subject: record.subject,
+      resources,
+      scope: record.scope,
+      createdAt: now,
+      expiresAt: now + this.deps.options.refreshTokenTtlMs,
+    };
+    await this.deps.store.grants.insert(grant);
+    this.deps.log.info({ sub: grant.subject.sub, clientId: client.clientId, grantId: grant.id }, 'tokens issued');
+    return this.deps.issuer.issue(grant);
+  }
+
+  async refreshToken(client: ClientRecord, form: URLSearchParams): Promise<TokenResponse> {
+    const now = Date.now();
+    const used = await this.deps.store.refreshTokens.use(sha256Base64Url(required(form, 'refresh_token')), now);
+    if (!used) throw new OAuthError('invalid_grant', 'unknown refresh token');
+    const grant = await this.deps.store.grants.find(used.record.grantId);
+    if (!grant || grant.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client');
+    if (used.replayed) {
+      // A spent refresh token came back: one of the two holders is a thief, so the family ends.
+      await this.deps.revocations.revokeGrant(grant.id, 'refresh token reused');
+      throw new OAuthError('invalid_grant', 'refresh token already used; its grant is revoked');
+    }
+    if (grant.revokedAt !== undefined) throw new OAuthError('invalid_grant', 'grant revoked');
+    if (used.record.expiresAt <= now) throw new OAuthError('invalid_grant', 'refresh token expired');
+    const resources = this.narrowResources(form, grant.resources);
+    return this.deps.issuer.issue({ ...grant, resources });
+  }
+
+  /** RFC 8707 at /token: `resource` may narrow the granted resources, never widen them. */
+  private narrowResources(form: URLSearchParams, granted: string[]): string[] {
+    const requested = form.getAll('resource');
+    if (requested.length === 0) return granted;
+    return requested.map((uri) => {
+      const canonical = this.deps.resources.resolve(uri);
+      if (canonical === undefined || !granted.includes(canonical)) throw new OAuthError('invalid_target', `${uri} was not granted`);
+      return canonical;
+    });
+  }
+}
+
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}

@@ -1,0 +1,449 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { AuthorizationCodeRecord, AuthStore, GrantRecord, PendingAuthorizationRecord, Subject } from './auth-store.port.js';
+import { openAuthStore, type AuthStoreOptions } from './open-auth-store.js';
+
+/** The real PostgreSQL: unreachable means these tests fail, never skip. */
+const postgresUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `gh_test_${randomBytes(6).toString('hex')}`;
+const dataDir = mkdtempSync(join(tmpdir(), 'gh-auth-store-'));
+// A directory that does not exist yet: openAuthStore must create it.
+const sqlitePath = join(dataDir, 'nested', 'data', 'auth.sqlite');
+
+const NOW = 1_795_706_400_000;
+const MINUTE = 60_000;
+/** The latest instant a JS Date can hold: far beyond 32 bits, still a safe integer. */
+const MAX_DATE = 8_640_000_000_000_000;
+
+const id = (prefix: string): string => `${prefix}-${randomBytes(8).toString('base64url')}`;
+
+const subject: Subject = { sub: 'google|1234', email: 'ada@example.com', groups: ['eng', 'ops "quoted"', 'ünïcode ✓'] };
+
+const pending = (over: Partial<PendingAuthorizationRecord> = {}): PendingAuthorizationRecord => ({
+  id: id('pending'),
+  clientId: 'client-1',
+  redirectUri: 'http://127.0.0.1:33418/callback?x=1&y=2',
+  state: 'client-state',
+  codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  resources: ['https://gh.example.com/notion', 'https://gh.example.com/linear'],
+  scope: 'mcp',
+  csrfHash: 'csrf-hash',
+  createdAt: NOW,
+  expiresAt: NOW + 10 * MINUTE,
+  ...over,
+});
+
+const code = (over: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord => ({
+  codeHash: id('code'),
+  clientId: 'client-1',
+  redirectUri: 'http://127.0.0.1:33418/callback',
+  codeChallenge: 'challenge',
+  resources: ['https://gh.example.com/notion'],
+  scope: 'mcp',
+  subject,
+  grantId: id('grant'),
+  expiresAt: NOW + MINUTE,
+  ...over,
+});
+
+const grant = (over: Partial<GrantRecord> = {}): GrantRecord => ({
+  id: id('grant'),
+  clientId: 'client-1',
+  subject,
+  resources: [],
+  scope: 'mcp offline_access',
+  createdAt: NOW,
+  expiresAt: NOW + 30 * 24 * 60 * MINUTE,
+  ...over,
+});
+
+interface Backend {
+  name: string;
+  options: AuthStoreOptions;
+  /** Rows in TypeORM's migrations table, read beside the store. */
+  migrationsRun(): Promise<number>;
+}
+
+async function onPostgres<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite (file)',
+    options: { type: 'sqlite', path: sqlitePath },
+    migrationsRun: () => {
+      const db = new Database(sqlitePath, { readonly: true });
+      try {
+        const row: unknown = db.prepare('SELECT COUNT(*) AS n FROM migrations').get();
+        return Promise.resolve(row !== null && typeof row === 'object' && 'n' in row ? Number(row.n) : -1);
+      } finally {
+        db.close();
+      }
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    options: { type: 'postgres', url: postgresUrl, schema },
+    migrationsRun: () =>
+      onPostgres(async (client) => {
+        const result = await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM "${schema}".migrations`);
+        return result.rows[0].n;
+      }),
+  },
+];
+
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  await onPostgres((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+});
+
+describe.each(backends)('AuthStore on $name', (backend) => {
+  let store: AuthStore;
+
+  beforeAll(async () => {
+    store = await openAuthStore(backend.options);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  describe('clients', () => {
+    it('stores confidential and public clients and finds them by id', async () => {
+      const confidential = {
+        clientId: id('client'),
+        secretHash: 'secret-hash',
+        clientName: 'Claude Desktop',
+        redirectUris: ['https://claude.ai/api/mcp/auth_callback', 'http://localhost:6274/oauth/callback'],
+        grantTypes: ['authorization_code', 'refresh_token'],
+        tokenEndpointAuthMethod: 'client_secret_basic' as const,
+        scope: 'mcp',
+        createdAt: NOW,
+      };
+      const publicClient = {
+        clientId: id('client'),
+        redirectUris: [],
+        grantTypes: ['authorization_code'],
+        tokenEndpointAuthMethod: 'none' as const,
+        createdAt: NOW,
+      };
+      await store.clients.insert(confidential);
+      await store.clients.insert(publicClient);
+      expect(await store.clients.find(confidential.clientId)).toEqual(confidential);
+      const found = await store.clients.find(publicClient.clientId);
+      expect(found).toEqual(publicClient);
+      expect(found?.secretHash).toBeUndefined();
+      expect(await store.clients.find('unknown')).toBeUndefined();
+      await expect(store.clients.insert(publicClient)).rejects.toThrow();
+    });
+  });
+
+  describe('pending authorizations', () => {
+    it('finds one until it expires', async () => {
+      const record = pending();
+      await store.pendingAuthorizations.insert(record);
+      expect(await store.pendingAuthorizations.find(record.id, NOW)).toEqual(record);
+      expect(await store.pendingAuthorizations.find(record.id, record.expiresAt)).toBeUndefined();
+      expect(await store.pendingAuthorizations.find('unknown', NOW)).toBeUndefined();
+    });
+
+    it('updates the IdP fields and the approved resources, leaving the rest', async () => {
+      const record = pending();
+      await store.pendingAuthorizations.insert(record);
+      await store.pendingAuthorizations.update(record.id, {});
+      await store.pendingAuthorizations.update(record.id, { idpNonce: 'nonce', idpCodeVerifier: 'verifier' });
+      await store.pendingAuthorizations.update(record.id, { approvedResources: [] });
+      expect(await store.pendingAuthorizations.find(record.id, NOW)).toEqual({
+        ...record,
+        idpNonce: 'nonce',
+        idpCodeVerifier: 'verifier',
+        approvedResources: [],
+      });
+      await store.pendingAuthorizations.update(record.id, { approvedResources: ['https://gh.example.com/notion'] });
+      expect((await store.pendingAuthorizations.find(record.id, NOW))?.approvedResources).toEqual(['https://gh.example.com/notion']);
+    });
+
+    it('takes one exactly once, and not once expired', async () => {
+      const record = pending();
+      await store.pendingAuthorizations.insert(record);
+      expect(await store.pendingAuthorizations.take(record.id, NOW)).toEqual(record);
+      expect(await store.pendingAuthorizations.take(record.id, NOW)).toBeUndefined();
+      expect(await store.pendingAuthorizations.find(record.id, NOW)).toBeUndefined();
+
+      const expired = pending({ expiresAt: NOW - 1 });
+      await store.pendingAuthorizations.insert(expired);
+      expect(await store.pendingAuthorizations.take(expired.id, NOW)).toBeUndefined();
+      expect(await store.pendingAuthorizations.find(expired.id, 0)).toBeUndefined();
+    });
+
+    it('gives one to exactly one of several concurrent takes', async () => {
+      const record = pending();
+      await store.pendingAuthorizations.insert(record);
+      const taken = await Promise.all(Array.from({ length: 5 }, () => store.pendingAuthorizations.take(record.id, NOW)));
+      expect(taken.filter((t) => t !== undefined)).toEqual([record]);
+    });
+  });
+
+  describe('authorization codes', () => {
+    it('consumes a code once and reports every later consume as a replay', async () => {
+      const record = code();
+      await store.codes.insert(record);
+      expect(await store.codes.consume(record.codeHash, NOW)).toEqual({ record: { ...record, consumedAt: NOW }, replayed: false });
+      // The first consumption time is kept.
+      expect(await store.codes.consume(record.codeHash, NOW + 5)).toEqual({ record: { ...record, consumedAt: NOW }, replayed: true });
+      expect(await store.codes.consume('unknown', NOW)).toBeUndefined();
+    });
+
+    it('lets exactly one of several concurrent consumes through', async () => {
+      const record = code();
+      await store.codes.insert(record);
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.codes.consume(record.codeHash, NOW + i)));
+      expect(results.filter((r) => r?.replayed === false)).toHaveLength(1);
+      expect(results.filter((r) => r?.replayed === true)).toHaveLength(5);
+      const consumedAt = results.find((r) => r?.replayed === false)?.record.consumedAt;
+      expect(results.every((r) => r?.record.consumedAt === consumedAt)).toBe(true);
+    });
+  });
+
+  describe('grants', () => {
+    it('finds a grant and revokes it once', async () => {
+      const record = grant();
+      await store.grants.insert(record);
+      expect(await store.grants.find(record.id)).toEqual(record);
+      expect(await store.grants.revoke(record.id, NOW + 1)).toBe(true);
+      expect(await store.grants.revoke(record.id, NOW + 2)).toBe(false);
+      expect(await store.grants.find(record.id)).toEqual({ ...record, revokedAt: NOW + 1 });
+      expect(await store.grants.revoke('unknown', NOW)).toBe(false);
+      expect(await store.grants.find('unknown')).toBeUndefined();
+    });
+
+    it('reports exactly one of several concurrent revocations as the one that revoked', async () => {
+      const record = grant();
+      await store.grants.insert(record);
+      const results = await Promise.all(Array.from({ length: 5 }, () => store.grants.revoke(record.id, NOW)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
+  describe('refresh tokens', () => {
+    it('finds a token, uses it once and reports reuse as a replay', async () => {
+      const record = { tokenHash: id('rt'), grantId: id('grant'), expiresAt: NOW + MINUTE };
+      await store.refreshTokens.insert(record);
+      expect(await store.refreshTokens.find(record.tokenHash)).toEqual(record);
+      expect(await store.refreshTokens.use(record.tokenHash, NOW)).toEqual({ record: { ...record, usedAt: NOW }, replayed: false });
+      expect(await store.refreshTokens.use(record.tokenHash, NOW + 9)).toEqual({ record: { ...record, usedAt: NOW }, replayed: true });
+      expect(await store.refreshTokens.find(record.tokenHash)).toEqual({ ...record, usedAt: NOW });
+      expect(await store.refreshTokens.use('unknown', NOW)).toBeUndefined();
+      expect(await store.refreshTokens.find('unknown')).toBeUndefined();
+    });
+
+    it('lets exactly one of several concurrent uses through', async () => {
+      const record = { tokenHash: id('rt'), grantId: id('grant'), expiresAt: NOW + MINUTE };
+      await store.refreshTokens.insert(record);
+      const results = await Promise.all(Array.from({ length: 6 }, () => store.refreshTokens.use(record.tokenHash, NOW)));
+      expect(results.map((r) => r?.replayed).sort()).toEqual([false, true, true, true, true, true]);
+    });
+  });
+
+  describe('signing keys', () => {
+    it('lists keys newest first and retires one, keeping the first retirement time', async () => {
+      const before = await store.signingKeys.list();
+      const key = (kid: string, createdAt: number) => ({
+        kid,
+        alg: 'ES256' as const,
+        publicJwk: `{"kid":"${kid}"}`,
+        sealedPrivateJwk: `v1.k.${kid}`,
+        createdAt,
+      });
+      const older = key(id('kid'), NOW - MINUTE);
+      const newer = key(id('kid'), NOW);
+      await store.signingKeys.insert(older);
+      await store.signingKeys.insert(newer);
+      expect(before.every((k) => k.kid !== older.kid)).toBe(true);
+      const listed = (await store.signingKeys.list()).filter((k) => k.kid === older.kid || k.kid === newer.kid);
+      expect(listed).toEqual([newer, older]);
+      await store.signingKeys.retire(older.kid, NOW + 1);
+      await store.signingKeys.retire(older.kid, NOW + 2);
+      await store.signingKeys.retire('unknown', NOW);
+      const all = await store.signingKeys.list();
+      expect(all.find((k) => k.kid === older.kid)).toEqual({ ...older, retiredAt: NOW + 1 });
+      expect(all.find((k) => k.kid === newer.kid)?.retiredAt).toBeUndefined();
+      expect(all.map((k) => k.createdAt)).toEqual([...all.map((k) => k.createdAt)].sort((a, b) => b - a));
+    });
+  });
+
+  describe('revocations', () => {
+    it('lists the ones still active, and an insert of the same kind and value keeps the later until', async () => {
+      const jti = id('jti');
+      await store.revocations.insert({ kind: 'jti', value: jti, until: NOW + 10 });
+      await store.revocations.insert({ kind: 'jti', value: jti, until: NOW + 5 });
+      await store.revocations.insert({ kind: 'grant', value: jti, until: NOW + 1 });
+      const mine = async (now: number) => (await store.revocations.listActive(now)).filter((r) => r.value === jti);
+      expect(await mine(NOW)).toEqual(
+        expect.arrayContaining([
+          { kind: 'jti', value: jti, until: NOW + 10 },
+          { kind: 'grant', value: jti, until: NOW + 1 },
+        ]),
+      );
+      expect(await mine(NOW)).toHaveLength(2);
+      await store.revocations.insert({ kind: 'jti', value: jti, until: NOW + 20 });
+      expect(await mine(NOW + 1)).toEqual([{ kind: 'jti', value: jti, until: NOW + 20 }]);
+      expect(await mine(NOW + 20)).toEqual([]);
+    });
+  });
+
+  describe('consents', () => {
+    it('saves a consent per person and client, replacing the earlier one', async () => {
+      const sub = id('sub');
+      expect(await store.consents.find(sub, 'client-1')).toBeUndefined();
+      await store.consents.save({ sub, clientId: 'client-1', resources: ['https://gh.example.com/a'], createdAt: NOW });
+      await store.consents.save({ sub, clientId: 'client-2', resources: [], createdAt: NOW });
+      await store.consents.save({
+        sub,
+        clientId: 'client-1',
+        resources: ['https://gh.example.com/b', 'https://gh.example.com/c'],
+        createdAt: NOW + 1,
+      });
+      expect(await store.consents.find(sub, 'client-1')).toEqual({
+        sub,
+        clientId: 'client-1',
+        resources: ['https://gh.example.com/b', 'https://gh.example.com/c'],
+        createdAt: NOW + 1,
+      });
+      expect(await store.consents.find(sub, 'client-2')).toEqual({ sub, clientId: 'client-2', resources: [], createdAt: NOW });
+    });
+  });
+
+  it('round-trips epoch milliseconds beyond 32 bits as numbers, and JSON as given', async () => {
+    const record = grant({ createdAt: MAX_DATE - 1, expiresAt: MAX_DATE, resources: ['https://gh.example.com/ü?q="x"'] });
+    await store.grants.insert(record);
+    const found = await store.grants.find(record.id);
+    expect(found).toEqual(record);
+    expect(typeof found?.expiresAt).toBe('number');
+    expect(found?.subject.groups).toEqual(subject.groups);
+    expect(await store.grants.revoke(record.id, MAX_DATE)).toBe(true);
+    expect((await store.grants.find(record.id))?.revokedAt).toBe(MAX_DATE);
+  });
+
+  it('purges what has expired and keeps the rest', async () => {
+    const [oldCode, liveCode] = [code({ expiresAt: NOW }), code({ expiresAt: NOW + 1 })];
+    const [oldPending, livePending] = [pending({ expiresAt: NOW }), pending({ expiresAt: NOW + 1 })];
+    const [oldToken, liveToken] = [
+      { tokenHash: id('rt'), grantId: 'g', expiresAt: NOW },
+      { tokenHash: id('rt'), grantId: 'g', expiresAt: NOW + 1 },
+    ];
+    const value = id('jti');
+    const expiredGrant = grant({ expiresAt: NOW - 1 });
+    for (const c of [oldCode, liveCode]) await store.codes.insert(c);
+    for (const p of [oldPending, livePending]) await store.pendingAuthorizations.insert(p);
+    for (const t of [oldToken, liveToken]) await store.refreshTokens.insert(t);
+    await store.revocations.insert({ kind: 'jti', value, until: NOW });
+    await store.revocations.insert({ kind: 'grant', value, until: NOW + 1 });
+    await store.grants.insert(expiredGrant);
+
+    await store.purgeExpired(NOW);
+
+    expect(await store.codes.consume(oldCode.codeHash, 0)).toBeUndefined();
+    expect(await store.codes.consume(liveCode.codeHash, 0)).toMatchObject({ replayed: false });
+    expect(await store.pendingAuthorizations.find(oldPending.id, 0)).toBeUndefined();
+    expect(await store.pendingAuthorizations.find(livePending.id, 0)).toEqual(livePending);
+    expect(await store.refreshTokens.find(oldToken.tokenHash)).toBeUndefined();
+    expect(await store.refreshTokens.find(liveToken.tokenHash)).toEqual(liveToken);
+    expect((await store.revocations.listActive(0)).filter((r) => r.value === value)).toEqual([{ kind: 'grant', value, until: NOW + 1 }]);
+    expect(await store.grants.find(expiredGrant.id)).toEqual(expiredGrant);
+  });
+
+  it('keeps every record across a restart and runs the migration only once', async () => {
+    const record = grant();
+    const consumed = code();
+    await store.grants.insert(record);
+    await store.codes.insert(consumed);
+    await store.codes.consume(consumed.codeHash, NOW);
+    expect(await backend.migrationsRun()).toBe(1);
+
+    await store.close();
+    store = await openAuthStore(backend.options);
+
+    expect(await backend.migrationsRun()).toBe(1);
+    expect(await store.grants.find(record.id)).toEqual(record);
+    expect(await store.codes.consume(consumed.codeHash, NOW + 1)).toEqual({ record: { ...consumed, consumedAt: NOW }, replayed: true });
+  });
+});
+
+describe('openAuthStore', () => {
+  it('creates the SQLite directory and puts the file database in WAL mode', async () => {
+    const path = join(dataDir, 'wal', 'deeper', 'auth.sqlite');
+    const store = await openAuthStore({ type: 'sqlite', path });
+    try {
+      expect(existsSync(path)).toBe(true);
+      const db = new Database(path, { readonly: true });
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      db.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('opens an in-memory SQLite database, separate for every open', async () => {
+    const [a, b] = [await openAuthStore({ type: 'sqlite', path: ':memory:' }), await openAuthStore({ type: 'sqlite', path: ':memory:' })];
+    try {
+      await a.grants.insert(grant({ id: 'only-in-a' }));
+      expect(await a.grants.find('only-in-a')).toBeDefined();
+      expect(await b.grants.find('only-in-a')).toBeUndefined();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('creates the PostgreSQL schema and keeps its tables and indexes in it', async () => {
+    await (await openAuthStore({ type: 'postgres', url: postgresUrl, schema })).close();
+    const [tables, indexes] = await onPostgres(async (client) => {
+      const t = await client.query<{ name: string }>(
+        'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+        [schema],
+      );
+      const i = await client.query<{ name: string }>(
+        "SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'idx_%' ORDER BY 1",
+        [schema],
+      );
+      return [t.rows.map((row) => row.name), i.rows.map((row) => row.name)];
+    });
+    expect(tables).toEqual([
+      'authorization_codes',
+      'clients',
+      'consents',
+      'grants',
+      'migrations',
+      'pending_authorizations',
+      'refresh_tokens',
+      'revocations',
+      'signing_keys',
+    ]);
+    expect(indexes).toEqual([
+      'idx_authorization_codes_expires_at',
+      'idx_grants_expires_at',
+      'idx_pending_authorizations_expires_at',
+      'idx_refresh_tokens_expires_at',
+      'idx_refresh_tokens_grant_id',
+      'idx_revocations_until',
+    ]);
+  });
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    await expect(openAuthStore({ type: 'postgres', url: postgresUrl, schema: 'x"; DROP SCHEMA public; --' })).rejects.toThrow(
+      /plain SQL identifier/,
+    );
+  });
+});

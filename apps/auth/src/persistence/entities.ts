@@ -1,0 +1,224 @@
+import { EntitySchema, type EntitySchemaColumnOptions, type ValueTransformer } from 'typeorm';
+import type { ClientRecord, RevocationRecord, SigningKeyRecord, Subject } from './auth-store.port.js';
+
+/**
+ * Rows as TypeORM reads and writes them: the port's records with NULL for absent values.
+ * Column names are snake_case and match migrations/1795706400000-initial.ts.
+ */
+
+export interface ClientRow {
+  clientId: string;
+  secretHash: string | null;
+  clientName: string | null;
+  redirectUris: string[];
+  grantTypes: string[];
+  tokenEndpointAuthMethod: ClientRecord['tokenEndpointAuthMethod'];
+  scope: string | null;
+  createdAt: number;
+}
+
+export interface PendingAuthorizationRow {
+  id: string;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  codeChallenge: string;
+  resources: string[];
+  scope: string;
+  csrfHash: string;
+  idpNonce: string | null;
+  idpCodeVerifier: string | null;
+  approvedResources: string[] | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface AuthorizationCodeRow {
+  codeHash: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  resources: string[];
+  scope: string;
+  subject: Subject;
+  grantId: string;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export interface GrantRow {
+  id: string;
+  clientId: string;
+  subject: Subject;
+  resources: string[];
+  scope: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface RefreshTokenRow {
+  tokenHash: string;
+  grantId: string;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface SigningKeyRow {
+  kid: string;
+  alg: SigningKeyRecord['alg'];
+  publicJwk: string;
+  sealedPrivateJwk: string;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+export interface RevocationRow {
+  kind: RevocationRecord['kind'];
+  value: string;
+  until: number;
+}
+
+export interface ConsentRow {
+  sub: string;
+  clientId: string;
+  resources: string[];
+  createdAt: number;
+}
+
+type Columns<Row> = { [P in keyof Row]-?: EntitySchemaColumnOptions };
+
+/** node-postgres returns BIGINT as a string (it may exceed 2^53); epoch milliseconds never do. */
+const epochMillis: ValueTransformer = {
+  to: (value: unknown) => value,
+  from: (value: unknown) => (value === null || value === undefined ? null : Number(value)),
+};
+
+const key = (name: string): EntitySchemaColumnOptions => ({ name, type: 'varchar', length: 255, primary: true });
+const varchar = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'varchar', length: 255, nullable });
+const text = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'text', nullable });
+const json = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'simple-json', nullable });
+const time = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'bigint', nullable, transformer: epochMillis });
+
+export const clientSchema = new EntitySchema<ClientRow>({
+  name: 'Client',
+  tableName: 'clients',
+  columns: {
+    clientId: key('client_id'),
+    secretHash: varchar('secret_hash', true),
+    clientName: text('client_name', true),
+    redirectUris: json('redirect_uris'),
+    grantTypes: json('grant_types'),
+    tokenEndpointAuthMethod: varchar('token_endpoint_auth_method'),
+    scope: text('scope', true),
+    createdAt: time('created_at'),
+  } satisfies Columns<ClientRow>,
+});
+
+export const pendingAuthorizationSchema = new EntitySchema<PendingAuthorizationRow>({
+  name: 'PendingAuthorization',
+  tableName: 'pending_authorizations',
+  columns: {
+    id: key('id'),
+    clientId: varchar('client_id'),
+    redirectUri: text('redirect_uri'),
+    state: text('state'),
+    codeChallenge: varchar('code_challenge'),
+    resources: json('resources'),
+    scope: text('scope'),
+    csrfHash: varchar('csrf_hash'),
+    idpNonce: varchar('idp_nonce', true),
+    idpCodeVerifier: varchar('idp_code_verifier', true),
+    approvedResources: json('approved_resources', true),
+    createdAt: time('created_at'),
+    expiresAt: time('expires_at'),
+  } satisfies Columns<PendingAuthorizationRow>,
+});
+
+export const authorizationCodeSchema = new EntitySchema<AuthorizationCodeRow>({
+  name: 'AuthorizationCode',
+  tableName: 'authorization_codes',
+  columns: {
+    codeHash: key('code_hash'),
+    clientId: varchar('client_id'),
+    redirectUri: text('redirect_uri'),
+    codeChallenge: varchar('code_challenge'),
+    resources: json('resources'),
+    scope: text('scope'),
+    subject: json('subject'),
+    grantId: varchar('grant_id'),
+    expiresAt: time('expires_at'),
+    consumedAt: time('consumed_at', true),
+  } satisfies Columns<AuthorizationCodeRow>,
+});
+
+export const grantSchema = new EntitySchema<GrantRow>({
+  name: 'Grant',
+  tableName: 'grants',
+  columns: {
+    id: key('id'),
+    clientId: varchar('client_id'),
+    subject: json('subject'),
+    resources: json('resources'),
+    scope: text('scope'),
+    createdAt: time('created_at'),
+    expiresAt: time('expires_at'),
+    revokedAt: time('revoked_at', true),
+  } satisfies Columns<GrantRow>,
+});
+
+export const refreshTokenSchema = new EntitySchema<RefreshTokenRow>({
+  name: 'RefreshToken',
+  tableName: 'refresh_tokens',
+  columns: {
+    tokenHash: key('token_hash'),
+    grantId: varchar('grant_id'),
+    expiresAt: time('expires_at'),
+    usedAt: time('used_at', true),
+  } satisfies Columns<RefreshTokenRow>,
+});
+
+export const signingKeySchema = new EntitySchema<SigningKeyRow>({
+  name: 'SigningKey',
+  tableName: 'signing_keys',
+  columns: {
+    kid: key('kid'),
+    alg: varchar('alg'),
+    publicJwk: text('public_jwk'),
+    sealedPrivateJwk: text('sealed_private_jwk'),
+    createdAt: time('created_at'),
+    retiredAt: time('retired_at', true),
+  } satisfies Columns<SigningKeyRow>,
+});
+
+export const revocationSchema = new EntitySchema<RevocationRow>({
+  name: 'Revocation',
+  tableName: 'revocations',
+  columns: {
+    kind: key('kind'),
+    value: key('value'),
+    until: time('until'),
+  } satisfies Columns<RevocationRow>,
+});
+
+export const consentSchema = new EntitySchema<ConsentRow>({
+  name: 'Consent',
+  tableName: 'consents',
+  columns: {
+    sub: key('sub'),
+    clientId: key('client_id'),
+    resources: json('resources'),
+    createdAt: time('created_at'),
+  } satisfies Columns<ConsentRow>,
+});
+
+export const authEntities = [
+  clientSchema,
+  pendingAuthorizationSchema,
+  authorizationCodeSchema,
+  grantSchema,
+  refreshTokenSchema,
+  signingKeySchema,
+  revocationSchema,
+  consentSchema,
+];

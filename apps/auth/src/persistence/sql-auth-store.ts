@@ -1,0 +1,55 @@
+import type { DataSource } from 'typeorm';
+import type { AuthStore } from './auth-store.port.js';
+import { SqlAuthorizationCodeRepository } from './authorization-code.repository.js';
+import { SqlClientRepository } from './client.repository.js';
+import { SqlConsentRepository } from './consent.repository.js';
+import {
+  authorizationCodeSchema,
+  clientSchema,
+  consentSchema,
+  grantSchema,
+  pendingAuthorizationSchema,
+  refreshTokenSchema,
+  revocationSchema,
+  signingKeySchema,
+} from './entities.js';
+import { SqlGrantRepository } from './grant.repository.js';
+import { SqlPendingAuthorizationRepository } from './pending-authorization.repository.js';
+import { SqlRefreshTokenRepository } from './refresh-token.repository.js';
+import { SqlRevocationRepository } from './revocation.repository.js';
+import { SqlSigningKeyRepository } from './signing-key.repository.js';
+
+/** The AuthStore over one initialized, migrated TypeORM DataSource (SQLite or PostgreSQL). */
+export class SqlAuthStore implements AuthStore {
+  readonly clients: SqlClientRepository;
+  readonly pendingAuthorizations: SqlPendingAuthorizationRepository;
+  readonly codes: SqlAuthorizationCodeRepository;
+  readonly grants: SqlGrantRepository;
+  readonly refreshTokens: SqlRefreshTokenRepository;
+  readonly signingKeys: SqlSigningKeyRepository;
+  readonly revocations: SqlRevocationRepository;
+  readonly consents: SqlConsentRepository;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.clients = new SqlClientRepository(dataSource.getRepository(clientSchema));
+    this.pendingAuthorizations = new SqlPendingAuthorizationRepository(dataSource.getRepository(pendingAuthorizationSchema));
+    this.codes = new SqlAuthorizationCodeRepository(dataSource.getRepository(authorizationCodeSchema));
+    this.grants = new SqlGrantRepository(dataSource.getRepository(grantSchema));
+    this.refreshTokens = new SqlRefreshTokenRepository(dataSource.getRepository(refreshTokenSchema));
+    this.signingKeys = new SqlSigningKeyRepository(dataSource.getRepository(signingKeySchema));
+    this.revocations = new SqlRevocationRepository(dataSource.getRepository(revocationSchema));
+    this.consents = new SqlConsentRepository(dataSource.getRepository(consentSchema));
+  }
+
+  /** Grants, clients, signing keys and consents are kept: they end by revocation or retirement, not by time. */
+  async purgeExpired(now: number): Promise<void> {
+    await this.codes.deleteExpired(now);
+    await this.pendingAuthorizations.deleteExpired(now);
+    await this.refreshTokens.deleteExpired(now);
+    await this.revocations.deleteExpired(now);
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

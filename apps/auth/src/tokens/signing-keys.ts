@@ -1,0 +1,97 @@
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import type { AuthJwksReply } from '#contracts';
+import { randomId, type Envelope } from '#crypto';
+import type { SigningKeyRecord, SigningKeyRepository } from '../persistence/auth-store.port.js';
+
+const ALG = 'ES256';
+/** A key signs for this long, then a new one takes over. */
+const DEFAULT_ROTATE_AFTER_MS = 30 * 24 * 3_600_000;
+
+type PublicJwk = AuthJwksReply['keys'][number];
+
+interface LoadedKey {
+  record: SigningKeyRecord;
+  publicJwk: PublicJwk;
+}
+
+export interface SigningKeysOptions {
+  /** Longest lifetime of a token signed by a key: a retired key is published this long after it stopped signing. */
+  tokenTtlMs: number;
+  rotateAfterMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Auth's ES256 signing keys, kept in the database with the private half sealed by the
+ * encryption key. The newest key signs; a retired key stays in the JWKS until every token it
+ * signed has expired, so rotation breaks no unexpired token.
+ */
+export class SigningKeys {
+  private keys: LoadedKey[] = [];
+  private signer: { kid: string; key: CryptoKey } | undefined;
+
+  constructor(
+    private readonly repository: SigningKeyRepository,
+    private readonly envelope: Envelope,
+    private readonly options: SigningKeysOptions,
+  ) {}
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** Loads the stored keys, making the first one or rotating a key that has signed long enough. */
+  async load(): Promise<void> {
+    await this.reload();
+    const current = this.keys[0]?.record;
+    const rotateAfter = this.options.rotateAfterMs ?? DEFAULT_ROTATE_AFTER_MS;
+    if (!current || current.retiredAt !== undefined || this.now() - current.createdAt >= rotateAfter) await this.rotate();
+  }
+
+  /** Re-reads the keys another auth replica may have rotated. */
+  async reload(): Promise<void> {
+    const records = await this.repository.list();
+    this.keys = records.map((record) => ({ record, publicJwk: JSON.parse(record.publicJwk) as PublicJwk }));
+    const newest = records[0];
+    if (newest && newest.retiredAt === undefined && newest.kid !== this.signer?.kid) {
+      const privateJwk = JSON.parse(this.envelope.open(newest.sealedPrivateJwk, newest.kid)) as JWK;
+      this.signer = { kid: newest.kid, key: (await importJWK(privateJwk, ALG)) as CryptoKey };
+    }
+  }
+
+  /** Makes a new signing key and retires the current one. */
+  async rotate(): Promise<void> {
+    const now = this.now();
+    const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
+    const kid = randomId(12);
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+    const sealed = this.envelope.seal(JSON.stringify(await exportJWK(privateKey)), kid);
+    const previous = this.keys.find((k) => k.record.retiredAt === undefined);
+    await this.repository.insert({ kid, alg: ALG, publicJwk: JSON.stringify(publicJwk), sealedPrivateJwk: sealed, createdAt: now });
+    if (previous) await this.repository.retire(previous.record.kid, now);
+    await this.reload();
+  }
+
+  /** The key that signs now. */
+  current(): { kid: string; key: CryptoKey } {
+    if (!this.signer) throw new Error('signing keys are not loaded');
+    return this.signer;
+  }
+
+  /** Public keys that may have signed an unexpired token. */
+  jwks(): AuthJwksReply {
+    const horizon = this.now() - this.options.tokenTtlMs - 60_000;
+    return { keys: this.keys.filter((k) => (k.record.retiredAt ?? Infinity) > horizon).map((k) => k.publicJwk) };
+  }
+
+  /** Verifies a token auth signed (for /revoke); expiry is not checked, as a revoked token may have lapsed. */
+  async verifyOwn(token: string, issuer: string): Promise<JWTPayload | undefined> {
+    try {
+      const keySet = createLocalJWKSet(this.jwks());
+      const { payload } = await jwtVerify(token, keySet, { issuer, algorithms: [ALG], currentDate: new Date(0) });
+      return payload;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { encodeJson, LocalBus } from '#bus';
+import {
+  authJwksQueue,
+  authJwksSubject,
+  revocationsListQueue,
+  revocationsListSubject,
+  tokenRevokedSubject,
+  type Revocation,
+} from '#contracts';
+import { createLogger } from '#observability';
+import { AccessTokenVerifier } from './access-token.verifier.js';
+
+const BASE = 'https://mcp.example.com/gh';
+const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
+
+interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+  jwk: JWK;
+}
+
+async function signingKey(kid: string): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
+}
+
+let bus: LocalBus;
+let now: number;
+let k1: SigningKey;
+let k2: SigningKey;
+/** What the stand-in auth serves: the JWKS (or something malformed) and the active revocations. */
+let served: { jwks: unknown; revocations: Revocation[]; jwksRequests: number };
+let verifier: AccessTokenVerifier;
+
+function serveAuth(): void {
+  bus.subscribe(
+    authJwksSubject,
+    (m) => {
+      served.jwksRequests += 1;
+      m.respond(encodeJson(served.jwks));
+    },
+    { queue: authJwksQueue },
+  );
+  bus.subscribe(revocationsListSubject, (m) => void m.respond(encodeJson({ revocations: served.revocations })), {
+    queue: revocationsListQueue,
+  });
+}
+
+async function startVerifier(options: { acceptIssuerAudience?: boolean; cacheSize?: number } = {}): Promise<AccessTokenVerifier> {
+  const started = new AccessTokenVerifier(bus, {
+    issuer: BASE,
+    baseURL: BASE,
+    acceptIssuerAudience: options.acceptIssuerAudience ?? false,
+    log,
+    now: () => now,
+    ...(options.cacheSize !== undefined && { cacheSize: options.cacheSize }),
+  });
+  await started.start();
+  return started;
+}
+
+/** An access token as auth issues it, with any claim or header member replaced. */
+function sign(claims: JWTPayload = {}, header: Record<string, string> = {}, key: SigningKey = k1): Promise<string> {
+  const iat = Math.floor(now / 1000);
+  const payload = {
+    iss: BASE,
+    sub: 'user-1',
+    email: 'ada@example.com',
+    groups: ['eng'],
+    aud: [`${BASE}/db`],
+    client_id: 'client-1',
+    scope: 'mcp',
+    jti: randomUUID(),
+    gid: 'grant-1',
+    iat,
+    exp: iat + 3600,
+    ...claims,
+  };
+  return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header }).sign(key.privateKey);
+}
+
+function b64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function payloadOf(token: string): JWTPayload & { jti: string; gid: string } {
+  const parsed: unknown = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+  if (typeof parsed !== 'object' || parsed === null || !('jti' in parsed) || !('gid' in parsed)) throw new Error('no jti/gid');
+  return { jti: String(parsed.jti), gid: String(parsed.gid) };
+}
+
+/** Polls until the verification's outcome is `ok` (bus deliveries are asynchronous). */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 2 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const reasonOf = async (token: string, server = 'db') => {
+  const result = await verifier.verify(token, server);
+  return result.ok ? 'ok' : result.reason;
+};
+
+beforeAll(async () => {
+  [k1, k2] = await Promise.all([signingKey('k1'), signingKey('k2')]);
+});
+
+beforeEach(async () => {
+  bus = new LocalBus();
+  now = Date.now();
+  served = { jwks: { keys: [k1.jwk] }, revocations: [], jwksRequests: 0 };
+  serveAuth();
+  verifier = await startVerifier();
+});
+
+afterEach(async () => {
+  verifier.stop();
+  await bus.close();
+});
+
+describe('AccessTokenVerifier: what a token must be', () => {
+  it('turns a valid token into an oauth principal', async () => {
+    const result = await verifier.verify(await sign(), 'db');
+    expect(result).toEqual({ ok: true, principal: { sub: 'user-1', email: 'ada@example.com', groups: ['eng'], method: 'oauth' } });
+  });
+
+  it('refuses a token for server A on server B, on the first and on the cached path', async () => {
+    const forA = await sign({ aud: [`${BASE}/a`] });
+    expect(await reasonOf(forA, 'b')).toBe(`audience lacks ${BASE}/b`);
+    expect(await reasonOf(forA, 'a')).toBe('ok');
+    expect(await reasonOf(forA, 'b')).toBe(`audience lacks ${BASE}/b`);
+  });
+
+  it('accepts the issuer as audience only when configured to', async () => {
+    const forIssuer = await sign({ aud: [BASE] });
+    expect(await reasonOf(forIssuer)).toBe(`audience lacks ${BASE}/db`);
+    const lenient = await startVerifier({ acceptIssuerAudience: true });
+    try {
+      expect(await lenient.verify(forIssuer, 'db')).toMatchObject({ ok: true });
+      expect(await lenient.verify(forIssuer, 'other')).toMatchObject({ ok: true });
+    } finally {
+      lenient.stop();
+    }
+  });
+
+  it('refuses a token expired beyond the clock tolerance, not within it', async () => {
+    const nowSec = Math.floor(now / 1000);
+    expect(await reasonOf(await sign({ exp: nowSec - 10 }))).toBe('expired');
+    expect(await reasonOf(await sign({ exp: nowSec - 3 }))).toBe('ok');
+  });
+
+  it('refuses a token that is not yet valid (nbf)', async () => {
+    expect(await reasonOf(await sign({ nbf: Math.floor(now / 1000) + 60 }))).toBe('claim nbf: check_failed');
+  });
+
+  it('refuses a token without exp', async () => {
+    expect(await reasonOf(await sign({ exp: undefined }))).toBe('claim exp: missing');
+  });
+
+  it('refuses a tampered payload and a tampered signature', async () => {
+    const [header, , signature] = (await sign()).split('.');
+    const forged = `${header}.${b64url({ ...payloadOf(await sign()), iss: BASE, sub: 'admin', aud: [`${BASE}/db`], exp: 9e9 })}.${signature}`;
+    expect(await reasonOf(forged)).toBe('bad signature');
+    const token = await sign();
+    const [h, p, s] = token.split('.');
+    const flipped = `${s.slice(0, 20)}${s[20] === 'A' ? 'B' : 'A'}${s.slice(21)}`;
+    expect(await reasonOf(`${h}.${p}.${flipped}`)).toBe('bad signature');
+  });
+
+  it('refuses an unsigned token (alg none)', async () => {
+    const iat = Math.floor(now / 1000);
+    const claims = { iss: BASE, sub: 'admin', aud: [`${BASE}/db`], jti: 'j', iat, exp: iat + 60 };
+    const unsigned = `${b64url({ alg: 'none', typ: 'at+jwt', kid: 'k1' })}.${b64url(claims)}.`;
+    expect(await reasonOf(unsigned)).toBe('algorithm not allowed');
+  });
+
+  it('refuses HS256 signed with the public key as the secret (algorithm confusion)', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const pem = await exportSPKI(publicKey);
+    for (const secret of [pem, JSON.stringify(k1.jwk)]) {
+      const token = await new SignJWT({ iss: BASE, sub: 'admin', aud: [`${BASE}/db`], jti: 'j', exp: Math.floor(now / 1000) + 60 })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' })
+        .sign(new TextEncoder().encode(secret));
+      expect(await reasonOf(token)).toBe('algorithm not allowed');
+    }
+  });
+
+  it('refuses the wrong issuer and the wrong typ', async () => {
+    expect(await reasonOf(await sign({ iss: 'https://evil.example' }))).toBe('claim iss: check_failed');
+    expect(await reasonOf(await sign({}, { typ: 'JWT' }))).toBe('claim typ: check_failed');
+    expect(await reasonOf(await sign({}, { typ: 'application/at+jwt' }))).toBe('ok');
+  });
+
+  it('refuses malformed claims and text that is no token', async () => {
+    expect(await reasonOf(await sign({ groups: 'eng' }))).toBe('malformed claims');
+    expect(await reasonOf('not.a.token')).toMatch(/^ERR_JWS_INVALID/);
+    expect(await reasonOf('garbage')).toMatch(/^ERR_JWS_INVALID/);
+  });
+});
+
+describe('AccessTokenVerifier: keys', () => {
+  it('refetches on an unknown kid, at most once per 2 s, and finds a rotated-in key', async () => {
+    const rotated = await sign({}, {}, k2);
+    expect(served.jwksRequests).toBe(1);
+    now += 2001;
+    expect(await reasonOf(rotated)).toBe('token names an unknown key (kid)');
+    expect(served.jwksRequests).toBe(2);
+    served.jwks = { keys: [k1.jwk, k2.jwk] };
+    // Garbage kids within the window cost auth nothing; concurrent misses after it share one fetch.
+    await Promise.all([1, 2, 3].map(async (i) => expect(await reasonOf(await sign({}, { kid: `junk-${i}` }))).not.toBe('ok')));
+    expect(await reasonOf(rotated)).toBe('token names an unknown key (kid)');
+    expect(served.jwksRequests).toBe(2);
+    now += 2001;
+    const outcomes = await Promise.all([rotated, rotated, await sign({}, {}, k2)].map((t) => reasonOf(t)));
+    expect(outcomes).toEqual(['ok', 'ok', 'ok']);
+    expect(served.jwksRequests).toBe(3);
+  });
+
+  it('stops trusting tokens, cached ones too, once their key leaves the JWKS', async () => {
+    const old = await sign();
+    expect(await reasonOf(old)).toBe('ok');
+    served.jwks = { keys: [k2.jwk] };
+    now += 2001;
+    expect(await reasonOf(await sign({}, {}, k2))).toBe('ok');
+    expect(await reasonOf(old)).toBe('token names an unknown key (kid)');
+  });
+
+  it('ignores a malformed JWKS reply and keeps the keys it had', async () => {
+    served.jwks = { keys: 'none' };
+    now += 2001;
+    expect(await reasonOf(await sign({}, {}, k2))).toBe('token names an unknown key (kid)');
+    expect(served.jwksRequests).toBe(2);
+    expect(await reasonOf(await sign())).toBe('ok');
+  });
+
+  it('starts while auth is not answering, and verifies once it does', async () => {
+    verifier.stop();
+    await bus.close();
+    bus = new LocalBus();
+    verifier = await startVerifier();
+    const token = await sign();
+    expect(await reasonOf(token)).toBe('token names an unknown key (kid)');
+    serveAuth();
+    now += 2001;
+    expect(await reasonOf(token)).toBe('ok');
+  });
+});
+
+describe('AccessTokenVerifier: revocations', () => {
+  const revoke = (revocation: Revocation) => bus.publish(tokenRevokedSubject, encodeJson(revocation));
+
+  it('refuses a token whose jti is revoked, on the cached path too', async () => {
+    const token = await sign();
+    const other = await sign();
+    expect(await reasonOf(token)).toBe('ok');
+    revoke({ kind: 'jti', value: payloadOf(token).jti, until: now + 3_600_000 });
+    await eventually(async () => (await reasonOf(token)) === 'revoked');
+    expect(await reasonOf(other)).toBe('ok');
+  });
+
+  it('refuses every token of a revoked grant', async () => {
+    const [first, second, elsewhere] = await Promise.all([sign(), sign(), sign({ gid: 'grant-2' })]);
+    revoke({ kind: 'grant', value: 'grant-1', until: now + 3_600_000 });
+    await eventually(async () => (await reasonOf(first)) === 'revoked');
+    expect(await reasonOf(second)).toBe('revoked');
+    expect(await reasonOf(elsewhere)).toBe('ok');
+  });
+
+  it('learns revocations it missed from the list request', async () => {
+    const token = await sign();
+    served.revocations = [{ kind: 'jti', value: payloadOf(token).jti, until: now + 3_600_000 }];
+    const late = await startVerifier();
+    try {
+      expect(await late.verify(token, 'db')).toEqual({ ok: false, reason: 'revoked' });
+    } finally {
+      late.stop();
+    }
+  });
+
+  it('ignores a malformed revocation event', async () => {
+    const token = await sign();
+    bus.publish(tokenRevokedSubject, encodeJson({ kind: 'user', value: payloadOf(token).jti, until: now + 60_000 }));
+    revoke({ kind: 'jti', value: 'marker', until: now + 60_000 });
+    const marker = await sign({ jti: 'marker' });
+    await eventually(async () => (await reasonOf(marker)) === 'revoked');
+    expect(await reasonOf(token)).toBe('ok');
+  });
+
+  it('drops a revocation once its until (plus the clock tolerance) has passed', async () => {
+    const token = await sign({ exp: Math.floor(now / 1000) + 7200 });
+    revoke({ kind: 'grant', value: 'grant-1', until: now + 1000 });
+    await eventually(async () => (await reasonOf(token)) === 'revoked');
+    now += 1000 + 5000 - 1;
+    expect(await reasonOf(token)).toBe('revoked');
+    now += 2;
+    expect(await reasonOf(token)).toBe('ok');
+  });
+
+  it('refuses a cached token once it expires', async () => {
+    const token = await sign({ exp: Math.floor(now / 1000) + 60 });
+    expect(await reasonOf(token)).toBe('ok');
+    now += 64_000;
+    expect(await reasonOf(token)).toBe('ok');
+    now += 2_000;
+    expect(await reasonOf(token)).toBe('expired');
+  });
+});
+
+describe('AccessTokenVerifier: cache', () => {
+  it('remembers at most cacheSize tokens, evicting the oldest, and only verified ones', async () => {
+    const small = await startVerifier({ cacheSize: 2 });
+    try {
+      const [a, b, c] = await Promise.all([sign(), sign(), sign()]);
+      expect(await small.verify(await sign({ iss: 'https://evil.example' }), 'db')).toMatchObject({ ok: false });
+      expect(small.remembered).toBe(0);
+      for (const token of [a, b, c]) expect(await small.verify(token, 'db')).toMatchObject({ ok: true });
+      expect(small.remembered).toBe(2);
+      expect(await small.verify(a, 'db')).toMatchObject({ ok: true });
+      expect(small.remembered).toBe(2);
+    } finally {
+      small.stop();
+    }
+  });
+});
+
+describe('AccessTokenVerifier: throughput', () => {
+  it('verifies repeated tokens fast (figure logged, not asserted)', async () => {
+    const tokens = await Promise.all(Array.from({ length: 100 }, () => sign()));
+    for (const token of tokens) expect(await reasonOf(token)).toBe('ok');
+    const rounds = 200_000;
+    const started = process.hrtime.bigint();
+    let accepted = 0;
+    for (let i = 0; i < rounds; i += 1) if ((await verifier.verify(tokens[i % tokens.length], 'db')).ok) accepted += 1;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    expect(accepted).toBe(rounds);
+    const fresh = await Promise.all(Array.from({ length: 300 }, () => sign()));
+    const coldStarted = process.hrtime.bigint();
+    for (const token of fresh) expect(await reasonOf(token)).toBe('ok');
+    const coldSeconds = Number(process.hrtime.bigint() - coldStarted) / 1e9;
+    console.log(
+      `AccessTokenVerifier: ${Math.round(rounds / seconds)} cached verifications/s; ${Math.round(fresh.length / coldSeconds)} first verifications/s (ES256)`,
+    );
+  });
+});

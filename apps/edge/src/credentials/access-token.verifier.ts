@@ -1,0 +1,166 @@
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Bus } from '#bus';
+import type { Principal } from '#contracts';
+import type { Logger } from '#observability';
+import { RevocationList } from './revocation-list.js';
+import { SigningKeys } from './signing-keys.js';
+
+export type TokenVerification = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+export interface AccessTokenVerifierOptions {
+  /** Tokens' `iss`: config.auth.issuer. */
+  issuer: string;
+  /** Resource URIs are `${baseURL}/${serverName}`. */
+  baseURL: string;
+  /** mcp-front's escape hatch: a token whose `aud` is the issuer is good for every server. */
+  acceptIssuerAudience: boolean;
+  clockToleranceSec?: number;
+  log: Logger;
+  /** Epoch milliseconds; tests move time with it. */
+  now?: () => number;
+  /** Verified tokens remembered (default 10,000), so a repeated token costs no signature check. */
+  cacheSize?: number;
+}
+
+/** What a verified token grants, kept per token string. */
+interface VerifiedToken {
+  principal: Principal;
+  audiences: readonly string[];
+  /** Seconds since the epoch. */
+  exp: number;
+  jti: string;
+  grantId: string | undefined;
+}
+
+const DEFAULT_CACHE_SIZE = 10_000;
+
+/** Why a token names no usable key; jose passes it through from the key lookup. */
+class SigningKeyNotFound extends Error {}
+
+/**
+ * Verifies auth's access tokens locally: ES256 signature against auth's JWKS (fetched over the bus),
+ * `typ`, `iss`, `exp`/`nbf`, the server's resource in `aud`, and the revocation deny set.
+ */
+export class AccessTokenVerifier {
+  private readonly keys: SigningKeys;
+  private readonly revocations: RevocationList;
+  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly now: () => number;
+  private readonly toleranceSec: number;
+  private readonly cacheSize: number;
+
+  constructor(
+    bus: Bus,
+    private readonly options: AccessTokenVerifierOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.toleranceSec = options.clockToleranceSec ?? 5;
+    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    const { log } = options;
+    this.keys = new SigningKeys(bus, { log, now: this.now, onKeyRemoved: () => this.verified.clear() });
+    this.revocations = new RevocationList(bus, { log, now: this.now, graceMs: this.toleranceSec * 1000 });
+  }
+
+  /** Never fails for auth being down: keys and revocations are fetched again in the background. */
+  async start(): Promise<void> {
+    await Promise.all([this.keys.start(), this.revocations.start()]);
+  }
+
+  stop(): void {
+    this.keys.stop();
+    this.revocations.stop();
+    this.verified.clear();
+  }
+
+  /** How many verified tokens are remembered (bounded by `cacheSize`). */
+  get remembered(): number {
+    return this.verified.size;
+  }
+
+  /** Whether `token` grants access to `serverName`; the reason is for logs and never holds the token. */
+  async verify(token: string, serverName: string): Promise<TokenVerification> {
+    const known = this.verified.get(token);
+    if (known) return this.grants(known, serverName, token);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['ES256'],
+        typ: 'at+jwt',
+        issuer: this.options.issuer,
+        requiredClaims: ['exp', 'sub', 'jti', 'aud'],
+        clockTolerance: this.toleranceSec,
+        currentDate: new Date(this.now()),
+      }));
+    } catch (err) {
+      return { ok: false, reason: reasonOf(err) };
+    }
+    const claims = verifiedToken(payload);
+    if (!claims) return { ok: false, reason: 'malformed claims' };
+    this.remember(token, claims);
+    return this.grants(claims, serverName, token);
+  }
+
+  /** The checks that can change after a token was verified: expiry, revocation, and which server it is used on. */
+  private grants(token: VerifiedToken, serverName: string, text: string): TokenVerification {
+    if (token.exp <= Math.floor(this.now() / 1000) - this.toleranceSec) {
+      this.verified.delete(text);
+      return { ok: false, reason: 'expired' };
+    }
+    if (this.revocations.isRevoked(token.jti, token.grantId)) return { ok: false, reason: 'revoked' };
+    const resource = `${this.options.baseURL}/${serverName}`;
+    const forIssuer = this.options.acceptIssuerAudience && token.audiences.includes(this.options.issuer);
+    if (!forIssuer && !token.audiences.includes(resource)) return { ok: false, reason: `audience lacks ${resource}` };
+    return { ok: true, principal: token.principal };
+  }
+
+  private remember(token: string, claims: VerifiedToken): void {
+    // Oldest first, by insertion order: a full cache costs a signature check, never correctness.
+    if (this.verified.size >= this.cacheSize) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, claims);
+  }
+
+  private readonly key: JWTVerifyGetKey = async (header) => {
+    if (header.kid === undefined) throw new SigningKeyNotFound('token names no key (kid)');
+    const key = await this.keys.key(header.kid);
+    if (!key) throw new SigningKeyNotFound('token names an unknown key (kid)');
+    return key;
+  };
+}
+
+/** The claims a principal is made of, type-checked; undefined when any is malformed. */
+function verifiedToken(payload: JWTPayload): VerifiedToken | undefined {
+  const { sub, jti, exp, aud } = payload;
+  const email = payload['email'];
+  const groups = payload['groups'];
+  const gid = payload['gid'];
+  const audiences = typeof aud === 'string' ? [aud] : aud;
+  if (typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || typeof exp !== 'number' || !audiences) return undefined;
+  if (email !== undefined && typeof email !== 'string') return undefined;
+  if (gid !== undefined && typeof gid !== 'string') return undefined;
+  if (groups !== undefined && !isStringArray(groups)) return undefined;
+  // Shared by every request that presents this token: nobody may change it on the way.
+  const principal: Principal = Object.freeze({
+    sub,
+    method: 'oauth' as const,
+    ...(email !== undefined && { email }),
+    ...(groups !== undefined && { groups: [...groups] }),
+  });
+  return { principal, audiences, exp, jti, grantId: gid };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof SigningKeyNotFound) return err.message;
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim}: ${err.reason}`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (err instanceof errors.JOSEError) return `${err.code}: ${err.message}`;
+  return 'not a token';
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { BrowserStop, ScriptedBrowser } from './scripted-browser.js';
+
+/** An MCP SDK OAuth client provider that keeps everything in memory and records where it was sent. */
+export class TestOAuthProvider implements OAuthClientProvider {
+  /** The last authorization URL the SDK asked to open in a browser. */
+  authorizationUrl: URL | undefined;
+  readonly clientMetadataUrl: string | undefined;
+  private client: OAuthClientInformationMixed | undefined;
+  private saved: OAuthTokens | undefined;
+  private verifier = '';
+
+  constructor(private readonly options: { redirectUrl: string; clientName?: string; clientMetadataUrl?: string }) {
+    this.clientMetadataUrl = options.clientMetadataUrl;
+  }
+
+  get redirectUrl(): string {
+    return this.options.redirectUrl;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: this.options.clientName ?? 'Gatehouse e2e client',
+      redirect_uris: [this.options.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  /** Gatehouse requires `state`, which the SDK sends only when the provider makes one. */
+  state(): string {
+    return randomBytes(16).toString('base64url');
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    return this.client;
+  }
+
+  saveClientInformation(info: OAuthClientInformationMixed): void {
+    this.client = info;
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return this.saved;
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    this.saved = tokens;
+  }
+
+  /** Replaces the stored tokens (to simulate an expired access token, say). */
+  setTokens(tokens: OAuthTokens): void {
+    this.saved = tokens;
+  }
+
+  redirectToAuthorization(url: URL): void {
+    this.authorizationUrl = url;
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    return this.verifier;
+  }
+}
+
+/** The hidden fields and action of Gatehouse's consent form, read from its page. */
+export function consentForm(html: string, pageUrl: URL): { action: URL; pending: string; csrf: string; servers: string[] } {
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  const pending = field('pending');
+  const csrf = field('csrf');
+  if (!action || !pending || !csrf) throw new Error(`not a consent page: ${html.slice(0, 300)}`);
+  const servers = [...html.matchAll(/name="server" value="([^"]*)"/g)].map((m) => m[1] ?? '');
+  return { action: new URL(action, pageUrl), pending, csrf, servers };
+}
+
+/**
+ * Drives Gatehouse's consent page and the identity provider's login from an authorization URL
+ * to the client's redirect URI. `servers` picks servers when the page asks the user to choose.
+ */
+export async function authorizeInBrowser(
+  browser: ScriptedBrowser,
+  authorizationUrl: URL,
+  redirectUrl: string,
+  choice: { approve?: boolean; servers?: string[] } = {},
+): Promise<BrowserStop> {
+  const consent = await browser.open(authorizationUrl, redirectUrl);
+  if (consent.kind === 'redirect' || consent.status !== 200) return consent;
+  const form = consentForm(consent.html, consent.url);
+  const fields: [string, string][] = [
+    ['pending', form.pending],
+    ['csrf', form.csrf],
+    ['decision', choice.approve === false ? 'deny' : 'approve'],
+    ...(choice.servers ?? []).map((s): [string, string] => ['server', s]),
+  ];
+  return browser.submit(form.action, fields, redirectUrl);
+}

@@ -1,0 +1,293 @@
+import { rmSync } from 'node:fs';
+import { authorizeInBrowser, ScriptedBrowser } from '#testing';
+import { CLIENT_REDIRECT, pkce, SERVICE_TOKEN, startOAuthGateway, type OAuthGateway } from './support/oauth-gateway.js';
+
+let gw: OAuthGateway;
+let clientId: string;
+
+beforeAll(async () => {
+  gw = await startOAuthGateway('all-in-one');
+  clientId = await register();
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  if (gw) rmSync(gw.dir, { recursive: true, force: true });
+});
+
+async function register(body: Record<string, unknown> = {}): Promise<string> {
+  const res = await fetch(`${gw.baseURL}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'negative e2e', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none', ...body }),
+  });
+  const json = (await res.json()) as { client_id?: string };
+  if (res.status !== 201 || !json.client_id) throw new Error(`registration failed: ${res.status} ${JSON.stringify(json)}`);
+  return json.client_id;
+}
+
+function authorizeUrl(params: Record<string, string | undefined>): URL {
+  const url = new URL(`${gw.baseURL}/authorize`);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.append(k, v);
+  return url;
+}
+
+function validParams(challenge: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: CLIENT_REDIRECT,
+    state: 'state-123',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    resource: `${gw.baseURL}/everything`,
+    ...extra,
+  };
+}
+
+/** Logs `user` in and returns the code with its verifier. */
+async function codeFor(user: string, extra: Record<string, string | undefined> = {}): Promise<{ code: string; verifier: string }> {
+  const { verifier, challenge } = pkce();
+  gw.idp.loginAs(user);
+  const stop = await authorizeInBrowser(new ScriptedBrowser(), authorizeUrl(validParams(challenge, extra)), CLIENT_REDIRECT);
+  const code = stop.kind === 'redirect' ? stop.url.searchParams.get('code') : null;
+  if (!code) throw new Error(`no code: ${JSON.stringify(stop).slice(0, 500)}`);
+  return { code, verifier };
+}
+
+async function token(form: Record<string, string>): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(`${gw.baseURL}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
+}
+
+async function exchange(code: string, verifier: string, redirectUri = CLIENT_REDIRECT) {
+  return token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId });
+}
+
+async function mcpStatus(server: string, authorization: string): Promise<{ status: number; challenge: string | null }> {
+  const res = await fetch(`${gw.baseURL}/${server}/mcp`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'neg', version: '1' } },
+    }),
+  });
+  await res.body?.cancel();
+  return { status: res.status, challenge: res.headers.get('www-authenticate') };
+}
+
+/** Polls until the edge refuses the token (revocations reach edges over the bus). */
+async function refusedWithin(ms: number, accessToken: string): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if ((await mcpStatus('everything', `Bearer ${accessToken}`)).status === 401) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`token still accepted after ${ms} ms`);
+}
+
+describe('OAuth refusals (all-in-one)', () => {
+  it('publishes metadata that MCP clients rely on', async () => {
+    const meta = (await (await fetch(`${gw.baseURL}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(meta).toMatchObject({
+      issuer: gw.baseURL,
+      code_challenge_methods_supported: ['S256'],
+      client_id_metadata_document_supported: true,
+      authorization_response_iss_parameter_supported: true,
+      registration_endpoint: `${gw.baseURL}/register`,
+      revocation_endpoint: `${gw.baseURL}/revoke`,
+    });
+    const oidc = (await (await fetch(`${gw.baseURL}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(oidc.issuer).toBe(gw.baseURL);
+    for (const path of ['everything', 'everything/mcp', 'everything/sse']) {
+      const prm = (await (await fetch(`${gw.baseURL}/.well-known/oauth-protected-resource/${path}`)).json()) as Record<string, unknown>;
+      expect(prm).toMatchObject({ resource: `${gw.baseURL}/everything`, authorization_servers: [gw.baseURL] });
+    }
+    const challenge = (await mcpStatus('everything', '')).challenge;
+    expect(challenge).toContain(`resource_metadata="${gw.baseURL}/.well-known/oauth-protected-resource/everything"`);
+    expect(challenge).toContain('scope="mcp"');
+  });
+
+  it('shows a page, never a redirect, for an unregistered client or a wrong redirect URI', async () => {
+    const { challenge } = pkce();
+    for (const params of [
+      validParams(challenge, { client_id: 'no-such-client' }),
+      validParams(challenge, { redirect_uri: 'https://evil.test/cb' }),
+    ]) {
+      const res = await fetch(authorizeUrl(params), { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(await res.text()).toContain('cannot continue');
+    }
+  });
+
+  it.each([
+    ['plain PKCE', { code_challenge_method: 'plain' }, 'invalid_request'],
+    ['no PKCE', { code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request'],
+    ['missing state', { state: undefined }, 'invalid_request'],
+    ['an unknown resource', { resource: 'https://elsewhere.test/db' }, 'invalid_target'],
+    ['response_type token', { response_type: 'token' }, 'unsupported_response_type'],
+  ])('sends %s back to the client as an OAuth error with iss', async (_name, extra, error) => {
+    const { challenge } = pkce();
+    const res = await fetch(authorizeUrl(validParams(challenge, extra)), { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(location.href.startsWith(CLIENT_REDIRECT)).toBe(true);
+    expect(location.searchParams.get('error')).toBe(error);
+    expect(location.searchParams.get('iss')).toBe(gw.baseURL);
+  });
+
+  it('refuses a wrong verifier, a wrong redirect URI, and a replayed code (revoking what it issued)', async () => {
+    const wrongVerifier = await codeFor('alice');
+    expect(await exchange(wrongVerifier.code, pkce().verifier)).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
+
+    const wrongRedirect = await codeFor('alice');
+    expect(await exchange(wrongRedirect.code, wrongRedirect.verifier, 'http://127.0.0.1:9/other')).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_grant' },
+    });
+
+    const { code, verifier } = await codeFor('alice');
+    const first = await exchange(code, verifier);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const accessToken = String(first.json.access_token);
+    expect((await mcpStatus('everything', `Bearer ${accessToken}`)).status).toBe(200);
+    expect(await exchange(code, verifier)).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
+    await refusedWithin(1000, accessToken);
+    expect(
+      await token({ grant_type: 'refresh_token', refresh_token: String(first.json.refresh_token), client_id: clientId }),
+    ).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_grant' },
+    });
+  });
+
+  it('revokes the whole family when a spent refresh token comes back', async () => {
+    const { code, verifier } = await codeFor('alice');
+    const issued = await exchange(code, verifier);
+    const spent = String(issued.json.refresh_token);
+    const rotated = await token({ grant_type: 'refresh_token', refresh_token: spent, client_id: clientId });
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.refresh_token).not.toBe(spent);
+    expect(await token({ grant_type: 'refresh_token', refresh_token: spent, client_id: clientId })).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_grant' },
+    });
+    expect(
+      await token({ grant_type: 'refresh_token', refresh_token: String(rotated.json.refresh_token), client_id: clientId }),
+    ).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_grant' },
+    });
+    await refusedWithin(1000, String(rotated.json.access_token));
+  });
+
+  it('denies a user outside the allowed domains and an unverified email, telling the client access_denied', async () => {
+    for (const user of ['eve', 'mallory']) {
+      const { challenge } = pkce();
+      gw.idp.loginAs(user);
+      const browser = new ScriptedBrowser();
+      const stop = await authorizeInBrowser(browser, authorizeUrl(validParams(challenge)), CLIENT_REDIRECT);
+      if (stop.kind !== 'page') throw new Error(`expected a page, got ${stop.url.href}`);
+      expect(stop.status).toBe(403);
+      expect(stop.html).toContain('Access denied');
+      const back = /href="([^"]+)"/.exec(stop.html)?.[1]?.replace(/&amp;/g, '&');
+      const location = new URL(back ?? '');
+      expect(location.searchParams.get('error')).toBe('access_denied');
+      expect(location.searchParams.get('state')).toBe('state-123');
+    }
+  });
+
+  it('lets the user pick servers when the client names no resource, and binds the token to that choice', async () => {
+    const { verifier, challenge } = pkce();
+    gw.idp.loginAs('alice');
+    const stop = await authorizeInBrowser(
+      new ScriptedBrowser(),
+      authorizeUrl(validParams(challenge, { resource: undefined })),
+      CLIENT_REDIRECT,
+      {
+        servers: ['other'],
+      },
+    );
+    const code = stop.kind === 'redirect' ? stop.url.searchParams.get('code') : null;
+    const issued = await exchange(code ?? '', verifier);
+    expect(issued.status).toBe(200);
+    const bearer = `Bearer ${String(issued.json.access_token)}`;
+    expect((await mcpStatus('other', bearer)).status).toBe(200);
+    expect((await mcpStatus('everything', bearer)).status).toBe(401);
+  });
+
+  it('refuses tampered, unsigned and revoked tokens; accepts service tokens beside OAuth', async () => {
+    const { code, verifier } = await codeFor('alice', { resource: `${gw.baseURL}/mixed` });
+    const issued = await exchange(code, verifier);
+    const accessToken = String(issued.json.access_token);
+    const [header = '', payload = '', signature = ''] = accessToken.split('.');
+    const flipped = signature.slice(0, -2) + (signature.endsWith('AA') ? 'BB' : 'AA');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
+    const forged = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const widened = `${header}.${Buffer.from(JSON.stringify({ ...forged, aud: [`${gw.baseURL}/everything`] })).toString('base64url')}.${signature}`;
+    for (const bad of [`${header}.${payload}.${flipped}`, unsigned, widened]) {
+      const { status, challenge } = await mcpStatus('mixed', `Bearer ${bad}`);
+      expect(status).toBe(401);
+      expect(challenge).toContain('error="invalid_token"');
+    }
+    expect((await mcpStatus('mixed', `Bearer ${SERVICE_TOKEN}`)).status).toBe(200);
+    expect((await mcpStatus('mixed', `Bearer ${accessToken}`)).status).toBe(200);
+
+    const revoke = await fetch(`${gw.baseURL}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: accessToken, client_id: clientId }).toString(),
+    });
+    expect(revoke.status).toBe(200);
+    const took = await refusedWithin(1000, accessToken).catch(() => -1);
+    expect(took).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers malformed token and registration requests with 4xx, never 500', async () => {
+    const cases: [string, RequestInit][] = [
+      ['/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }],
+      ['/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password' }],
+      [
+        '/token',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `grant_type=authorization_code&client_id=${clientId}`,
+        },
+      ],
+      [
+        '/token',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic !!!' },
+          body: 'grant_type=refresh_token',
+        },
+      ],
+      ['/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"redirect_uris":["javascript:alert(1)"]}' }],
+      ['/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' }],
+      [
+        '/register',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"redirect_uris":["http://example.com/cb"]}' },
+      ],
+      ['/revoke', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' }],
+      ['/clients/nope', { method: 'GET' }],
+      ['/oauth/callback?state=nope&code=x', { method: 'GET' }],
+      ['/oauth/consent', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'pending=x&csrf=y' }],
+    ];
+    for (const [path, init] of cases) {
+      const res = await fetch(`${gw.baseURL}${path}`, { ...init, redirect: 'manual' });
+      await res.body?.cancel();
+      expect([path, res.status >= 400 && res.status < 500]).toEqual([path, true]);
+    }
+  });
+});
