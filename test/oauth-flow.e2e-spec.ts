@@ -54,7 +54,7 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth with the MCP S
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
     }));
-    gw = await startOAuthGateway(kind, { NODE_EXTRA_CA_CERTS: tls.certPath });
+    gw = await startOAuthGateway(kind, { env: { NODE_EXTRA_CA_CERTS: tls.certPath } });
   }, 60_000);
 
   afterAll(async () => {

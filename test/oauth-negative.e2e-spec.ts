@@ -1,12 +1,21 @@
 import { rmSync } from 'node:fs';
 import { authorizeInBrowser, ScriptedBrowser } from '#testing';
-import { CLIENT_REDIRECT, pkce, SERVICE_TOKEN, startOAuthGateway, type OAuthGateway } from './support/oauth-gateway.js';
+import {
+  CLIENT_REDIRECT,
+  mcpStatus,
+  pkce,
+  refusedWithin,
+  SERVICE_TOKEN,
+  startOAuthGateway,
+  type OAuthGateway,
+} from './support/oauth-gateway.js';
 
 let gw: OAuthGateway;
 let clientId: string;
 
 beforeAll(async () => {
-  gw = await startOAuthGateway('all-in-one');
+  // Under a base path, which prefixes every route, the issuer and the resource URIs.
+  gw = await startOAuthGateway('all-in-one', { basePath: '/gw' });
   clientId = await register();
 }, 60_000);
 
@@ -68,32 +77,7 @@ async function exchange(code: string, verifier: string, redirectUri = CLIENT_RED
   return token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId });
 }
 
-async function mcpStatus(server: string, authorization: string): Promise<{ status: number; challenge: string | null }> {
-  const res = await fetch(`${gw.baseURL}/${server}/mcp`, {
-    method: 'POST',
-    headers: { authorization, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'neg', version: '1' } },
-    }),
-  });
-  await res.body?.cancel();
-  return { status: res.status, challenge: res.headers.get('www-authenticate') };
-}
-
-/** Polls until the edge refuses the token (revocations reach edges over the bus). */
-async function refusedWithin(ms: number, accessToken: string): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if ((await mcpStatus('everything', `Bearer ${accessToken}`)).status === 401) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`token still accepted after ${ms} ms`);
-}
-
-describe('OAuth refusals (all-in-one)', () => {
+describe('OAuth refusals (all-in-one, under a base path)', () => {
   it('publishes metadata that MCP clients rely on', async () => {
     const meta = (await (await fetch(`${gw.baseURL}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(meta).toMatchObject({
@@ -110,7 +94,7 @@ describe('OAuth refusals (all-in-one)', () => {
       const prm = (await (await fetch(`${gw.baseURL}/.well-known/oauth-protected-resource/${path}`)).json()) as Record<string, unknown>;
       expect(prm).toMatchObject({ resource: `${gw.baseURL}/everything`, authorization_servers: [gw.baseURL] });
     }
-    const challenge = (await mcpStatus('everything', '')).challenge;
+    const challenge = (await mcpStatus(gw.baseURL, 'everything', '')).challenge;
     expect(challenge).toContain(`resource_metadata="${gw.baseURL}/.well-known/oauth-protected-resource/everything"`);
     expect(challenge).toContain('scope="mcp"');
   });
@@ -160,9 +144,9 @@ describe('OAuth refusals (all-in-one)', () => {
     expect(first.status).toBe(200);
     expect(first.headers.get('cache-control')).toBe('no-store');
     const accessToken = String(first.json.access_token);
-    expect((await mcpStatus('everything', `Bearer ${accessToken}`)).status).toBe(200);
+    expect((await mcpStatus(gw.baseURL, 'everything', `Bearer ${accessToken}`)).status).toBe(200);
     expect(await exchange(code, verifier)).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
-    await refusedWithin(1000, accessToken);
+    await refusedWithin(gw.baseURL, 1000, accessToken);
     expect(
       await token({ grant_type: 'refresh_token', refresh_token: String(first.json.refresh_token), client_id: clientId }),
     ).toMatchObject({
@@ -188,7 +172,7 @@ describe('OAuth refusals (all-in-one)', () => {
       status: 400,
       json: { error: 'invalid_grant' },
     });
-    await refusedWithin(1000, String(rotated.json.access_token));
+    await refusedWithin(gw.baseURL, 1000, String(rotated.json.access_token));
   });
 
   it('denies a user outside the allowed domains and an unverified email, telling the client access_denied', async () => {
@@ -222,8 +206,8 @@ describe('OAuth refusals (all-in-one)', () => {
     const issued = await exchange(code ?? '', verifier);
     expect(issued.status).toBe(200);
     const bearer = `Bearer ${String(issued.json.access_token)}`;
-    expect((await mcpStatus('other', bearer)).status).toBe(200);
-    expect((await mcpStatus('everything', bearer)).status).toBe(401);
+    expect((await mcpStatus(gw.baseURL, 'other', bearer)).status).toBe(200);
+    expect((await mcpStatus(gw.baseURL, 'everything', bearer)).status).toBe(401);
   });
 
   it('refuses tampered, unsigned and revoked tokens; accepts service tokens beside OAuth', async () => {
@@ -236,12 +220,12 @@ describe('OAuth refusals (all-in-one)', () => {
     const forged = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const widened = `${header}.${Buffer.from(JSON.stringify({ ...forged, aud: [`${gw.baseURL}/everything`] })).toString('base64url')}.${signature}`;
     for (const bad of [`${header}.${payload}.${flipped}`, unsigned, widened]) {
-      const { status, challenge } = await mcpStatus('mixed', `Bearer ${bad}`);
+      const { status, challenge } = await mcpStatus(gw.baseURL, 'mixed', `Bearer ${bad}`);
       expect(status).toBe(401);
       expect(challenge).toContain('error="invalid_token"');
     }
-    expect((await mcpStatus('mixed', `Bearer ${SERVICE_TOKEN}`)).status).toBe(200);
-    expect((await mcpStatus('mixed', `Bearer ${accessToken}`)).status).toBe(200);
+    expect((await mcpStatus(gw.baseURL, 'mixed', `Bearer ${SERVICE_TOKEN}`)).status).toBe(200);
+    expect((await mcpStatus(gw.baseURL, 'mixed', `Bearer ${accessToken}`)).status).toBe(200);
 
     const revoke = await fetch(`${gw.baseURL}/revoke`, {
       method: 'POST',
@@ -249,8 +233,77 @@ describe('OAuth refusals (all-in-one)', () => {
       body: new URLSearchParams({ token: accessToken, client_id: clientId }).toString(),
     });
     expect(revoke.status).toBe(200);
-    const took = await refusedWithin(1000, accessToken).catch(() => -1);
+    const took = await refusedWithin(gw.baseURL, 1000, accessToken).catch(() => -1);
     expect(took).toBeGreaterThanOrEqual(0);
+  });
+
+  it('authenticates a confidential client with client_secret_basic or _post, and refuses a wrong secret', async () => {
+    const res = await fetch(`${gw.baseURL}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'confidential e2e', redirect_uris: [CLIENT_REDIRECT] }),
+    });
+    const registered = (await res.json()) as { client_id: string; client_secret: string; token_endpoint_auth_method: string };
+    expect(res.status).toBe(201);
+    expect(registered.token_endpoint_auth_method).toBe('client_secret_basic');
+    const described = (await (await fetch(`${gw.baseURL}/clients/${registered.client_id}`)).json()) as Record<string, unknown>;
+    expect(described).toMatchObject({ client_id: registered.client_id, client_name: 'confidential e2e' });
+    expect(described).not.toHaveProperty('client_secret');
+
+    const viaBasic = async (secret: string, { code, verifier }: { code: string; verifier: string }) =>
+      fetch(`${gw.baseURL}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${registered.client_id}:${secret}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: CLIENT_REDIRECT,
+        }).toString(),
+      });
+    const loginAs = async () => codeFor('alice', { client_id: registered.client_id });
+    const wrong = await viaBasic('not-the-secret', await loginAs());
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toContain('Basic');
+    expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
+    const good = await viaBasic(registered.client_secret, await loginAs());
+    expect(good.status).toBe(200);
+
+    const posted = await loginAs();
+    const viaPost = await token({
+      grant_type: 'authorization_code',
+      code: posted.code,
+      code_verifier: posted.verifier,
+      redirect_uri: CLIENT_REDIRECT,
+      client_id: registered.client_id,
+      client_secret: registered.client_secret,
+    });
+    expect(viaPost.status).toBe(200);
+    const withoutSecret = await loginAs();
+    const form = {
+      grant_type: 'authorization_code',
+      code: withoutSecret.code,
+      code_verifier: withoutSecret.verifier,
+      redirect_uri: CLIENT_REDIRECT,
+    };
+    expect(await token({ ...form, client_id: registered.client_id })).toMatchObject({ status: 401, json: { error: 'invalid_client' } });
+    // The code is spent by that attempt; another client's does not work for this one either.
+    const others = await codeFor('alice');
+    expect(
+      await token({
+        ...form,
+        code: others.code,
+        code_verifier: others.verifier,
+        client_id: registered.client_id,
+        client_secret: registered.client_secret,
+      }),
+    ).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_grant' },
+    });
   });
 
   it('answers malformed token and registration requests with 4xx, never 500', async () => {

@@ -38,9 +38,13 @@ const stdio = { transportType: 'stdio', command: process.execPath, args: [EVERYT
  * (oidc-provider). All-in-one keeps its records in SQLite; distributed in a fresh PostgreSQL
  * database. Dev mode, as the IdP and the gateway speak plain http on loopback.
  */
-export async function startOAuthGateway(kind: TopologyKind, extraEnv: NodeJS.ProcessEnv = {}): Promise<OAuthGateway> {
+export async function startOAuthGateway(
+  kind: TopologyKind,
+  options: { env?: NodeJS.ProcessEnv; basePath?: string } = {},
+): Promise<OAuthGateway> {
   const port = await freePort();
-  const baseURL = `http://127.0.0.1:${port}`;
+  const basePath = options.basePath ?? '';
+  const baseURL = `http://127.0.0.1:${port}${basePath}`;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-oauth-'));
   const idp = await startStandInIdp({
     users: USERS,
@@ -75,11 +79,11 @@ export async function startOAuthGateway(kind: TopologyKind, extraEnv: NodeJS.Pro
     IDP_CLIENT_SECRET: IDP_CLIENT.secret,
     GATEHOUSE_ENCRYPTION_KEY: ENCRYPTION_KEY,
     ...(database && { DATABASE_URL: database.url }),
-    ...extraEnv,
+    ...options.env,
   };
   let gateway: Topology;
   try {
-    gateway = await startTopology(kind, configPath, { env, addr: `127.0.0.1:${port}` });
+    gateway = await startTopology(kind, configPath, { env, addr: `127.0.0.1:${port}`, basePath });
   } catch (err) {
     await idp.close();
     await database?.drop();
@@ -151,4 +155,34 @@ export async function serveClientMetadata(
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { clientId, server, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Status and challenge of an `initialize` POST to a server with `authorization`. */
+export async function mcpStatus(
+  baseURL: string,
+  server: string,
+  authorization: string,
+): Promise<{ status: number; challenge: string | null }> {
+  const res = await fetch(`${baseURL}/${server}/mcp`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'oauth-e2e', version: '1' } },
+    }),
+  });
+  await res.body?.cancel();
+  return { status: res.status, challenge: res.headers.get('www-authenticate') };
+}
+
+/** Polls until the edge refuses the token (revocations reach edges over the bus); how long it took. */
+export async function refusedWithin(baseURL: string, ms: number, accessToken: string): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if ((await mcpStatus(baseURL, 'everything', `Bearer ${accessToken}`)).status === 401) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`token still accepted after ${ms} ms`);
 }

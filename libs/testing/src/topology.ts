@@ -23,7 +23,7 @@ const LISTENING = /Gatehouse is listening on [^\s:]+:(\d+)/;
 export async function startTopology(
   kind: TopologyKind,
   configPath: string,
-  options: { env?: NodeJS.ProcessEnv; runnerCount?: number; addr?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; runnerCount?: number; addr?: string; basePath?: string } = {},
 ): Promise<Topology> {
   const env = options.env ?? {};
   const addr = options.addr ?? '127.0.0.1:0';
@@ -48,7 +48,7 @@ export async function startTopology(
     }
     const [, port] = await edge.waitFor(LISTENING);
     const url = `http://127.0.0.1:${port}`;
-    await waitReady(url);
+    await waitReady(url + (options.basePath ?? ''));
     return { kind, url, runners, all, stop };
   } catch (err) {
     await stop();
