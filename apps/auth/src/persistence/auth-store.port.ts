@@ -100,13 +100,6 @@ export interface RevocationRecord {
   until: number;
 }
 
-export interface ConsentRecord {
-  sub: string;
-  clientId: string;
-  resources: string[];
-  createdAt: number;
-}
-
 /** Outcome of consuming a single-use record: the record, and whether it had been used before. */
 export interface Consumed<T> {
   record: T;
@@ -161,12 +154,6 @@ export interface RevocationRepository {
   listActive(now: number): Promise<RevocationRecord[]>;
 }
 
-export interface ConsentRepository {
-  find(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
-  /** Replaces the pair's consent. */
-  save(consent: ConsentRecord): Promise<void>;
-}
-
 /** All of auth's repositories over one database connection. */
 export interface AuthStore {
   clients: ClientRepository;
@@ -176,7 +163,6 @@ export interface AuthStore {
   refreshTokens: RefreshTokenRepository;
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;
-  consents: ConsentRepository;
   /** Deletes records whose time has passed (codes, pending authorizations, tokens, revocations). */
   purgeExpired(now: number): Promise<void>;
   close(): Promise<void>;

@@ -303,28 +303,6 @@ describe.each(backends)('AuthStore on $name', (backend) => {
     });
   });
 
-  describe('consents', () => {
-    it('saves a consent per person and client, replacing the earlier one', async () => {
-      const sub = id('sub');
-      expect(await store.consents.find(sub, 'client-1')).toBeUndefined();
-      await store.consents.save({ sub, clientId: 'client-1', resources: ['https://gh.example.com/a'], createdAt: NOW });
-      await store.consents.save({ sub, clientId: 'client-2', resources: [], createdAt: NOW });
-      await store.consents.save({
-        sub,
-        clientId: 'client-1',
-        resources: ['https://gh.example.com/b', 'https://gh.example.com/c'],
-        createdAt: NOW + 1,
-      });
-      expect(await store.consents.find(sub, 'client-1')).toEqual({
-        sub,
-        clientId: 'client-1',
-        resources: ['https://gh.example.com/b', 'https://gh.example.com/c'],
-        createdAt: NOW + 1,
-      });
-      expect(await store.consents.find(sub, 'client-2')).toEqual({ sub, clientId: 'client-2', resources: [], createdAt: NOW });
-    });
-  });
-
   it('round-trips epoch milliseconds beyond 32 bits as numbers, and JSON as given', async () => {
     const record = grant({ createdAt: MAX_DATE - 1, expiresAt: MAX_DATE, resources: ['https://gh.example.com/ü?q="x"'] });
     await store.grants.insert(record);
@@ -423,7 +401,6 @@ describe('openAuthStore', () => {
     expect(tables).toEqual([
       'authorization_codes',
       'clients',
-      'consents',
       'grants',
       'migrations',
       'pending_authorizations',

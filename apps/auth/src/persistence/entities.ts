@@ -79,13 +79,6 @@ export interface RevocationRow {
   until: number;
 }
 
-export interface ConsentRow {
-  sub: string;
-  clientId: string;
-  resources: string[];
-  createdAt: number;
-}
-
 type Columns<Row> = { [P in keyof Row]-?: EntitySchemaColumnOptions };
 
 /** node-postgres returns BIGINT as a string (it may exceed 2^53); epoch milliseconds never do. */
@@ -201,17 +194,6 @@ export const revocationSchema = new EntitySchema<RevocationRow>({
   } satisfies Columns<RevocationRow>,
 });
 
-export const consentSchema = new EntitySchema<ConsentRow>({
-  name: 'Consent',
-  tableName: 'consents',
-  columns: {
-    sub: key('sub'),
-    clientId: key('client_id'),
-    resources: json('resources'),
-    createdAt: time('created_at'),
-  } satisfies Columns<ConsentRow>,
-});
-
 export const authEntities = [
   clientSchema,
   pendingAuthorizationSchema,
@@ -220,5 +202,4 @@ export const authEntities = [
   refreshTokenSchema,
   signingKeySchema,
   revocationSchema,
-  consentSchema,
 ];

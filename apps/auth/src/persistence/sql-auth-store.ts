@@ -2,11 +2,9 @@ import type { DataSource } from 'typeorm';
 import type { AuthStore } from './auth-store.port.js';
 import { SqlAuthorizationCodeRepository } from './authorization-code.repository.js';
 import { SqlClientRepository } from './client.repository.js';
-import { SqlConsentRepository } from './consent.repository.js';
 import {
   authorizationCodeSchema,
   clientSchema,
-  consentSchema,
   grantSchema,
   pendingAuthorizationSchema,
   refreshTokenSchema,
@@ -28,7 +26,6 @@ export class SqlAuthStore implements AuthStore {
   readonly refreshTokens: SqlRefreshTokenRepository;
   readonly signingKeys: SqlSigningKeyRepository;
   readonly revocations: SqlRevocationRepository;
-  readonly consents: SqlConsentRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.clients = new SqlClientRepository(dataSource.getRepository(clientSchema));
@@ -38,10 +35,9 @@ export class SqlAuthStore implements AuthStore {
     this.refreshTokens = new SqlRefreshTokenRepository(dataSource.getRepository(refreshTokenSchema));
     this.signingKeys = new SqlSigningKeyRepository(dataSource.getRepository(signingKeySchema));
     this.revocations = new SqlRevocationRepository(dataSource.getRepository(revocationSchema));
-    this.consents = new SqlConsentRepository(dataSource.getRepository(consentSchema));
   }
 
-  /** Grants, clients, signing keys and consents are kept: they end by revocation or retirement, not by time. */
+  /** Grants, clients and signing keys are kept: they end by revocation or retirement, not by time. */
   async purgeExpired(now: number): Promise<void> {
     await this.codes.deleteExpired(now);
     await this.pendingAuthorizations.deleteExpired(now);

@@ -90,10 +90,6 @@ const tables = (): Table[] => [
     columns: [key('kind'), key('value'), time('until')],
     indices: [{ name: 'idx_revocations_until', columnNames: ['until'] }],
   }),
-  new Table({
-    name: 'consents',
-    columns: [key('sub'), key('client_id'), text('resources'), time('created_at')],
-  }),
 ];
 
 /** Auth's first schema: one table per record of the AuthStore port. */
