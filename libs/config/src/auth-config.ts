@@ -16,11 +16,17 @@ export interface AuthConfig {
     clientSecret: string;
     /** `${baseURL}/oauth/callback`: register it at the identity provider. */
     redirectUri: string;
+    /** oidc: the issuer or its discovery document; azure: replaces login.microsoftonline.com's (other clouds, tests). */
     discoveryUrl?: string;
+    /** oidc: replaces the discovered endpoint; google/github: replaces the provider's own (tests, GitHub Enterprise). */
     authorizationUrl?: string;
+    /** Likewise, for the token endpoint. */
     tokenUrl?: string;
+    /** github: the API's `/user`; `/user/emails` and `/user/orgs` are found under it. */
     userInfoUrl?: string;
+    /** oidc only; default ['openid', 'email', 'profile']. */
     scopes: string[];
+    /** azure: the directory (tenant) ID, or `common` / `organizations` for any work account. */
     tenantId?: string;
   };
   /** Who may log in; lower-cased. */

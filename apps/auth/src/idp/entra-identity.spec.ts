@@ -1,6 +1,6 @@
 import { entraIdentity } from './entra-identity.js';
 import { createIdentityProvider } from './idp.factory.js';
-import { IdpError } from './idp-error.js';
+import { idpErrorThrownBy } from './idp-error.fixture.js';
 import type { IdpSettings } from './idp-settings.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -67,13 +67,3 @@ describe('Azure settings', () => {
     expect(createIdentityProvider({ ...azure, tenantId: 'organizations' })).toBeDefined();
   });
 });
-
-function idpErrorThrownBy(work: () => unknown): IdpError {
-  try {
-    work();
-  } catch (err) {
-    if (err instanceof IdpError) return err;
-    throw new Error(`expected an IdpError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected an IdpError, nothing was thrown');
-}

@@ -2,11 +2,10 @@ import { randomId, sha256Base64Url } from '#crypto';
 import { MAX_ORG_PAGES, nextPage, type Fetch } from './github-api.js';
 import { GitHubIdentityProvider } from './github.provider.js';
 import { createIdentityProvider } from './idp.factory.js';
-import { IdpError } from './idp-error.js';
+import { idpErrorOf, idpErrorThrownBy, newLogin, REDIRECT_URI } from './idp-error.fixture.js';
 import type { IdpSettings } from './idp-settings.js';
 import type { LoginRequest } from './identity-provider.port.js';
 
-const REDIRECT_URI = 'https://gw.example.test/oauth/callback';
 const TOKEN = 'gho_stand_in_token';
 
 const settings: IdpSettings = {
@@ -54,24 +53,11 @@ function gitHubAccount(emails: unknown[], orgPages: unknown[][] = [[]]): Record<
   };
 }
 
-function newLogin(): LoginRequest {
-  return { state: randomId(), nonce: randomId(), codeVerifier: randomId(32) };
-}
-
 function callback(login: LoginRequest, params: Record<string, string> = { code: 'gh-code' }): URL {
   const url = new URL(REDIRECT_URI);
   url.searchParams.set('state', login.state);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url;
-}
-
-async function idpErrorOf(work: Promise<unknown>): Promise<IdpError> {
-  const err: unknown = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof IdpError)) throw new Error(`expected an IdpError, got ${String(err)}`);
-  return err;
 }
 
 const verifiedPrimary = [
@@ -216,13 +202,3 @@ describe('GitHub provider (mocked GitHub)', () => {
     ).toMatchObject({ code: 'misconfigured' });
   });
 });
-
-function idpErrorThrownBy(work: () => unknown): IdpError {
-  try {
-    work();
-  } catch (err) {
-    if (err instanceof IdpError) return err;
-    throw new Error(`expected an IdpError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected an IdpError, nothing was thrown');
-}

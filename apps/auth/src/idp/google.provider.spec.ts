@@ -1,12 +1,10 @@
-import { randomId, sha256Base64Url } from '#crypto';
-import { ScriptedBrowser, startStandInIdp, type StandInIdp } from '#testing';
+import { randomId } from '#crypto';
+import { startStandInIdp, type StandInIdp } from '#testing';
 import { createIdentityProvider } from './idp.factory.js';
-import { IdpError } from './idp-error.js';
+import { callbackFor, codeFlowQuery, idpErrorOf, idpErrorThrownBy, logIn, newLogin, ourClient, settingsFor } from './idp-error.fixture.js';
 import type { IdpSettings } from './idp-settings.js';
-import type { IdentityProvider, LoginRequest } from './identity-provider.port.js';
 
-const REDIRECT_URI = 'https://gw.example.test/oauth/callback';
-const CLIENT = { client_id: 'gatehouse-google', client_secret: 'stand-in-secret', redirect_uris: [REDIRECT_URI] };
+const CLIENT = ourClient('gatehouse-google');
 
 let idp: StandInIdp;
 
@@ -26,36 +24,8 @@ afterAll(async () => {
 
 /** Google, with its three endpoints pointed at the stand-in. */
 function settings(overrides: Partial<IdpSettings> = {}): IdpSettings {
-  return {
-    provider: 'google',
-    clientId: CLIENT.client_id,
-    clientSecret: CLIENT.client_secret,
-    redirectUri: REDIRECT_URI,
-    authorizationUrl: idp.authorizationUrl,
-    tokenUrl: idp.tokenUrl,
-    userInfoUrl: idp.userInfoUrl,
-    scopes: [],
-    allowedOrgs: [],
-    devMode: true,
-    ...overrides,
-  };
-}
-
-function newLogin(): LoginRequest {
-  return { state: randomId(), nonce: randomId(), codeVerifier: randomId(32) };
-}
-
-async function callbackFor(provider: IdentityProvider, login: LoginRequest): Promise<URL> {
-  return new ScriptedBrowser().follow(await provider.authorizationUrl(login), REDIRECT_URI);
-}
-
-async function idpErrorOf(work: Promise<unknown>): Promise<IdpError> {
-  const err: unknown = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof IdpError)) throw new Error(`expected an IdpError, got ${String(err)}`);
-  return err;
+  const endpoints = { authorizationUrl: idp.authorizationUrl, tokenUrl: idp.tokenUrl, userInfoUrl: idp.userInfoUrl };
+  return settingsFor(CLIENT, { provider: 'google', ...endpoints, ...overrides });
 }
 
 describe('Google provider (passport-google-oauth20) against the stand-in IdP', () => {
@@ -71,22 +41,11 @@ describe('Google provider (passport-google-oauth20) against the stand-in IdP', (
     const login = newLogin();
     const url = await createIdentityProvider(settings()).authorizationUrl(login);
     expect(url.origin + url.pathname).toBe(idp.authorizationUrl);
-    expect(Object.fromEntries(url.searchParams)).toEqual({
-      response_type: 'code',
-      client_id: CLIENT.client_id,
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid email profile',
-      state: login.state,
-      nonce: login.nonce,
-      code_challenge: sha256Base64Url(login.codeVerifier),
-      code_challenge_method: 'S256',
-    });
+    expect(Object.fromEntries(url.searchParams)).toEqual(codeFlowQuery(CLIENT.client_id, login));
   });
 
   it('turns a verified login into an Identity from userinfo, hd included', async () => {
-    const provider = createIdentityProvider(settings());
-    const login = newLogin();
-    const identity = await provider.completeLogin(await callbackFor(provider, login), login);
+    const identity = await logIn(createIdentityProvider(settings()));
     expect(identity).toEqual({
       sub: 'google:248289761001',
       email: 'alice@example.com',
@@ -98,10 +57,8 @@ describe('Google provider (passport-google-oauth20) against the stand-in IdP', (
   });
 
   it('leaves hostedDomain out for a consumer account', async () => {
-    const provider = createIdentityProvider(settings());
-    const login = newLogin();
     idp.loginAs('gmail');
-    const identity = await provider.completeLogin(await callbackFor(provider, login), login);
+    const identity = await logIn(createIdentityProvider(settings()));
     expect(identity).toEqual({ sub: 'google:248289761002', email: 'carol@gmail.com', emailVerified: true, groups: [], orgs: [] });
   });
 
@@ -150,13 +107,3 @@ describe('Google provider (passport-google-oauth20) against the stand-in IdP', (
     expect(idpErrorThrownBy(() => createIdentityProvider(settings({ devMode: false })))).toMatchObject({ code: 'misconfigured' });
   });
 });
-
-function idpErrorThrownBy(work: () => unknown): IdpError {
-  try {
-    work();
-  } catch (err) {
-    if (err instanceof IdpError) return err;
-    throw new Error(`expected an IdpError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected an IdpError, nothing was thrown');
-}

@@ -1,6 +1,6 @@
 import { authorizationCode, callbackOnRedirectUri } from './authorization-response.js';
 import { createIdentityProvider } from './idp.factory.js';
-import { IdpError } from './idp-error.js';
+import { idpErrorThrownBy } from './idp-error.fixture.js';
 import type { IdpSettings } from './idp-settings.js';
 import { idpUrl } from './idp-url.js';
 
@@ -90,13 +90,3 @@ describe('the callback checks every provider shares', () => {
     );
   });
 });
-
-function idpErrorThrownBy(work: () => unknown): IdpError {
-  try {
-    work();
-  } catch (err) {
-    if (err instanceof IdpError) return err;
-    throw new Error(`expected an IdpError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected an IdpError, nothing was thrown');
-}

@@ -2,15 +2,13 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
-import { randomId, sha256Base64Url } from '#crypto';
-import { ScriptedBrowser, startStandInIdp, type StandInIdp } from '#testing';
+import { randomId } from '#crypto';
+import { startStandInIdp, type StandInIdp } from '#testing';
 import { createIdentityProvider } from './idp.factory.js';
-import { IdpError } from './idp-error.js';
+import { callbackFor, codeFlowQuery, idpErrorOf, idpErrorThrownBy, logIn, newLogin, ourClient, settingsFor } from './idp-error.fixture.js';
 import type { IdpSettings } from './idp-settings.js';
-import type { IdentityProvider, LoginRequest } from './identity-provider.port.js';
 
-const REDIRECT_URI = 'https://gw.example.test/oauth/callback';
-const CLIENT = { client_id: 'gatehouse', client_secret: 'stand-in-secret', redirect_uris: [REDIRECT_URI] };
+const CLIENT = ourClient('gatehouse');
 
 let idp: StandInIdp;
 
@@ -29,26 +27,7 @@ afterAll(async () => {
 });
 
 function settings(overrides: Partial<IdpSettings> = {}): IdpSettings {
-  return {
-    provider: 'oidc',
-    clientId: CLIENT.client_id,
-    clientSecret: CLIENT.client_secret,
-    redirectUri: REDIRECT_URI,
-    discoveryUrl: idp.discoveryUrl,
-    scopes: [],
-    allowedOrgs: [],
-    devMode: true,
-    ...overrides,
-  };
-}
-
-function newLogin(): LoginRequest {
-  return { state: randomId(), nonce: randomId(), codeVerifier: randomId(32) };
-}
-
-/** The browser's trip to the IdP and back: the callback URL our route would receive. */
-async function callbackFor(provider: IdentityProvider, login: LoginRequest): Promise<URL> {
-  return new ScriptedBrowser().follow(await provider.authorizationUrl(login), REDIRECT_URI);
+  return settingsFor(CLIENT, { provider: 'oidc', discoveryUrl: idp.discoveryUrl, ...overrides });
 }
 
 /** A loopback port nothing listens on. */
@@ -91,36 +70,16 @@ async function startTokenTamperer(tokenUrl: string): Promise<{ tokenUrl: string;
   };
 }
 
-async function idpErrorOf(work: Promise<unknown>): Promise<IdpError> {
-  const err: unknown = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof IdpError)) throw new Error(`expected an IdpError, got ${String(err)}`);
-  return err;
-}
-
 describe('generic OIDC provider against the stand-in IdP', () => {
   it('asks for the code flow with our state, nonce, PKCE S256 challenge and scopes', async () => {
     const login = newLogin();
     const url = await createIdentityProvider(settings()).authorizationUrl(login);
     expect(url.origin + url.pathname).toBe(idp.authorizationUrl);
-    expect(Object.fromEntries(url.searchParams)).toMatchObject({
-      response_type: 'code',
-      client_id: CLIENT.client_id,
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid email profile',
-      state: login.state,
-      nonce: login.nonce,
-      code_challenge: sha256Base64Url(login.codeVerifier),
-      code_challenge_method: 'S256',
-    });
+    expect(Object.fromEntries(url.searchParams)).toMatchObject(codeFlowQuery(CLIENT.client_id, login));
   });
 
   it('turns a verified login into an Identity with the ID token claims', async () => {
-    const provider = createIdentityProvider(settings());
-    const login = newLogin();
-    const identity = await provider.completeLogin(await callbackFor(provider, login), login);
+    const identity = await logIn(createIdentityProvider(settings()));
     expect(identity).toEqual({
       sub: 'oidc:alice-1',
       email: 'alice@example.com',
@@ -132,10 +91,8 @@ describe('generic OIDC provider against the stand-in IdP', () => {
   });
 
   it('reports an unverified email as such, for the policy to refuse', async () => {
-    const provider = createIdentityProvider(settings());
-    const login = newLogin();
     idp.loginAs('bob');
-    const identity = await provider.completeLogin(await callbackFor(provider, login), login);
+    const identity = await logIn(createIdentityProvider(settings()));
     expect(identity).toMatchObject({ sub: 'oidc:bob-2', email: 'bob@example.com', emailVerified: false, groups: [] });
     expect(identity.hostedDomain).toBeUndefined();
   });
@@ -144,8 +101,7 @@ describe('generic OIDC provider against the stand-in IdP', () => {
     const provider = createIdentityProvider(
       settings({ discoveryUrl: undefined, authorizationUrl: idp.authorizationUrl, tokenUrl: idp.tokenUrl, userInfoUrl: idp.userInfoUrl }),
     );
-    const login = newLogin();
-    const identity = await provider.completeLogin(await callbackFor(provider, login), login);
+    const identity = await logIn(provider);
     expect(identity.sub).toBe('oidc:alice-1');
   });
 
@@ -228,9 +184,7 @@ describe('generic OIDC provider against the stand-in IdP', () => {
   });
 
   it('serves Azure/Entra wiring too: tenant "common" admits the account, but not its email as verified', async () => {
-    const provider = createIdentityProvider(settings({ provider: 'azure', tenantId: 'common' }));
-    const login = newLogin();
-    const identity = await provider.completeLogin(await callbackFor(provider, login), login);
+    const identity = await logIn(createIdentityProvider(settings({ provider: 'azure', tenantId: 'common' })));
     expect(identity).toEqual({
       sub: 'azure:alice-1',
       email: 'alice@example.com',
@@ -240,13 +194,3 @@ describe('generic OIDC provider against the stand-in IdP', () => {
     });
   });
 });
-
-function idpErrorThrownBy(work: () => unknown): IdpError {
-  try {
-    work();
-  } catch (err) {
-    if (err instanceof IdpError) return err;
-    throw new Error(`expected an IdpError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected an IdpError, nothing was thrown');
-}
