@@ -113,6 +113,22 @@ describe('OAuth refusals (all-in-one, under a base path)', () => {
     }
   });
 
+  it('shows errors for an https redirect URI on a page with a link, not as a redirect (no open redirector)', async () => {
+    const webClient = await register({ redirect_uris: ['https://app.example.test/callback'] });
+    const { challenge } = pkce();
+    const params = validParams(challenge, {
+      client_id: webClient,
+      redirect_uri: 'https://app.example.test/callback',
+      response_type: 'token',
+    });
+    const res = await fetch(authorizeUrl(params), { redirect: 'manual' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+    const link = /href="([^"]+)"/.exec(await res.text())?.[1]?.replace(/&amp;/g, '&') ?? '';
+    expect(new URL(link).searchParams.get('error')).toBe('unsupported_response_type');
+    expect(link.startsWith('https://app.example.test/callback?')).toBe(true);
+  });
+
   it.each([
     ['plain PKCE', { code_challenge_method: 'plain' }, 'invalid_request'],
     ['no PKCE', { code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request'],
@@ -304,6 +320,28 @@ describe('OAuth refusals (all-in-one, under a base path)', () => {
       status: 400,
       json: { error: 'invalid_grant' },
     });
+  });
+
+  it('refuses NUL characters (which PostgreSQL cannot store) with 400 before they reach the database', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const cases: [string, RequestInit][] = [
+      ['/clients/%00', { method: 'GET' }],
+      ['/authorize?client_id=%00', { method: 'GET' }],
+      ['/token', { method: 'POST', headers: form, body: 'grant_type=refresh_token&refresh_token=x&client_id=%00' }],
+      ['/oauth/consent', { method: 'POST', headers: form, body: 'pending=%00&csrf=x' }],
+      [
+        '/register',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"redirect_uris":["http://127.0.0.1/cb"],"scope":"\\u0000"}',
+        },
+      ],
+    ];
+    for (const [path, init] of cases) {
+      const res = await fetch(`${gw.baseURL}${path}`, { ...init, redirect: 'manual' });
+      expect([path, res.status, await res.text()]).toEqual([path, 400, expect.stringContaining('NUL')]);
+    }
   });
 
   it('answers malformed token and registration requests with 4xx, never 500', async () => {

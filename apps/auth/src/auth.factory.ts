@@ -11,7 +11,7 @@ import { AuthorizationRequestChecks } from './oauth/authorize/authorization-requ
 import { LoginFlow } from './oauth/authorize/login-flow.js';
 import { ClientRegistry } from './oauth/client-registry.js';
 import { ClientMetadataDocuments } from './oauth/clients/client-metadata-document.js';
-import { RegistrationRateLimit } from './oauth/clients/registration-rate-limit.js';
+import { IpRateLimit } from './oauth/ip-rate-limit.js';
 import { ClientRegistration } from './oauth/register/client-registration.js';
 import { TokenGrants } from './oauth/token/token-grants.js';
 import type { AuthStore } from './persistence/auth-store.port.js';
@@ -66,7 +66,7 @@ export async function createAuthServices(
       devMode: runtime.devMode,
       allowedRedirectUriHosts: auth.allowedRedirectUriHosts,
     }),
-    registrationLimit: new RegistrationRateLimit(),
+    rateLimits: { register: new IpRateLimit(), authorize: new IpRateLimit({ perMinute: 60, burst: 60 }) },
     authorizationChecks: new AuthorizationRequestChecks(clients, resources, { issuer: auth.issuer, requireResource: auth.requireResource }),
     loginFlow: new LoginFlow({
       store,
@@ -75,7 +75,7 @@ export async function createAuthServices(
       policy: auth.policy,
       resources,
       cookies: new CookieJar(auth.issuer.startsWith('https:')),
-      options: { issuer: auth.issuer, gatewayName: proxy.name, basePath: proxy.basePath },
+      options: { issuer: auth.issuer, gatewayName: proxy.name, basePath: proxy.basePath, refreshTokenTtlMs: auth.refreshTokenTtlMs },
       log,
     }),
     grants: new TokenGrants({
@@ -83,7 +83,6 @@ export async function createAuthServices(
       issuer: new TokenIssuer(store, keys, { issuer: auth.issuer, tokenTtlMs: auth.tokenTtlMs }),
       revocations,
       resources,
-      options: { refreshTokenTtlMs: auth.refreshTokenTtlMs },
       log,
     }),
     revocations,

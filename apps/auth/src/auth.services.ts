@@ -2,7 +2,7 @@ import type { Logger } from '#observability';
 import type { ClientRegistry } from './oauth/client-registry.js';
 import type { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import type { LoginFlow } from './oauth/authorize/login-flow.js';
-import type { RegistrationRateLimit } from './oauth/clients/registration-rate-limit.js';
+import type { IpRateLimit } from './oauth/ip-rate-limit.js';
 import type { ClientRegistration } from './oauth/register/client-registration.js';
 import type { TokenGrants } from './oauth/token/token-grants.js';
 import type { AuthStore } from './persistence/auth-store.port.js';
@@ -16,7 +16,8 @@ export interface AuthServices {
   keys: SigningKeys;
   clients: ClientRegistry;
   registration: ClientRegistration;
-  registrationLimit: RegistrationRateLimit;
+  /** Per client address: dynamic registrations, and authorization requests (each stores a pending record). */
+  rateLimits: { register: IpRateLimit; authorize: IpRateLimit };
   authorizationChecks: AuthorizationRequestChecks;
   loginFlow: LoginFlow;
   grants: TokenGrants;

@@ -30,6 +30,8 @@ export interface RunningAuth {
 
 const PURGE_EVERY_MS = 10 * 60_000;
 const RELOAD_KEYS_EVERY_MS = 60_000;
+/** How stale the keys an edge is given may be (another replica may have rotated). */
+const JWKS_FRESH_MS = 2_000;
 /** Routes a browser-based MCP client calls from its own origin; none uses cookies. */
 const CORS_PATHS = [
   '/.well-known/oauth-authorization-server',
@@ -55,6 +57,7 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
       done(null, new URLSearchParams(String(body)));
     });
     allowCrossOrigin(fastify, config.proxy.basePath);
+    refuseNulCharacters(fastify);
     if (config.proxy.basePath) app.setGlobalPrefix(config.proxy.basePath);
     await app.init();
     const relay = new HttpOverBus(bus, fastify, log);
@@ -79,7 +82,15 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
 function serveBus(bus: Bus, services: AuthServices): { stop(): void } {
   const { keys, store, log } = services;
   const subscriptions: BusSubscription[] = [
-    bus.subscribe(authJwksSubject, (msg) => void msg.respond(encode(AuthJwksReplySchema, keys.jwks())), { queue: authJwksQueue }),
+    bus.subscribe(
+      authJwksSubject,
+      (msg) =>
+        void keys
+          .reloadIfOlderThan(JWKS_FRESH_MS)
+          .then(() => msg.respond(encode(AuthJwksReplySchema, keys.jwks())))
+          .catch((err: unknown) => log.error({ err }, 'reading signing keys failed')),
+      { queue: authJwksQueue },
+    ),
     bus.subscribe(
       revocationsListSubject,
       (msg) =>
@@ -107,6 +118,18 @@ function serveBus(bus: Bus, services: AuthServices): { stop(): void } {
       for (const timer of timers) clearInterval(timer);
     },
   };
+}
+
+/** A NUL character is never meaningful in OAuth parameters, and PostgreSQL cannot store one: 400 before any handler. */
+function refuseNulCharacters(fastify: FastifyInstance): void {
+  fastify.addHook('preHandler', async (req, reply) => {
+    const body = req.body instanceof URLSearchParams ? req.body.toString() : JSON.stringify(req.body ?? null);
+    if (!/%00/i.test(req.url) && !body.includes('%00') && !body.includes('\\u0000')) return;
+    await reply
+      .status(400)
+      .header('cache-control', 'no-store')
+      .send({ error: 'invalid_request', error_description: 'parameters must not contain NUL characters' });
+  });
 }
 
 /** CORS for the JSON endpoints (no cookies there, so any origin may call them); preflights answered here. */

@@ -14,4 +14,20 @@ describe('createLogger', () => {
     expect(line.headers).toEqual({ authorization: '[redacted]', accept: 'x' });
     expect(chunks.join('')).not.toContain('abc');
   });
+
+  it("redacts a database error's query and parameters", async () => {
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const err = Object.assign(new Error('invalid byte sequence'), {
+      query: 'UPDATE pending SET idp_code_verifier = $1',
+      parameters: ['verifier-secret'],
+      driverError: { parameters: ['verifier-secret'] },
+    });
+    createLogger({ service: 'test', destination: out }).error({ err }, 'auth route failed');
+    await new Promise((r) => setImmediate(r));
+    expect(chunks.join('')).toContain('invalid byte sequence');
+    expect(chunks.join('')).not.toContain('verifier-secret');
+    expect(chunks.join('')).not.toContain('idp_code_verifier');
+  });
 });

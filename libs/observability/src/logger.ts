@@ -22,6 +22,10 @@ const REDACTED_PATHS = [
   '*.password',
   '*.token',
   '*.env',
+  // A database driver's error carries the query's parameters: codes, verifiers, hashes.
+  'err.parameters',
+  'err.driverError.parameters',
+  'err.query',
 ];
 
 export interface LoggerOptions {

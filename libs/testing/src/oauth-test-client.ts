@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { BrowserStop, ScriptedBrowser } from './scripted-browser.js';
+import { ScriptedBrowser, type BrowserStop } from './scripted-browser.js';
 
 /** An MCP SDK OAuth client provider that keeps everything in memory and records where it was sent. */
 export class TestOAuthProvider implements OAuthClientProvider {
@@ -100,4 +100,47 @@ export async function authorizeInBrowser(
     ...(choice.servers ?? []).map((s): [string, string] => ['server', s]),
   ];
   return browser.submit(form.action, fields, redirectUrl);
+}
+
+/**
+ * A whole OAuth login without the SDK: registers a public client, walks the consent page and the
+ * identity provider's login in a scripted browser, and exchanges the code. For benchmarks and
+ * tests that need a real access token for `resource`.
+ */
+export async function obtainTokens(
+  baseURL: string,
+  resource: string,
+): Promise<{ accessToken: string; refreshToken: string; clientId: string }> {
+  const redirectUri = 'http://127.0.0.1:9/callback';
+  const registered = await fetch(`${baseURL}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'Gatehouse test client', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }),
+  });
+  const { client_id: clientId } = (await registered.json()) as { client_id: string };
+  const verifier = randomBytes(32).toString('base64url');
+  const url = new URL(`${baseURL}/authorize`);
+  const params = {
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    state: randomBytes(8).toString('hex'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    resource,
+  };
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  const stop = await authorizeInBrowser(new ScriptedBrowser(), url, redirectUri);
+  const code = stop.kind === 'redirect' ? stop.url.searchParams.get('code') : null;
+  if (!code) throw new Error(`the login ended without a code: ${stop.kind === 'page' ? stop.html.slice(0, 300) : stop.url.href}`);
+  const form = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId };
+  const res = await fetch(`${baseURL}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  const tokens = (await res.json()) as { access_token?: string; refresh_token?: string };
+  if (!tokens.access_token || !tokens.refresh_token)
+    throw new Error(`the token endpoint answered ${res.status}: ${JSON.stringify(tokens)}`);
+  return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, clientId };
 }

@@ -7,7 +7,7 @@ import { SUPPORTED_SCOPES } from './scopes.js';
 export class MetadataController {
   constructor(@Inject(AUTH_SERVICES) private readonly auth: AuthServices) {}
 
-  @Get(['.well-known/oauth-authorization-server', '.well-known/openid-configuration'])
+  @Get('.well-known/oauth-authorization-server')
   @Header('cache-control', 'public, max-age=300')
   metadata(): Record<string, unknown> {
     const issuer = this.auth.issuer;
@@ -29,6 +29,16 @@ export class MetadataController {
       client_id_metadata_document_supported: true,
       authorization_response_iss_parameter_supported: true,
     };
+  }
+
+  /**
+   * The same document for clients that look only for OpenID discovery (the MCP SDK does, under a
+   * base path), with the two members OpenID requires. Gatehouse issues no ID tokens.
+   */
+  @Get('.well-known/openid-configuration')
+  @Header('cache-control', 'public, max-age=300')
+  openidConfiguration(): Record<string, unknown> {
+    return { ...this.metadata(), subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['ES256'] };
   }
 
   @Get('.well-known/jwks.json')

@@ -13,8 +13,13 @@ export class OAuthErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
-    if (error instanceof AuthorizationRedirect) {
+    if (error instanceof AuthorizationRedirect && error.immediate) {
       void reply.status(302).header('location', error.location).header('cache-control', 'no-store').send();
+    } else if (error instanceof AuthorizationRedirect) {
+      void reply
+        .status(400)
+        .headers(PAGE_HEADERS)
+        .send(errorPage('The application sent a request that cannot be used', error.message, error.location));
     } else if (error instanceof PageError) {
       void reply.status(error.status).headers(PAGE_HEADERS).send(errorPage(error.title, error.message));
     } else if (error instanceof OAuthError) {

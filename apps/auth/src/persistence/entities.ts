@@ -3,7 +3,8 @@ import type { ClientRecord, RevocationRecord, SigningKeyRecord, Subject } from '
 
 /**
  * Rows as TypeORM reads and writes them: the port's records with NULL for absent values.
- * Column names are snake_case and match migrations/1795706400000-initial.ts.
+ * Column names are snake_case and match migrations/1795706400000-initial.ts. Client ids outside
+ * the clients table are text: a metadata document's URL may be 2048 characters long.
  */
 
 export interface ClientRow {
@@ -113,7 +114,7 @@ export const pendingAuthorizationSchema = new EntitySchema<PendingAuthorizationR
   tableName: 'pending_authorizations',
   columns: {
     id: key('id'),
-    clientId: varchar('client_id'),
+    clientId: text('client_id'),
     redirectUri: text('redirect_uri'),
     state: text('state'),
     codeChallenge: varchar('code_challenge'),
@@ -133,7 +134,7 @@ export const authorizationCodeSchema = new EntitySchema<AuthorizationCodeRow>({
   tableName: 'authorization_codes',
   columns: {
     codeHash: key('code_hash'),
-    clientId: varchar('client_id'),
+    clientId: text('client_id'),
     redirectUri: text('redirect_uri'),
     codeChallenge: varchar('code_challenge'),
     resources: json('resources'),
@@ -150,7 +151,7 @@ export const grantSchema = new EntitySchema<GrantRow>({
   tableName: 'grants',
   columns: {
     id: key('id'),
-    clientId: varchar('client_id'),
+    clientId: text('client_id'),
     subject: json('subject'),
     resources: json('resources'),
     scope: text('scope'),

@@ -58,7 +58,9 @@ describe('SigningKeys', () => {
     expect(jwks.keys.map((k) => k.kid)).toEqual([keys.current().kid, oldKid]);
     const at = new Date(now);
     await expect(jwtVerify(before, createLocalJWKSet(jwks), { currentDate: new Date(now - 25 * HOUR + 1000) })).resolves.toBeDefined();
-    await expect(jwtVerify(await sign(keys, Math.floor(now / 1000) + 60), createLocalJWKSet(jwks), { currentDate: at })).resolves.toBeDefined();
+    await expect(
+      jwtVerify(await sign(keys, Math.floor(now / 1000) + 60), createLocalJWKSet(jwks), { currentDate: at }),
+    ).resolves.toBeDefined();
 
     now += HOUR + 61_000; // every token the old key signed has expired
     expect(keys.jwks().keys.map((k) => k.kid)).toEqual([keys.current().kid]);

@@ -29,6 +29,7 @@ export interface SigningKeysOptions {
 export class SigningKeys {
   private keys: LoadedKey[] = [];
   private signer: { kid: string; key: CryptoKey } | undefined;
+  private loadedAt = 0;
 
   constructor(
     private readonly repository: SigningKeyRepository,
@@ -50,6 +51,7 @@ export class SigningKeys {
 
   /** Re-reads the keys another auth replica may have rotated. */
   async reload(): Promise<void> {
+    this.loadedAt = this.now();
     const records = await this.repository.list();
     this.keys = records.map((record) => ({ record, publicJwk: JSON.parse(record.publicJwk) as PublicJwk }));
     const newest = records[0];
@@ -57,6 +59,11 @@ export class SigningKeys {
       const privateJwk = JSON.parse(this.envelope.open(newest.sealedPrivateJwk, newest.kid)) as JWK;
       this.signer = { kid: newest.kid, key: (await importJWK(privateJwk, ALG)) as CryptoKey };
     }
+  }
+
+  /** Re-reads the keys when the last read is older than `maxAgeMs`: edges asking for keys must see a key another replica just made. */
+  async reloadIfOlderThan(maxAgeMs: number): Promise<void> {
+    if (this.now() - this.loadedAt > maxAgeMs) await this.reload();
   }
 
   /** Makes a new signing key and retires the current one. */

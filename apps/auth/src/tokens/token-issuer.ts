@@ -8,7 +8,7 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+  refresh_token?: string;
   scope: string;
 }
 
@@ -23,7 +23,7 @@ export class TokenIssuer {
     private readonly options: { issuer: string; tokenTtlMs: number; now?: () => number },
   ) {}
 
-  async issue(grant: GrantRecord): Promise<TokenResponse> {
+  async issue(grant: GrantRecord, withRefreshToken: boolean): Promise<TokenResponse> {
     const now = this.options.now?.() ?? Date.now();
     const expiresIn = Math.floor(this.options.tokenTtlMs / 1000);
     const { kid, key } = this.keys.current();
@@ -42,8 +42,10 @@ export class TokenIssuer {
       .setExpirationTime(Math.floor(now / 1000) + expiresIn)
       .setJti(randomId())
       .sign(key);
+    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: grant.scope };
+    if (!withRefreshToken) return response;
     const refreshToken = randomId(32);
     await this.store.refreshTokens.insert({ tokenHash: sha256Base64Url(refreshToken), grantId: grant.id, expiresAt: grant.expiresAt });
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refreshToken, scope: grant.scope };
+    return { ...response, refresh_token: refreshToken };
   }
 }

@@ -46,7 +46,7 @@ describe('AuthorizationRequestChecks', () => {
     await store.clients.insert({
       clientId: 'client-1',
       clientName: 'Client One',
-      redirectUris: ['http://127.0.0.1/callback'],
+      redirectUris: ['http://127.0.0.1/callback', 'https://app.example.com/callback'],
       grantTypes: ['authorization_code', 'refresh_token'],
       tokenEndpointAuthMethod: 'none',
       createdAt: 0,
@@ -90,6 +90,19 @@ describe('AuthorizationRequestChecks', () => {
     expect(location.href.startsWith(REDIRECT)).toBe(true);
     expect(location.searchParams.get('error')).toBe(error);
     expect(location.searchParams.get('iss')).toBe(BASE);
+  });
+
+  it("sends errors at once only to a redirect URI on the user's device, else shows them first", async () => {
+    const onDevice = await checks()
+      .check(params({ response_type: 'token' }))
+      .catch((e: unknown) => e);
+    expect(onDevice).toMatchObject({ immediate: true });
+    const web = await checks()
+      .check(params({ response_type: 'token', redirect_uri: 'https://app.example.com/callback' }))
+      .catch((e: unknown) => e);
+    if (!(web instanceof AuthorizationRedirect)) throw new Error(`expected a redirect, got ${String(web)}`);
+    expect(web.immediate).toBe(false);
+    expect(web.message).toBe('response_type must be "code"');
   });
 
   it('lets a request without resource through, unless requireResource', async () => {

@@ -1,7 +1,7 @@
 import type { ClientRecord } from '../../persistence/auth-store.port.js';
 import type { ResourceIndicators } from '../../resources/resource-indicator.js';
 import { ClientMetadataError } from '../clients/client-metadata-document.js';
-import { redirectUriMatches } from '../clients/redirect-uri.js';
+import { redirectUriMatches, staysOnDevice } from '../clients/redirect-uri.js';
 import type { ClientRegistry } from '../client-registry.js';
 import { OAuthError, PageError } from '../oauth-error.js';
 import { single } from '../params.js';
@@ -18,10 +18,19 @@ export interface AuthorizationRequest {
   scope: string;
 }
 
-/** An error for the client, sent to its (validated) redirect URI with `state` and `iss` (RFC 9207). */
+/**
+ * An error for the client, sent to its (validated) redirect URI with `state` and `iss` (RFC 9207):
+ * at once when the URI stays on the user's device, else on a page with a link, so Gatehouse
+ * never forwards a browser unasked to a page that anyone could have registered.
+ */
 export class AuthorizationRedirect extends Error {
-  constructor(readonly location: string) {
-    super('redirect to the client');
+  readonly location: string;
+  readonly immediate: boolean;
+
+  constructor(location: string, description: string) {
+    super(description);
+    this.location = location;
+    this.immediate = staysOnDevice(location);
   }
 }
 
@@ -33,6 +42,8 @@ export function clientRedirect(redirectUri: string, params: Record<string, strin
 }
 
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** Kept until the login ends, so bounded; clients use 16–64 characters. */
+const MAX_STATE = 1024;
 
 /**
  * Checks an /authorize request in the order that keeps Gatehouse from being an open redirector:
@@ -56,11 +67,13 @@ export class AuthorizationRequestChecks {
           state: params.get('state') ?? undefined,
           iss: this.options.issuer,
         }),
+        description,
       );
     try {
       if (single(params, 'response_type') !== 'code') throw fail('unsupported_response_type', 'response_type must be "code"');
       const state = single(params, 'state');
       if (state === undefined) throw fail('invalid_request', 'state is required');
+      if (state.length > MAX_STATE) throw fail('invalid_request', `state is longer than ${MAX_STATE} characters`);
       const codeChallenge = this.codeChallenge(params, fail);
       const resources = this.requestedResources(params, fail);
       return { client, redirectUri, state, codeChallenge, resources, scope: grantedScope(single(params, 'scope')) };

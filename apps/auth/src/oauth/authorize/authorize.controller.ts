@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_SERVICES, type AuthServices } from '../../auth.services.js';
+import { throttled } from '../ip-rate-limit.js';
+import { PageError } from '../oauth-error.js';
 import { formOf, queryOf } from '../params.js';
 import type { BrowserAnswer } from './login-flow.js';
 
@@ -11,6 +13,13 @@ export class AuthorizeController {
 
   @Get('authorize')
   async authorize(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (throttled(this.auth.rateLimits.authorize, req.ip, reply)) {
+      throw new PageError(
+        'Too many sign-in attempts',
+        'Too many sign-in requests came from your address. Wait a minute and try again.',
+        429,
+      );
+    }
     const request = await this.auth.authorizationChecks.check(queryOf(req.url));
     await send(reply, await this.auth.loginFlow.begin(request));
   }

@@ -26,7 +26,7 @@ export interface LoginFlowDeps {
   policy: AccessPolicy;
   resources: ResourceIndicators;
   cookies: CookieJar;
-  options: { issuer: string; gatewayName: string; basePath: string };
+  options: { issuer: string; gatewayName: string; basePath: string; refreshTokenTtlMs: number };
   log: Logger;
 }
 
@@ -98,17 +98,26 @@ export class LoginFlow {
       idpCodeVerifier: login.codeVerifier,
       approvedResources: approved,
     });
-    return redirect((await this.deps.idp.authorizationUrl(login)).href);
+    try {
+      return redirect((await this.deps.idp.authorizationUrl(login)).href);
+    } catch (err) {
+      if (!(err instanceof IdpError)) throw err;
+      this.deps.log.error({ code: err.code, reason: err.message }, 'the identity provider cannot be reached');
+      throw new PageError('Sign-in is not available right now', `${err.message}. Go back and try again in a moment.`, 502);
+    }
   }
 
   /** The identity provider sent the person back: check who they are, then give the client its code. */
   async complete(callbackUrl: URL, cookieHeader: string | undefined): Promise<BrowserAnswer> {
     const now = Date.now();
-    const pending = await this.deps.store.pendingAuthorizations.take(callbackUrl.searchParams.get('state') ?? '', now);
-    if (!pending?.idpNonce || !pending.idpCodeVerifier || !pending.approvedResources) throw expired();
-    if (!this.cookieMatches(cookieHeader, pending)) {
+    const state = callbackUrl.searchParams.get('state') ?? '';
+    const found = await this.deps.store.pendingAuthorizations.find(state, now);
+    // The cookie first: whoever learns `state` from the IdP's URL must not end someone else's sign-in.
+    if (found && !this.cookieMatches(cookieHeader, found)) {
       throw new PageError('This sign-in cannot continue', 'It was not started in this browser. Start again from the application.', 403);
     }
+    const pending = found && (await this.deps.store.pendingAuthorizations.take(state, now));
+    if (!pending?.idpNonce || !pending.idpCodeVerifier || !pending.approvedResources) throw expired();
     const clearCookie = this.deps.cookies.clear(COOKIE_PREFIX + pending.id);
     const refuse = (status: number, title: string, message: string, error: string): BrowserAnswer => {
       const location = clientRedirect(pending.redirectUri, {
@@ -137,16 +146,27 @@ export class LoginFlow {
       this.deps.log.warn({ sub: identity.sub, email: identity.email, reason: decision.reason }, 'login refused by policy');
       return refuse(403, 'Access denied', `${decision.reason}. Ask your administrator for access.`, 'access_denied');
     }
+    // The grant exists from here, so a code replayed even before its first exchange finishes can revoke it.
+    const grant = {
+      id: randomId(),
+      clientId: pending.clientId,
+      subject: { sub: identity.sub, email: identity.email, groups: identity.groups },
+      resources: pending.approvedResources,
+      scope: pending.scope,
+      createdAt: now,
+      expiresAt: now + this.deps.options.refreshTokenTtlMs,
+    };
+    await this.deps.store.grants.insert(grant);
     const code = randomId(32);
     await this.deps.store.codes.insert({
       codeHash: sha256Base64Url(code),
-      clientId: pending.clientId,
+      clientId: grant.clientId,
       redirectUri: pending.redirectUri,
       codeChallenge: pending.codeChallenge,
-      resources: pending.approvedResources,
-      scope: pending.scope,
-      subject: { sub: identity.sub, email: identity.email, groups: identity.groups },
-      grantId: randomId(),
+      resources: grant.resources,
+      scope: grant.scope,
+      subject: grant.subject,
+      grantId: grant.id,
       expiresAt: now + CODE_TTL_MS,
     });
     this.deps.log.info({ sub: identity.sub, email: identity.email, clientId: pending.clientId }, 'login succeeded');

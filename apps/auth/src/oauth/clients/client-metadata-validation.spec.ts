@@ -40,9 +40,9 @@ describe('clientFromMetadata', () => {
     });
   });
 
-  it('defaults grant_types to authorization_code and leaves out absent names', () => {
+  it('defaults grant_types to authorization_code and refresh_token and leaves out absent names', () => {
     const client = clientFromMetadata(CLIENT_ID, documentWith({}), rules, NOW);
-    expect(client.grantTypes).toEqual(['authorization_code']);
+    expect(client.grantTypes).toEqual(['authorization_code', 'refresh_token']);
     expect(client).not.toHaveProperty('clientName');
     expect(client).not.toHaveProperty('scope');
   });

@@ -72,9 +72,12 @@ function redirectUris(value: unknown, rules: MetadataRules, invalid: Invalid): s
   });
 }
 
-/** RFC 7591's default when absent; a client that cannot use authorization_code has nothing to do here. */
+/**
+ * Absent, both (as for registered clients): RFC 7591's default would leave MCP clients that omit
+ * the member without refresh tokens. A client that cannot use authorization_code has nothing to do here.
+ */
 function grantTypes(value: unknown, invalid: Invalid): string[] {
-  if (value === undefined) return ['authorization_code'];
+  if (value === undefined) return ['authorization_code', 'refresh_token'];
   const supported = Array.isArray(value) && value.every((type) => typeof type === 'string' && GRANT_TYPES.has(type));
   if (!supported) throw invalid('grant_types may contain only authorization_code and refresh_token');
   const types = [...new Set(value.filter((type): type is string => typeof type === 'string'))];

@@ -34,6 +34,15 @@ export function isLoopbackRedirect(uri: string): boolean {
   return LOOPBACK_HTTP.test(uri) && URL.canParse(uri);
 }
 
+/**
+ * A redirect that lands on the user's own device: loopback http or a native app's private-use
+ * scheme. Errors may be sent there at once; an https redirect URI of a self-registered client
+ * could be anyone's page, so errors for it are shown first (RFC 9700 §4.11.2).
+ */
+export function staysOnDevice(uri: string): boolean {
+  return isLoopbackRedirect(uri) || !uri.toLowerCase().startsWith('https:');
+}
+
 /** Registration-time rules; the reason never repeats the URI, only at most its scheme. */
 export function validateRedirectUri(uri: string, options: RedirectUriOptions): RedirectUriVerdict {
   const refused = (reason: string): RedirectUriVerdict => ({ ok: false, reason });

@@ -7,12 +7,12 @@ import { OAuthError } from '../oauth-error.js';
 
 /** The RFC 7591 metadata Gatehouse uses; other members are accepted and ignored. */
 const RegistrationRequestSchema = z.looseObject({
-  redirect_uris: z.array(z.string()).min(1),
+  redirect_uris: z.array(z.string().max(2000)).min(1).max(10),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).optional(),
   response_types: z.array(z.literal('code')).optional(),
-  client_name: z.string().optional(),
-  scope: z.string().optional(),
+  client_name: z.string().max(1000).optional(),
+  scope: z.string().max(1000).optional(),
 });
 
 /** The registration response (RFC 7591 §3.2.1). */
@@ -50,6 +50,7 @@ export class ClientRegistration {
       if (!verdict.ok) throw new OAuthError('invalid_redirect_uri', `${uri}: ${verdict.reason}`);
     }
     // RFC 7591's default is client_secret_basic; a client that wants none says so (MCP clients do).
+    // grant_types defaults to both, not RFC 7591's authorization_code alone, so refresh works for clients that omit it.
     const method = request.token_endpoint_auth_method ?? 'client_secret_basic';
     const secret = method === 'none' ? undefined : randomId(32);
     const name = request.client_name === undefined ? undefined : safeClientName(request.client_name);

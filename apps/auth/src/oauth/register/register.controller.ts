@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_SERVICES, type AuthServices } from '../../auth.services.js';
+import { throttled } from '../ip-rate-limit.js';
 import { OAuthError } from '../oauth-error.js';
 import { describeClient, type RegisteredClient } from './client-registration.js';
 
@@ -17,8 +18,7 @@ export class RegisterController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Body() body: unknown,
   ): Promise<RegisteredClient> {
-    if (!this.auth.registrationLimit.take(req.ip)) {
-      void reply.header('retry-after', String(this.auth.registrationLimit.retryAfterSeconds(req.ip)));
+    if (throttled(this.auth.rateLimits.register, req.ip, reply)) {
       throw new OAuthError('temporarily_unavailable', 'too many registrations from this address; retry later', 429);
     }
     const client = await this.auth.registration.register(body);

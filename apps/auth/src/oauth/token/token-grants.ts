@@ -15,7 +15,6 @@ export interface TokenGrantsDeps {
   issuer: TokenIssuer;
   revocations: Revocations;
   resources: ResourceIndicators;
-  options: { refreshTokenTtlMs: number };
   log: Logger;
 }
 
@@ -42,22 +41,14 @@ export class TokenGrants {
     if (!CODE_VERIFIER.test(verifier) || !constantTimeEqual(s256(verifier), record.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
-    const resources = this.narrowResources(form, record.resources);
-    const grant = {
-      id: record.grantId,
-      clientId: client.clientId,
-      subject: record.subject,
-      resources,
-      scope: record.scope,
-      createdAt: now,
-      expiresAt: now + this.deps.options.refreshTokenTtlMs,
-    };
-    await this.deps.store.grants.insert(grant);
+    const grant = await this.deps.store.grants.find(record.grantId);
+    if (!grant || grant.revokedAt !== undefined) throw new OAuthError('invalid_grant', 'the authorization was revoked');
     this.deps.log.info({ sub: grant.subject.sub, clientId: client.clientId, grantId: grant.id }, 'tokens issued');
-    return this.deps.issuer.issue(grant);
+    return this.deps.issuer.issue({ ...grant, resources: this.narrowResources(form, grant.resources) }, withRefresh(client));
   }
 
   async refreshToken(client: ClientRecord, form: URLSearchParams): Promise<TokenResponse> {
+    if (!withRefresh(client)) throw new OAuthError('unauthorized_client', 'this client did not register the refresh_token grant');
     const now = Date.now();
     const used = await this.deps.store.refreshTokens.use(sha256Base64Url(required(form, 'refresh_token')), now);
     if (!used) throw new OAuthError('invalid_grant', 'unknown refresh token');
@@ -70,8 +61,7 @@ export class TokenGrants {
     }
     if (grant.revokedAt !== undefined) throw new OAuthError('invalid_grant', 'grant revoked');
     if (used.record.expiresAt <= now) throw new OAuthError('invalid_grant', 'refresh token expired');
-    const resources = this.narrowResources(form, grant.resources);
-    return this.deps.issuer.issue({ ...grant, resources });
+    return this.deps.issuer.issue({ ...grant, resources: this.narrowResources(form, grant.resources) }, true);
   }
 
   /** RFC 8707 at /token: `resource` may narrow the granted resources, never widen them. */
@@ -84,6 +74,11 @@ export class TokenGrants {
       return canonical;
     });
   }
+}
+
+/** Refresh tokens go to clients that registered the grant (RFC 7591 `grant_types`). */
+function withRefresh(client: ClientRecord): boolean {
+  return client.grantTypes.includes('refresh_token');
 }
 
 function s256(verifier: string): string {

@@ -28,7 +28,7 @@ const tables = (): Table[] => [
     name: 'pending_authorizations',
     columns: [
       key('id'),
-      varchar('client_id'),
+      text('client_id'),
       text('redirect_uri'),
       text('state'),
       varchar('code_challenge'),
@@ -47,7 +47,7 @@ const tables = (): Table[] => [
     name: 'authorization_codes',
     columns: [
       key('code_hash'),
-      varchar('client_id'),
+      text('client_id'),
       text('redirect_uri'),
       varchar('code_challenge'),
       text('resources'),
@@ -63,7 +63,7 @@ const tables = (): Table[] => [
     name: 'grants',
     columns: [
       key('id'),
-      varchar('client_id'),
+      text('client_id'),
       text('subject'),
       text('resources'),
       text('scope'),

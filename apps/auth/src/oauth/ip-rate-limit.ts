@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
+import type { FastifyReply } from 'fastify';
 
-export interface RegistrationRateLimitOptions {
+export interface IpRateLimitOptions {
   /** Tokens added per minute. Default 10. */
   perMinute?: number;
-  /** Bucket size: registrations allowed at once after a quiet spell. Default 20. */
+  /** Bucket size: requests allowed at once after a quiet spell. Default 20. */
   burst?: number;
   /** Buckets kept; the least recently used are forgotten (that client starts again with a full bucket). Default 10,000. */
   maxTrackedIps?: number;
@@ -16,17 +17,17 @@ interface Bucket {
 }
 
 /**
- * How often one client address may call dynamic client registration: a token bucket per address.
+ * How often one client address may call an endpoint (registration, /authorize): a token bucket per address.
  * IPv6 addresses count per /64, because one host is routinely given a whole /64 to choose from.
  */
-export class RegistrationRateLimit {
+export class IpRateLimit {
   private readonly buckets = new Map<string, Bucket>();
   private readonly tokensPerMs: number;
   private readonly burst: number;
   private readonly maxTrackedIps: number;
   private readonly now: () => number;
 
-  constructor(options: RegistrationRateLimitOptions = {}) {
+  constructor(options: IpRateLimitOptions = {}) {
     this.tokensPerMs = (options.perMinute ?? 10) / 60_000;
     this.burst = options.burst ?? 20;
     this.maxTrackedIps = options.maxTrackedIps ?? 10_000;
@@ -94,4 +95,11 @@ function groupsOf(part: string): number[] {
   if (!part.includes('.')) return [parseInt(part, 16)];
   const [a = 0, b = 0, c = 0, d = 0] = part.split('.').map(Number);
   return [(a << 8) | b, (c << 8) | d];
+}
+
+/** Takes a token for `ip`; when none is left, sets Retry-After and says so (the caller answers 429). */
+export function throttled(limit: IpRateLimit, ip: string, reply: FastifyReply): boolean {
+  if (limit.take(ip)) return false;
+  void reply.header('retry-after', String(limit.retryAfterSeconds(ip)));
+  return true;
 }
