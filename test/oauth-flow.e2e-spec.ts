@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { decodeJwt } from 'jose';
 import { authorizeInBrowser, ScriptedBrowser, startGatehouse, TestOAuthProvider, type TopologyKind } from '#testing';
 import { textOf } from './support/mcp-clients.js';
@@ -16,10 +17,15 @@ import {
 } from './support/oauth-gateway.js';
 
 /** The SDK client's whole OAuth flow: 401 → discovery → registration → browser → code → token. */
-async function connectWithOAuth(gw: OAuthGateway, provider: TestOAuthProvider, server = 'everything'): Promise<Client> {
-  const url = new URL(`${gw.baseURL}/${server}/mcp`);
+async function connectWithOAuth(
+  gw: OAuthGateway,
+  provider: TestOAuthProvider,
+  options: { server?: string; fetch?: FetchLike } = {},
+): Promise<Client> {
+  const url = new URL(`${gw.baseURL}/${options.server ?? 'everything'}/mcp`);
   const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
-  await expect(first.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }))).rejects.toBeInstanceOf(UnauthorizedError);
+  const discovering = new StreamableHTTPClientTransport(url, { authProvider: provider, ...(options.fetch && { fetch: options.fetch }) });
+  await expect(first.connect(discovering)).rejects.toBeInstanceOf(UnauthorizedError);
   if (!provider.authorizationUrl) throw new Error('the SDK did not ask for a browser');
   const stop = await authorizeInBrowser(new ScriptedBrowser(), provider.authorizationUrl, CLIENT_REDIRECT);
   if (stop.kind !== 'redirect') throw new Error(`login stopped on a page (${stop.status}): ${stop.html.slice(0, 400)}`);
@@ -127,4 +133,40 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth with the MCP S
       await client.close();
     });
   }
+});
+
+describe('OAuth with the MCP SDK client under a base path (all-in-one)', () => {
+  let gw: OAuthGateway;
+
+  beforeAll(async () => {
+    gw = await startOAuthGateway('all-in-one', { basePath: '/gw' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.stop();
+    if (gw) rmSync(gw.dir, { recursive: true, force: true });
+  });
+
+  it('finds the metadata at the origin root (RFC 8414 / RFC 9728 path insertion) and completes the flow', async () => {
+    const origin = new URL(gw.baseURL).origin;
+    const asked: { url: string; status: number }[] = [];
+    const recording: FetchLike = async (url, init) => {
+      const res = await fetch(url, init);
+      asked.push({ url: String(url), status: res.status });
+      return res;
+    };
+    gw.idp.loginAs('alice');
+    const provider = new TestOAuthProvider({ redirectUrl: CLIENT_REDIRECT });
+    const client = await connectWithOAuth(gw, provider, { fetch: recording });
+    // The SDK's first choice for issuer {origin}/gw, answered at once: no OIDC fallback.
+    const discovery = asked.filter((a) => /oauth-authorization-server|openid-configuration/.test(a.url));
+    expect(discovery).toEqual([{ url: `${origin}/.well-known/oauth-authorization-server/gw`, status: 200 }]);
+    expect(decodeJwt(provider.tokens()?.access_token ?? '')).toMatchObject({ iss: gw.baseURL, aud: [`${gw.baseURL}/everything`] });
+    expect(await echo(client, 'under a base path')).toContain('under a base path');
+    await client.close();
+
+    const metadata = await fetch(`${origin}/.well-known/oauth-protected-resource/gw/everything/mcp`);
+    expect(metadata.status).toBe(200);
+    expect(await metadata.json()).toMatchObject({ resource: `${gw.baseURL}/everything`, authorization_servers: [gw.baseURL] });
+  });
 });

@@ -6,6 +6,7 @@ import { errorResponse, JsonRpcCode } from '#contracts';
 import type { ListenAddress } from '#config';
 import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
+import { wellKnownPathInsertion } from './metadata/path-insertion.js';
 
 export interface RunningEdge {
   /** The address actually bound (port 0 picks a free one). */
@@ -37,11 +38,14 @@ function refuseOversizeBodies(fastify: FastifyInstance, limit: number): void {
 
 /** Starts the public ingress on `addr`. */
 export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddress): Promise<RunningEdge> {
+  const { basePath } = options.config.proxy;
+  const rewriteUrl = wellKnownPathInsertion(basePath);
   // Open SSE streams never finish by themselves: on close they are cut, or shutdown would hang.
   const adapter = new FastifyAdapter({
     bodyLimit: options.config.proxy.limits.maxBodyBytes,
     logger: false,
     forceCloseConnections: true,
+    ...(rewriteUrl && { rewriteUrl }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(EdgeModule.forRoot(bus, options), adapter, {
     bodyParser: false,
@@ -52,7 +56,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
-  if (options.config.proxy.basePath) app.setGlobalPrefix(options.config.proxy.basePath);
+  if (basePath) app.setGlobalPrefix(basePath);
   await app.listen(addr.port, addr.host);
   const bound = fastify.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : addr.port;

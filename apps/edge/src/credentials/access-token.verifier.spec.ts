@@ -14,6 +14,7 @@ import { createLogger } from '#observability';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 
 const BASE = 'https://mcp.example.com/gh';
+const UNAVAILABLE = 'signing keys unavailable: the JWKS could not be fetched from auth';
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 
 interface SigningKey {
@@ -34,9 +35,11 @@ let k2: SigningKey;
 /** What the stand-in auth serves: the JWKS (or something malformed) and the active revocations. */
 let served: { jwks: unknown; revocations: Revocation[]; jwksRequests: number };
 let verifier: AccessTokenVerifier;
+let stopServing: () => void;
 
-function serveAuth(): void {
-  bus.subscribe(
+/** Starts answering as auth; the returned function stops it (requests then find no responders). */
+function serveAuth(): () => void {
+  const jwks = bus.subscribe(
     authJwksSubject,
     (m) => {
       served.jwksRequests += 1;
@@ -44,9 +47,13 @@ function serveAuth(): void {
     },
     { queue: authJwksQueue },
   );
-  bus.subscribe(revocationsListSubject, (m) => void m.respond(encodeJson({ revocations: served.revocations })), {
+  const revocations = bus.subscribe(revocationsListSubject, (m) => void m.respond(encodeJson({ revocations: served.revocations })), {
     queue: revocationsListQueue,
   });
+  return () => {
+    jwks.unsubscribe();
+    revocations.unsubscribe();
+  };
 }
 
 async function startVerifier(options: { acceptIssuerAudience?: boolean; cacheSize?: number } = {}): Promise<AccessTokenVerifier> {
@@ -114,7 +121,7 @@ beforeEach(async () => {
   bus = new LocalBus();
   now = Date.now();
   served = { jwks: { keys: [k1.jwk] }, revocations: [], jwksRequests: 0 };
-  serveAuth();
+  stopServing = serveAuth();
   verifier = await startVerifier();
 });
 
@@ -230,24 +237,43 @@ describe('AccessTokenVerifier: keys', () => {
     expect(await reasonOf(old)).toBe('token names an unknown key (kid)');
   });
 
-  it('ignores a malformed JWKS reply and keeps the keys it had', async () => {
+  it('ignores a malformed JWKS reply, keeps the keys it had, and cannot judge an unknown kid meanwhile', async () => {
     served.jwks = { keys: 'none' };
     now += 2001;
-    expect(await reasonOf(await sign({}, {}, k2))).toBe('token names an unknown key (kid)');
+    expect(await reasonOf(await sign({}, {}, k2))).toBe(UNAVAILABLE);
     expect(served.jwksRequests).toBe(2);
     expect(await reasonOf(await sign())).toBe('ok');
   });
 
-  it('starts while auth is not answering, and verifies once it does', async () => {
+  it('starts while auth is not answering, reports tokens unavailable (not invalid), and verifies once auth answers', async () => {
     verifier.stop();
     await bus.close();
     bus = new LocalBus();
     verifier = await startVerifier();
     const token = await sign();
-    expect(await reasonOf(token)).toBe('token names an unknown key (kid)');
+    expect(await verifier.verify(token, 'db')).toEqual({ ok: false, reason: UNAVAILABLE, unavailable: true });
+    // What is wrong before any key is looked at stays a verdict.
+    expect(await verifier.verify('garbage', 'db')).not.toHaveProperty('unavailable');
+    const unsigned = `${b64url({ alg: 'none', typ: 'at+jwt', kid: 'k1' })}.${b64url({ sub: 'admin' })}.`;
+    expect(await verifier.verify(unsigned, 'db')).toEqual({ ok: false, reason: 'algorithm not allowed' });
     serveAuth();
     now += 2001;
     expect(await reasonOf(token)).toBe('ok');
+  });
+
+  it('while auth is down, judges tokens of the keys it has and reports only unknown kids unavailable', async () => {
+    const good = await sign();
+    stopServing();
+    now += 2001;
+    expect(await verifier.verify(await sign({}, {}, k2), 'db')).toEqual({ ok: false, reason: UNAVAILABLE, unavailable: true });
+    expect(await reasonOf(good)).toBe('ok');
+    const [h, p] = (await sign()).split('.');
+    expect(await reasonOf(`${h}.${p}.${(await sign()).split('.')[2]}`)).toBe('bad signature');
+    expect(await reasonOf(await sign({ exp: Math.floor(now / 1000) - 60 }))).toBe('expired');
+    expect(await reasonOf(await sign({ aud: [`${BASE}/other`] }))).toBe(`audience lacks ${BASE}/db`);
+    stopServing = serveAuth();
+    now += 2001;
+    expect(await reasonOf(await sign({}, {}, k2))).toBe('token names an unknown key (kid)');
   });
 });
 

@@ -5,7 +5,8 @@ import type { Logger } from '#observability';
 import { RevocationList } from './revocation-list.js';
 import { SigningKeys } from './signing-keys.js';
 
-export type TokenVerification = { ok: true; principal: Principal } | { ok: false; reason: string };
+/** Refused; `unavailable` when the token could not be checked (auth's keys unknown), which is no verdict on it. */
+export type TokenVerification = { ok: true; principal: Principal } | { ok: false; reason: string; unavailable?: true };
 
 export interface AccessTokenVerifierOptions {
   /** Tokens' `iss`: config.auth.issuer. */
@@ -36,6 +37,9 @@ const DEFAULT_CACHE_SIZE = 10_000;
 
 /** Why a token names no usable key; jose passes it through from the key lookup. */
 class SigningKeyNotFound extends Error {}
+
+/** The token's key may exist, but auth has not told (it has not answered yet, or its last answer failed). */
+class SigningKeysUnavailable extends Error {}
 
 /**
  * Verifies auth's access tokens locally: ES256 signature against auth's JWKS (fetched over the bus),
@@ -92,6 +96,7 @@ export class AccessTokenVerifier {
         currentDate: new Date(this.now()),
       }));
     } catch (err) {
+      if (err instanceof SigningKeysUnavailable) return { ok: false, reason: err.message, unavailable: true };
       return { ok: false, reason: reasonOf(err) };
     }
     const claims = verifiedToken(payload);
@@ -125,8 +130,9 @@ export class AccessTokenVerifier {
   private readonly key: JWTVerifyGetKey = async (header) => {
     if (header.kid === undefined) throw new SigningKeyNotFound('token names no key (kid)');
     const key = await this.keys.key(header.kid);
-    if (!key) throw new SigningKeyNotFound('token names an unknown key (kid)');
-    return key;
+    if (key) return key;
+    if (!this.keys.authoritative) throw new SigningKeysUnavailable('signing keys unavailable: the JWKS could not be fetched from auth');
+    throw new SigningKeyNotFound('token names an unknown key (kid)');
   };
 }
 

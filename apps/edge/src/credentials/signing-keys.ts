@@ -21,6 +21,7 @@ export interface SigningKeysOptions {
 /** Auth's public ES256 keys by `kid`, fetched over the bus: at start, periodically, and on an unknown kid. */
 export class SigningKeys {
   private keys = new Map<string, CryptoKey>();
+  private loaded = false;
   private fetching: Promise<void> | undefined;
   private lastFetchAt = -Infinity;
   private failures = 0;
@@ -54,6 +55,11 @@ export class SigningKeys {
 
   get size(): number {
     return this.keys.size;
+  }
+
+  /** Whether the keys are auth's latest answer, so a kid not among them is not auth's: loaded once, last fetch good. */
+  get authoritative(): boolean {
+    return this.loaded && this.failures === 0;
   }
 
   private refresh(): Promise<void> {
@@ -96,6 +102,7 @@ export class SigningKeys {
     }
     const removed = [...this.keys.keys()].some((kid) => !next.has(kid));
     this.keys = next;
+    this.loaded = true;
     if (removed) this.options.onKeyRemoved();
   }
 

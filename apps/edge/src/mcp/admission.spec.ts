@@ -135,6 +135,25 @@ describe('Admission with OAuth', () => {
     expect((await refusal(admission, { authorization: wrongBasic }))?.headers['www-authenticate']).toContain(`Bearer ${metadataOf('db')}`);
   });
 
+  it('answers 503 with Retry-After, not 401, to a token it cannot check while auth is not answering', async () => {
+    const downBus = new LocalBus();
+    const blind = new AccessTokenVerifier(downBus, { issuer: own, baseURL: own, acceptIssuerAudience: false, log });
+    await blind.start();
+    try {
+      const edge = new Admission(new Map([['db', both]]), { allowed: [], own }, { tokens: blind, baseURL: own, log });
+      const err = await refusal(edge, { authorization: `Bearer ${await accessToken([`${own}/db`])}` });
+      expect(err?.status).toBe(503);
+      expect(err?.headers).toEqual({ 'retry-after': '5' });
+      expect(err?.message).toBe('the authorization service is not reachable; retry shortly');
+      // Credentials that need no key are still judged: a bad one is refused, a good one admitted.
+      expect((await refusal(edge, { authorization: 'Bearer garbage' }))?.status).toBe(401);
+      expect((await edge.admit(request({ authorization: 'Bearer tok' }), 'db')).principal.method).toBe('bearer');
+    } finally {
+      blind.stop();
+      await downBus.close();
+    }
+  });
+
   it('requires a token on a server without static credentials, from any origin', async () => {
     const err = await refusal(admission, { origin: 'https://claude.ai' }, 'open');
     expect(err?.status).toBe(401);

@@ -1,5 +1,6 @@
 import { JsonRpcCode, type Principal } from '#contracts';
 import type { Logger } from '#observability';
+import type { TokenVerification } from '../credentials/access-token.verifier.js';
 import { authenticate, type ServiceAuth } from '../credentials/service-auth.js';
 import { header, McpHttpError, type McpHttpRequest } from './http-io.js';
 
@@ -19,7 +20,7 @@ export interface Admitted {
 
 /** Checks Gatehouse's OAuth access tokens; the reason is for logs. */
 export interface AccessTokens {
-  verify(token: string, serverName: string): Promise<{ ok: true; principal: Principal } | { ok: false; reason: string }>;
+  verify(token: string, serverName: string): Promise<TokenVerification>;
 }
 
 /** Present when OAuth is configured: every server then takes access tokens. */
@@ -31,6 +32,8 @@ export interface OAuthAdmission {
 }
 
 const UNAUTHORIZED = 'Unauthorized: missing or invalid credentials';
+const UNAVAILABLE = 'the authorization service is not reachable; retry shortly';
+const RETRY_AFTER_SECONDS = '5';
 
 /** Server exists, Origin allowed, caller authenticated — or the request is refused. */
 export class Admission {
@@ -66,6 +69,8 @@ export class Admission {
     if (token !== undefined) {
       const verified = await oauth.tokens.verify(token, server.name);
       if (verified.ok) return verified.principal;
+      // A 401 would make the client drop a token that may be good and start an interactive login.
+      if (verified.unavailable) throw new McpHttpError(503, JsonRpcCode.serverError, UNAVAILABLE, { 'retry-after': RETRY_AFTER_SECONDS });
       oauth.log.debug({ server: server.name, reason: verified.reason }, 'access token refused');
     }
     throw new McpHttpError(401, JsonRpcCode.invalidRequest, UNAUTHORIZED, {

@@ -1,10 +1,10 @@
 import { PassThrough } from 'node:stream';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LocalBus } from '#bus';
+import { generateKeyPair, SignJWT } from 'jose';
+import { encodeJson, LocalBus } from '#bus';
 import type { AuthConfig, GatehouseConfig, StdioServerConfig } from '#config';
+import { AuthHttpRequestSchema, authHttpQueue, authHttpSubject, decode } from '#contracts';
 import { createLogger } from '#observability';
-import { EdgeModule } from '../edge.module.js';
+import { startEdge, type RunningEdge } from '../main.js';
 
 const BASE = 'https://mcp.example.com/gh';
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
@@ -50,18 +50,15 @@ function config(withAuth: boolean): GatehouseConfig {
   };
 }
 
-/** The edge module as main.ts builds it, on a free loopback port (Fastify's inject does not load under jest's ESM). */
-async function edge(bus: LocalBus, withAuth: boolean): Promise<{ app: NestFastifyApplication; url: string }> {
-  const options = { config: config(withAuth), edgeId: 'edge-1', log };
-  const app = await NestFactory.create<NestFastifyApplication>(EdgeModule.forRoot(bus, options), new FastifyAdapter(), { logger: false });
-  app.setGlobalPrefix('/gh');
-  await app.listen(0, '127.0.0.1');
-  return { app, url: await app.getUrl() };
+/** The edge as main.ts starts it, on a free loopback port (Fastify's inject does not load under jest's ESM). */
+async function edge(bus: LocalBus, withAuth: boolean): Promise<{ app: RunningEdge; url: string }> {
+  const app = await startEdge(bus, { config: config(withAuth), edgeId: 'edge-1', log }, { host: '127.0.0.1', port: 0 });
+  return { app, url: `http://127.0.0.1:${app.address.port}` };
 }
 
 describe('ProtectedResourceController', () => {
   let bus: LocalBus;
-  let app: NestFastifyApplication;
+  let app: RunningEdge;
   let origin: string;
   const get = (path: string, init?: RequestInit) => fetch(`${origin}${path}`, init);
 
@@ -75,8 +72,15 @@ describe('ProtectedResourceController', () => {
     await bus.close();
   });
 
-  it.each(['', '/mcp', '/sse'])('serves the RFC 9728 metadata of a server at .../db%s', async (suffix) => {
-    const res = await get(`/gh/.well-known/oauth-protected-resource/db${suffix}`);
+  it.each([
+    ['under the base path', '/gh/.well-known/oauth-protected-resource/db'],
+    ['under the base path', '/gh/.well-known/oauth-protected-resource/db/mcp'],
+    ['under the base path', '/gh/.well-known/oauth-protected-resource/db/sse'],
+    ['at the origin root (RFC 9728 path insertion)', '/.well-known/oauth-protected-resource/gh/db'],
+    ['at the origin root (RFC 9728 path insertion)', '/.well-known/oauth-protected-resource/gh/db/mcp'],
+    ['at the origin root (RFC 9728 path insertion)', '/.well-known/oauth-protected-resource/gh/db/sse'],
+  ])('serves the RFC 9728 metadata of a server %s: %s', async (_where, path) => {
+    const res = await get(path);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -96,11 +100,61 @@ describe('ProtectedResourceController', () => {
     expect(await res.json()).toMatchObject({ error: 'not_found' });
   });
 
-  it('answers the CORS preflight of a browser client', async () => {
-    const res = await get('/gh/.well-known/oauth-protected-resource/db/mcp', { method: 'OPTIONS' });
-    expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('access-control-allow-headers')).toContain('mcp-protocol-version');
+  it.each(['/gh/.well-known/oauth-protected-resource/db/mcp', '/.well-known/oauth-protected-resource/gh/db/mcp'])(
+    'answers the CORS preflight of a browser client at %s',
+    async (path) => {
+      const res = await get(path, { method: 'OPTIONS' });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-allow-headers')).toContain('mcp-protocol-version');
+    },
+  );
+
+  it('relays the authorization server metadata asked at the origin root to auth as the URL under the base path', async () => {
+    const relayed: string[] = [];
+    const subscription = bus.subscribe(
+      authHttpSubject,
+      (m) => {
+        const request = decode(AuthHttpRequestSchema, m.data);
+        relayed.push(request.ok ? request.value.url : 'malformed');
+        m.respond(encodeJson({ status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{}').toString('base64') }));
+      },
+      { queue: authHttpQueue },
+    );
+    try {
+      for (const path of ['/.well-known/oauth-authorization-server/gh', '/.well-known/openid-configuration/gh?x=1']) {
+        expect((await get(path)).status).toBe(200);
+      }
+      expect(relayed).toEqual(['/gh/.well-known/oauth-authorization-server', '/gh/.well-known/openid-configuration?x=1']);
+      for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/ghx']) {
+        expect((await get(path)).status).toBe(404);
+      }
+      expect(relayed).toHaveLength(2);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('answers a token it cannot check while auth is not answering with 503 and Retry-After, not a challenge', async () => {
+    // No JWKS responder on this bus: the edge has never loaded auth's keys.
+    const { privateKey } = await generateKeyPair('ES256');
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const token = await new SignJWT({ iss: BASE, sub: 'u', aud: [`${BASE}/db`], jti: 'j', exp })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+      .sign(privateKey);
+    const res = await get('/gh/db/mcp', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(await res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32000, message: 'the authorization service is not reachable; retry shortly' },
+    });
   });
 
   it('challenges an MCP request without a token towards that metadata', async () => {

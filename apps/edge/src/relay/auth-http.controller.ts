@@ -5,7 +5,8 @@ import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpSubject, decode,
 import type { Logger } from '#observability';
 import { EDGE_LOGGER } from '../edge.tokens.js';
 
-const AUTH_TIMEOUT_MS = 10000;
+/** Auth's IdP callback makes up to three sequential calls to the identity provider, 10 s each. */
+const AUTH_TIMEOUT_MS = 30_000;
 /** Hop-by-hop and framing headers are the edge's own business on each side. */
 const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'host']);
 
