@@ -1,0 +1,93 @@
+/**
+ * The benchmark stops every process it started, whatever happens: each process group it
+ * spawns is tracked here and SIGKILLed, with everything below it, when the benchmark exits,
+ * is interrupted or crashes before stopping it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+
+const tracked = new Set<number>();
+let installed = false;
+
+/** Registers the leader of a process group (spawned detached) to kill if the benchmark ends first. */
+export function track(pid: number): void {
+  install();
+  tracked.add(pid);
+}
+
+/** Forgets a process group once it has been stopped. */
+export function untrack(pid: number): void {
+  tracked.delete(pid);
+}
+
+/** Every process below `pid`, children first, from one read of /proc (empty where there is no /proc). */
+export function descendantPids(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const [child, parent] of parentPids()) children.set(parent, [...(children.get(parent) ?? []), child]);
+  const found: number[] = [];
+  const walk = (parent: number): void => {
+    for (const child of children.get(parent) ?? []) {
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+/**
+ * Sends `signal` to the group `pid` leads and to each of `tree` and its group: a peer may start
+ * its backends in process groups of their own, which killing its group alone would not reach.
+ */
+export function signalTree(pid: number, tree: readonly number[], signal: NodeJS.Signals): void {
+  for (const target of [-pid, ...tree.flatMap((child) => [-child, child])]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // Already gone, or not a group leader.
+    }
+  }
+}
+
+function killTracked(): void {
+  for (const pid of tracked) signalTree(pid, descendantPids(pid), 'SIGKILL');
+  tracked.clear();
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killTracked);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killTracked();
+      process.exit(128 + constants.signals[signal]);
+    });
+  }
+  const crash = (err: unknown): void => {
+    console.error(err);
+    killTracked();
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
+function parentPids(): Array<[number, number]> {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry): Array<[number, number]> => {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The fields after the parenthesised command are: state, ppid, ...
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return [[Number(entry), ppid]];
+    } catch {
+      return [];
+    }
+  });
+}

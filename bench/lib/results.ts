@@ -1,0 +1,66 @@
+/** What one `npm run bench` run measured: written to bench/results/<date>.json, rendered to docs/benchmarks.md. */
+export interface BenchResults {
+  /** ISO 8601 time the run started. */
+  startedAt: string;
+  /** Wall-clock seconds the whole run took. */
+  durationSec: number;
+  machine: { cpuModel: string; cores: number; memoryGiB: number; os: string; node: string };
+  /** Package (or program) name → version, e.g. gatehouse, @modelcontextprotocol/sdk, supergateway, mcp-proxy, nats-server. */
+  versions: Record<string, string>;
+  /** Tool-call round trips: one row per target and concurrency. */
+  roundTrip: RoundTripRow[];
+  sessionStart: SessionStartRow[];
+  memory: { perSession: MemoryPerSessionRow[]; idleStreams: IdleStreamsRow[] };
+  tokenChecks: { cachedPerSec: number; firstSightPerSec: number };
+  /** The issue's targets, each with the figure measured in this run. */
+  targets: TargetRow[];
+}
+
+/** A measured path: `direct` is the floor; peers bridge stdio to HTTP without auth. */
+export type TargetName = 'direct' | 'gatehouse serve' | 'gatehouse nats' | 'supergateway' | 'mcp-proxy';
+
+export interface RoundTripRow {
+  target: TargetName;
+  /** How callers authenticate: none (direct, peers), a static bearer token, or an OAuth JWT. */
+  auth: 'none' | 'bearer' | 'jwt';
+  /** Concurrent sessions, each calling `echo` in a loop. */
+  concurrency: number;
+  calls: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  callsPerSec: number;
+}
+
+export interface SessionStartRow {
+  /** `direct` = spawn the backend and initialize + tools/list over stdio. */
+  target: TargetName;
+  samples: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+export interface MemoryPerSessionRow {
+  /** The gateway process measured (its own RSS; backend children excluded). */
+  process: 'edge' | 'runner' | 'serve';
+  sessions: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  perSessionBytes: number;
+}
+
+export interface IdleStreamsRow {
+  kind: 'streamable-http GET' | 'legacy SSE';
+  streams: number;
+  edgeRssBeforeBytes: number;
+  edgeRssAfterBytes: number;
+}
+
+export interface TargetRow {
+  name: string;
+  /** The target as the issue states it, e.g. "≤ 0.5 ms". */
+  target: string;
+  /** The figure this run measured, e.g. "1.84 ms". */
+  figure: string;
+  met: boolean;
+}

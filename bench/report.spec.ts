@@ -1,0 +1,251 @@
+import type { BenchResults, RoundTripRow } from './lib/results.js';
+import { defaultResultsFile, renderReport } from './report.js';
+import { parseBenchResults } from './report/bench-results.schema.js';
+import { linearScale } from './report/chart-scale.js';
+import { renderChart } from './report/svg-chart.js';
+import { elements, parseXml, textOf } from './report/xml-document.fixture.js';
+
+function trip(
+  target: RoundTripRow['target'],
+  auth: RoundTripRow['auth'],
+  concurrency: number,
+  p50Ms: number,
+  callsPerSec: number,
+): RoundTripRow {
+  return { target, auth, concurrency, calls: 1000, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, callsPerSec };
+}
+
+function sample(): BenchResults {
+  return {
+    startedAt: '2026-05-02T09:14:07.512Z',
+    durationSec: 754,
+    machine: { cpuModel: 'Test CPU', cores: 2, memoryGiB: 7.76, os: 'Linux', node: 'v20.20.2' },
+    versions: { gatehouse: '0.1.0', supergateway: '4.0.0' },
+    roundTrip: [
+      trip('direct', 'none', 1, 0.5, 1000),
+      trip('gatehouse serve', 'bearer', 1, 2.0, 250),
+      trip('gatehouse serve', 'jwt', 1, 2.2, 240),
+      trip('supergateway', 'none', 1, 1.6, 200),
+      trip('mcp-proxy', 'none', 1, 1.8, 125),
+      trip('direct', 'none', 16, 1.5, 4000),
+      trip('gatehouse serve', 'bearer', 16, 6.0, 1000),
+      // gatehouse serve (jwt) and mcp-proxy were not measured at 16 sessions.
+      trip('supergateway', 'none', 16, 7.5, 800),
+    ],
+    sessionStart: [
+      { target: 'direct', samples: 20, p50Ms: 100, p95Ms: 120 },
+      { target: 'gatehouse serve', samples: 20, p50Ms: 112.5, p95Ms: 140 },
+    ],
+    memory: {
+      perSession: [
+        { process: 'runner', sessions: 100, rssBeforeBytes: 70 * 1048576, rssAfterBytes: 90 * 1048576, perSessionBytes: 204800 },
+      ],
+      idleStreams: [{ kind: 'legacy SSE', streams: 1000, edgeRssBeforeBytes: 80 * 1048576, edgeRssAfterBytes: 80 * 1048576 + 12_288_000 }],
+    },
+    tokenChecks: { cachedPerSec: 1234567.8, firstSightPerSec: 6843.2 },
+    targets: [
+      { name: 'added p50 | one session', target: '≤ 0.5 ms', figure: '1.50 ms', met: false },
+      { name: 'calls/s vs <b>supergateway</b>', target: '≥ 1.0×', figure: '1.25×', met: true },
+    ],
+  };
+}
+
+/** The cells of the first table row under `heading` whose leading cells are `key`. */
+function row(markdown: string, heading: string, ...key: string[]): string[] {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  expect(start).toBeGreaterThan(-1);
+  const section = markdown.slice(start + heading.length + 2).split(/\n#/)[0] ?? '';
+  const rows = section
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
+  const found = rows.find((cells) => key.every((k, i) => cells[i] === k));
+  if (found === undefined) throw new Error(`no row ${key.join(' | ')} under ${heading}`);
+  return found;
+}
+
+describe('renderReport: the page', () => {
+  const { markdown } = renderReport(sample(), '### Edge\n\nJSON parsing takes **31 %**.\n');
+
+  it('sets each row against the direct floor and, for Gatehouse rows, against each peer', () => {
+    // target | auth | p50 | p95 | p99 | calls/s | p50 ÷ direct | calls/s ÷ direct | × supergateway | × mcp-proxy
+    expect(row(markdown, '### 1 session', 'gatehouse serve', 'bearer')).toEqual([
+      'gatehouse serve',
+      'bearer',
+      '2.00',
+      '4.00',
+      '6.00',
+      '250',
+      '4.00×',
+      '0.25×',
+      '1.25×',
+      '2.00×',
+    ]);
+    expect(row(markdown, '### 1 session', 'direct', 'none').slice(6)).toEqual(['1.00×', '1.00×', '—', '—']);
+    expect(row(markdown, '### 1 session', 'supergateway', 'none').slice(6)).toEqual(['3.20×', '0.20×', '—', '—']);
+  });
+
+  it('shows a series missing at one concurrency, and a ratio against a missing peer, as "—"', () => {
+    expect(row(markdown, '### 16 concurrent sessions', 'gatehouse serve', 'jwt').slice(2)).toEqual(Array(8).fill('—'));
+    expect(row(markdown, '### 16 concurrent sessions', 'mcp-proxy', 'none').slice(2)).toEqual(Array(8).fill('—'));
+    expect(row(markdown, '### 16 concurrent sessions', 'gatehouse serve', 'bearer').slice(6)).toEqual(['4.00×', '0.25×', '1.25×', '—']);
+    expect(markdown).not.toMatch(/NaN|Infinity|undefined/);
+  });
+
+  it('writes "—", not NaN or Infinity, when the direct floor is zero or absent', () => {
+    const results = sample();
+    results.roundTrip = results.roundTrip.filter((r) => r.target !== 'direct' || r.concurrency !== 16);
+    results.roundTrip[0] = trip('direct', 'none', 1, 0, 0);
+    results.sessionStart = results.sessionStart.filter((r) => r.target !== 'direct');
+    results.roundTrip[2] = { ...trip('gatehouse serve', 'jwt', 1, 2.2, 240), p99Ms: Number.NaN, callsPerSec: Number.POSITIVE_INFINITY };
+    const page = renderReport(results, '').markdown;
+    expect(row(page, '### 1 session', 'gatehouse serve', 'jwt').slice(2)).toEqual(['2.20', '4.40', '—', '—', '—', '—', '—', '—']);
+    expect(row(page, '### 1 session', 'gatehouse serve', 'bearer').slice(6, 8)).toEqual(['—', '—']);
+    expect(row(page, '### 16 concurrent sessions', 'gatehouse serve', 'bearer').slice(6, 8)).toEqual(['—', '—']);
+    expect(row(page, '## Session start', 'gatehouse serve')).toEqual(['gatehouse serve', '20', '112.50', '140.00', '—']);
+    expect(page).not.toMatch(/NaN|Infinity|undefined/);
+  });
+
+  it('marks each target met or missed, escaping what would break the table', () => {
+    expect(row(markdown, '## Targets', 'added p50 \\| one session')).toEqual([
+      'added p50 \\| one session',
+      '≤ 0.5 ms',
+      '1.50 ms',
+      '❌ missed',
+    ]);
+    expect(row(markdown, '## Targets', 'calls/s vs &lt;b&gt;supergateway&lt;/b&gt;')[3]).toBe('✅ met');
+    expect(markdown).not.toContain('<b>');
+  });
+
+  it('writes session start against direct, memory in KiB/MiB, and token checks as whole numbers', () => {
+    expect(row(markdown, '## Session start', 'gatehouse serve')).toEqual(['gatehouse serve', '20', '112.50', '140.00', '+12.50']);
+    expect(row(markdown, '### Per session', 'runner')).toEqual(['runner', '100', '70.0 MiB', '90.0 MiB', '200.0 KiB']);
+    expect(row(markdown, '### Idle streams', 'legacy SSE')).toEqual(['legacy SSE', '1000', '80.0 MiB', '91.7 MiB', '12.0 KiB']);
+    expect(row(markdown, '## Token checks', 'token seen before (cached)')[1]).toBe('1,234,568');
+    expect(row(markdown, '## Token checks', 'first sight (full signature check)')[1]).toBe('6,843');
+  });
+
+  it('puts the sections in order, the notes verbatim, the chart and a link to the raw results', () => {
+    const headings = markdown.split('\n').filter((line) => /^##? /.test(line));
+    expect(headings).toEqual([
+      '# Benchmarks',
+      '## Machine',
+      '## Versions',
+      '## Targets',
+      '## Round trip of a tool call',
+      '## Session start',
+      '## Memory',
+      '## Token checks',
+      '## Where the time goes',
+      '## Running it',
+    ]);
+    expect(markdown).toContain('## Where the time goes\n\n### Edge\n\nJSON parsing takes **31 %**.\n\n## Running it');
+    expect(markdown).toContain('![p50 latency against concurrency](benchmarks-latency.svg)');
+    expect(markdown).toContain('Run started 2026-05-02 09:14 UTC and took 12 min 34 s.');
+    expect(markdown).toContain('[bench/results/2026-05-02.json](../bench/results/2026-05-02.json)');
+    expect(defaultResultsFile(sample())).toBe('bench/results/2026-05-02.json');
+    expect(renderReport(sample(), '', 'bench/results/run 7.json').markdown).toContain('(../bench/results/run%207.json)');
+  });
+});
+
+describe('renderReport: the chart', () => {
+  const { svg } = renderReport(sample(), '');
+  const root = parseXml(svg);
+  const all = elements(root);
+
+  it('is a well-formed SVG with both panels and a sans-serif font', () => {
+    expect(root.name).toBe('svg');
+    expect(root.attributes.get('xmlns')).toBe('http://www.w3.org/2000/svg');
+    expect(root.attributes.get('font-family')).toBe('sans-serif');
+    const panelTitles = all.filter((e) => e.attributes.get('class') === 'panel').map((p) => textOf(p));
+    expect(panelTitles).toEqual([expect.stringContaining('p50 latency'), expect.stringContaining('calls/s')]);
+  });
+
+  it('names every (target, auth) series in the legend', () => {
+    const legend = all.find((e) => e.attributes.get('class') === 'legend');
+    const labels = (legend === undefined ? [] : elements(legend)).filter((e) => e.name === 'text').map(textOf);
+    expect(labels).toEqual(['direct', 'gatehouse serve (bearer)', 'gatehouse serve (jwt)', 'supergateway', 'mcp-proxy']);
+  });
+
+  it('marks only the points measured, with their values', () => {
+    const tooltips = all.filter((e) => e.name === 'title').map(textOf);
+    expect(tooltips.filter((t) => t.startsWith('mcp-proxy, '))).toEqual(['mcp-proxy, 1: 1.80 ms', 'mcp-proxy, 1: 125 calls/s']);
+    expect(tooltips).toContain('gatehouse serve (bearer), 16: 6.00 ms');
+    // The single jwt point has a marker but no line: there is nothing to join it to.
+    const jwtLines = all.filter((e) => e.name === 'polyline' && e.attributes.get('stroke-dasharray') !== undefined);
+    expect(jwtLines).toHaveLength(0);
+  });
+
+  it('escapes labels, so text that looks like markup stays text', () => {
+    const label = 'a < b & "c" \'d\'';
+    const chart = renderChart({
+      title: 'T & <t>',
+      xLabel: 'x',
+      categories: ['1', '<2>'],
+      series: [{ label, colour: '#000000', dashed: false, marker: 'circle' }],
+      panels: [{ title: 'p', yLabel: 'y', values: [[1, 2]], describe: (v) => `${v} <ms>` }],
+    });
+    const texts = elements(parseXml(chart)).map(textOf);
+    expect(texts).toContain(label);
+    expect(texts).toContain('T & <t>');
+    expect(texts).toContain(`${label}, <2>: 2 <ms>`);
+  });
+});
+
+describe('parseXml (the spec fixture that checks well-formedness)', () => {
+  it.each([
+    ['crossed tags', '<a><b></a></b>'],
+    ['an unclosed element', '<a><b/>'],
+    ['an unquoted attribute', '<a x=1/>'],
+    ['a repeated attribute', '<a x="1" x="2"/>'],
+    ['a bare ampersand', '<a>fish & chips</a>'],
+    ['an unknown entity', '<a>&nbsp;</a>'],
+    ['a raw "<" in an attribute', '<a x="<"/>'],
+    ['two roots', '<a/><b/>'],
+  ])('rejects %s', (_what, text) => {
+    expect(() => parseXml(text)).toThrow(/not well-formed XML/);
+  });
+
+  it('reads a well-formed document back', () => {
+    const root = parseXml('<?xml version="1.0"?>\n<!-- c --><a k="&quot;v&quot;"><b>x &amp; y&#33;</b><c/></a>\n');
+    expect(root.attributes.get('k')).toBe('"v"');
+    expect(elements(root).map((e) => e.name)).toEqual(['a', 'b', 'c']);
+    expect(textOf(root)).toBe('x & y!');
+  });
+});
+
+describe('linearScale', () => {
+  it.each([
+    [36, 40, 10],
+    [0.63, 0.8, 0.2],
+    [8650, 10000, 2000],
+    [0, 1, 0.2],
+  ])('puts round ticks from 0 to at least %p', (max, top, step) => {
+    const scale = linearScale(max);
+    expect(scale.top).toBeCloseTo(top, 9);
+    expect(scale.ticks[0]).toBe(0);
+    scale.ticks.forEach((tick, i) => expect(tick).toBeCloseTo(i * step, 9));
+    expect(scale.ticks.at(-1)).toBeCloseTo(top, 9);
+  });
+
+  it('labels ticks without float noise, thousands as k', () => {
+    expect(linearScale(0.63).ticks.map(linearScale(0.63).label)).toEqual(['0.0', '0.2', '0.4', '0.6', '0.8']);
+    expect(linearScale(8650).ticks.map(linearScale(8650).label)).toEqual(['0', '2k', '4k', '6k', '8k', '10k']);
+  });
+});
+
+describe('parseBenchResults', () => {
+  it('reads back what the benchmark writes', () => {
+    expect(parseBenchResults(JSON.stringify(sample()), 'sample.json')).toEqual(sample());
+  });
+
+  it('names the fields that do not fit', () => {
+    const broken = { ...sample(), roundTrip: [{ ...trip('direct', 'none', 1, 1, 1), p50Ms: 'fast' }] };
+    expect(() => parseBenchResults(JSON.stringify(broken), 'broken.json')).toThrow(/broken\.json .*roundTrip\.0\.p50Ms/);
+  });
+});

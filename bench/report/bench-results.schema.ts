@@ -1,0 +1,57 @@
+/** Reads a results file back: a file edited by hand or written by an older run fails here, by field, not as NaN on the page. */
+import { z } from 'zod';
+import type { BenchResults } from '../lib/results.js';
+
+const target = z.enum(['direct', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy']);
+const figure = z.number();
+const count = z.number().int().nonnegative();
+
+// Typed against BenchResults, so the schema cannot drift from the type the benchmark writes.
+export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
+  startedAt: z.string(),
+  durationSec: figure,
+  machine: z.object({ cpuModel: z.string(), cores: count, memoryGiB: figure, os: z.string(), node: z.string() }),
+  versions: z.record(z.string(), z.string()),
+  roundTrip: z.array(
+    z.object({
+      target,
+      auth: z.enum(['none', 'bearer', 'jwt']),
+      concurrency: count,
+      calls: count,
+      p50Ms: figure,
+      p95Ms: figure,
+      p99Ms: figure,
+      callsPerSec: figure,
+    }),
+  ),
+  sessionStart: z.array(z.object({ target, samples: count, p50Ms: figure, p95Ms: figure })),
+  memory: z.object({
+    perSession: z.array(
+      z.object({
+        process: z.enum(['edge', 'runner', 'serve']),
+        sessions: count,
+        rssBeforeBytes: figure,
+        rssAfterBytes: figure,
+        perSessionBytes: figure,
+      }),
+    ),
+    idleStreams: z.array(
+      z.object({
+        kind: z.enum(['streamable-http GET', 'legacy SSE']),
+        streams: count,
+        edgeRssBeforeBytes: figure,
+        edgeRssAfterBytes: figure,
+      }),
+    ),
+  }),
+  tokenChecks: z.object({ cachedPerSec: figure, firstSightPerSec: figure }),
+  targets: z.array(z.object({ name: z.string(), target: z.string(), figure: z.string(), met: z.boolean() })),
+});
+
+/** The results in `json`, or an error naming the first fields that do not fit. */
+export function parseBenchResults(json: string, source: string): BenchResults {
+  const parsed = benchResultsSchema.safeParse(JSON.parse(json));
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new Error(`${source} is not a benchmark results file: ${problems.join('; ')}`);
+}

@@ -1,0 +1,58 @@
+/** Round-trip rows grouped the way the page shows them: one series per (target, auth), one point per concurrency. */
+import type { RoundTripRow, TargetName } from '../lib/results.js';
+
+export type Auth = RoundTripRow['auth'];
+
+/** Page order: the floor first, then Gatehouse's two topologies, then the peers. */
+const TARGET_ORDER: readonly TargetName[] = ['direct', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy'];
+const AUTH_ORDER: readonly Auth[] = ['none', 'bearer', 'jwt'];
+
+/** The peers each Gatehouse row is compared against, in column order. */
+export const PEERS: readonly TargetName[] = ['supergateway', 'mcp-proxy'];
+
+export interface RoundTripSeries {
+  target: TargetName;
+  auth: Auth;
+  /** "gatehouse serve (jwt)"; just the target when callers do not authenticate. */
+  label: string;
+  /** Concurrency → the row measured at it; a concurrency the series lacks has no entry. */
+  byConcurrency: ReadonlyMap<number, RoundTripRow>;
+}
+
+export function isGatehouse(target: TargetName): boolean {
+  return target === 'gatehouse serve' || target === 'gatehouse nats';
+}
+
+export function seriesLabel(target: TargetName, auth: Auth): string {
+  return auth === 'none' ? target : `${target} (${auth})`;
+}
+
+/** The concurrencies measured, ascending. */
+export function concurrencies(rows: readonly RoundTripRow[]): number[] {
+  return [...new Set(rows.map((r) => r.concurrency))].sort((a, b) => a - b);
+}
+
+/** Every (target, auth) measured at any concurrency, in page order; the first row wins if one is repeated. */
+export function roundTripSeries(rows: readonly RoundTripRow[]): RoundTripSeries[] {
+  const series = new Map<string, { target: TargetName; auth: Auth; byConcurrency: Map<number, RoundTripRow> }>();
+  for (const row of rows) {
+    const key = `${row.target}\u0000${row.auth}`;
+    const entry = series.get(key) ?? { target: row.target, auth: row.auth, byConcurrency: new Map<number, RoundTripRow>() };
+    if (!entry.byConcurrency.has(row.concurrency)) entry.byConcurrency.set(row.concurrency, row);
+    series.set(key, entry);
+  }
+  return [...series.values()]
+    .sort((a, b) => rank(TARGET_ORDER, a.target) - rank(TARGET_ORDER, b.target) || rank(AUTH_ORDER, a.auth) - rank(AUTH_ORDER, b.auth))
+    .map((s) => ({ ...s, label: seriesLabel(s.target, s.auth) }));
+}
+
+/** The row of `target` at `concurrency`, preferring unauthenticated callers (the peers and direct take no auth). */
+export function referenceRow(rows: readonly RoundTripRow[], target: TargetName, concurrency: number): RoundTripRow | undefined {
+  const candidates = rows.filter((r) => r.target === target && r.concurrency === concurrency);
+  return candidates.find((r) => r.auth === 'none') ?? candidates[0];
+}
+
+function rank<T>(order: readonly T[], value: T): number {
+  const index = order.indexOf(value);
+  return index === -1 ? order.length : index;
+}

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench`: Gatehouse against a direct stdio connection and two peer gateways, in one run.
+ * Writes bench/results/<date>.json and regenerates docs/benchmarks.md (see bench/README in docs).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '#testing';
+import type { BenchResults } from './lib/results.js';
+import { writeReport } from './report/write-report.js';
+import { measureIdleStreams, measurePerSession } from './scenarios/memory.js';
+import { measureRoundTrips } from './scenarios/round-trips.js';
+import { measureSessionStart } from './scenarios/session-start.js';
+import { measureTokenChecks } from './scenarios/token-checks.js';
+import { judgeTargets } from './targets.js';
+
+const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function packageVersion(name: string): string {
+  const file = join(REPO_ROOT, name === 'gatehouse' ? '' : `node_modules/${name}`, 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+function natsServerVersion(): string {
+  for (const binary of ['nats-server', '/usr/sbin/nats-server', '/usr/bin/nats-server']) {
+    try {
+      return execFileSync(binary, ['--version'], { encoding: 'utf8' })
+        .trim()
+        .replace(/^nats-server:\s*/, '');
+    } catch {
+      // try the next place
+    }
+  }
+  return 'unknown';
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const [cpu] = cpus();
+  progress('round trips (direct, gatehouse serve and over NATS with bearer and JWT, supergateway, mcp-proxy)');
+  const roundTrip = await measureRoundTrips(progress);
+  progress('session start');
+  const sessionStart = await measureSessionStart(progress);
+  progress('memory');
+  const perSession = await measurePerSession(progress);
+  const idleStreams = await measureIdleStreams(progress);
+  progress('token checks');
+  const tokenChecks = await measureTokenChecks();
+  const measured = {
+    startedAt: started.toISOString(),
+    durationSec: (Date.now() - started.getTime()) / 1000,
+    machine: {
+      cpuModel: cpu?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: totalmem() / 2 ** 30,
+      os: `${type()} ${release()}`,
+      node: process.version,
+    },
+    versions: {
+      gatehouse: packageVersion('gatehouse'),
+      '@modelcontextprotocol/sdk': packageVersion('@modelcontextprotocol/sdk'),
+      supergateway: packageVersion('supergateway'),
+      'mcp-proxy': packageVersion('mcp-proxy'),
+      'nats-server': natsServerVersion(),
+    },
+    roundTrip,
+    sessionStart,
+    memory: { perSession, idleStreams },
+    tokenChecks,
+  };
+  const results: BenchResults = { ...measured, targets: judgeTargets(measured) };
+  const dir = join(REPO_ROOT, 'bench/results');
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${results.startedAt.slice(0, 10)}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  writeReport(file);
+  progress(`wrote ${file} and docs/benchmarks.md in ${results.durationSec.toFixed(0)} s`);
+  for (const t of results.targets) progress(`${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.figure} (target ${t.target})`);
+}
+
+await main();
