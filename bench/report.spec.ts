@@ -33,8 +33,10 @@ function sample(): BenchResults {
       trip('supergateway', 'none', 16, 7.5, 800),
     ],
     sessionStart: [
-      { target: 'direct', samples: 20, p50Ms: 100, p95Ms: 120 },
-      { target: 'gatehouse serve', samples: 20, p50Ms: 112.5, p95Ms: 140 },
+      { target: 'direct', backend: 'node echo server', samples: 20, p50Ms: 100, p95Ms: 120 },
+      { target: 'gatehouse serve', backend: 'node echo server', samples: 20, p50Ms: 112.5, p95Ms: 140 },
+      { target: 'direct', backend: 'awk server', samples: 20, p50Ms: 4, p95Ms: 6 },
+      { target: 'gatehouse serve', backend: 'awk server', samples: 20, p50Ms: 9, p95Ms: 12 },
     ],
     memory: {
       perSession: [
@@ -107,7 +109,14 @@ describe('renderReport: the page', () => {
     expect(row(page, '### 1 session', 'gatehouse serve', 'jwt').slice(2)).toEqual(['2.20', '4.40', '—', '—', '—', '—', '—', '—']);
     expect(row(page, '### 1 session', 'gatehouse serve', 'bearer').slice(6, 8)).toEqual(['—', '—']);
     expect(row(page, '### 16 concurrent sessions', 'gatehouse serve', 'bearer').slice(6, 8)).toEqual(['—', '—']);
-    expect(row(page, '## Session start', 'gatehouse serve')).toEqual(['gatehouse serve', '20', '112.50', '140.00', '—']);
+    expect(row(page, '## Session start', 'node echo server', 'gatehouse serve')).toEqual([
+      'node echo server',
+      'gatehouse serve',
+      '20',
+      '112.50',
+      '140.00',
+      '—',
+    ]);
     expect(page).not.toMatch(/NaN|Infinity|undefined/);
   });
 
@@ -123,7 +132,22 @@ describe('renderReport: the page', () => {
   });
 
   it('writes session start against direct, memory in KiB/MiB, and token checks as whole numbers', () => {
-    expect(row(markdown, '## Session start', 'gatehouse serve')).toEqual(['gatehouse serve', '20', '112.50', '140.00', '+12.50']);
+    expect(row(markdown, '## Session start', 'node echo server', 'gatehouse serve')).toEqual([
+      'node echo server',
+      'gatehouse serve',
+      '20',
+      '112.50',
+      '140.00',
+      '+12.50',
+    ]);
+    expect(row(markdown, '## Session start', 'awk server', 'gatehouse serve')).toEqual([
+      'awk server',
+      'gatehouse serve',
+      '20',
+      '9.00',
+      '12.00',
+      '+5.00',
+    ]);
     expect(row(markdown, '### Per session', 'runner')).toEqual(['runner', '100', '70.0 MiB', '90.0 MiB', '200.0 KiB']);
     expect(row(markdown, '### Idle streams', 'legacy SSE')).toEqual(['legacy SSE', '1000', '80.0 MiB', '91.7 MiB', '12.0 KiB']);
     expect(row(markdown, '## Token checks', 'token seen before (cached)')[1]).toBe('1,234,568');

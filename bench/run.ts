@@ -17,6 +17,16 @@ import { judgeTargets } from './targets.js';
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
+// The SDK's HTTP client adds an abort listener per request to one long-lived signal (see the
+// notes); Node warns once per request past 1,500. Said once here instead of thousands of times.
+process.removeAllListeners('warning');
+let listenerWarned = false;
+process.on('warning', (warning) => {
+  if (warning.name !== 'MaxListenersExceededWarning') return void process.stderr.write(`${warning.name}: ${warning.message}\n`);
+  if (!listenerWarned) progress(`warning (once): ${warning.message}`);
+  listenerWarned = true;
+});
+
 function packageVersion(name: string): string {
   const file = join(REPO_ROOT, name === 'gatehouse' ? '' : `node_modules/${name}`, 'package.json');
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;

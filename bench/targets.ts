@@ -40,10 +40,10 @@ export function judgeTargets(results: Omit<BenchResults, 'targets'>): TargetRow[
       });
     }
   }
-  const spawn = sessionStart.find((r) => r.target === 'direct')?.p50Ms ?? Number.NaN;
   for (const r of sessionStart.filter((s) => s.target !== 'direct')) {
+    const spawn = sessionStart.find((s) => s.target === 'direct' && s.backend === r.backend)?.p50Ms ?? Number.NaN;
     targets.push({
-      name: `session start: ${r.target}`,
+      name: `session start: ${r.target} (${r.backend})`,
       target: `≤ direct + 20 ms (${ms(spawn + 20)})`,
       figure: ms(r.p50Ms),
       met: r.p50Ms <= spawn + 20,

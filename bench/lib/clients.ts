@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { childProcessBaseEnvironment } from '#config';
 import type { BackendCommand } from '../fixtures/backends.js';
 
 /** A connected MCP SDK client: the same client for every path measured. */
@@ -10,11 +11,16 @@ function client(): Client {
   return new Client({ name: 'gatehouse-bench', version: '1.0.0' });
 }
 
-/** Spawns the backend and speaks stdio to it: the floor. */
+/**
+ * Spawns the backend and speaks stdio to it: the floor. The backend gets the environment Gatehouse
+ * gives its backends, so both start the same process (NODE_EXTRA_CA_CERTS, for one, costs a
+ * Node.js backend tens of milliseconds at start-up when it names a large bundle).
+ */
 export function directStdio(backend: BackendCommand): Connect {
   return async () => {
     const c = client();
-    await c.connect(new StdioClientTransport({ command: backend.command, args: backend.args, stderr: 'ignore' }));
+    const env = childProcessBaseEnvironment();
+    await c.connect(new StdioClientTransport({ command: backend.command, args: backend.args, env, stderr: 'ignore' }));
     return c;
   };
 }

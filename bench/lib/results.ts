@@ -35,6 +35,8 @@ export interface RoundTripRow {
 export interface SessionStartRow {
   /** `direct` = spawn the backend and initialize + tools/list over stdio. */
   target: TargetName;
+  /** The backend started: a Node.js MCP server (realistic), or an awk one that starts in milliseconds (isolates the gateway's cost). */
+  backend: 'node echo server' | 'awk server';
   samples: number;
   p50Ms: number;
   p95Ms: number;

@@ -24,7 +24,9 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
       callsPerSec: figure,
     }),
   ),
-  sessionStart: z.array(z.object({ target, samples: count, p50Ms: figure, p95Ms: figure })),
+  sessionStart: z.array(
+    z.object({ target, backend: z.enum(['node echo server', 'awk server']), samples: count, p50Ms: figure, p95Ms: figure }),
+  ),
   memory: z.object({
     perSession: z.array(
       z.object({

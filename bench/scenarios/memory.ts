@@ -5,7 +5,7 @@ import { inParallel, openGetStream, openLegacySession, openSession } from '../li
 import type { IdleStreamsRow, MemoryPerSessionRow } from '../lib/results.js';
 import { rssBytes } from '../lib/rss.js';
 
-const SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 200);
+const SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 300);
 const STREAMS = Number(process.env.BENCH_IDLE_STREAMS ?? 1000);
 const WARMUP = 20;
 const PARALLEL = 16;
@@ -14,7 +14,7 @@ type Progress = (line: string) => void;
 
 /** RSS once the process has had a moment to settle (and, where it allows, to collect). */
 async function settledRss(pid: number): Promise<number> {
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, 2000));
   return rssBytes(pid);
 }
 

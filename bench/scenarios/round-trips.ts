@@ -8,11 +8,15 @@ import { startMcpProxy, startSupergateway, type RunningPeer } from '../peers.js'
 export const CONCURRENCY = [1, 16, 64];
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 50);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 4000);
 
 type Progress = (line: string) => void;
 
 async function measure(target: TargetName, auth: RoundTripRow['auth'], connect: Connect, progress: Progress): Promise<RoundTripRow[]> {
   const rows: RoundTripRow[] = [];
+  // Unmeasured: the first seconds through a freshly started process pay for JIT compilation (a
+  // series measured right after start-up was 30% slower than the same series measured later).
+  await runLoad(connect, { concurrency: 4, warmupCalls: 0, durationMs: WARMUP_MS });
   for (const concurrency of CONCURRENCY) {
     const result = await runLoad(connect, { concurrency, warmupCalls: WARMUP_CALLS, durationMs: DURATION_MS });
     rows.push({ target, auth, concurrency, ...result });
