@@ -8,9 +8,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { freePort, isAlive, REPO_ROOT } from '#testing';
+import { childProcessBaseEnvironment } from '#config';
+import { descendantPids, eventually, freePort, isAlive, REPO_ROOT } from '#testing';
 import type { BackendCommand } from './fixtures/backends.js';
-import { descendantPids, signalTree, track, untrack } from './lib/process-guard.js';
+import { signalTree, track, untrack } from './lib/process-guard.js';
 
 export interface RunningPeer {
   name: string;
@@ -60,7 +61,9 @@ export async function startMcpProxy(backend: BackendCommand): Promise<RunningPee
 async function launch(name: string, script: string, args: string[], port: number): Promise<RunningPeer> {
   // Detached: the peer leads a process group, so one signal reaches it and what it spawned.
   // Its stdin stays an open pipe: supergateway shuts down when stdin closes.
-  const child = spawn(process.execPath, [join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, detached: true, stdio: 'pipe' });
+  // The environment Gatehouse gives its backends: nothing of the developer's shell, and a like-for-like start-up.
+  const env = childProcessBaseEnvironment();
+  const child = spawn(process.execPath, [join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, detached: true, stdio: 'pipe', env });
   const { pid } = child;
   if (pid === undefined) throw new Error(`${name} did not start: ${await spawnError(child)}`);
   track(pid);
@@ -138,13 +141,12 @@ async function stopTree(pid: number): Promise<void> {
   untrack(pid);
 }
 
-async function allGone(pids: readonly number[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
+/** Whether every one of `pids` has exited within `timeoutMs`. */
+function allGone(pids: readonly number[], timeoutMs: number): Promise<boolean> {
+  return eventually(() => !pids.some(isAlive), 'still alive', timeoutMs).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Keeps the last 64 KiB of the peer's stdout and stderr, to show on a startup failure. */

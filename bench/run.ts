@@ -3,11 +3,12 @@
  * Writes bench/results/<date>.json and regenerates docs/benchmarks.md (see bench/README in docs).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '#testing';
 import type { BenchResults } from './lib/results.js';
+import { defaultResultsFile } from './report.js';
 import { writeReport } from './report/write-report.js';
 import { measureIdleStreams, measurePerSession } from './scenarios/memory.js';
 import { measureRoundTrips } from './scenarios/round-trips.js';
@@ -80,9 +81,8 @@ async function main(): Promise<void> {
     tokenChecks,
   };
   const results: BenchResults = { ...measured, targets: judgeTargets(measured) };
-  const dir = join(REPO_ROOT, 'bench/results');
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${results.startedAt.slice(0, 10)}.json`);
+  const file = join(REPO_ROOT, defaultResultsFile(results));
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   writeReport(file);
   progress(`wrote ${file} and docs/benchmarks.md in ${results.durationSec.toFixed(0)} s`);

@@ -82,7 +82,7 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth with the MCP S
     expect(tokens?.refresh_token).toBeDefined();
 
     // An access token the edge refuses makes the SDK refresh (rotating the refresh token) and retry.
-    provider.setTokens({ ...tokens!, access_token: 'not-a-valid-token' });
+    provider.saveTokens({ ...tokens!, access_token: 'not-a-valid-token' });
     expect(await echo(client, 'after refresh')).toContain('after refresh');
     expect(provider.tokens()?.refresh_token).not.toBe(tokens?.refresh_token);
     await client.close();
@@ -128,7 +128,7 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth with the MCP S
       const restarted = startGatehouse(['auth', '--config', gw.configPath], gw.env);
       gw.gateway.all.push(restarted);
       await restarted.waitFor(/auth ready/);
-      provider.setTokens({ ...provider.tokens()!, access_token: 'expired-in-effect' });
+      provider.saveTokens({ ...provider.tokens()!, access_token: 'expired-in-effect' });
       expect(await echo(client, 'refreshed after restart')).toContain('refreshed after restart');
       await client.close();
     });

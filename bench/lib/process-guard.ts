@@ -3,8 +3,8 @@
  * spawns is tracked here and SIGKILLed, with everything below it, when the benchmark exits,
  * is interrupted or crashes before stopping it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { descendantPids } from '#testing';
 
 const tracked = new Set<number>();
 let installed = false;
@@ -18,21 +18,6 @@ export function track(pid: number): void {
 /** Forgets a process group once it has been stopped. */
 export function untrack(pid: number): void {
   tracked.delete(pid);
-}
-
-/** Every process below `pid`, children first, from one read of /proc (empty where there is no /proc). */
-export function descendantPids(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const [child, parent] of parentPids()) children.set(parent, [...(children.get(parent) ?? []), child]);
-  const found: number[] = [];
-  const walk = (parent: number): void => {
-    for (const child of children.get(parent) ?? []) {
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return found;
 }
 
 /**
@@ -71,23 +56,4 @@ function install(): void {
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
-}
-
-function parentPids(): Array<[number, number]> {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
-  } catch {
-    return [];
-  }
-  return entries.flatMap((entry): Array<[number, number]> => {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The fields after the parenthesised command are: state, ppid, ...
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return [[Number(entry), ppid]];
-    } catch {
-      return [];
-    }
-  });
 }

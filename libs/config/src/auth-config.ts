@@ -6,6 +6,11 @@ const HOUR_MS = 3_600_000;
 const ENCRYPTION_KEY_BYTES = 32;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
+/** The hosts dev mode (GATEHOUSE_DEV=1) allows plain http to: this machine, by the names people write for it. */
+export function isLoopbackHostname(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname);
+}
+
 /** `proxy.auth` resolved: Gatehouse is the OAuth authorization server and logs people in at `idp`. */
 export interface AuthConfig {
   /** Equal to baseURL: tokens' `iss` and the metadata's `issuer`. */
@@ -138,7 +143,7 @@ function checkBaseUrlScheme(baseURL: string, devMode: boolean, problems: ConfigP
   if (baseURL === '') return;
   const url = new URL(baseURL);
   if (url.protocol === 'https:') return;
-  if (devMode && LOOPBACK_HOSTS.has(url.hostname)) return;
+  if (devMode && isLoopbackHostname(url.hostname)) return;
   problems.push({
     path: 'proxy.baseURL',
     message: 'OAuth needs an https baseURL (GATEHOUSE_DEV=1 allows http on 127.0.0.1, [::1] or localhost)',

@@ -13,6 +13,6 @@ export { Str, Tok, type EnvReference, type StrValue, type TokValue, type UserTok
 export { Duration, parseDuration } from './duration.js';
 export { parseAddr, type ListenAddress } from './listen-address.js';
 export { NOT_SUPPORTED_YET } from './not-supported.table.js';
-export type { AuthConfig } from './auth-config.js';
+export { isLoopbackHostname, type AuthConfig } from './auth-config.js';
 export type { GatehouseConfig, ServiceAuth, StdioServerConfig, ToolFilter } from './gatehouse-config.js';
 export { childProcessBaseEnvironment, readRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';

@@ -51,11 +51,6 @@ export class TestOAuthProvider implements OAuthClientProvider {
     this.saved = tokens;
   }
 
-  /** Replaces the stored tokens (to simulate an expired access token, say). */
-  setTokens(tokens: OAuthTokens): void {
-    this.saved = tokens;
-  }
-
   redirectToAuthorization(url: URL): void {
     this.authorizationUrl = url;
   }
@@ -70,14 +65,13 @@ export class TestOAuthProvider implements OAuthClientProvider {
 }
 
 /** The hidden fields and action of Gatehouse's consent form, read from its page. */
-export function consentForm(html: string, pageUrl: URL): { action: URL; pending: string; csrf: string; servers: string[] } {
+function consentForm(html: string, pageUrl: URL): { action: URL; pending: string; csrf: string } {
   const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   const pending = field('pending');
   const csrf = field('csrf');
   if (!action || !pending || !csrf) throw new Error(`not a consent page: ${html.slice(0, 300)}`);
-  const servers = [...html.matchAll(/name="server" value="([^"]*)"/g)].map((m) => m[1] ?? '');
-  return { action: new URL(action, pageUrl), pending, csrf, servers };
+  return { action: new URL(action, pageUrl), pending, csrf };
 }
 
 /**
@@ -102,6 +96,12 @@ export async function authorizeInBrowser(
   return browser.submit(form.action, fields, redirectUrl);
 }
 
+/** A PKCE S256 pair (RFC 7636): a random verifier and its challenge. */
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
 /**
  * A whole OAuth login without the SDK: registers a public client, walks the consent page and the
  * identity provider's login in a scripted browser, and exchanges the code. For benchmarks and
@@ -118,14 +118,14 @@ export async function obtainTokens(
     body: JSON.stringify({ client_name: 'Gatehouse test client', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }),
   });
   const { client_id: clientId } = (await registered.json()) as { client_id: string };
-  const verifier = randomBytes(32).toString('base64url');
+  const { verifier, challenge } = pkce();
   const url = new URL(`${baseURL}/authorize`);
   const params = {
     response_type: 'code',
     client_id: clientId,
     redirect_uri: redirectUri,
     state: randomBytes(8).toString('hex'),
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge: challenge,
     code_challenge_method: 'S256',
     resource,
   };
@@ -139,8 +139,9 @@ export async function obtainTokens(
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form).toString(),
   });
-  const tokens = (await res.json()) as { access_token?: string; refresh_token?: string };
+  const tokens = (await res.json()) as { access_token?: string; refresh_token?: string; error?: string; error_description?: string };
   if (!tokens.access_token || !tokens.refresh_token)
-    throw new Error(`the token endpoint answered ${res.status}: ${JSON.stringify(tokens)}`);
+    // Only the error members: a body that lacks one token may still hold the other.
+    throw new Error(`the token endpoint answered ${res.status}: ${tokens.error ?? 'no tokens'} ${tokens.error_description ?? ''}`.trim());
   return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, clientId };
 }

@@ -12,6 +12,30 @@ function procStat(pid: number | string): { state: string; ppid: number } | undef
   }
 }
 
+/** Every process below `pid`, children before their own children, from one read of /proc (empty without /proc). */
+export function descendantPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const entry of entries) {
+    const parent = procStat(entry)?.ppid;
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const walk = (parent: number): void => {
+    for (const child of children.get(parent) ?? []) {
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
 /** Pids of the live (not zombie) children of `pid`, from /proc. */
 export function childPids(pid: number): number[] {
   return readdirSync('/proc')

@@ -7,8 +7,6 @@ export type BrowserStop = { kind: 'redirect'; url: URL } | { kind: 'page'; statu
  */
 export class ScriptedBrowser {
   private readonly jar = new Map<string, Map<string, string>>();
-  /** Every URL visited, in order. */
-  readonly visited: string[] = [];
 
   async open(url: string | URL, stopAt: string): Promise<BrowserStop> {
     return this.walk(new URL(url), stopAt, { method: 'GET' });
@@ -32,7 +30,6 @@ export class ScriptedBrowser {
     let init: RequestInit = first;
     for (let hop = 0; hop < 20; hop++) {
       if (url.href.startsWith(stopAt)) return { kind: 'redirect', url };
-      this.visited.push(url.href);
       const headers = new Headers(init.headers);
       const cookie = this.cookieHeader(url);
       if (cookie) headers.set('cookie', cookie);

@@ -1,10 +1,9 @@
+import { isLoopbackHostname } from '#config';
 import { IdpError } from './idp-error.js';
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
 /** Whether plain http may be used: only in dev mode, and only toward this machine. */
-export function plainHttpAllowed(url: URL, devMode: boolean): boolean {
-  return devMode && LOOPBACK_HOSTS.has(url.hostname);
+function plainHttpAllowed(url: URL, devMode: boolean): boolean {
+  return devMode && isLoopbackHostname(url.hostname);
 }
 
 /** An identity provider's URL from the settings or its metadata: https, or http on loopback in dev mode. */

@@ -1,14 +1,14 @@
+import { isLoopbackHostname } from '#config';
 import { ClientMetadataError } from './client-metadata.error.js';
 import { ipLiteral, isAllowedAddress } from './outbound-address.js';
 
 /** Longer client_ids are refused before any parsing or fetching. */
 const MAX_CLIENT_ID_LENGTH = 2048;
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Whether a URL's host is loopback by name or literal; its resolved addresses are checked again at connect time. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const literal = ipLiteral(hostname);
-  return literal === undefined ? LOOPBACK_NAMES.has(hostname) : isAllowedAddress(literal, 'loopback');
+  return literal === undefined ? isLoopbackHostname(hostname) : isAllowedAddress(literal, 'loopback');
 }
 
 /**

@@ -2,6 +2,7 @@
  * Which redirect URIs a client may register (OAuth 2.1 §2.3.1 and §7.5, RFC 8252 §7 and §8) and
  * which requested redirect_uri matches a registered one.
  */
+import { isLoopbackHostname } from '#config';
 
 export type RedirectUriVerdict = { ok: true } | { ok: false; reason: string };
 
@@ -65,13 +66,9 @@ export function validateRedirectUri(uri: string, options: RedirectUriOptions): R
 
 function httpsVerdict(uri: string, url: URL, allowedHosts: readonly string[]): RedirectUriVerdict {
   if (!uri.toLowerCase().startsWith('https://') || url.hostname === '') return { ok: false, reason: 'is not an absolute https URI' };
-  if (allowedHosts.length === 0 || isLoopbackHttpsHost(url.hostname)) return { ok: true };
+  if (allowedHosts.length === 0 || isLoopbackHostname(url.hostname)) return { ok: true };
   if (allowedHosts.some((host) => host.toLowerCase() === url.hostname)) return { ok: true };
   return { ok: false, reason: `uses the host ${url.hostname}, which is not among the allowed redirect URI hosts` };
-}
-
-function isLoopbackHttpsHost(hostname: string): boolean {
-  return hostname === '127.0.0.1' || hostname === '[::1]' || hostname === 'localhost';
 }
 
 function hasControlCharacter(text: string): boolean {

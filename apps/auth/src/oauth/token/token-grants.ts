@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { constantTimeEqual, sha256Base64Url } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuthStore, ClientRecord } from '../../persistence/auth-store.port.js';
@@ -38,7 +37,8 @@ export class TokenGrants {
     if (record.expiresAt <= now) throw new OAuthError('invalid_grant', 'authorization code expired');
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client');
     if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
-    if (!CODE_VERIFIER.test(verifier) || !constantTimeEqual(s256(verifier), record.codeChallenge)) {
+    // S256 (RFC 7636 §4.2): the challenge is BASE64URL(SHA-256(verifier)).
+    if (!CODE_VERIFIER.test(verifier) || !constantTimeEqual(sha256Base64Url(verifier), record.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
     const grant = await this.deps.store.grants.find(record.grantId);
@@ -79,8 +79,4 @@ export class TokenGrants {
 /** Refresh tokens go to clients that registered the grant (RFC 7591 `grant_types`). */
 function withRefresh(client: ClientRecord): boolean {
   return client.grantTypes.includes('refresh_token');
-}
-
-function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
 }
