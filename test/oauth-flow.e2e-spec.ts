@@ -66,7 +66,6 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth with the MCP S
   afterAll(async () => {
     await gw?.stop();
     await cimd?.close();
-    if (gw) rmSync(gw.dir, { recursive: true, force: true });
     rmSync(tlsDir, { recursive: true, force: true });
   });
 
@@ -144,7 +143,6 @@ describe('OAuth with the MCP SDK client under a base path (all-in-one)', () => {
 
   afterAll(async () => {
     await gw?.stop();
-    if (gw) rmSync(gw.dir, { recursive: true, force: true });
   });
 
   it('finds the metadata at the origin root (RFC 8414 / RFC 9728 path insertion) and completes the flow', async () => {

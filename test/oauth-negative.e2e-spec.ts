@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { authorizeInBrowser, pkce, ScriptedBrowser, type TopologyKind } from '#testing';
 import { CLIENT_REDIRECT, mcpStatus, refusedWithin, SERVICE_TOKEN, startOAuthGateway, type OAuthGateway } from './support/oauth-gateway.js';
 
@@ -68,7 +67,6 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth refusals (%s, 
 
   afterAll(async () => {
     await gw?.stop();
-    if (gw) rmSync(gw.dir, { recursive: true, force: true });
   });
 
   it('publishes metadata that MCP clients rely on', async () => {

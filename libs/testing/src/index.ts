@@ -4,3 +4,4 @@ export * from './topology.js';
 export * from './stand-in-idp.js';
 export * from './oauth-test-client.js';
 export * from './scripted-browser.js';
+export * from './oauth-topology.js';
