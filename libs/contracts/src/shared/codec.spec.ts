@@ -17,6 +17,16 @@ describe('codec', () => {
     expect(decode(SessionOpenRequestSchema, new TextEncoder().encode('{nope'))).toEqual({ ok: false, error: 'payload is not JSON' });
   });
 
+  it('refuses a payload nested deeper than the limit, without recursing', () => {
+    const deep = new TextEncoder().encode(
+      JSON.stringify({ ...open, initialize: { ...open.initialize, params: {} } }).replace(
+        '"params":{}',
+        `"params":${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+      ),
+    );
+    expect(decode(SessionOpenRequestSchema, deep)).toEqual({ ok: false, error: 'payload nests deeper than 64 levels' });
+  });
+
   it('refuses a payload that does not match the schema, naming the field', () => {
     const wrong = new TextEncoder().encode(JSON.stringify({ ...open, principal: { sub: '', method: 'magic' } }));
     const result = decode(SessionOpenRequestSchema, wrong);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -15,6 +16,7 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** Parses a payload at a receiving boundary; never throws. */
 export function decode<T>(schema: z.ZodType<T>, data: Uint8Array): Decoded<T> {
+  if (jsonNestedDeeperThan(data)) return { ok: false, error: `payload nests deeper than ${MAX_JSON_DEPTH} levels` };
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(data));

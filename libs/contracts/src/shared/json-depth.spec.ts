@@ -1,0 +1,34 @@
+import { MAX_JSON_DEPTH, jsonNestedDeeperThan } from './json-depth.js';
+
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('jsonNestedDeeperThan', () => {
+  it('accepts JSON at the limit and refuses one level more, as text and as bytes', () => {
+    expect(jsonNestedDeeperThan(nested(MAX_JSON_DEPTH))).toBe(false);
+    expect(jsonNestedDeeperThan(nested(MAX_JSON_DEPTH + 1))).toBe(true);
+    expect(jsonNestedDeeperThan(bytes(nested(MAX_JSON_DEPTH)))).toBe(false);
+    expect(jsonNestedDeeperThan(bytes(nested(MAX_JSON_DEPTH + 1)))).toBe(true);
+  });
+
+  it('counts objects and arrays alike', () => {
+    expect(jsonNestedDeeperThan('{"a":[{"b":[1]}]}', 3)).toBe(true);
+    expect(jsonNestedDeeperThan('{"a":[{"b":[1]}]}', 4)).toBe(false);
+  });
+
+  it('measures depth, not the number of containers', () => {
+    const wide = `[${Array.from({ length: 1000 }, () => '{"a":[1]}').join(',')}]`;
+    expect(jsonNestedDeeperThan(wide, 3)).toBe(false);
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(jsonNestedDeeperThan(JSON.stringify({ text: '[[[[[[[[[[' }), 2)).toBe(false);
+    expect(jsonNestedDeeperThan(JSON.stringify({ text: 'say \\"[[[[[[[[[["' }), 2)).toBe(false);
+    expect(jsonNestedDeeperThan(bytes(JSON.stringify({ text: 'é "[[[[[[' })), 2)).toBe(false);
+  });
+
+  it('scans 10,000 levels without recursing', () => {
+    expect(jsonNestedDeeperThan(nested(10_000))).toBe(true);
+    expect(jsonNestedDeeperThan('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000))).toBe(true);
+  });
+});
