@@ -5,8 +5,16 @@
  */
 import { PassThrough } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { encodeJson, LocalBus } from '#bus';
-import { authJwksQueue, authJwksSubject, revocationsListQueue, revocationsListSubject } from '#contracts';
+import { LocalBus } from '#bus';
+import {
+  AuthJwksReplySchema,
+  authJwksQueue,
+  authJwksSubject,
+  encode,
+  RevocationsListReplySchema,
+  revocationsListQueue,
+  revocationsListSubject,
+} from '#contracts';
 import { createLogger } from '#observability';
 import { AccessTokenVerifier } from '../../apps/edge/src/credentials/access-token.verifier.js';
 
@@ -19,8 +27,12 @@ export async function measureTokenChecks(): Promise<{ cachedPerSec: number; firs
   const bus = new LocalBus();
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
-  bus.subscribe(authJwksSubject, (m) => void m.respond(encodeJson({ keys: [jwk] })), { queue: authJwksQueue });
-  bus.subscribe(revocationsListSubject, (m) => void m.respond(encodeJson({ revocations: [] })), { queue: revocationsListQueue });
+  bus.subscribe(authJwksSubject, (m) => void m.respond(encode(AuthJwksReplySchema, { keys: [{ ...jwk, kty: 'EC' }] })), {
+    queue: authJwksQueue,
+  });
+  bus.subscribe(revocationsListSubject, (m) => void m.respond(encode(RevocationsListReplySchema, { revocations: [] })), {
+    queue: revocationsListQueue,
+  });
   const log = createLogger({ service: 'bench', level: 'silent', destination: new PassThrough() });
   const verifier = new AccessTokenVerifier(bus, { issuer: BASE, baseURL: BASE, acceptIssuerAudience: false, log });
   await verifier.start();

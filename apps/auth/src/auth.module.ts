@@ -9,6 +9,8 @@ import { OAuthErrorFilter } from './oauth/oauth-error.filter.js';
 import { RegisterController } from './oauth/register/register.controller.js';
 import { RevokeController } from './oauth/token/revoke.controller.js';
 import { TokenController } from './oauth/token/token.controller.js';
+import { KeysAndRevocationsController } from './tokens/keys-and-revocations.controller.js';
+import { AUTH_LOGGER, HttpOverBusController } from './web/http-over-bus.controller.js';
 
 /**
  * The OAuth authorization server and identity-provider client. Its routes are reached only
@@ -19,9 +21,15 @@ export class AuthModule {
   static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined): DynamicModule {
     return {
       module: AuthModule,
-      controllers: services ? [MetadataController, RegisterController, AuthorizeController, TokenController, RevokeController] : [],
+      controllers: [
+        HttpOverBusController,
+        ...(services
+          ? [MetadataController, RegisterController, AuthorizeController, TokenController, RevokeController, KeysAndRevocationsController]
+          : []),
+      ],
       providers: [
         { provide: BUS, useValue: bus },
+        { provide: AUTH_LOGGER, useValue: log },
         { provide: APP_FILTER, useValue: new OAuthErrorFilter(log) },
         ...(services ? [{ provide: AUTH_SERVICES, useValue: services }] : []),
       ],

@@ -1,22 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import type { Bus, BusSubscription } from '#bus';
+import { BusTransport, type Bus } from '#bus';
 import type { GatehouseConfig, RuntimeEnvironment } from '#config';
-import {
-  AuthJwksReplySchema,
-  authJwksQueue,
-  authJwksSubject,
-  encode,
-  RevocationsListReplySchema,
-  revocationsListQueue,
-  revocationsListSubject,
-} from '#contracts';
 import { NestPinoLogger, type Logger } from '#observability';
 import { createAuthServices, openConfiguredStore } from './auth.factory.js';
 import { AuthModule } from './auth.module.js';
 import type { AuthServices } from './auth.services.js';
-import { HttpOverBus } from './web/http-over-bus.js';
 
 export interface AuthOptions {
   config: GatehouseConfig;
@@ -30,8 +20,6 @@ export interface RunningAuth {
 
 const PURGE_EVERY_MS = 10 * 60_000;
 const RELOAD_KEYS_EVERY_MS = 60_000;
-/** How stale the keys an edge is given may be (another replica may have rotated). */
-const JWKS_FRESH_MS = 2_000;
 /** Routes a browser-based MCP client calls from its own origin; none uses cookies. */
 const CORS_PATHS = [
   '/.well-known/oauth-authorization-server',
@@ -59,15 +47,17 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
     allowCrossOrigin(fastify, config.proxy.basePath);
     refuseNulCharacters(fastify);
     if (config.proxy.basePath) app.setGlobalPrefix(config.proxy.basePath);
+    const onError = (err: unknown, subject: string) => log.error({ err, subject }, 'auth bus handler failed');
+    app.connectMicroservice({ strategy: new BusTransport({ bus, onError }) });
     await app.init();
-    const relay = new HttpOverBus(bus, fastify, log);
-    relay.start();
-    const background = services ? serveBus(bus, services) : { stop: () => undefined };
+    await app.startAllMicroservices();
+    // Ready means ready: NATS has confirmed the subscriptions before anyone is told auth answers.
+    await bus.flush();
+    const upkeep = services ? startUpkeep(services) : () => undefined;
     log.info(services ? 'auth ready' : 'auth ready (no proxy.auth: OAuth routes answer 404)');
     return {
       close: async () => {
-        background.stop();
-        relay.stop();
+        upkeep();
         await app.close();
         await store?.close();
       },
@@ -78,29 +68,9 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
   }
 }
 
-/** Public keys and revocations for edges, and the periodic upkeep of keys and expired records. */
-function serveBus(bus: Bus, services: AuthServices): { stop(): void } {
+/** The periodic upkeep of keys and expired records; returns what stops it. */
+function startUpkeep(services: AuthServices): () => void {
   const { keys, store, log } = services;
-  const subscriptions: BusSubscription[] = [
-    bus.subscribe(
-      authJwksSubject,
-      (msg) =>
-        void keys
-          .reloadIfOlderThan(JWKS_FRESH_MS)
-          .then(() => msg.respond(encode(AuthJwksReplySchema, keys.jwks())))
-          .catch((err: unknown) => log.error({ err }, 'reading signing keys failed')),
-      { queue: authJwksQueue },
-    ),
-    bus.subscribe(
-      revocationsListSubject,
-      (msg) =>
-        void store.revocations
-          .listActive(Date.now())
-          .then((revocations) => msg.respond(encode(RevocationsListReplySchema, { revocations })))
-          .catch((err: unknown) => log.error({ err }, 'listing revocations failed')),
-      { queue: revocationsListQueue },
-    ),
-  ];
   const timers = [
     setInterval(
       () => void store.purgeExpired(Date.now()).catch((err: unknown) => log.error({ err }, 'purging expired records failed')),
@@ -112,12 +82,7 @@ function serveBus(bus: Bus, services: AuthServices): { stop(): void } {
     ),
   ];
   for (const timer of timers) timer.unref();
-  return {
-    stop: () => {
-      for (const s of subscriptions) s.unsubscribe();
-      for (const timer of timers) clearInterval(timer);
-    },
-  };
+  return () => timers.forEach((timer) => clearInterval(timer));
 }
 
 /** A NUL character is never meaningful in OAuth parameters, and PostgreSQL cannot store one: 400 before any handler. */

@@ -9,9 +9,10 @@ import { HealthController } from './health/health.controller.js';
 import { Admission, type EdgeServer } from './mcp/admission.js';
 import { LegacySseHandler } from './mcp/legacy-sse.handler.js';
 import { McpController } from './mcp/mcp.controller.js';
-import { ProtectedResourceController } from './metadata/protected-resource.controller.js';
 import { StreamableHttpHandler, type SessionDeps } from './mcp/streamable-http.handler.js';
+import { ProtectedResourceController } from './metadata/protected-resource.controller.js';
 import { AuthHttpController } from './relay/auth-http.controller.js';
+import { EdgeEventsController } from './relay/edge-events.controller.js';
 import { RouteTable } from './relay/route-table.js';
 import { SessionRelay } from './relay/session-relay.js';
 import { SessionWatch } from './relay/session-watch.js';
@@ -26,22 +27,20 @@ export interface EdgeOptions {
 const SESSION_DEPS = Symbol('SessionDeps');
 
 /** The handlers' dependencies, and the access-token verifier when OAuth is configured. */
-type EdgeDeps = SessionDeps & { verifier?: AccessTokenVerifier };
+type EdgeDeps = SessionDeps & { verifier: AccessTokenVerifier | null };
 
-/** Starts and stops the bus subscriptions the MCP handlers rely on. */
+/** Starts and stops what the MCP handlers rely on: the streams' subscription and the token checks. */
 class EdgeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(SESSION_DEPS) private readonly deps: EdgeDeps) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.deps.streams.start();
-    this.deps.relay.start();
     await this.deps.verifier?.start();
   }
 
   onApplicationShutdown(): void {
     this.deps.verifier?.stop();
     this.deps.watch.stopAll();
-    this.deps.relay.stop();
     this.deps.streams.stop();
   }
 }
@@ -55,11 +54,12 @@ async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<EdgeDeps> {
   const servers = new Map<string, EdgeServer>(Object.values(config.servers).map((s) => [s.name, s]));
   const { auth } = config;
   const { baseURL } = config.proxy;
-  const verifier =
-    auth && new AccessTokenVerifier(bus, { issuer: auth.issuer, baseURL, acceptIssuerAudience: auth.acceptIssuerAudience, log });
-  const oauth = verifier && { tokens: verifier, baseURL, log };
+  const verifier = auth
+    ? new AccessTokenVerifier(bus, { issuer: auth.issuer, baseURL, acceptIssuerAudience: auth.acceptIssuerAudience, log })
+    : null;
+  const oauth = verifier ? { tokens: verifier, baseURL, log } : undefined;
   const admission = new Admission(servers, { allowed: config.proxy.allowedOrigins, own: new URL(baseURL).origin }, oauth);
-  return { admission, relay, routes, streams, watch: new SessionWatch(relay), ...(verifier && { verifier }) };
+  return { admission, relay, routes, streams, watch: new SessionWatch(relay), verifier };
 }
 
 /** The only public ingress: MCP transports, health, protected-resource metadata, and the relay of auth's routes. */
@@ -68,17 +68,25 @@ export class EdgeModule {
   static forRoot(bus: Bus, options: EdgeOptions): DynamicModule {
     return {
       module: EdgeModule,
-      controllers: [HealthController, McpController, AuthHttpController, ...(options.config.auth ? [ProtectedResourceController] : [])],
+      controllers: [
+        HealthController,
+        McpController,
+        AuthHttpController,
+        EdgeEventsController,
+        ...(options.config.auth ? [ProtectedResourceController] : []),
+      ],
       providers: [
         { provide: BUS, useValue: bus },
         { provide: EDGE_OPTIONS, useValue: options },
         { provide: EDGE_LOGGER, useValue: options.log },
         { provide: SESSION_DEPS, useFactory: () => sessionDeps(bus, options) },
+        { provide: SessionRelay, inject: [SESSION_DEPS], useFactory: (deps: EdgeDeps) => deps.relay },
+        { provide: AccessTokenVerifier, inject: [SESSION_DEPS], useFactory: (deps: EdgeDeps) => deps.verifier },
         { provide: StreamableHttpHandler, inject: [SESSION_DEPS], useFactory: (deps: SessionDeps) => new StreamableHttpHandler(deps) },
         {
           provide: LegacySseHandler,
           inject: [SESSION_DEPS],
-          useFactory: (deps: SessionDeps) => new LegacySseHandler({ ...deps, bus }, options.config.proxy.basePath),
+          useFactory: (deps: SessionDeps) => new LegacySseHandler(deps, options.config.proxy.basePath),
         },
         EdgeLifecycle,
       ],

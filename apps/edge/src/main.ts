@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import type { Bus } from '#bus';
+import { BusTransport, type Bus } from '#bus';
 import { errorResponse, JsonRpcCode } from '#contracts';
 import type { ListenAddress } from '#config';
 import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
+import { HostPolicy, refuseForeignHosts } from './http/host-check.js';
 import { wellKnownPathInsertion } from './metadata/path-insertion.js';
 
 export interface RunningEdge {
@@ -55,8 +56,14 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  refuseForeignHosts(fastify, new HostPolicy(options.config.proxy.baseURL, options.config.proxy.allowedHosts), basePath);
   refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
   if (basePath) app.setGlobalPrefix(basePath);
+  const onError = (err: unknown, subject: string) => options.log.error({ err, subject }, 'edge event handler failed');
+  app.connectMicroservice({ strategy: new BusTransport({ bus, onError }) });
+  await app.startAllMicroservices();
+  // Ready means ready: NATS has confirmed the subscriptions before anyone is told the edge listens.
+  await bus.flush();
   await app.listen(addr.port, addr.host);
   const bound = fastify.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : addr.port;

@@ -1,18 +1,30 @@
 import { NestFactory } from '@nestjs/core';
-import type { Bus } from '#bus';
+import { BusTransport, type Bus } from '#bus';
 import { NestPinoLogger } from '#observability';
 import { RunnerModule } from './runner.module.js';
-import type { RunnerOptions } from './runner.service.js';
+import { RunnerService, type RunnerOptions } from './runner.service.js';
 
 export interface RunningRunner {
   close(): Promise<void>;
 }
 
-/** Starts a runner: no port, only the bus. */
+/** Starts a runner: no port, only the bus. Resolves once NATS has confirmed its subscriptions. */
 export async function startRunner(bus: Bus, options: RunnerOptions): Promise<RunningRunner> {
-  const app = await NestFactory.createApplicationContext(RunnerModule.forRoot(bus, options), {
-    logger: new NestPinoLogger(options.log),
+  const { log, groups, runnerId } = options;
+  const strategy = new BusTransport({
+    bus,
+    params: { group: groups, runnerId: [runnerId] },
+    onError: (err, subject) => log.error({ err, subject }, 'runner control handler failed'),
   });
-  await app.init();
-  return { close: () => app.close() };
+  const app = await NestFactory.createMicroservice(RunnerModule.forRoot(bus, options), { strategy, logger: new NestPinoLogger(log) });
+  await app.listen();
+  await bus.flush();
+  const service = app.get(RunnerService);
+  return {
+    close: async () => {
+      // Sessions end first, so an open still waiting for a backend fails now instead of holding up the close.
+      await service.shutdown();
+      await app.close();
+    },
+  };
 }

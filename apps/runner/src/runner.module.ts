@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BUS, type Bus } from '#bus';
-import { RUNNER_OPTIONS, RunnerService, type RunnerOptions } from './runner.service.js';
+import { RUNNER_OPTIONS, RunnerService, createRunnerPool, type RunnerOptions } from './runner.service.js';
+import { RunnerPool } from './sessions/runner-pool.js';
+import { RUNNER_ID, SessionController } from './sessions/session.controller.js';
 
 /** Backend pools on this runner, reached only over the bus. */
 @Module({})
@@ -8,7 +10,14 @@ export class RunnerModule {
   static forRoot(bus: Bus, options: RunnerOptions): DynamicModule {
     return {
       module: RunnerModule,
-      providers: [{ provide: BUS, useValue: bus }, { provide: RUNNER_OPTIONS, useValue: options }, RunnerService],
+      controllers: [SessionController],
+      providers: [
+        { provide: BUS, useValue: bus },
+        { provide: RUNNER_OPTIONS, useValue: options },
+        { provide: RUNNER_ID, useValue: options.runnerId },
+        { provide: RunnerPool, useFactory: () => createRunnerPool(bus, options) },
+        RunnerService,
+      ],
     };
   }
 }

@@ -7,7 +7,9 @@ import { StdioBackend } from './backends/stdio.backend.js';
 import { NodeProcessSpawner, type ProcessSpawner } from './process/child-process.js';
 import { BusStreamSink } from './sessions/bus-stream-sink.js';
 import { RunnerPool, type PoolServer } from './sessions/runner-pool.js';
-import { SessionBusHandler } from './sessions/session-bus.handler.js';
+import { SessionClosedEventSchema, encode, sessionClosedSubject } from '#contracts';
+import { SessionMessagesHandler } from './sessions/session-messages.handler.js';
+import { KvSessionRoutes } from './sessions/session-routes.js';
 
 export const RUNNER_OPTIONS = Symbol('RunnerOptions');
 
@@ -22,52 +24,68 @@ export interface RunnerOptions {
   spawner?: ProcessSpawner;
 }
 
-/** Wires the pool to the bus: opens sessions, relays messages, expires idle ones, ends all on shutdown. */
+/** The pool of this runner's sessions, recording their routes in the shared bucket and announcing their end. */
+export async function createRunnerPool(bus: Bus, options: RunnerOptions): Promise<RunnerPool> {
+  const { config, log, runnerId } = options;
+  const { sessions } = config.proxy;
+  const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: sessions.timeoutMs });
+  const spawner = options.spawner ?? new NodeProcessSpawner();
+  const servers = new Map<string, PoolServer>(Object.values(config.servers).map((s) => [s.name, s]));
+  return new RunnerPool(
+    servers,
+    { idleTimeoutMs: sessions.timeoutMs, maxPerUser: sessions.maxPerUser, replay: sessions.replay },
+    {
+      sink: new BusStreamSink(bus, log),
+      routes: new KvSessionRoutes(kv),
+      runnerId,
+      log,
+      now: Date.now,
+      createBackend: (name, context) => {
+        const server = config.servers[name];
+        if (!server) throw new Error(`unknown server ${name}`);
+        const env = { ...options.childBaseEnv, ...server.env };
+        return new StdioBackend(spawner, { command: server.command, args: server.args, env }, log, context);
+      },
+      // Every edge hears it: streams fail what is pending, cached routes go.
+      onEnded: (sessionId, reason) => bus.publish(sessionClosedSubject(sessionId), encode(SessionClosedEventSchema, { sessionId, reason })),
+    },
+  );
+}
+
+/** Runs the data plane and the idle sweep beside the control plane; ends every session on shutdown. */
 @Injectable()
 export class RunnerService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private pool: RunnerPool | undefined;
-  private handler: SessionBusHandler | undefined;
+  private readonly messages: SessionMessagesHandler;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     @Inject(RUNNER_OPTIONS) private readonly options: RunnerOptions,
-  ) {}
+    @Inject(RunnerPool) private readonly pool: RunnerPool,
+  ) {
+    this.messages = new SessionMessagesHandler(bus, pool, options.runnerId);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const { config, log, runnerId } = this.options;
-    const routes = await this.bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: config.proxy.sessions.timeoutMs });
-    const spawner = this.options.spawner ?? new NodeProcessSpawner();
-    const servers = new Map<string, PoolServer>(Object.values(config.servers).map((s) => [s.name, s]));
-    const pool = new RunnerPool(
-      servers,
-      { idleTimeoutMs: config.proxy.sessions.timeoutMs, maxPerUser: config.proxy.sessions.maxPerUser },
-      {
-        sink: new BusStreamSink(this.bus, log),
-        log,
-        now: Date.now,
-        createBackend: (name, context) => {
-          const server = config.servers[name];
-          if (!server) throw new Error(`unknown server ${name}`);
-          const env = { ...this.options.childBaseEnv, ...server.env };
-          return new StdioBackend(spawner, { command: server.command, args: server.args, env }, log, context);
-        },
-        onEnded: (identity, reason) => void handler.sessionEnded(identity.id, reason),
-      },
+  onApplicationBootstrap(): void {
+    const { config, log, groups } = this.options;
+    this.messages.start();
+    this.sweeper = setInterval(
+      () => void this.pool.sweep(),
+      Math.min(config.proxy.sessions.cleanupIntervalMs, config.proxy.sessions.timeoutMs / 4),
     );
-    const handler = new SessionBusHandler(this.bus, pool, routes, { id: runnerId, groups: this.options.groups }, log);
-    handler.start();
-    this.pool = pool;
-    this.handler = handler;
-    this.sweeper = setInterval(() => void pool.sweep(), config.proxy.sessions.cleanupIntervalMs);
     this.sweeper.unref();
-    log.info({ groups: this.options.groups, servers: [...servers.keys()] }, 'runner ready');
+    log.info({ groups, servers: Object.keys(config.servers) }, 'runner ready');
+  }
+
+  /** Refuses new sessions and ends every open one; the control plane stops after. */
+  async shutdown(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.pool.closeAll('runner shutting down');
+    this.messages.stop();
+    await this.bus.flush().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.sweeper);
-    this.handler?.stop();
-    await this.pool?.closeAll('runner shutting down');
-    await this.bus.flush();
+    await this.shutdown();
   }
 }

@@ -1,7 +1,6 @@
 import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from './bus.port.js';
-import { decodeJson, encodeJson } from './codec.js';
 
 /** Transport id: `@MessagePattern(subject, BUS_TRANSPORT)` pins a handler to this transport. */
 export const BUS_TRANSPORT = Symbol('BusTransport');
@@ -9,17 +8,21 @@ export const BUS_TRANSPORT = Symbol('BusTransport');
 export interface BusTransportOptions {
   bus: Bus;
   /**
-   * Queue group for every @MessagePattern handler; defaults to the handler's subject, so each
-   * request is served by one replica. A handler's own `{ queue }` extra wins, and gives an
-   * @EventPattern handler a group too (events otherwise reach every replica).
+   * Values for `{name}` placeholders in patterns and queues: a handler whose pattern names
+   * `{group}` is subscribed once per value of `group`, its queue filled in the same way.
    */
-  queue?: string;
+  params?: Readonly<Record<string, readonly string[]>>;
+  /** Told of a handler that threw or returned something other than bytes (a bug: it answers with FAILED_REPLY). */
+  onError?: (err: unknown, subject: string) => void;
 }
 
-/** The JSON body of a failed request: a stable code and a message safe to show. */
-export interface BusReplyError {
-  error: { code: string; message: string };
-}
+/**
+ * What a request gets when its handler failed: the `{ ok: false, error }` shape of every
+ * control-plane reply. Handlers answer their own refusals; this is for bugs only.
+ */
+export const FAILED_REPLY = new TextEncoder().encode(
+  JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: 'the service failed to handle the request' } }),
+);
 
 /** What `@Ctx()` gives a handler: the message's concrete subject and its headers. */
 export class BusContext extends BaseRpcContext<[BusMessage]> {
@@ -34,8 +37,12 @@ export class BusContext extends BaseRpcContext<[BusMessage]> {
 
 /**
  * Serves Nest `@MessagePattern` handlers as Bus request/reply and `@EventPattern` handlers as Bus
- * subscriptions, with JSON payloads, so the same controllers run over LocalBus and NatsBus.
- * The Bus belongs to the caller: `close` unsubscribes and waits for handlers, it does not close it.
+ * subscriptions, so the same controllers run over LocalBus and NatsBus. Payloads stay bytes: a
+ * handler decodes with its contract's schema (`@Payload() data: Uint8Array`) and a request
+ * handler returns the encoded reply. A @MessagePattern handler gets a queue group (its own
+ * `{ queue }` extra, else its subject), so each request is served once; an @EventPattern handler
+ * reaches every replica unless it names a queue. The Bus belongs to the caller: `close`
+ * unsubscribes and waits for handlers, it does not close the Bus.
  */
 export class BusTransport extends Server implements CustomTransportStrategy {
   override transportId = BUS_TRANSPORT;
@@ -48,7 +55,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   override listen(callback: (...optionalParams: unknown[]) => void): void {
     try {
-      for (const [pattern, handler] of this.messageHandlers) this.subscriptions.push(this.serve(pattern, handler));
+      for (const [pattern, handler] of this.messageHandlers) this.subscriptions.push(...this.serve(pattern, handler));
     } catch (err) {
       this.unsubscribeAll();
       callback(err);
@@ -74,38 +81,45 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     return this.options.bus as T;
   }
 
-  private serve(pattern: string, handler: MessageHandler): BusSubscription {
+  private serve(pattern: string, handler: MessageHandler): BusSubscription[] {
     const own: unknown = handler.extras?.queue;
-    const queue = typeof own === 'string' ? own : handler.isEventHandler ? undefined : (this.options.queue ?? pattern);
-    const work = handler.isEventHandler ? (msg: BusMessage) => this.dispatch(pattern, msg) : (msg: BusMessage) => this.answer(handler, msg);
-    // not awaited: requests run concurrently, as with Nest's NATS transport
-    return this.options.bus.subscribe(pattern, (msg) => this.track(work(msg)), { queue });
+    const queue = typeof own === 'string' ? own : handler.isEventHandler ? undefined : pattern;
+    return bindings(pattern, this.options.params ?? {}).map((binding) => {
+      const subject = fill(pattern, binding);
+      const group = queue === undefined ? undefined : fill(queue, binding);
+      const work = handler.isEventHandler
+        ? (msg: BusMessage) => this.dispatch(pattern, msg)
+        : (msg: BusMessage) => this.answer(handler, msg);
+      // not awaited: requests run concurrently, as with Nest's NATS transport
+      return this.options.bus.subscribe(subject, (msg) => this.track(work(msg), msg.subject), { queue: group });
+    });
   }
 
-  /** Replies with the handler's (last) value as JSON, or a BusReplyError. */
   private async answer(handler: MessageHandler, msg: BusMessage): Promise<void> {
-    let reply: Uint8Array;
+    let reply: Uint8Array = FAILED_REPLY;
     try {
-      const result: unknown = await handler(decodeJson(msg.data), new BusContext([msg]));
-      reply = encodeJson(isObservable(result) ? await lastValueFrom(result, { defaultValue: null }) : result);
+      const result: unknown = await handler(msg.data, new BusContext([msg]));
+      const value: unknown = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
+      if (value instanceof Uint8Array) reply = value;
+      else this.failed(new Error('a @MessagePattern handler must return the encoded reply'), msg.subject);
     } catch (err) {
-      const body: BusReplyError = { error: replyError(err) };
-      reply = encodeJson(body);
+      this.failed(err, msg.subject);
     }
     msg.respond(reply);
   }
 
   private async dispatch(pattern: string, msg: BusMessage): Promise<void> {
-    await this.handleEvent(pattern, { pattern, data: decodeJson(msg.data) }, new BusContext([msg]));
+    await this.handleEvent(pattern, { pattern, data: msg.data }, new BusContext([msg]));
   }
 
-  private track(work: Promise<void>): void {
-    const tracked = work
-      .catch((err: unknown) => {
-        this.logger.error(err);
-      })
-      .finally(() => this.inFlight.delete(tracked));
+  private track(work: Promise<void>, subject: string): void {
+    const tracked = work.catch((err: unknown) => this.failed(err, subject)).finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
+  }
+
+  private failed(err: unknown, subject: string): void {
+    if (this.options.onError) this.options.onError(err, subject);
+    else this.logger.error(err);
   }
 
   private unsubscribeAll(): void {
@@ -113,13 +127,22 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   }
 }
 
-/**
- * Nest's exception filter has already turned the exception into `RpcException.getError()` or
- * `{ status, message: 'Internal server error' }`; a string `code` on it survives, else INTERNAL_ERROR.
- */
-function replyError(err: unknown): BusReplyError['error'] {
-  const fields = typeof err === 'object' && err !== null ? err : {};
-  const code = 'code' in fields && typeof fields.code === 'string' ? fields.code : 'INTERNAL_ERROR';
-  const message = 'message' in fields && typeof fields.message === 'string' ? fields.message : 'Internal server error';
-  return { code, message };
+type Binding = Readonly<Record<string, string>>;
+const PLACEHOLDER = /\{(\w+)\}/g;
+
+/** Every assignment of values to the placeholders `pattern` names; one empty binding when it names none. */
+function bindings(pattern: string, params: Readonly<Record<string, readonly string[]>>): Binding[] {
+  const names = [...new Set([...pattern.matchAll(PLACEHOLDER)].map((m) => m[1] ?? ''))];
+  return names.reduce<Binding[]>(
+    (partial, name) => {
+      const values = params[name];
+      if (values === undefined) throw new Error(`no values for {${name}} in ${pattern}`);
+      return partial.flatMap((binding) => values.map((value) => ({ ...binding, [name]: value })));
+    },
+    [{}],
+  );
+}
+
+function fill(template: string, binding: Binding): string {
+  return template.replace(PLACEHOLDER, (_, name: string) => binding[name] ?? '');
 }

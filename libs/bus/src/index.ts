@@ -1,7 +1,6 @@
 export * from './bus.port.js';
 export { BusClosedError, BusConnectError, BusInvalidArgumentError, BusPayloadTooLargeError, type BusErrorListener } from './bus-errors.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, MIN_KV_TTL_MS } from './bus-arguments.js';
-export { BusDecodeError, decodeJson, encodeJson } from './codec.js';
 export { LocalBus, type LocalBusOptions } from './local-bus.js';
 export { NatsBus, type NatsBusOptions } from './nats-bus.js';
-export { BUS_TRANSPORT, BusContext, BusTransport, type BusReplyError, type BusTransportOptions } from './bus-transport.strategy.js';
+export { BUS_TRANSPORT, BusContext, BusTransport, FAILED_REPLY, type BusTransportOptions } from './bus-transport.strategy.js';

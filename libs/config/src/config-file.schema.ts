@@ -5,11 +5,23 @@ import { McpServerSchema, ServerName } from './mcp-server.schema.js';
 import { ProxyAuthSchema } from './proxy-auth.schema.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** A DNS name, an IPv4 address, or a bracketed IPv6 address, as a Host header names it without its port. */
+const HOST_NAME = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$/;
+
+/** Gatehouse addition: what a session keeps so a dropped stream resumes (Last-Event-ID) with nothing lost. */
+const ReplaySchema = z.strictObject({
+  messages: z.int().positive().default(256),
+  bytes: z
+    .int()
+    .positive()
+    .default(1024 * 1024),
+});
 
 const SessionsSchema = z.strictObject({
   timeout: Duration.prefault('5m'),
   cleanupInterval: Duration.prefault('1m'),
   maxPerUser: z.int().positive().default(10),
+  replay: ReplaySchema.prefault({}),
 });
 
 /** Gatehouse addition: request limits. */
@@ -20,6 +32,10 @@ const LimitsSchema = z.strictObject({
 const ProxySchema = z.strictObject({
   baseURL: Str,
   addr: Str.default(':8080'),
+  /** Gatehouse addition: Host names answered besides baseURL's (DNS-rebinding protection). */
+  allowedHosts: z
+    .array(z.string().regex(HOST_NAME, { error: 'expected a host name such as "mcp.internal.example" (no scheme, port or path)' }))
+    .default([]),
   name: z.string().default('Gatehouse'),
   sessions: SessionsSchema.prefault({}),
   auth: ProxyAuthSchema.optional(),

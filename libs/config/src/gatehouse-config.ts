@@ -38,10 +38,12 @@ export interface GatehouseConfig {
     basePath: string;
     addr: ListenAddress;
     name: string;
-    sessions: { timeoutMs: number; cleanupIntervalMs: number; maxPerUser: number };
+    sessions: { timeoutMs: number; cleanupIntervalMs: number; maxPerUser: number; replay: { messages: number; bytes: number } };
     limits: { maxBodyBytes: number };
     /** Browser origins allowed to call the MCP endpoints (proxy.auth.allowedOrigins); empty = any. */
     allowedOrigins: string[];
+    /** Host names answered: baseURL's, these, and (when baseURL's is loopback) every loopback name; lower-cased. */
+    allowedHosts: string[];
   };
   /** Present when `proxy.auth` is set: MCP endpoints then accept Gatehouse's OAuth tokens. */
   auth?: AuthConfig;
@@ -99,9 +101,15 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
       ...base,
       addr,
       name: file.proxy.name,
-      sessions: { timeoutMs: sessions.timeout, cleanupIntervalMs: sessions.cleanupInterval, maxPerUser: sessions.maxPerUser },
+      sessions: {
+        timeoutMs: sessions.timeout,
+        cleanupIntervalMs: sessions.cleanupInterval,
+        maxPerUser: sessions.maxPerUser,
+        replay: sessions.replay,
+      },
       limits: { maxBodyBytes: limits.maxBodyBytes },
       allowedOrigins: file.proxy.auth?.allowedOrigins ?? [],
+      allowedHosts: file.proxy.allowedHosts.map((h) => h.toLowerCase()),
     },
     ...(auth && { auth }),
     servers,

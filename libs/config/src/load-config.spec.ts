@@ -97,9 +97,10 @@ describe('loadConfig: valid files', () => {
         basePath: '/gateway',
         addr: { host: '0.0.0.0', port: 9000 },
         name: 'Acme MCP',
-        sessions: { timeoutMs: 5_400_000, cleanupIntervalMs: 90_000, maxPerUser: 3 },
+        sessions: { timeoutMs: 5_400_000, cleanupIntervalMs: 90_000, maxPerUser: 3, replay: { messages: 256, bytes: 1_048_576 } },
         limits: { maxBodyBytes: 4_194_304 },
         allowedOrigins: [],
+        allowedHosts: [],
       },
       servers: {
         'postgres-db': {
@@ -129,9 +130,10 @@ describe('loadConfig: valid files', () => {
       basePath: '',
       addr: { host: '0.0.0.0', port: 8080 },
       name: 'Gatehouse',
-      sessions: { timeoutMs: 300_000, cleanupIntervalMs: 60_000, maxPerUser: 10 },
+      sessions: { timeoutMs: 300_000, cleanupIntervalMs: 60_000, maxPerUser: 10, replay: { messages: 256, bytes: 1_048_576 } },
       limits: { maxBodyBytes: 4 * 1024 * 1024 },
       allowedOrigins: [],
+      allowedHosts: [],
     });
     expect(result.config.servers.db).toEqual({
       name: 'db',
@@ -225,6 +227,16 @@ describe('loadConfig: every problem names its JSON path', () => {
       'a wrong scalar type',
       minimal({}, { sessions: { maxPerUser: '10' } }),
       { path: 'proxy.sessions.maxPerUser', message: 'expected number, got string' },
+    ],
+    [
+      'a URL in allowedHosts',
+      minimal({}, { allowedHosts: ['https://mcp.internal.example'] }),
+      { path: 'proxy.allowedHosts[0]', message: 'expected a host name such as "mcp.internal.example" (no scheme, port or path)' },
+    ],
+    [
+      'a zero replay buffer',
+      minimal({}, { sessions: { replay: { messages: 0 } } }),
+      { path: 'proxy.sessions.replay.messages', message: expect.stringContaining('>0') as string },
     ],
     [
       'a non-positive limit',

@@ -1,6 +1,7 @@
 export * from './shared/codec.js';
 export * from './shared/json-rpc.js';
 export * from './shared/json-depth.js';
+export * from './shared/gatehouse-error.js';
 export * from './shared/principal.js';
 export * from './shared/reply.js';
 export * from './auth-http/index.js';

@@ -5,8 +5,12 @@ export type TopologyKind = 'all-in-one' | 'distributed';
 
 export interface Topology {
   kind: TopologyKind;
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT of the (first) edge */
   url: string;
+  /** Every edge's URL; several only when `edgeCount` asked for them. */
+  urls: string[];
+  /** The processes that listen: the gateway, or each edge. */
+  edges: GatewayProcess[];
   /** Processes that own backend subprocesses: the gateway, or each runner. */
   runners: GatewayProcess[];
   all: GatewayProcess[];
@@ -23,7 +27,7 @@ const LISTENING = /Gatehouse is listening on [^\s:]+:(\d+)/;
 export async function startTopology(
   kind: TopologyKind,
   configPath: string,
-  options: { env?: NodeJS.ProcessEnv; runnerCount?: number; addr?: string; basePath?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; runnerCount?: number; edgeCount?: number; addr?: string; basePath?: string } = {},
 ): Promise<Topology> {
   const env = options.env ?? {};
   const addr = options.addr ?? '127.0.0.1:0';
@@ -33,23 +37,24 @@ export async function startTopology(
     return { forced: results.filter((r) => r.forced).length };
   };
   try {
-    let edge: GatewayProcess;
+    let edges: GatewayProcess[];
     let runners: GatewayProcess[];
     if (kind === 'all-in-one') {
-      edge = startGatehouse(['serve', '--config', configPath, '--addr', addr], env);
-      all.push(edge);
-      runners = [edge];
+      edges = [startGatehouse(['serve', '--config', configPath, '--addr', addr], env)];
+      all.push(...edges);
+      runners = edges;
     } else {
       runners = Array.from({ length: options.runnerCount ?? 2 }, () => startGatehouse(['runner', '--config', configPath], env));
       all.push(...runners, startGatehouse(['auth', '--config', configPath], env));
       await Promise.all(runners.map((r) => r.waitFor(/Gatehouse runner \S+ is ready/)));
-      edge = startGatehouse(['edge', '--config', configPath, '--addr', addr], env);
-      all.push(edge);
+      edges = Array.from({ length: options.edgeCount ?? 1 }, (_, i) =>
+        startGatehouse(['edge', '--config', configPath, '--addr', i === 0 ? addr : '127.0.0.1:0'], env),
+      );
+      all.push(...edges);
     }
-    const [, port] = await edge.waitFor(LISTENING);
-    const url = `http://127.0.0.1:${port}`;
-    await waitReady(url + (options.basePath ?? ''));
-    return { kind, url, runners, all, stop };
+    const urls = await Promise.all(edges.map(async (edge) => `http://127.0.0.1:${(await edge.waitFor(LISTENING))[1]}`));
+    await Promise.all(urls.map((url) => waitReady(url + (options.basePath ?? ''))));
+    return { kind, url: urls[0] ?? '', urls, edges, runners, all, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -11,6 +11,8 @@ export class OAuthErrorFilter implements ExceptionFilter {
   constructor(private readonly log: Logger) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
+    // Bus handlers answer their own refusals; anything else they throw is the transport's to report.
+    if (host.getType() !== 'http') throw error;
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     if (error instanceof AuthorizationRedirect && error.immediate) {

@@ -1,6 +1,6 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Bus } from '#bus';
-import type { Principal } from '#contracts';
+import type { Principal, Revocation } from '#contracts';
 import type { Logger } from '#observability';
 import { RevocationList } from './revocation-list.js';
 import { SigningKeys } from './signing-keys.js';
@@ -74,6 +74,16 @@ export class AccessTokenVerifier {
     this.keys.stop();
     this.revocations.stop();
     this.verified.clear();
+  }
+
+  /** A revocation auth announced: the token or grant is denied from now on. */
+  revoked(revocation: Revocation): void {
+    this.revocations.add(revocation);
+  }
+
+  /** Whether tokens can be checked: auth's signing keys have been fetched. */
+  get ready(): boolean {
+    return this.keys.authoritative;
   }
 
   /** How many verified tokens are remembered (bounded by `cacheSize`). */

@@ -1,12 +1,10 @@
-import { BusNoRespondersError, BusTimeoutError, type Bus, type BusMessage, type BusSubscription } from '#bus';
+import { BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
 import {
   decode,
   encode,
   RevocationsListReplySchema,
   RevocationsListRequestSchema,
   revocationsListSubject,
-  TokenRevokedEventSchema,
-  tokenRevokedSubject,
   type Revocation,
 } from '#contracts';
 import type { Logger } from '#observability';
@@ -28,7 +26,6 @@ export interface RevocationListOptions {
 export class RevocationList {
   private readonly jtis = new Map<string, number>();
   private readonly grants = new Map<string, number>();
-  private subscription: BusSubscription | undefined;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -36,15 +33,13 @@ export class RevocationList {
     private readonly options: RevocationListOptions,
   ) {}
 
-  /** Listens for revocations (every edge hears each: no queue group) and asks auth for those it has missed. */
+  /** Asks auth for every active revocation, and again periodically for those an edge may have missed; events arrive through `add`. */
   async start(): Promise<void> {
-    this.subscription = this.bus.subscribe(tokenRevokedSubject, (m) => this.receive(m));
     this.timers = [setInterval(() => void this.sync(), SYNC_MS).unref(), setInterval(() => this.prune(), PRUNE_MS).unref()];
     await this.sync();
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
   }
@@ -88,11 +83,5 @@ export class RevocationList {
     for (const map of [this.jtis, this.grants]) {
       for (const [value, until] of map) if (until <= horizon) map.delete(value);
     }
-  }
-
-  private receive(msg: BusMessage): void {
-    const decoded = decode(TokenRevokedEventSchema, msg.data);
-    if (!decoded.ok) return this.options.log.warn({ error: decoded.error }, 'malformed token revocation event, ignored');
-    this.add(decoded.value);
   }
 }

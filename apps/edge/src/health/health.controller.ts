@@ -2,12 +2,16 @@ import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { BUS, BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
 import { decode, encode, RunnerPingReplySchema, RunnerPingRequestSchema, runnerPingSubject } from '#contracts';
+import { AccessTokenVerifier } from '../credentials/access-token.verifier.js';
 import type { EdgeOptions } from '../edge.module.js';
 import { EDGE_OPTIONS } from '../edge.tokens.js';
 
 const PING_TIMEOUT_MS = 1000;
 
-/** /health: the process is up. /ready: the bus is connected and every runner group has a runner. */
+/**
+ * /health: the process is up. /ready: it can serve — the bus is connected, every runner group has
+ * a runner, and (with OAuth) auth's signing keys are here to check tokens with.
+ */
 @Controller()
 export class HealthController {
   private readonly groups: readonly string[];
@@ -15,6 +19,7 @@ export class HealthController {
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     @Inject(EDGE_OPTIONS) options: EdgeOptions,
+    @Inject(AccessTokenVerifier) private readonly verifier: AccessTokenVerifier | null,
   ) {
     this.groups = [...new Set(Object.values(options.config.servers).map((s) => s.runnerGroup))];
   }
@@ -28,6 +33,7 @@ export class HealthController {
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; reason?: string }> {
     const reasons = (await Promise.all(this.groups.map((g) => this.whyNotReady(g)))).filter((r) => r !== undefined);
+    if (this.verifier && !this.verifier.ready) reasons.push("auth's signing keys have not been fetched yet");
     if (reasons.length === 0) return { status: 'ready' };
     reply.status(503);
     return { status: 'not ready', reason: reasons.join('; ') };

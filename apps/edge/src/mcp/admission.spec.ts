@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { encodeJson, LocalBus } from '#bus';
-import { authJwksQueue, authJwksSubject } from '#contracts';
+import { LocalBus } from '#bus';
+import { AuthJwksReplySchema, authJwksQueue, authJwksSubject, encode, GatehouseError } from '#contracts';
 import { createLogger } from '#observability';
 import { AccessTokenVerifier } from '../credentials/access-token.verifier.js';
 import { Admission, type EdgeServer } from './admission.js';
-import { McpHttpError, type McpHttpRequest } from './http-io.js';
+import type { McpHttpRequest } from './http-io.js';
 
 const server: EdgeServer = { name: 'db', serviceAuths: [{ type: 'bearer', tokens: ['tok'] }], runnerGroup: 'default', timeoutMs: 1000 };
 
 function request(headers: Record<string, string>): McpHttpRequest {
-  return { method: 'POST', headers, query: new URLSearchParams(), body: undefined, onClose: () => undefined };
+  return { method: 'POST', headers, query: new URLSearchParams(), body: undefined, clientAddress: '192.0.2.7', onClose: () => undefined };
 }
 
-async function refusal(admission: Admission, headers: Record<string, string>, name = 'db'): Promise<McpHttpError | undefined> {
+async function refusal(admission: Admission, headers: Record<string, string>, name = 'db'): Promise<GatehouseError | undefined> {
   try {
     await admission.admit(request(headers), name);
     return undefined;
   } catch (err) {
-    if (err instanceof McpHttpError) return err;
+    if (err instanceof GatehouseError) return err;
     throw err;
   }
 }
@@ -89,7 +89,9 @@ describe('Admission with OAuth', () => {
     privateKey = pair.privateKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
     bus = new LocalBus();
-    bus.subscribe(authJwksSubject, (m) => void m.respond(encodeJson({ keys: [jwk] })), { queue: authJwksQueue });
+    bus.subscribe(authJwksSubject, (m) => void m.respond(encode(AuthJwksReplySchema, { keys: [{ ...jwk, kty: 'EC' }] })), {
+      queue: authJwksQueue,
+    });
     verifier = new AccessTokenVerifier(bus, { issuer: own, baseURL: own, acceptIssuerAudience: false, log });
     await verifier.start();
     const servers = new Map([

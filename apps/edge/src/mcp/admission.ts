@@ -1,8 +1,9 @@
-import { JsonRpcCode, type Principal } from '#contracts';
+import type { Principal } from '#contracts';
 import type { Logger } from '#observability';
 import type { TokenVerification } from '../credentials/access-token.verifier.js';
 import { authenticate, type ServiceAuth } from '../credentials/service-auth.js';
-import { header, McpHttpError, type McpHttpRequest } from './http-io.js';
+import { header, type McpHttpRequest } from './http-io.js';
+import { McpErrors } from './mcp-errors.js';
 
 /** What the edge needs to know of a configured server. */
 export interface EdgeServer {
@@ -31,10 +32,6 @@ export interface OAuthAdmission {
   log: Logger;
 }
 
-const UNAUTHORIZED = 'Unauthorized: missing or invalid credentials';
-const UNAVAILABLE = 'the authorization service is not reachable; retry shortly';
-const RETRY_AFTER_SECONDS = '5';
-
 /** Server exists, Origin allowed, caller authenticated — or the request is refused. */
 export class Admission {
   constructor(
@@ -45,16 +42,17 @@ export class Admission {
 
   async admit(req: McpHttpRequest, serverName: string): Promise<Admitted> {
     const server = this.servers.get(serverName);
-    if (!server) throw new McpHttpError(404, JsonRpcCode.invalidRequest, `No MCP server named ${JSON.stringify(serverName)}`);
+    if (!server) throw McpErrors.unknownServer(serverName);
     const origin = header(req.headers, 'origin');
-    if (origin !== undefined && !this.originAllowed(origin, server)) {
-      throw new McpHttpError(403, JsonRpcCode.invalidRequest, `Origin ${JSON.stringify(origin)} is not allowed`);
-    }
+    if (origin !== undefined && !this.originAllowed(origin, server)) throw McpErrors.originNotAllowed(origin);
     const authorization = header(req.headers, 'authorization');
     if (!this.oauth) {
       const auth = authenticate(authorization, server.serviceAuths, server.name);
-      if (!auth.ok) throw new McpHttpError(401, JsonRpcCode.invalidRequest, UNAUTHORIZED, { 'www-authenticate': auth.challenges });
-      return { server, principal: auth.principal };
+      if (!auth.ok) throw McpErrors.unauthorized({ 'www-authenticate': auth.challenges });
+      // Callers of an open server are told apart by address, so one of them cannot use up everyone's sessions.
+      const principal =
+        auth.principal.method === 'anonymous' ? { ...auth.principal, sub: `anonymous:${req.clientAddress}` } : auth.principal;
+      return { server, principal };
     }
     return { server, principal: await this.authenticateWithOAuth(authorization, server, this.oauth) };
   }
@@ -70,12 +68,10 @@ export class Admission {
       const verified = await oauth.tokens.verify(token, server.name);
       if (verified.ok) return verified.principal;
       // A 401 would make the client drop a token that may be good and start an interactive login.
-      if (verified.unavailable) throw new McpHttpError(503, JsonRpcCode.serverError, UNAVAILABLE, { 'retry-after': RETRY_AFTER_SECONDS });
+      if (verified.unavailable) throw McpErrors.authUnavailable();
       oauth.log.debug({ server: server.name, reason: verified.reason }, 'access token refused');
     }
-    throw new McpHttpError(401, JsonRpcCode.invalidRequest, UNAUTHORIZED, {
-      'www-authenticate': oauthChallenges(server, oauth.baseURL, token !== undefined),
-    });
+    throw McpErrors.unauthorized({ 'www-authenticate': oauthChallenges(server, oauth.baseURL, token !== undefined) });
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { errorResponse } from '#contracts';
+import { errorResponse, type GatehouseError } from '#contracts';
 
 /** The parts of an HTTP request the MCP transports read; framework glue fills it in. */
 export interface McpHttpRequest {
@@ -7,20 +7,10 @@ export interface McpHttpRequest {
   headers: IncomingHttpHeaders;
   query: URLSearchParams;
   body: Buffer | undefined;
+  /** The caller's address as this edge sees it: it tells apart callers that present no credentials. */
+  clientAddress: string;
   /** Called once when the client goes away or the response ends. */
   onClose(listener: () => void): void;
-}
-
-/** A request refused at the HTTP level, answered with a JSON-RPC error body. */
-export class McpHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-    readonly headers: Record<string, string | string[]> = {},
-  ) {
-    super(message);
-  }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -36,8 +26,9 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
-export function sendError(res: ServerResponse, err: McpHttpError): void {
-  sendJson(res, err.status, errorResponse(null, err.code, err.message), err.headers);
+/** A refusal as a JSON-RPC error body: only what the error lets the client read. */
+export function sendError(res: ServerResponse, err: GatehouseError): void {
+  sendJson(res, err.status, errorResponse(err.rpcId, err.rpcCode, err.publicMessage), { ...err.headers });
 }
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {

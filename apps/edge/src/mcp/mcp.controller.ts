@@ -1,10 +1,11 @@
-import { JsonRpcCode } from '#contracts';
+import { GatehouseError } from '#contracts';
 import { Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '#observability';
 import { EDGE_LOGGER } from '../edge.tokens.js';
-import { McpHttpError, sendError, type McpHttpRequest } from './http-io.js';
+import { sendError, type McpHttpRequest } from './http-io.js';
+import { McpErrors } from './mcp-errors.js';
 import { LegacySseHandler } from './legacy-sse.handler.js';
 import { StreamableHttpHandler } from './streamable-http.handler.js';
 
@@ -52,15 +53,16 @@ export class McpController {
       headers: req.headers,
       query: new URL(req.url, 'http://edge').searchParams,
       body: Buffer.isBuffer(req.body) ? req.body : undefined,
+      clientAddress: req.ip,
       // The client may already be gone by the time a handler registers (it awaits first).
       onClose: (listener) => (res.closed ? queueMicrotask(listener) : res.once('close', listener)),
     };
     try {
       await handler(request, res, server);
     } catch (err) {
-      if (err instanceof McpHttpError) return sendError(res, err);
-      this.log.error({ err, server }, 'MCP request failed');
-      sendError(res, new McpHttpError(502, JsonRpcCode.serverError, 'The gateway could not complete the request'));
+      const refusal = err instanceof GatehouseError ? err : McpErrors.internal(err);
+      if (!refusal.expose) this.log.error({ err: refusal.cause ?? err, server }, 'MCP request failed');
+      sendError(res, refusal);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { McpHttpError, type McpHttpRequest } from './http-io.js';
+import { GatehouseError, MAX_JSON_DEPTH } from '#contracts';
+import type { McpHttpRequest } from './http-io.js';
 import { acceptedModes, batchAllowedIn, parseBody, protocolVersionOf } from './messages.js';
 
 function post(body: string | undefined, headers: IncomingHttpHeaders = { 'content-type': 'application/json' }): McpHttpRequest {
@@ -8,19 +9,20 @@ function post(body: string | undefined, headers: IncomingHttpHeaders = { 'conten
     headers,
     query: new URLSearchParams(),
     body: body === undefined ? undefined : Buffer.from(body, 'utf8'),
+    clientAddress: '127.0.0.1',
     onClose: () => undefined,
   };
 }
 
-/** The McpHttpError `fn` throws; fails the test if it throws nothing or something else. */
-function refusal(fn: () => unknown): McpHttpError {
+/** The GatehouseError `fn` throws; fails the test if it throws nothing or something else. */
+function refusal(fn: () => unknown): GatehouseError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof McpHttpError) return err;
+    if (err instanceof GatehouseError) return err;
     throw err;
   }
-  throw new Error('expected an McpHttpError');
+  throw new Error('expected a GatehouseError');
 }
 
 const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
@@ -33,7 +35,7 @@ describe('parseBody', () => {
 
   it.each([['text/plain'], ['application/jsonx'], ['']])('refuses Content-Type %j with 415', (type) => {
     const err = refusal(() => parseBody(post(JSON.stringify(ping), { 'content-type': type }), false));
-    expect(err).toMatchObject({ status: 415, code: -32600 });
+    expect(err).toMatchObject({ status: 415, rpcCode: -32600 });
   });
 
   it('refuses a request without Content-Type with 415', () => {
@@ -46,11 +48,11 @@ describe('parseBody', () => {
   });
 
   it.each([['{"jsonrpc": "2.0",'], [''], ['not json']])('answers %j with a -32700 parse error', (body) => {
-    expect(refusal(() => parseBody(post(body), false))).toMatchObject({ status: 400, code: -32700 });
+    expect(refusal(() => parseBody(post(body), false))).toMatchObject({ status: 400, rpcCode: -32700 });
   });
 
   it('treats a missing body as a parse error', () => {
-    expect(refusal(() => parseBody(post(undefined), false))).toMatchObject({ status: 400, code: -32700 });
+    expect(refusal(() => parseBody(post(undefined), false))).toMatchObject({ status: 400, rpcCode: -32700 });
   });
 
   it.each([
@@ -60,7 +62,49 @@ describe('parseBody', () => {
     ['a non-object', 42],
     ['null', null],
   ])('refuses a message with %s as an invalid request (-32600)', (_, message) => {
-    expect(refusal(() => parseBody(post(JSON.stringify(message)), false))).toMatchObject({ status: 400, code: -32600 });
+    expect(refusal(() => parseBody(post(JSON.stringify(message)), false))).toMatchObject({ status: 400, rpcCode: -32600 });
+  });
+
+  it('refuses JSON nested deeper than the limit before parsing it, as an invalid request', () => {
+    const deep = JSON.stringify({ ...ping, params: { a: 'HOLE' } }).replace('"HOLE"', `${'['.repeat(10_000)}${']'.repeat(10_000)}`);
+    expect(refusal(() => parseBody(post(deep), false))).toMatchObject({ status: 400, rpcCode: -32600 });
+    const atLimit = JSON.stringify({ ...ping, params: { a: 'HOLE' } }).replace(
+      '"HOLE"',
+      `${'['.repeat(MAX_JSON_DEPTH - 2)}${']'.repeat(MAX_JSON_DEPTH - 2)}`,
+    );
+    expect(parseBody(post(atLimit), false).messages).toHaveLength(1);
+  });
+
+  it('answers a body that is not UTF-8 with a parse error', () => {
+    const req = post('');
+    req.body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+    expect(refusal(() => parseBody(req, false))).toMatchObject({ status: 400, rpcCode: -32700 });
+  });
+
+  it.each([
+    ['initialize without params', { jsonrpc: '2.0', id: 3, method: 'initialize' }],
+    [
+      'initialize with a number for clientInfo',
+      { jsonrpc: '2.0', id: 3, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: 5 } },
+    ],
+    ['tools/call without a name', { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { arguments: {} } }],
+    ['resources/read with a number uri', { jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri: 7 } }],
+  ])('refuses %s with 400 and -32602 naming the request id', (_, message) => {
+    const err = refusal(() => parseBody(post(JSON.stringify(message)), false));
+    expect(err).toMatchObject({ status: 400, rpcCode: -32602, rpcId: 3 });
+    expect(err.message).toContain(message.method);
+  });
+
+  it('refuses a malformed notification of the protocol with -32602 and a null id', () => {
+    const err = refusal(() =>
+      parseBody(post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 'x' } })), false),
+    );
+    expect(err).toMatchObject({ status: 400, rpcCode: -32602, rpcId: null });
+  });
+
+  it('passes methods the protocol does not define on to the backend unchecked', () => {
+    const custom = { jsonrpc: '2.0', id: 4, method: 'x-vendor/anything', params: { whatever: [1, 'two'] } };
+    expect(parseBody(post(JSON.stringify(custom)), false).messages).toEqual([custom]);
   });
 
   it('parses a batch when batches are allowed', () => {
@@ -69,17 +113,17 @@ describe('parseBody', () => {
 
   it('refuses a batch when batches are not allowed', () => {
     const err = refusal(() => parseBody(post(JSON.stringify([ping])), false));
-    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('batches') });
+    expect(err).toMatchObject({ status: 400, rpcCode: -32600, message: expect.stringContaining('batches') });
   });
 
   it('refuses an empty batch', () => {
     const err = refusal(() => parseBody(post('[]'), true));
-    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('empty batch') });
+    expect(err).toMatchObject({ status: 400, rpcCode: -32600, message: expect.stringContaining('empty batch') });
   });
 
   it('names the invalid item of a batch', () => {
     const err = refusal(() => parseBody(post(JSON.stringify([ping, { jsonrpc: '2.0' }])), true));
-    expect(err).toMatchObject({ code: -32600, message: expect.stringContaining('batch item 1') });
+    expect(err).toMatchObject({ rpcCode: -32600, message: expect.stringContaining('batch item 1') });
   });
 
   it('refuses initialize inside a batch', () => {
@@ -90,7 +134,7 @@ describe('parseBody', () => {
       params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
     };
     const err = refusal(() => parseBody(post(JSON.stringify([initialize, initialized])), true));
-    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('initialize') });
+    expect(err).toMatchObject({ status: 400, rpcCode: -32600, message: expect.stringContaining('initialize') });
   });
 });
 
@@ -106,7 +150,7 @@ describe('protocolVersionOf', () => {
 
   it('refuses an unsupported version with 400 naming it', () => {
     const err = refusal(() => protocolVersionOf(post(undefined, { 'mcp-protocol-version': '2023-01-01' })));
-    expect(err).toMatchObject({ status: 400, code: -32600, message: expect.stringContaining('"2023-01-01"') });
+    expect(err).toMatchObject({ status: 400, rpcCode: -32600, message: expect.stringContaining('"2023-01-01"') });
   });
 });
 

@@ -1,16 +1,30 @@
-import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { JsonRpcCode, JsonRpcMessageSchema, type JsonRpcMessage } from '#contracts';
-import { header, McpHttpError, type McpHttpRequest } from './http-io.js';
+import {
+  ClientNotificationSchema,
+  ClientRequestSchema,
+  JSONRPCMessageSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { jsonNestedDeeperThan, JsonRpcMessageSchema, MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
+import { header, type McpHttpRequest } from './http-io.js';
+import { McpErrors } from './mcp-errors.js';
 
 /** What a request without MCP-Protocol-Version is taken to speak, as the spec says. */
 export const DEFAULT_PROTOCOL_VERSION = '2025-03-26';
 /** JSON-RPC batches exist only in this version (and the legacy SSE transport's). */
 const BATCH_VERSIONS = new Set(['2025-03-26', '2024-11-05']);
+/** From this version on, an SSE stream opens with a priming event (empty data) that older clients cannot read. */
+const PRIMING_FROM = '2025-11-25';
 
 export interface ParsedBody {
   messages: JsonRpcMessage[];
   batch: boolean;
 }
+
+/** The protocol's own schema for each method a client may send; other methods go to the backend unchecked. */
+const CLIENT_METHODS = new Map<string, z.ZodType>(
+  [...ClientRequestSchema.options, ...ClientNotificationSchema.options].map((schema) => [schema.shape.method.value, schema]),
+);
 
 /**
  * The protocol version a non-initialize request speaks; 400 when it is one we do not. Besides the
@@ -19,46 +33,61 @@ export interface ParsedBody {
  */
 export function protocolVersionOf(req: McpHttpRequest): string {
   const version = header(req.headers, 'mcp-protocol-version') ?? DEFAULT_PROTOCOL_VERSION;
-  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    throw new McpHttpError(
-      400,
-      JsonRpcCode.invalidRequest,
-      `Unsupported MCP-Protocol-Version ${JSON.stringify(version)}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
-    );
-  }
+  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) throw McpErrors.unsupportedVersion(version, SUPPORTED_PROTOCOL_VERSIONS);
   return version;
 }
 
-/** Checks the content type and parses one JSON-RPC message or a batch of them. */
+/** Whether SSE streams of this version open with a priming event (2025-11-25 on). */
+export function primesStreams(version: string): boolean {
+  return version >= PRIMING_FROM;
+}
+
+/**
+ * Checks the content type, parses one JSON-RPC message or a batch of them, and checks each
+ * against the protocol's schema for its method: a malformed request is the client's error (400),
+ * found here, never the backend's.
+ */
 export function parseBody(req: McpHttpRequest, batchAllowed: boolean): ParsedBody {
   const contentType = header(req.headers, 'content-type') ?? '';
-  if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
-    throw new McpHttpError(415, JsonRpcCode.invalidRequest, 'Content-Type must be application/json');
-  }
+  if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json') throw McpErrors.unsupportedMediaType();
+  const body = req.body ?? Buffer.alloc(0);
+  if (jsonNestedDeeperThan(body)) throw McpErrors.invalidRequest(`the message nests deeper than ${MAX_JSON_DEPTH} levels`);
   let json: unknown;
   try {
-    json = JSON.parse(req.body?.toString('utf8') ?? '');
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
   } catch {
-    throw new McpHttpError(400, JsonRpcCode.parseError, 'Parse error: the body is not valid JSON');
+    throw McpErrors.parseError('the body is not valid JSON');
   }
   const batch = Array.isArray(json);
   const items: unknown[] = Array.isArray(json) ? json : [json];
-  if (batch && !batchAllowed) {
-    throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'JSON-RPC batches are not part of this protocol version');
-  }
-  if (items.length === 0) throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Invalid Request: empty batch');
-  const messages = items.map((item, i) => {
-    const message = JsonRpcMessageSchema.safeParse(item);
-    if (!message.success || !JSONRPCMessageSchema.safeParse(item).success) {
-      const where = batch ? ` (batch item ${i})` : '';
-      throw new McpHttpError(400, JsonRpcCode.invalidRequest, `Invalid Request: not a JSON-RPC 2.0 message${where}`);
-    }
-    return message.data;
-  });
-  if (batch && messages.some((m) => m.method === 'initialize')) {
-    throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Invalid Request: initialize must not be part of a batch');
-  }
+  if (batch && !batchAllowed) throw McpErrors.invalidRequest('JSON-RPC batches are not part of this protocol version');
+  if (items.length === 0) throw McpErrors.invalidRequest('empty batch');
+  const messages = items.map((item, i) => checked(item, batch ? ` (batch item ${i})` : ''));
+  if (batch && messages.some((m) => m.method === 'initialize')) throw McpErrors.invalidRequest('initialize must not be part of a batch');
   return { messages, batch };
+}
+
+function checked(item: unknown, where: string): JsonRpcMessage {
+  const message = JsonRpcMessageSchema.safeParse(item);
+  if (!message.success || !JSONRPCMessageSchema.safeParse(item).success) {
+    throw McpErrors.invalidRequest(`not a JSON-RPC 2.0 message${where}`);
+  }
+  const { method, id } = message.data;
+  const schema = typeof method === 'string' ? CLIENT_METHODS.get(method) : undefined;
+  const result = schema?.safeParse(item);
+  if (result && !result.success) {
+    const rpcId = typeof id === 'string' || typeof id === 'number' ? id : null;
+    throw McpErrors.invalidParams(`${String(method)}${where}: ${describe(result.error)}`, rpcId);
+  }
+  return message.data;
+}
+
+/** The first problems zod found, as `path: message`. */
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(message)'}: ${issue.message}`)
+    .join('; ');
 }
 
 export function batchAllowedIn(version: string): boolean {

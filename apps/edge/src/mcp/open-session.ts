@@ -5,9 +5,8 @@ import {
   type Principal,
   type ReplyErrorCode,
   type RequestId,
-  type SessionRoute,
+  type SessionTransport,
 } from '#contracts';
-import type { RouteTable } from '../relay/route-table.js';
 import type { SessionRelay } from '../relay/session-relay.js';
 import type { EdgeServer } from './admission.js';
 
@@ -20,6 +19,7 @@ const STATUS: Record<ReplyErrorCode, number> = {
   SESSION_NOT_FOUND: 404,
   UNKNOWN_SERVER: 502,
   BACKEND_FAILED: 502,
+  UNAVAILABLE: 503,
   INTERNAL: 502,
 };
 
@@ -27,35 +27,27 @@ export interface OpenSessionRequest {
   sessionId: string;
   server: EdgeServer;
   principal: Principal;
-  initialize: JsonRpcMessage & { id: RequestId };
-  transport: SessionRoute['transport'];
+  transport: SessionTransport;
+  /** Absent for a legacy SSE session: the runner starts it with the initialize it relays later. */
+  initialize?: JsonRpcMessage & { id: RequestId };
   /** Legacy SSE: the stream every message of the session goes to. */
   stream?: string;
 }
 
 export type OpenedSession =
-  { ok: true; route: SessionRoute; response: JsonRpcMessage } | { ok: false; status: number; response: JsonRpcMessage };
+  { ok: true; runnerId: string; response: JsonRpcMessage | undefined } | { ok: false; status: number; response: JsonRpcMessage };
 
-/** Starts a session on a runner of the server's group and records its route. */
-export async function openSession(deps: { relay: SessionRelay; routes: RouteTable }, request: OpenSessionRequest): Promise<OpenedSession> {
+/** Starts a session on a runner of the server's group, which records its route before it answers. */
+export async function openSession(relay: SessionRelay, request: OpenSessionRequest): Promise<OpenedSession> {
   const { sessionId, server, principal, initialize, transport, stream } = request;
-  const reply = await deps.relay.open(
+  const reply = await relay.open(
     server.runnerGroup,
-    { sessionId, server: server.name, principal, initialize, stream },
+    { sessionId, server: server.name, principal, transport, initialize, stream },
     server.timeoutMs + OPEN_MARGIN_MS,
   );
   if (!reply.ok) {
-    const response = errorResponse(initialize.id, JsonRpcCode.serverError, reply.error.message);
+    const response = errorResponse(initialize?.id ?? null, JsonRpcCode.serverError, reply.error.message);
     return { ok: false, status: STATUS[reply.error.code], response };
   }
-  const route: SessionRoute = { runnerId: reply.runnerId, sub: principal.sub, server: server.name, transport, stream };
-  try {
-    await deps.routes.put(sessionId, route);
-  } catch {
-    // Unroutable, the session would hold a process and a slot until it idled out.
-    await deps.relay.close(reply.runnerId, sessionId, 'its route could not be stored').catch(() => undefined);
-    const response = errorResponse(initialize.id, JsonRpcCode.serverError, 'The gateway could not record the session; try again');
-    return { ok: false, status: 503, response };
-  }
-  return { ok: true, route, response: reply.response };
+  return { ok: true, runnerId: reply.runnerId, response: reply.response };
 }

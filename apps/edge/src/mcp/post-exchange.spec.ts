@@ -30,101 +30,119 @@ async function exchange<T>(drive: (res: ServerResponse) => T) {
   return { status: response.status, headers: response.headers, body, driven };
 }
 
-/** The `message` events of an SSE body, as parsed JSON; any other event fails the test. */
-function sseMessages(body: string): unknown[] {
+/** The events of an SSE body: each one's fields (`id`, `event`, `retry`, `data`). */
+function sseEvents(body: string): Record<string, string>[] {
   return body
     .split('\n\n')
     .filter((block) => block !== '')
-    .map((block) => {
-      const [event, data] = block.split('\n');
-      expect(event).toBe('event: message');
-      return JSON.parse(data?.replace(/^data: /, '') ?? '') as unknown;
-    });
+    .map((block) =>
+      Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])),
+    );
+}
+
+/** The `message` events of an SSE body, as parsed JSON; any other event fails the test. */
+function sseMessages(body: string): unknown[] {
+  return sseEvents(body).map((event) => {
+    expect(event.event).toBe('message');
+    return JSON.parse(event.data ?? '') as unknown;
+  });
 }
 
 const request = (id: RequestId): JsonRpcMessage => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 't' } });
 const result = (id: RequestId): JsonRpcMessage => ({ jsonrpc: '2.0', id, result: { content: [] } });
 const progress: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p', progress: 1 } };
-const both = { json: true, sse: true, headers: { 'x-gatehouse': 'yes' } };
+const both = { json: true, sse: true, headers: { 'x-gatehouse': 'yes' }, primeKey: undefined };
 
 describe('PostExchange', () => {
-  it('answers 202 once every request was cancelled, and the rest when some were answered', async () => {
+  it('answers 202 when the runner ends the stream with nothing answered (every request cancelled)', async () => {
     const cancelled = await exchange((res) => {
       const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
-      post.cancel(1);
+      post.end();
       return post.isDone;
     });
     expect(cancelled.status).toBe(202);
     expect(cancelled.driven).toBe(true);
-    const partly = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1), request(2)], { batch: true, ...both });
-      post.write(result(2));
-      post.cancel(1);
-    });
-    expect(JSON.parse(partly.body)).toEqual([result(2)]);
   });
 
-  it('answers with JSON when only the response arrives', async () => {
+  it('answers with JSON what arrived before the end, and nothing after', async () => {
     const got = await exchange((res) => {
       const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
       const finished = post.finished();
-      return { wrote: post.write(result(1)), finished, done: post.isDone };
+      const wrote = post.write(result(1), 'k.1');
+      const doneBeforeEnd = post.isDone;
+      post.end();
+      return { wrote, finished, doneBeforeEnd, late: post.write(progress, undefined) };
     });
     expect(got.status).toBe(200);
     expect(got.headers.get('content-type')).toBe('application/json');
     expect(got.headers.get('x-gatehouse')).toBe('yes');
     expect(JSON.parse(got.body)).toEqual(result(1));
-    expect(got.driven).toMatchObject({ wrote: true, done: true });
+    expect(got.driven).toMatchObject({ wrote: true, doneBeforeEnd: false, late: false });
     await expect(got.driven?.finished).resolves.toBeUndefined();
   });
 
-  it('answers a batch with an array, once every request has its response', async () => {
+  it('answers a batch with an array of what arrived, in order', async () => {
     const got = await exchange((res) => {
       const notification: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9 } };
       const post = new PostExchange('s1', res, [request(1), notification, request(2)], { batch: true, ...both });
-      post.write(result(2));
-      const doneEarly = post.isDone;
-      post.write(result(1));
-      return doneEarly;
+      post.write(result(2), undefined);
+      post.write(result(1), undefined);
+      post.end();
     });
-    expect(got.driven).toBe(false);
     expect(JSON.parse(got.body)).toEqual([result(2), result(1)]);
   });
 
-  it('switches to SSE when a notification arrives before the response', async () => {
+  it('switches to SSE when a notification arrives before the response, with event ids', async () => {
     const got = await exchange((res) => {
       const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
-      return [post.write(progress), post.write(result(1))];
+      const wrote = [post.write(progress, 'k.1'), post.write(result(1), 'k.2')];
+      post.end();
+      return wrote;
     });
     expect(got.driven).toEqual([true, true]);
     expect(got.headers.get('content-type')).toBe('text/event-stream');
     expect(got.headers.get('x-gatehouse')).toBe('yes');
     expect(sseMessages(got.body)).toEqual([progress, result(1)]);
+    expect(sseEvents(got.body).map((e) => e.id)).toEqual(['k.1', 'k.2']);
   });
 
-  it('flushes responses collected before the switch to SSE first', async () => {
+  it('primes a resumable stream with an event id at position 0 and the reconnection delay', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1), request(2)], { batch: true, ...both });
-      post.write(result(1));
-      post.write(progress);
-      post.write(result(2));
+      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, json: false, primeKey: 'key1' });
+      post.write(result(1), 'key1.1');
+      post.end();
     });
-    expect(sseMessages(got.body)).toEqual([result(1), progress, result(2)]);
+    const [priming, ...rest] = sseEvents(got.body);
+    expect(priming).toEqual({ id: 'key1.0', retry: '1000', data: '' });
+    expect(rest).toEqual([{ id: 'key1.1', event: 'message', data: JSON.stringify(result(1)) }]);
+  });
+
+  it('flushes responses collected before the switch to SSE first, after the priming event', async () => {
+    const got = await exchange((res) => {
+      const post = new PostExchange('s1', res, [request(1), request(2)], { ...both, batch: true, primeKey: 'key2' });
+      post.write(result(1), 'key2.1');
+      post.write(progress, 'key2.2');
+      post.write(result(2), 'key2.3');
+      post.end();
+    });
+    expect(sseEvents(got.body).map((e) => e.id)).toEqual(['key2.0', 'key2.1', 'key2.2', 'key2.3']);
+    expect(sseMessages(got.body.slice(got.body.indexOf('\n\n') + 2))).toEqual([result(1), progress, result(2)]);
   });
 
   it('streams from the start when the client accepts only SSE', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, json: false, sse: true, headers: {} });
-      post.write(result(1));
+      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, json: false });
+      post.write(result(1), undefined);
+      post.end();
     });
     expect(got.headers.get('content-type')).toBe('text/event-stream');
     expect(sseMessages(got.body)).toEqual([result(1)]);
   });
 
-  it('gives each pending request a JSON-RPC error when the session ends', async () => {
+  it('gives each request still unanswered a JSON-RPC error when the session ends', async () => {
     const got = await exchange((res) => {
       const post = new PostExchange('s1', res, [request(1), request(2), request(3)], { batch: true, ...both });
-      post.write(result(2));
+      post.write(result(2), undefined);
       post.sessionEnded('idle timeout');
       return post.isDone;
     });
@@ -136,7 +154,7 @@ describe('PostExchange', () => {
   it('sends the session-ended errors as events once streaming', async () => {
     const got = await exchange((res) => {
       const post = new PostExchange('s1', res, [request('a')], { batch: false, ...both });
-      post.write(progress);
+      post.write(progress, undefined);
       post.sessionEnded('backend exited');
     });
     expect(sseMessages(got.body)).toEqual([
@@ -147,21 +165,13 @@ describe('PostExchange', () => {
 
   it('refuses a notification when the client accepts only JSON', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, json: true, sse: false, headers: {} });
-      return [post.write(progress), post.write(result(1))];
+      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, sse: false, headers: {} });
+      const wrote = [post.write(progress, undefined), post.write(result(1), undefined)];
+      post.end();
+      return wrote;
     });
     expect(got.driven).toEqual([false, true]);
     expect(got.headers.get('content-type')).toBe('application/json');
-    expect(JSON.parse(got.body)).toEqual(result(1));
-  });
-
-  it('refuses anything written after it is done', async () => {
-    const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
-      post.write(result(1));
-      return [post.write(progress), post.write(result(1))];
-    });
-    expect(got.driven).toEqual([false, false]);
     expect(JSON.parse(got.body)).toEqual(result(1));
   });
 });

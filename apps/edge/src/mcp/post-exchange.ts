@@ -1,16 +1,27 @@
 import type { ServerResponse } from 'node:http';
-import { JsonRpcCode, errorResponse, idKey, isRequest, isResponse, type JsonRpcMessage, type RequestId } from '#contracts';
+import { JsonRpcCode, errorResponse, eventIdOf, idKey, isRequest, isResponse, type JsonRpcMessage, type RequestId } from '#contracts';
 import type { StreamEndpoint } from '../relay/stream-registry.js';
 import { sendEmpty, sendJson } from './http-io.js';
 import { SseStream } from './sse-stream.js';
 
+export interface PostExchangeOptions {
+  batch: boolean;
+  json: boolean;
+  sse: boolean;
+  headers: Record<string, string>;
+  /** The logical stream's key, when the client's version reads priming events (2025-11-25 on). */
+  primeKey: string | undefined;
+}
+
 /**
  * The answer to one POST that carried requests: JSON when only responses come back, switching
- * to SSE as soon as the backend sends anything else (progress, a server request) first.
+ * to SSE as soon as the backend sends anything else (progress, a server request) first. It ends
+ * when the runner says every request on it is answered or cancelled.
  */
 export class PostExchange implements StreamEndpoint {
+  /** Requests not answered yet: only for failing them at once when the runner is gone. */
   private readonly pending = new Map<string, RequestId>();
-  private readonly collected: JsonRpcMessage[] = [];
+  private readonly collected: { message: JsonRpcMessage; eventId: string | undefined }[] = [];
   private sse: SseStream | undefined;
   private done = false;
   private markDone: () => void = () => undefined;
@@ -20,13 +31,13 @@ export class PostExchange implements StreamEndpoint {
     readonly sessionId: string,
     private readonly res: ServerResponse,
     requests: readonly JsonRpcMessage[],
-    private readonly options: { batch: boolean; json: boolean; sse: boolean; headers: Record<string, string> },
+    private readonly options: PostExchangeOptions,
   ) {
     for (const r of requests) if (isRequest(r)) this.pending.set(idKey(r.id), r.id);
-    if (!options.json) this.sse = new SseStream(res, options.headers);
+    if (!options.json) this.openSse();
   }
 
-  /** Resolves when every request has its response or the exchange was cut short. */
+  /** Resolves when the exchange has ended, however it ended. */
   finished(): Promise<void> {
     return this.whenDone;
   }
@@ -35,25 +46,23 @@ export class PostExchange implements StreamEndpoint {
     return this.done;
   }
 
-  write(message: JsonRpcMessage): boolean {
+  write(message: JsonRpcMessage, eventId: string | undefined): boolean {
     if (this.done) return false;
-    if (isResponse(message) && this.pending.delete(idKey(message.id))) {
-      if (this.sse) this.sse.send(message);
-      else this.collected.push(message);
-      if (this.pending.size === 0) this.finish();
+    if (isResponse(message)) {
+      this.pending.delete(idKey(message.id));
+      if (this.sse) return this.sse.send(message, eventId);
+      this.collected.push({ message, eventId });
       return true;
     }
     if (!this.sse) {
       if (!this.options.sse) return false;
-      this.sse = new SseStream(this.res, this.options.headers);
-      for (const earlier of this.collected.splice(0)) this.sse.send(earlier);
+      this.openSse();
     }
-    return this.sse.send(message);
+    return this.sse?.send(message, eventId) ?? false;
   }
 
-  cancel(requestId: RequestId): void {
-    if (this.done || !this.pending.delete(idKey(requestId))) return;
-    if (this.pending.size === 0) this.finish();
+  end(): void {
+    if (!this.done) this.finish();
   }
 
   /** Every unanswered request gets a JSON-RPC error, then the exchange ends. */
@@ -66,7 +75,7 @@ export class PostExchange implements StreamEndpoint {
     for (const id of this.pending.values()) {
       const error = errorResponse(id, JsonRpcCode.serverError, message);
       if (this.sse) this.sse.send(error);
-      else this.collected.push(error);
+      else this.collected.push({ message: error, eventId: undefined });
     }
     this.pending.clear();
     this.finish();
@@ -80,12 +89,21 @@ export class PostExchange implements StreamEndpoint {
     this.markDone();
   }
 
+  private openSse(): void {
+    this.sse = new SseStream(this.res, this.options.headers);
+    if (this.options.primeKey !== undefined) this.sse.prime(eventIdOf(this.options.primeKey, 0));
+    for (const { message, eventId } of this.collected.splice(0)) this.sse.send(message, eventId);
+  }
+
   private finish(): void {
     this.done = true;
     if (this.sse) this.sse.end();
     // Nothing to answer when every request was cancelled: accepted, like a notification.
     else if (this.collected.length === 0) sendEmpty(this.res, 202, this.options.headers);
-    else sendJson(this.res, 200, this.options.batch ? this.collected : this.collected[0], this.options.headers);
+    else {
+      const messages = this.collected.map((c) => c.message);
+      sendJson(this.res, 200, this.options.batch ? messages : messages[0], this.options.headers);
+    }
     this.markDone();
   }
 }

@@ -1,13 +1,22 @@
 import type { ServerResponse } from 'node:http';
-import { JsonRpcCode, isRequest, type JsonRpcMessage, type Principal, type RequestId, type SessionRoute } from '#contracts';
+import {
+  isRequest,
+  parseEventId,
+  type GatehouseError,
+  type JsonRpcMessage,
+  type Principal,
+  type RequestId,
+  type SessionRoute,
+} from '#contracts';
 import { randomId } from '#crypto';
 import type { RouteTable } from '../relay/route-table.js';
 import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
 import type { StreamRegistry } from '../relay/stream-registry.js';
 import type { Admission, EdgeServer } from './admission.js';
-import { header, McpHttpError, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
-import { acceptedModes, batchAllowedIn, parseBody, protocolVersionOf } from './messages.js';
+import { header, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
+import { McpErrors } from './mcp-errors.js';
+import { acceptedModes, batchAllowedIn, parseBody, primesStreams, protocolVersionOf } from './messages.js';
 import { openSession } from './open-session.js';
 import { PostExchange } from './post-exchange.js';
 import { SseStream } from './sse-stream.js';
@@ -22,53 +31,50 @@ export interface SessionDeps {
   watch: SessionWatch;
 }
 
-/** Streamable HTTP at /{server}/mcp: POST messages, GET the server's stream, DELETE the session. */
+/** Streamable HTTP at /{server}/mcp: POST messages, GET the server's stream (or resume one), DELETE the session. */
 export class StreamableHttpHandler {
   constructor(private readonly deps: SessionDeps) {}
 
   async post(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
     const { server, principal } = await this.deps.admission.admit(req, serverName);
     const modes = acceptedModes(req);
-    if (!modes.json && !modes.sse) throw notAcceptable('application/json or text/event-stream');
+    if (!modes.json && !modes.sse) throw McpErrors.notAcceptable('application/json or text/event-stream');
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) {
       const { messages } = parseBody(req, false);
       const initialize = messages[0];
-      if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') {
-        throw sessionRequired();
-      }
+      if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') throw McpErrors.sessionRequired();
       return this.initialize(res, server, principal, initialize, modes.json);
     }
     const version = protocolVersionOf(req);
     const { messages, batch } = parseBody(req, batchAllowedIn(version));
-    if (messages.some((m) => m.method === 'initialize')) {
-      throw new McpHttpError(400, JsonRpcCode.invalidRequest, 'Invalid Request: this session is already initialized');
-    }
+    if (messages.some((m) => m.method === 'initialize')) throw McpErrors.alreadyInitialized();
     const route = await this.route(sessionId, server, principal);
-    const requests = messages.filter(isRequest);
-    if (requests.length === 0) {
-      const relayed = await this.deps.relay.sendAll(route.runnerId, sessionId, messages);
+    if (!messages.some(isRequest)) {
+      const relayed = await this.deps.relay.send(route.runnerId, sessionId, messages);
       if (!relayed.ok) throw relayFailure(relayed);
       return sendEmpty(res, 202, { [SESSION_HEADER]: sessionId });
     }
-    await this.exchange(req, res, sessionId, route, messages, { batch, ...modes });
+    await this.exchange(req, res, route, { sessionId, messages, batch, version, ...modes });
   }
 
   async get(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
     const { server, principal } = await this.deps.admission.admit(req, serverName);
-    if (!acceptedModes(req).sse) throw notAcceptable('text/event-stream');
+    if (!acceptedModes(req).sse) throw McpErrors.notAcceptable('text/event-stream');
     const sessionId = header(req.headers, SESSION_HEADER);
-    if (sessionId === undefined) throw sessionRequired();
-    protocolVersionOf(req);
+    if (sessionId === undefined) throw McpErrors.sessionRequired();
+    const version = protocolVersionOf(req);
+    const lastEventId = header(req.headers, 'last-event-id');
+    if (lastEventId !== undefined && !parseEventId(lastEventId)) throw McpErrors.badRequest('Last-Event-ID names no event of this gateway');
     const route = await this.route(sessionId, server, principal);
     // Attach before answering, so a session that is gone gets 404, not an empty 200 stream;
-    // what arrives in between is held and written once the stream is open.
-    const open: { sse?: SseStream } = {};
-    const early: JsonRpcMessage[] = [];
+    // what arrives in between (a replay, say) is held and written once the stream is open.
+    const open: { sse?: SseStream; early: [JsonRpcMessage, string | undefined][]; ended: boolean } = { early: [], ended: false };
     const stream = this.deps.streams.open({
       sessionId,
-      write: (m) => (open.sse ? open.sse.send(m) : early.push(m) > 0),
-      sessionEnded: () => open.sse?.end(),
+      write: (m, eventId) => (open.sse ? open.sse.send(m, eventId) : open.early.push([m, eventId]) > 0),
+      end: () => (open.sse ? open.sse.end() : (open.ended = true)),
+      sessionEnded: () => (open.sse ? open.sse.end() : (open.ended = true)),
     });
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     req.onClose(() => {
@@ -76,21 +82,23 @@ export class StreamableHttpHandler {
       stream.close();
       void this.deps.relay.touch(route.runnerId, sessionId, { detach: stream.subject }).catch(() => undefined);
     });
-    const attached = await this.deps.relay.touch(route.runnerId, sessionId, { attach: stream.subject });
+    const attached = await this.deps.relay.touch(route.runnerId, sessionId, { attach: stream.subject, resumeAfter: lastEventId });
     if (!attached.ok) throw relayFailure(attached);
     open.sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
-    for (const message of early.splice(0)) open.sse.send(message);
+    if (attached.eventId !== undefined && primesStreams(version)) open.sse.prime(attached.eventId);
+    for (const [message, eventId] of open.early.splice(0)) open.sse.send(message, eventId);
+    if (open.ended) open.sse.end();
   }
 
   async delete(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
     const { server, principal } = await this.deps.admission.admit(req, serverName);
     const sessionId = header(req.headers, SESSION_HEADER);
-    if (sessionId === undefined) throw sessionRequired();
+    if (sessionId === undefined) throw McpErrors.sessionRequired();
     protocolVersionOf(req);
     const route = await this.route(sessionId, server, principal);
     const closed = await this.deps.relay.close(route.runnerId, sessionId, 'closed by the client');
-    if (!closed.ok) throw sessionNotFound();
-    await this.deps.routes.delete(sessionId);
+    if (!closed.ok) throw McpErrors.sessionNotFound();
+    this.deps.routes.forget(sessionId);
     sendEmpty(res, 200);
   }
 
@@ -102,41 +110,47 @@ export class StreamableHttpHandler {
     json: boolean,
   ): Promise<void> {
     const sessionId = randomId();
-    const opened = await openSession(this.deps, { sessionId, server, principal, initialize, transport: 'streamable-http' });
+    const opened = await openSession(this.deps.relay, { sessionId, server, principal, initialize, transport: 'streamable-http' });
     if (!opened.ok) return sendJson(res, opened.status, opened.response);
-    if (json) return sendJson(res, 200, opened.response, { [SESSION_HEADER]: sessionId });
+    const { response } = opened;
+    if (!response) throw McpErrors.internal(new Error('the runner answered initialize without the backend response'));
+    if (json) return sendJson(res, 200, response, { [SESSION_HEADER]: sessionId });
     // A client that accepts only an event stream gets its answer as one.
     const sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
-    sse.send(opened.response);
+    sse.send(response);
     sse.end();
   }
 
   private async exchange(
     req: McpHttpRequest,
     res: ServerResponse,
-    sessionId: string,
     route: SessionRoute,
-    messages: JsonRpcMessage[],
-    options: { batch: boolean; json: boolean; sse: boolean },
+    post: { sessionId: string; messages: JsonRpcMessage[]; batch: boolean; version: string; json: boolean; sse: boolean },
   ): Promise<void> {
+    const { sessionId, messages, version, ...modes } = post;
+    const streamId = randomId(12);
     // Every answer names its session, as the SDK's own server does (its client relies on it).
-    const post = new PostExchange(sessionId, res, messages, { ...options, headers: { [SESSION_HEADER]: sessionId } });
-    const stream = this.deps.streams.open(post);
+    const headers = { [SESSION_HEADER]: sessionId };
+    const exchange = new PostExchange(sessionId, res, messages, {
+      ...modes,
+      headers,
+      primeKey: primesStreams(version) ? streamId : undefined,
+    });
+    const stream = this.deps.streams.open(exchange, streamId);
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     watch.busy(true);
-    req.onClose(() => post.abandon());
+    req.onClose(() => exchange.abandon());
     try {
-      const results = await Promise.all(messages.map((m) => this.deps.relay.send(route.runnerId, sessionId, m, stream.subject)));
-      const refused = results.find((r) => !r.ok);
-      if (refused && !refused.ok && !post.isDone) {
+      const sent = await this.deps.relay.send(route.runnerId, sessionId, messages, stream.subject);
+      if (!sent.ok && !exchange.isDone) {
         // Before anything was written the refusal is the HTTP answer; after, each pending request gets it.
         if (!res.headersSent) {
-          post.abandon();
-          throw relayFailure(refused);
+          exchange.abandon();
+          throw relayFailure(sent);
         }
-        post.fail(refused.error.message);
+        exchange.fail(sent.error.message);
       }
-      await post.finished();
+      await exchange.finished();
     } finally {
       watch.busy(false);
       watch.stop();
@@ -147,27 +161,16 @@ export class StreamableHttpHandler {
   /** The session's route, as long as it belongs to this caller and server; 404 otherwise. */
   private async route(sessionId: string, server: EdgeServer, principal: Principal): Promise<SessionRoute> {
     const route = await this.deps.routes.find(sessionId, { sub: principal.sub, server: server.name, transport: 'streamable-http' });
-    if (!route?.runnerId) throw sessionNotFound();
+    if (!route) throw McpErrors.sessionNotFound();
     return route;
   }
 }
 
-export function sessionNotFound(): McpHttpError {
-  return new McpHttpError(404, JsonRpcCode.serverError, 'Session not found');
-}
-
-function sessionRequired(): McpHttpError {
-  return new McpHttpError(400, JsonRpcCode.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
-}
-
-function notAcceptable(what: string): McpHttpError {
-  return new McpHttpError(406, JsonRpcCode.invalidRequest, `Not Acceptable: the client must accept ${what}`);
-}
-
 /** The HTTP answer to a message the runner did not take: 404 once the session is gone. */
-export function relayFailure(result: RelayResult & { ok: false }): McpHttpError {
+export function relayFailure(result: RelayResult & { ok: false }): GatehouseError {
   const { code, message } = result.error;
-  if (code === 'SESSION_NOT_FOUND' || code === 'RUNNER_GONE') return sessionNotFound();
-  if (code === 'TOO_LARGE') return new McpHttpError(413, JsonRpcCode.invalidRequest, message);
-  return new McpHttpError(502, JsonRpcCode.serverError, message);
+  if (code === 'SESSION_NOT_FOUND' || code === 'RUNNER_GONE') return McpErrors.sessionNotFound();
+  if (code === 'TOO_LARGE') return McpErrors.tooLarge(message);
+  if (code === 'BAD_REQUEST') return McpErrors.badRequest(message);
+  return McpErrors.backendFailed(message);
 }

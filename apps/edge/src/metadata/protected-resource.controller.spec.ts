@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { generateKeyPair, SignJWT } from 'jose';
-import { encodeJson, LocalBus } from '#bus';
+import { LocalBus } from '#bus';
 import type { AuthConfig, GatehouseConfig, StdioServerConfig } from '#config';
-import { AuthHttpRequestSchema, authHttpQueue, authHttpSubject, decode } from '#contracts';
+import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpQueue, authHttpSubject, decode, encode } from '#contracts';
 import { createLogger } from '#observability';
 import { startEdge, type RunningEdge } from '../main.js';
 
@@ -41,9 +41,10 @@ function config(withAuth: boolean): GatehouseConfig {
       basePath: '/gh',
       addr: { host: '127.0.0.1', port: 0 },
       name: 'test',
-      sessions: { timeoutMs: 60_000, cleanupIntervalMs: 10_000, maxPerUser: 5 },
+      sessions: { timeoutMs: 60_000, cleanupIntervalMs: 10_000, maxPerUser: 5, replay: { messages: 16, bytes: 65536 } },
       limits: { maxBodyBytes: 1_000_000 },
       allowedOrigins: [],
+      allowedHosts: ['127.0.0.1'],
     },
     ...(withAuth && { auth }),
     servers: { db },
@@ -117,7 +118,13 @@ describe('ProtectedResourceController', () => {
       (m) => {
         const request = decode(AuthHttpRequestSchema, m.data);
         relayed.push(request.ok ? request.value.url : 'malformed');
-        m.respond(encodeJson({ status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{}').toString('base64') }));
+        m.respond(
+          encode(AuthHttpResponseSchema, {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+            body: Buffer.from('{}').toString('base64'),
+          }),
+        );
       },
       { queue: authHttpQueue },
     );

@@ -102,71 +102,28 @@ describe('RouteTable', () => {
     expect(recorded.calls).toEqual([`get ${id}`]);
   });
 
-  it('does not cache a route whose runner is not known yet', async () => {
+  it('remembers the route a runner reported without writing the bucket, and forgets it on request', async () => {
     const id = randomId();
-    await storeDirectly(id, { ...route, runnerId: '', transport: 'sse' });
-    await table.get(id);
-    await storeDirectly(id, { ...route, transport: 'sse' });
-    await expect(table.get(id)).resolves.toMatchObject({ runnerId: 'runner-1' });
-  });
-
-  it('caches what it puts and forgets what it deletes', async () => {
-    const id = randomId();
-    await table.put(id, route);
+    table.remember(id, route);
     await expect(table.get(id)).resolves.toEqual(route);
-    await table.delete(id);
-    await expect(kv.get(id)).resolves.toBeNull();
-    await expect(table.get(id)).resolves.toBeUndefined();
-    expect(recorded.calls).toEqual([`put ${id}`, `delete ${id}`, `get ${id}`]);
-  });
-
-  it('reads the bucket again after forget()', async () => {
-    const id = randomId();
-    await table.put(id, route);
     table.forget(id);
-    await expect(table.get(id)).resolves.toEqual(route);
-    expect(recorded.calls).toEqual([`put ${id}`, `get ${id}`]);
+    await expect(table.get(id)).resolves.toBeUndefined();
+    expect(recorded.calls).toEqual([`get ${id}`]);
   });
 
-  it('keeps a used route alive: rewritten once a quarter of the TTL has passed', async () => {
+  it('never writes to the bucket: the owning runner does', async () => {
     const id = randomId();
-    await table.put(id, route);
-    await kv.delete(id); // as if its TTL had run out
-    clock += TTL_MS / 4 - 1;
-    await table.keepAlive(id);
-    await expect(kv.get(id)).resolves.toBeNull();
-    clock += 1;
-    await table.keepAlive(id);
-    await expect(kv.get(id)).resolves.not.toBeNull();
-    expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`]);
-  });
-
-  it('waits another quarter of the TTL before the next rewrite', async () => {
-    const id = randomId();
-    await table.put(id, route);
-    clock += TTL_MS / 4;
-    await table.keepAlive(id);
-    clock += TTL_MS / 4 - 1;
-    await table.keepAlive(id);
-    expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`]);
-    clock += 1;
-    await table.keepAlive(id);
-    expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`, `put ${id}`]);
-  });
-
-  it("does not keep another caller's route alive", async () => {
-    const id = randomId();
-    await table.put(id, route);
+    await storeDirectly(id, route);
+    await table.find(id, route);
     clock += TTL_MS / 2;
-    await expect(table.find(id, { ...route, sub: 'mallory' })).resolves.toBeUndefined();
-    expect(recorded.calls).toEqual([`put ${id}`]);
-    await expect(table.find(id, route)).resolves.toEqual(route);
-    expect(recorded.calls).toEqual([`put ${id}`, `put ${id}`]);
+    await table.find(id, route);
+    expect(recorded.calls.every((call) => call.startsWith('get '))).toBe(true);
   });
 
   it('reads a local copy older than the TTL again, and forgets a route that expired', async () => {
     const id = randomId();
-    await table.put(id, route);
+    await storeDirectly(id, route);
+    await table.get(id);
     await kv.delete(id);
     await expect(table.get(id)).resolves.toEqual(route);
     clock += TTL_MS;

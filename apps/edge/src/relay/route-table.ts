@@ -1,16 +1,17 @@
 import type { KvBucket } from '#bus';
-import { SESSION_ID_PATTERN, SessionRouteSchema, decode, encode, type SessionRoute } from '#contracts';
+import { SESSION_ID_PATTERN, SessionRouteSchema, decode, type SessionRoute } from '#contracts';
 
 export function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && SESSION_ID_PATTERN.test(value);
 }
 
 /**
- * Session routes in the shared KV bucket, with a local cache: a route never changes once its
- * runner is known, and a closed session is forgotten when its closed event arrives.
+ * Session routes as the owning runners wrote them in the shared KV bucket, with a local cache:
+ * a route never changes, and a closed session is forgotten when its closed event arrives. The
+ * edge never writes a route: it keeps nothing it cannot lose.
  */
 export class RouteTable {
-  /** Routes this edge has seen, with when it last wrote or read them. */
+  /** Routes this edge has seen, with when it learned them. */
   private readonly cache = new Map<string, { route: SessionRoute; seenAt: number }>();
 
   constructor(
@@ -19,7 +20,7 @@ export class RouteTable {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The route as stored; a local copy older than the TTL is read again (it may have expired). */
+  /** The route as stored; a local copy older than the TTL is read again (the session may have ended unseen). */
   async get(sessionId: string): Promise<SessionRoute | undefined> {
     const cached = this.cache.get(sessionId);
     if (cached && this.now() - cached.seenAt < this.ttlMs) return cached.route;
@@ -28,44 +29,25 @@ export class RouteTable {
     if (!data) return undefined;
     const route = decode(SessionRouteSchema, data);
     if (!route.ok) return undefined;
-    if (route.value.runnerId) this.remember(sessionId, route.value);
+    this.remember(sessionId, route.value);
     return route.value;
   }
 
-  /** The route of a session owned by this caller on this server and transport, kept alive; else undefined. */
+  /** The route of a session owned by this caller on this server and transport; else undefined. */
   async find(sessionId: string, owner: Pick<SessionRoute, 'sub' | 'server' | 'transport'>): Promise<SessionRoute | undefined> {
     if (!isSessionId(sessionId)) return undefined;
     const route = await this.get(sessionId);
     const owned = route && route.sub === owner.sub && route.server === owner.server && route.transport === owner.transport;
-    if (!owned) return undefined;
-    await this.keepAlive(sessionId);
-    return route;
+    return owned ? route : undefined;
   }
 
-  async put(sessionId: string, route: SessionRoute): Promise<void> {
-    await this.kv.put(sessionId, encode(SessionRouteSchema, route));
-    if (route.runnerId) this.remember(sessionId, route);
+  /** A route a runner just recorded and reported in its answer. */
+  remember(sessionId: string, route: SessionRoute): void {
+    this.cache.set(sessionId, { route, seenAt: this.now() });
   }
 
-  async delete(sessionId: string): Promise<void> {
-    this.forget(sessionId);
-    await this.kv.delete(sessionId);
-  }
-
-  /** Drops the local copy (the session ended elsewhere). */
+  /** Drops the local copy (the session ended). */
   forget(sessionId: string): void {
     this.cache.delete(sessionId);
-  }
-
-  /** A route in use outlives the bucket's TTL: it is rewritten once a quarter of the TTL has passed. */
-  async keepAlive(sessionId: string): Promise<void> {
-    const cached = this.cache.get(sessionId);
-    if (!cached || this.now() - cached.seenAt < this.ttlMs / 4) return;
-    cached.seenAt = this.now();
-    await this.kv.put(sessionId, encode(SessionRouteSchema, cached.route));
-  }
-
-  private remember(sessionId: string, route: SessionRoute): void {
-    this.cache.set(sessionId, { route, seenAt: this.now() });
   }
 }

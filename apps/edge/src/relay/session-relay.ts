@@ -1,20 +1,17 @@
-import { BusNoRespondersError, BusPayloadTooLargeError, BusTimeoutError, type Bus, type BusSubscription } from '#bus';
+import { BusNoRespondersError, BusPayloadTooLargeError, BusTimeoutError, type Bus } from '#bus';
 import {
-  AckReplySchema,
-  cancelledRequestId,
-  SessionClosedEventSchema,
-  SessionOpenReplySchema,
   decode,
   encode,
   SessionCloseRequestSchema,
   SessionInRequestSchema,
+  SessionOpenReplySchema,
   SessionOpenRequestSchema,
   SessionTouchRequestSchema,
-  sessionClosedWildcard,
   sessionCloseSubject,
   sessionInSubject,
   sessionOpenSubject,
   sessionTouchSubject,
+  TouchReplySchema,
   type JsonRpcMessage,
   type ReplyError,
   type SessionOpenReply,
@@ -31,12 +28,10 @@ const ACK_TIMEOUT_MS = 1500;
 const CLOSE_TIMEOUT_MS = 5000;
 
 type RelayError = ReplyError | { code: 'RUNNER_GONE' | 'TOO_LARGE'; message: string };
-export type RelayResult = { ok: true } | { ok: false; error: RelayError };
+export type RelayResult = { ok: true; eventId?: string | undefined } | { ok: false; error: RelayError };
 
-/** The edge's side of the session subjects: open, relay, touch, close, and closed events. */
+/** The edge's side of the session subjects: open, relay, touch, close; and what it learns of sessions ending. */
 export class SessionRelay {
-  private subscription: BusSubscription | undefined;
-
   constructor(
     private readonly bus: Bus,
     private readonly routes: RouteTable,
@@ -44,65 +39,43 @@ export class SessionRelay {
     private readonly log: Logger,
   ) {}
 
-  start(): void {
-    this.subscription = this.bus.subscribe(sessionClosedWildcard, (msg) => {
-      const event = decode(SessionClosedEventSchema, msg.data);
-      if (event.ok) this.ended(event.value.sessionId, event.value.reason);
-    });
-  }
-
-  stop(): void {
-    this.subscription?.unsubscribe();
-  }
-
   /** Asks a runner of the group to start the session; a missing runner is an error, not a throw. */
   async open(group: string, request: SessionOpenRequest, timeoutMs: number): Promise<SessionOpenReply> {
+    let reply: SessionOpenReply;
     try {
-      const reply = await this.bus.request(sessionOpenSubject(group), encode(SessionOpenRequestSchema, request), { timeoutMs });
-      const decoded = decode(SessionOpenReplySchema, reply.data);
-      if (decoded.ok) return decoded.value;
-      this.log.error({ error: decoded.error }, 'malformed session.open reply');
-      return { ok: false, error: { code: 'INTERNAL', message: 'the runner sent a malformed reply' } };
+      const answer = await this.bus.request(sessionOpenSubject(group), encode(SessionOpenRequestSchema, request), { timeoutMs });
+      const decoded = decode(SessionOpenReplySchema, answer.data);
+      if (!decoded.ok) this.log.warn({ error: decoded.error }, 'malformed session.open reply');
+      reply = decoded.ok ? decoded.value : { ok: false, error: { code: 'INTERNAL', message: 'the runner sent a malformed reply' } };
     } catch (err) {
-      if (err instanceof BusNoRespondersError) {
-        return { ok: false, error: { code: 'BACKEND_FAILED', message: `no runner is serving group ${group}` } };
-      }
-      if (err instanceof BusTimeoutError) {
-        return { ok: false, error: { code: 'BACKEND_FAILED', message: 'the runner did not start the session in time' } };
-      }
-      if (err instanceof BusPayloadTooLargeError) return { ok: false, error: { code: 'BAD_REQUEST', message: tooLarge(err) } };
+      if (err instanceof BusNoRespondersError) return refused('BACKEND_FAILED', `no runner is serving group ${group}`);
+      if (err instanceof BusTimeoutError) return refused('BACKEND_FAILED', 'the runner did not start the session in time');
+      if (err instanceof BusPayloadTooLargeError) return refused('BAD_REQUEST', tooLarge(err));
       throw err;
     }
+    if (reply.ok) {
+      const { sessionId, principal, server, transport } = request;
+      this.routes.remember(sessionId, { runnerId: reply.runnerId, sub: principal.sub, server, transport });
+    }
+    return reply;
   }
 
-  send(runnerId: string, sessionId: string, message: JsonRpcMessage, stream?: string): Promise<RelayResult> {
-    const cancelled = cancelledRequestId(message);
-    if (cancelled !== undefined) this.streams.cancel(sessionId, cancelled);
-    const payload = encode(SessionInRequestSchema, { message, stream });
+  /** One POST's messages, in order; `stream` receives the responses to its requests. */
+  send(runnerId: string, sessionId: string, messages: readonly JsonRpcMessage[], stream?: string): Promise<RelayResult> {
+    const payload = encode(SessionInRequestSchema, { messages: [...messages], stream });
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId);
   }
 
-  /** Sends messages one after another; stops at, and returns, the first the runner did not take. */
-  async sendAll(runnerId: string, sessionId: string, messages: readonly JsonRpcMessage[], stream?: string): Promise<RelayResult> {
-    for (const message of messages) {
-      const result = await this.send(runnerId, sessionId, message, stream);
-      if (!result.ok) return result;
-    }
-    return { ok: true };
-  }
-
-  /** Keeps the session alive on its runner and its route alive in the bucket. */
-  async touch(runnerId: string, sessionId: string, request: SessionTouchRequest = {}): Promise<RelayResult> {
-    const result = await this.ack(sessionTouchSubject(runnerId, sessionId), encode(SessionTouchRequestSchema, request), sessionId);
-    if (result.ok) await this.routes.keepAlive(sessionId);
-    return result;
+  /** A live client connection: keeps the session alive on its runner, and attaches or detaches a stream. */
+  touch(runnerId: string, sessionId: string, request: SessionTouchRequest = {}): Promise<RelayResult> {
+    return this.ack(sessionTouchSubject(runnerId, sessionId), encode(SessionTouchRequestSchema, request), sessionId);
   }
 
   close(runnerId: string, sessionId: string, reason: string): Promise<RelayResult> {
     return this.ack(sessionCloseSubject(runnerId, sessionId), encode(SessionCloseRequestSchema, { reason }), sessionId, CLOSE_TIMEOUT_MS);
   }
 
-  /** The session is over here: streams fail what is pending, the cached route goes. */
+  /** The session is over: streams here fail what is pending, the cached route goes. */
   ended(sessionId: string, reason: string): void {
     this.routes.forget(sessionId);
     this.streams.sessionEnded(sessionId, reason);
@@ -112,8 +85,8 @@ export class SessionRelay {
     let result: RelayResult;
     try {
       const reply = await this.bus.request(subject, payload, { timeoutMs });
-      const decoded = decode(AckReplySchema, reply.data);
-      result = decoded.ok ? decoded.value : { ok: false, error: { code: 'INTERNAL', message: decoded.error } };
+      const decoded = decode(TouchReplySchema, reply.data);
+      result = decoded.ok ? decoded.value : { ok: false, error: { code: 'INTERNAL', message: 'the runner sent a malformed reply' } };
     } catch (err) {
       if (err instanceof BusPayloadTooLargeError) return { ok: false, error: { code: 'TOO_LARGE', message: tooLarge(err) } };
       if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError)) throw err;
@@ -122,10 +95,13 @@ export class SessionRelay {
     // A runner that is gone or has forgotten the session ends it for everyone on this edge.
     if (!result.ok && (result.error.code === 'RUNNER_GONE' || result.error.code === 'SESSION_NOT_FOUND')) {
       this.ended(sessionId, result.error.message);
-      await this.routes.delete(sessionId).catch(() => undefined);
     }
     return result;
   }
+}
+
+function refused(code: ReplyError['code'], message: string): SessionOpenReply {
+  return { ok: false, error: { code, message } };
 }
 
 function tooLarge(err: BusPayloadTooLargeError): string {

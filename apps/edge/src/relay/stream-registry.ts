@@ -5,9 +5,9 @@ import {
   decode,
   edgeStreamsWildcard,
   encode,
+  streamIdOf,
   streamSubject,
   type JsonRpcMessage,
-  type RequestId,
 } from '#contracts';
 import { randomId } from '#crypto';
 import type { Logger } from '#observability';
@@ -19,12 +19,12 @@ const NOT_DELIVERED = encode(DeliveryReplySchema, { delivered: false });
 /** An open HTTP stream on this edge that backend messages can be written to. */
 export interface StreamEndpoint {
   readonly sessionId: string;
-  /** Writes a message; false when the stream can no longer take it. */
-  write(message: JsonRpcMessage): boolean;
-  /** The session ended: fail what is pending and close. */
+  /** Writes a message (with its SSE event id when the stream is resumable); false when the stream can no longer take it. */
+  write(message: JsonRpcMessage, eventId: string | undefined): boolean;
+  /** The runner says the stream carries nothing more. */
+  end(): void;
+  /** The session ended, or its runner is gone: fail what is pending and close. */
   sessionEnded(reason: string): void;
-  /** The client cancelled a request: stop waiting for its response. */
-  cancel?(requestId: RequestId): void;
 }
 
 /** Streams held open by this edge, reached over one wildcard subscription. */
@@ -47,9 +47,8 @@ export class StreamRegistry {
     this.subscription?.unsubscribe();
   }
 
-  /** Registers a stream; returns its subject and a function that unregisters it. */
-  open(endpoint: StreamEndpoint): { subject: string; close: () => void } {
-    const streamId = randomId(12);
+  /** Registers a stream (under `streamId` when the caller chose it); returns its subject and a function that unregisters it. */
+  open(endpoint: StreamEndpoint, streamId = randomId(12)): { subject: string; close: () => void } {
     this.streams.set(streamId, endpoint);
     const ids = this.bySession.get(endpoint.sessionId) ?? new Set<string>();
     ids.add(streamId);
@@ -60,11 +59,6 @@ export class StreamRegistry {
       if (ids.size === 0 && this.bySession.get(endpoint.sessionId) === ids) this.bySession.delete(endpoint.sessionId);
     };
     return { subject: streamSubject(this.edgeId, streamId), close };
-  }
-
-  /** Tells every stream of a session that the client cancelled a request. */
-  cancel(sessionId: string, requestId: RequestId): void {
-    for (const id of [...(this.bySession.get(sessionId) ?? [])]) this.streams.get(id)?.cancel?.(requestId);
   }
 
   /** Tells every stream of a session that it ended. */
@@ -79,11 +73,15 @@ export class StreamRegistry {
   }
 
   private receive(msg: BusMessage): void {
-    const streamId = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
-    const stream = this.streams.get(streamId);
+    const stream = this.streams.get(streamIdOf(msg.subject));
     const decoded = decode(StreamMessageSchema, msg.data);
     if (!decoded.ok) this.log.warn({ subject: msg.subject, error: decoded.error }, 'bad stream message');
-    const delivered = Boolean(stream && decoded.ok && stream.sessionId === decoded.value.sessionId && stream.write(decoded.value.message));
+    let delivered = false;
+    if (stream && decoded.ok && stream.sessionId === decoded.value.sessionId) {
+      const { message, eventId, end } = decoded.value;
+      delivered = message === undefined || stream.write(message, eventId);
+      if (end) stream.end();
+    }
     msg.respond(delivered ? DELIVERED : NOT_DELIVERED);
   }
 }

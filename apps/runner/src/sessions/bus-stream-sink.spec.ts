@@ -12,7 +12,7 @@ async function received(bus: LocalBus, subject: string, count: number): Promise<
   await new Promise<void>((resolve) => {
     bus.subscribe(subject, (msg: BusMessage) => {
       const decoded = decode(StreamMessageSchema, msg.data);
-      if (decoded.ok) messages.push(decoded.value.message);
+      if (decoded.ok && decoded.value.message) messages.push(decoded.value.message);
       msg.respond(encode(DeliveryReplySchema, { delivered: true }));
       if (messages.length === count) resolve();
     });
@@ -30,8 +30,8 @@ describe('BusStreamSink', () => {
   it('replaces a response too large for the bus with a JSON-RPC error for the same id', async () => {
     const sink = new BusStreamSink(bus, log);
     const got = received(bus, 'stream.a', 2);
-    sink.publish('stream.a', 's1', { jsonrpc: '2.0', id: 7, result: { text: 'x'.repeat(LIMIT) } });
-    sink.publish('stream.a', 's1', { jsonrpc: '2.0', id: 8, result: { text: 'small' } });
+    sink.publish('stream.a', { sessionId: 's1', eventId: 'a.1', message: { jsonrpc: '2.0', id: 7, result: { text: 'x'.repeat(LIMIT) } } });
+    sink.publish('stream.a', { sessionId: 's1', message: { jsonrpc: '2.0', id: 8, result: { text: 'small' } } });
     const [first, second] = await got;
     expect(first).toEqual({ jsonrpc: '2.0', id: 7, error: { code: -32000, message: expect.stringContaining('larger than') } });
     expect(second).toEqual({ jsonrpc: '2.0', id: 8, result: { text: 'small' } });
@@ -41,9 +41,14 @@ describe('BusStreamSink', () => {
     const sink = new BusStreamSink(bus, log);
     const got = received(bus, 'stream.b', 1);
     await expect(
-      sink.deliver('stream.b', 's1', { jsonrpc: '2.0', method: 'notifications/big', params: { text: 'x'.repeat(LIMIT) } }),
+      sink.deliver('stream.b', {
+        sessionId: 's1',
+        message: { jsonrpc: '2.0', method: 'notifications/big', params: { text: 'x'.repeat(LIMIT) } },
+      }),
     ).resolves.toBe(true);
-    await expect(sink.deliver('stream.b', 's1', { jsonrpc: '2.0', method: 'notifications/small' })).resolves.toBe(true);
+    await expect(sink.deliver('stream.b', { sessionId: 's1', message: { jsonrpc: '2.0', method: 'notifications/small' } })).resolves.toBe(
+      true,
+    );
     expect(await got).toEqual([{ jsonrpc: '2.0', method: 'notifications/small' }]);
   });
 });

@@ -7,7 +7,7 @@ import {
   errorResponse,
   isResponse,
   JsonRpcCode,
-  type JsonRpcMessage,
+  type StreamMessage,
 } from '#contracts';
 import type { Logger } from '#observability';
 import type { StreamSink } from './stream-sink.port.js';
@@ -25,36 +25,44 @@ export class BusStreamSink implements StreamSink {
     private readonly log: Logger,
   ) {}
 
-  publish(stream: string, sessionId: string, message: JsonRpcMessage): void {
+  publish(subject: string, event: StreamMessage): number {
+    const payload = encode(StreamMessageSchema, event);
     try {
-      this.bus.publish(stream, encode(StreamMessageSchema, { sessionId, message }));
+      this.bus.publish(subject, payload);
+      return payload.byteLength;
     } catch (err) {
-      if (!(err instanceof BusPayloadTooLargeError)) throw err;
-      this.tooLarge(sessionId, message, err);
-      if (isResponse(message)) {
-        const refusal = errorResponse(message.id, JsonRpcCode.serverError, tooLargeText(err));
-        this.bus.publish(stream, encode(StreamMessageSchema, { sessionId, message: refusal }));
-      }
+      if (!(err instanceof BusPayloadTooLargeError) || !event.message) throw err;
+      this.tooLarge(event, err);
+      if (!isResponse(event.message)) return 0;
+      const refusal = encode(StreamMessageSchema, {
+        ...event,
+        message: errorResponse(event.message.id, JsonRpcCode.serverError, tooLargeText(err)),
+      });
+      this.bus.publish(subject, refusal);
+      return refusal.byteLength;
     }
   }
 
-  async deliver(stream: string, sessionId: string, message: JsonRpcMessage): Promise<boolean> {
+  async deliver(subject: string, event: StreamMessage): Promise<boolean> {
     let reply;
     try {
-      reply = await this.bus.request(stream, encode(StreamMessageSchema, { sessionId, message }), { timeoutMs: DELIVERY_TIMEOUT_MS });
+      reply = await this.bus.request(subject, encode(StreamMessageSchema, event), { timeoutMs: DELIVERY_TIMEOUT_MS });
     } catch (err) {
       if (!(err instanceof BusPayloadTooLargeError)) throw err;
       // Taken as handled: it could never be delivered, and must not block the messages behind it.
-      this.tooLarge(sessionId, message, err);
+      this.tooLarge(event, err);
       return true;
     }
     const decoded = decode(DeliveryReplySchema, reply.data);
     return decoded.ok && decoded.value.delivered;
   }
 
-  private tooLarge(sessionId: string, message: JsonRpcMessage, err: BusPayloadTooLargeError): void {
-    const kind = isResponse(message) ? 'response' : (message.method ?? 'message');
-    this.log.warn({ sessionId, kind, size: err.size, limit: err.limit }, 'backend message too large for the bus; not delivered');
+  private tooLarge(event: StreamMessage, err: BusPayloadTooLargeError): void {
+    const kind = event.message && isResponse(event.message) ? 'response' : (event.message?.method ?? 'message');
+    this.log.warn(
+      { sessionId: event.sessionId, kind, size: err.size, limit: err.limit },
+      'backend message too large for the bus; not delivered',
+    );
   }
 }
 

@@ -3,6 +3,25 @@ import type { JsonRpcMessage } from '#contracts';
 import { createLogger } from '#observability';
 import type { BackendConnection } from '../backends/backend.port.js';
 import { RunnerPool, type OpenSession } from './runner-pool.js';
+import type { SessionRoutes } from './session-routes.js';
+
+/** The route store as a map, with every write recorded; `failing` makes puts reject. */
+class RecordingRoutes implements SessionRoutes {
+  readonly routes = new Map<string, unknown>();
+  readonly writes: string[] = [];
+  failing = false;
+  put(sessionId: string, route: unknown): Promise<void> {
+    if (this.failing) return Promise.reject(new Error('KV down'));
+    this.writes.push(`put ${sessionId}`);
+    this.routes.set(sessionId, route);
+    return Promise.resolve();
+  }
+  delete(sessionId: string): Promise<void> {
+    this.writes.push(`delete ${sessionId}`);
+    this.routes.delete(sessionId);
+    return Promise.resolve();
+  }
+}
 
 /** A backend that answers initialize at once, unless told to stay silent or to exit instead. */
 class FakeBackend implements BackendConnection {
@@ -30,8 +49,11 @@ class FakeBackend implements BackendConnection {
 
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 
-function setup(limits = { idleTimeoutMs: 1000, maxPerUser: 2 }) {
+const REPLAY = { messages: 16, bytes: 65536 };
+
+function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTimeoutMs: 1000, maxPerUser: 2 }) {
   let clock = 0;
+  const routes = new RecordingRoutes();
   const backends = new Map<string, FakeBackend>();
   const behaviour = new Map<string, 'silent' | 'exit' | 'refuse'>();
   const ended: Array<{ id: string; reason: string }> = [];
@@ -39,21 +61,27 @@ function setup(limits = { idleTimeoutMs: 1000, maxPerUser: 2 }) {
     ['files', { name: 'files', timeoutMs: 30 }],
     ['shell', { name: 'shell', timeoutMs: 30, toolFilter: { mode: 'block' as const, list: ['rm'] } }],
   ]);
-  const pool = new RunnerPool(servers, limits, {
-    createBackend: (_server, context) => {
-      const backend = new FakeBackend(behaviour.get(context.sessionId) ?? 'answer');
-      backends.set(context.sessionId, backend);
-      return backend;
+  const pool = new RunnerPool(
+    servers,
+    { ...limits, replay: REPLAY },
+    {
+      createBackend: (_server, context) => {
+        const backend = new FakeBackend(behaviour.get(context.sessionId) ?? 'answer');
+        backends.set(context.sessionId, backend);
+        return backend;
+      },
+      sink: { publish: () => 0, deliver: () => Promise.resolve(true) },
+      routes,
+      runnerId: 'runner-1',
+      log,
+      now: () => clock,
+      onEnded: (id, reason) => ended.push({ id, reason }),
     },
-    sink: { publish: () => undefined, deliver: () => Promise.resolve(true) },
-    log,
-    now: () => clock,
-    onEnded: (identity, reason) => ended.push({ id: identity.id, reason }),
-  });
+  );
   const advance = (ms: number) => {
     clock += ms;
   };
-  return { pool, backends, behaviour, ended, advance };
+  return { pool, backends, behaviour, ended, advance, routes };
 }
 
 function openRequest(sessionId: string, sub: string, server = 'files'): OpenSession {
@@ -61,6 +89,7 @@ function openRequest(sessionId: string, sub: string, server = 'files'): OpenSess
     sessionId,
     server,
     principal: { sub, method: 'bearer' },
+    transport: 'streamable-http',
     initialize: { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} },
   };
 }
@@ -71,17 +100,75 @@ describe('RunnerPool', () => {
     const opened = await pool.open(openRequest('s1', 'alice'));
     expect(opened).toEqual({ ok: true, response: { jsonrpc: '2.0', id: 1, result: { serverInfo: { name: 'fake' } } } });
     expect(pool.size).toBe(1);
-    expect(pool.get('s1')?.identity).toEqual({ id: 's1', sub: 'alice', server: 'files' });
+    expect(pool.get('s1')?.identity).toEqual({ id: 's1', sub: 'alice', server: 'files', transport: 'streamable-http' });
   });
 
-  it("refuses a user's session beyond the limit with SESSION_LIMIT, without starting a backend", async () => {
-    const { pool, backends } = setup({ idleTimeoutMs: 1000, maxPerUser: 2 });
+  it('records the route before it answers, and deletes it when the session ends', async () => {
+    const { pool, routes } = setup();
     await pool.open(openRequest('s1', 'alice'));
+    expect(routes.routes.get('s1')).toEqual({ runnerId: 'runner-1', sub: 'alice', server: 'files', transport: 'streamable-http' });
+    await pool.get('s1')?.end('closed by the client');
+    expect(routes.writes).toEqual(['put s1', 'delete s1']);
+  });
+
+  it('ends the session and answers UNAVAILABLE when its route cannot be recorded', async () => {
+    const { pool, routes, backends } = setup();
+    routes.failing = true;
+    expect(await pool.open(openRequest('s1', 'alice'))).toEqual({
+      ok: false,
+      error: { code: 'UNAVAILABLE', message: 'the gateway could not record the session; try again' },
+    });
+    expect(backends.get('s1')?.closes).toBe(1);
+    expect(pool.size).toBe(0);
+  });
+
+  it('reserves a legacy SSE session without starting its backend', async () => {
+    const { pool, routes, backends } = setup();
+    const reservation = { ...openRequest('s1', 'alice'), initialize: undefined, transport: 'sse' as const, stream: 'gh.edge.e.stream.x' };
+    expect(await pool.open(reservation)).toEqual({ ok: true });
+    expect(backends.get('s1')?.sent).toEqual([]);
+    expect(routes.routes.get('s1')).toMatchObject({ transport: 'sse' });
+  });
+
+  it('closes the least recently used idle session of a user at the limit to make room', async () => {
+    const { pool, ended, advance } = setup({ idleTimeoutMs: 1000, maxPerUser: 2 });
+    await pool.open(openRequest('s1', 'alice'));
+    advance(1);
     await pool.open(openRequest('s2', 'alice'));
-    const refused = await pool.open(openRequest('s3', 'alice'));
-    expect(refused).toMatchObject({ ok: false, error: { code: 'SESSION_LIMIT' } });
-    expect(backends.has('s3')).toBe(false);
-    expect(pool.size).toBe(2);
+    advance(1);
+    pool.get('s1')?.fromClient([{ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }], undefined);
+    expect(await pool.open(openRequest('s3', 'alice'))).toMatchObject({ ok: true });
+    expect(ended).toEqual([{ id: 's2', reason: 'closed to make room: the identity opened more than 2 sessions' }]);
+    expect(pool.get('s1')).toBeDefined();
+  });
+
+  it('never closes a session with a request in flight to make room', async () => {
+    const { pool, backends } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
+    await pool.open(openRequest('s1', 'alice'));
+    pool.get('s1')?.fromClient([{ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'slow' } }], 'gh.edge.e.stream.a');
+    expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: false, error: { code: 'SESSION_LIMIT' } });
+    expect(backends.has('s2')).toBe(false);
+    expect(pool.get('s1')).toBeDefined();
+  });
+
+  it('refuses new sessions once it is closing every session', async () => {
+    const { pool } = setup();
+    await pool.open(openRequest('s1', 'alice'));
+    await pool.closeAll('runner shutting down');
+    expect(pool.size).toBe(0);
+    expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+  });
+
+  it('sweep() renews the route of a live session once half the idle timeout has passed', async () => {
+    const { pool, routes, advance } = setup({ idleTimeoutMs: 1000, maxPerUser: 2 });
+    await pool.open(openRequest('s1', 'alice'));
+    advance(400);
+    pool.get('s1')?.fromClient([{ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }], undefined);
+    await pool.sweep();
+    expect(routes.writes).toEqual(['put s1']);
+    advance(100);
+    await pool.sweep();
+    expect(routes.writes).toEqual(['put s1', 'put s1']);
   });
 
   it("does not count one user's sessions against another", async () => {
@@ -123,7 +210,7 @@ describe('RunnerPool', () => {
     behaviour.set('s1', 'refuse');
     expect(await pool.open(openRequest('s1', 'alice'))).toEqual({
       ok: false,
-      error: { code: 'BACKEND_FAILED', message: 'the backend refused initialize: unsupported protocol version' },
+      error: { code: 'BACKEND_FAILED', message: 'the backend refused initialize' },
     });
     expect(backends.get('s1')?.closes).toBe(1);
     expect(pool.size).toBe(0);
@@ -145,8 +232,8 @@ describe('RunnerPool', () => {
     await pool.open(openRequest('open', 'alice', 'files'));
     await pool.open(openRequest('filtered', 'alice', 'shell'));
     const call = { jsonrpc: '2.0' as const, id: 2, method: 'tools/call', params: { name: 'rm' } };
-    pool.get('open')?.fromClient(call, 'post-a');
-    pool.get('filtered')?.fromClient(call, 'post-b');
+    pool.get('open')?.fromClient([call], 'gh.edge.e.stream.a');
+    pool.get('filtered')?.fromClient([call], 'gh.edge.e.stream.b');
     expect(backends.get('open')?.sent).toContainEqual(call);
     expect(backends.get('filtered')?.sent).not.toContainEqual(call);
   });
@@ -170,7 +257,7 @@ describe('RunnerPool', () => {
     await pool.open(openRequest('idle', 'alice'));
     await pool.open(openRequest('busy', 'alice'));
     advance(600);
-    pool.get('busy')?.fromClient({ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }, undefined);
+    pool.get('busy')?.fromClient([{ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }], undefined);
     advance(600);
     expect(await pool.sweep()).toBe(1);
     expect(ended).toEqual([{ id: 'idle', reason: 'idle timeout' }]);

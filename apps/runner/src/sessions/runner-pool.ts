@@ -1,7 +1,10 @@
-import type { JsonRpcMessage, Principal, ReplyError, RequestId } from '#contracts';
+import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport } from '#contracts';
 import type { Logger } from '#observability';
 import type { BackendConnection, BackendLogContext } from '../backends/backend.port.js';
+import { ReplayLog, type ReplayLimits } from './replay-log.js';
 import { RunnerSession } from './runner-session.js';
+import { SessionOutbound } from './session-outbound.js';
+import type { SessionRoutes } from './session-routes.js';
 import type { StreamSink } from './stream-sink.port.js';
 import { ToolFilter, type ToolFilterConfig } from './tool-filter.js';
 
@@ -13,10 +16,12 @@ export interface PoolServer {
 }
 
 export interface PoolLimits {
-  /** Idle time after which a session ends. */
+  /** Time without client activity after which a session ends; also the route's lease. */
   idleTimeoutMs: number;
-  /** Open sessions one user may hold on this runner. */
+  /** Open sessions one identity may hold on this runner. */
   maxPerUser: number;
+  /** What a resumable stream keeps for replay, per session. */
+  replay: ReplayLimits;
 }
 
 export type BackendFactory = (server: string, context: BackendLogContext) => BackendConnection;
@@ -25,28 +30,39 @@ export interface OpenSession {
   sessionId: string;
   server: string;
   principal: Principal;
-  initialize: JsonRpcMessage & { id: RequestId };
+  transport: SessionTransport;
+  /** Absent for a legacy SSE session, which starts with the initialize it relays later. */
+  initialize?: (JsonRpcMessage & { id: RequestId }) | undefined;
   stream?: string | undefined;
 }
 
-export type OpenResult = { ok: true; response: JsonRpcMessage } | { ok: false; error: ReplyError };
+export type OpenResult = { ok: true; response?: JsonRpcMessage } | { ok: false; error: ReplyError };
 
-/** The runner's sessions, each user's capped at `maxPerUser`; ended sessions leave no process. */
+export interface PoolDeps {
+  createBackend: BackendFactory;
+  sink: StreamSink;
+  routes: SessionRoutes;
+  runnerId: string;
+  log: Logger;
+  now: () => number;
+  onEnded: (sessionId: string, reason: string) => void;
+}
+
+/**
+ * The runner's sessions and their routes: each identity's capped at `maxPerUser` (its least
+ * recently used idle session makes room), idle ones ended, ended ones leave no process or route.
+ */
 export class RunnerPool {
   private readonly sessions = new Map<string, RunnerSession>();
-  private readonly perUser = new Map<string, number>();
+  private readonly perUser = new Map<string, Set<RunnerSession>>();
   private readonly filters = new Map<string, ToolFilter>();
+  private readonly routeWrittenAt = new Map<string, number>();
+  private closing = false;
 
   constructor(
     private readonly servers: ReadonlyMap<string, PoolServer>,
     private readonly limits: PoolLimits,
-    private readonly deps: {
-      createBackend: BackendFactory;
-      sink: StreamSink;
-      log: Logger;
-      now: () => number;
-      onEnded: (identity: RunnerSession['identity'], reason: string) => void;
-    },
+    private readonly deps: PoolDeps,
   ) {
     for (const server of servers.values()) this.filters.set(server.name, new ToolFilter(server.toolFilter));
   }
@@ -63,66 +79,114 @@ export class RunnerPool {
     const server = this.servers.get(request.server);
     const filter = this.filters.get(request.server);
     if (!server || !filter) return failure('UNKNOWN_SERVER', `no server named ${request.server} on this runner`);
+    if (this.closing) return failure('UNAVAILABLE', 'the runner is shutting down; try again');
     if (this.sessions.has(request.sessionId)) return failure('BAD_REQUEST', 'session id already in use');
     const sub = request.principal.sub;
-    const held = this.perUser.get(sub) ?? 0;
-    if (held >= this.limits.maxPerUser) {
+    if (!this.makeRoom(sub)) {
       return failure(
         'SESSION_LIMIT',
-        `session limit reached: at most ${this.limits.maxPerUser} open sessions per user; close one (DELETE) or wait for an idle one to expire`,
+        `session limit reached: at most ${this.limits.maxPerUser} open sessions per user, all of them busy; close one (DELETE) or retry once a call has finished`,
       );
     }
-    const identity = { id: request.sessionId, sub, server: server.name };
-    const backend = this.deps.createBackend(server.name, { sessionId: identity.id, sub, server: server.name });
-    const session = new RunnerSession(
-      identity,
-      backend,
-      { ...this.deps, toolFilter: filter, onEnded: (s, reason) => this.ended(s, reason) },
-      request.stream,
-    );
-    this.sessions.set(identity.id, session);
-    this.perUser.set(sub, held + 1);
+    const session = this.create(request, server, filter);
+    let response: JsonRpcMessage | undefined;
     try {
-      const response = await session.open(request.initialize, server.timeoutMs);
-      if (response.error !== undefined) {
-        // The backend refused to initialize: no session, and no process holding the user's slot.
-        await session.end('the backend refused initialize');
-        return failure('BACKEND_FAILED', `the backend refused initialize: ${describeError(response.error)}`);
-      }
-      return { ok: true, response };
+      response = request.initialize && (await session.open(request.initialize));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await session.end(message);
       return failure('BACKEND_FAILED', message);
     }
+    if (response?.error !== undefined) {
+      // The backend refused to initialize: no session, and no process holding the user's slot.
+      this.deps.log.warn({ ...fieldsOf(session), error: response.error }, 'the backend refused initialize');
+      await session.end('the backend refused initialize');
+      return failure('BACKEND_FAILED', 'the backend refused initialize');
+    }
+    try {
+      await this.writeRoute(session);
+    } catch (err) {
+      // Unroutable, the session would hold a process and a slot until it idled out.
+      this.deps.log.warn({ ...fieldsOf(session), err }, 'could not record the session route');
+      await session.end('its route could not be stored');
+      return failure('UNAVAILABLE', 'the gateway could not record the session; try again');
+    }
+    return { ok: true, ...(response && { response }) };
   }
 
-  /** Ends sessions idle for longer than the timeout; returns how many. */
+  /** Ends sessions without client activity for the idle timeout, and renews the routes of the others; returns how many ended. */
   async sweep(): Promise<number> {
-    const cutoff = this.deps.now() - this.limits.idleTimeoutMs;
-    const idle = [...this.sessions.values()].filter((s) => s.lastActivity < cutoff);
-    await Promise.all(idle.map((s) => s.end('idle timeout')));
+    const now = this.deps.now();
+    const idle = [...this.sessions.values()].filter((s) => s.lastActivity < now - this.limits.idleTimeoutMs);
+    const renew = [...this.sessions.values()].filter((s) => !idle.includes(s) && this.routeAge(s, now) >= this.limits.idleTimeoutMs / 2);
+    await Promise.all([
+      ...idle.map((s) => s.end('idle timeout')),
+      ...renew.map((s) => this.writeRoute(s).catch((err: unknown) => this.deps.log.warn({ ...fieldsOf(s), err }, 'route renewal failed'))),
+    ]);
     return idle.length;
   }
 
+  /** Ends every session and refuses new ones. */
   async closeAll(reason: string): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.sessions.values()].map((s) => s.end(reason)));
+  }
+
+  /** Whether `sub` may open one more session, after closing its least recently used idle one if it must. */
+  private makeRoom(sub: string): boolean {
+    const held = this.perUser.get(sub);
+    if (!held || held.size < this.limits.maxPerUser) return true;
+    const idle = [...held].filter((s) => !s.isBusy).sort((a, b) => a.lastActivity - b.lastActivity)[0];
+    if (!idle) return false;
+    void idle.end(`closed to make room: the identity opened more than ${this.limits.maxPerUser} sessions`);
+    return true;
+  }
+
+  private create(request: OpenSession, server: PoolServer, toolFilter: ToolFilter): RunnerSession {
+    const { sessionId: id, principal, transport } = request;
+    const identity = { id, sub: principal.sub, server: server.name, transport };
+    const backend = this.deps.createBackend(server.name, { sessionId: id, sub: principal.sub, server: server.name });
+    const replay = transport === 'streamable-http' ? new ReplayLog(this.limits.replay) : undefined;
+    const outbound = new SessionOutbound(id, this.deps.sink, this.deps.log, replay, request.stream);
+    const session = new RunnerSession(identity, backend, outbound, {
+      toolFilter,
+      log: this.deps.log,
+      now: this.deps.now,
+      startTimeoutMs: server.timeoutMs,
+      onEnded: (s, reason) => this.ended(s, reason),
+    });
+    this.sessions.set(id, session);
+    const held = this.perUser.get(principal.sub) ?? new Set<RunnerSession>();
+    this.perUser.set(principal.sub, held.add(session));
+    return session;
+  }
+
+  private async writeRoute(session: RunnerSession): Promise<void> {
+    const { id, sub, server, transport } = session.identity;
+    this.routeWrittenAt.set(id, this.deps.now());
+    await this.deps.routes.put(id, { runnerId: this.deps.runnerId, sub, server, transport });
+  }
+
+  private routeAge(session: RunnerSession, now: number): number {
+    return now - (this.routeWrittenAt.get(session.identity.id) ?? 0);
   }
 
   private ended(session: RunnerSession, reason: string): void {
     const { id, sub } = session.identity;
     if (this.sessions.get(id) !== session) return;
     this.sessions.delete(id);
-    const held = (this.perUser.get(sub) ?? 1) - 1;
-    if (held > 0) this.perUser.set(sub, held);
-    else this.perUser.delete(sub);
-    this.deps.log.info({ sessionId: id, sub, server: session.identity.server, reason }, 'session ended');
-    this.deps.onEnded(session.identity, reason);
+    const held = this.perUser.get(sub);
+    held?.delete(session);
+    if (held?.size === 0) this.perUser.delete(sub);
+    const routed = this.routeWrittenAt.delete(id);
+    this.deps.log.info({ ...fieldsOf(session), reason }, 'session ended');
+    if (routed) void this.deps.routes.delete(id).catch((err: unknown) => this.deps.log.warn({ sessionId: id, err }, 'route delete failed'));
+    this.deps.onEnded(id, reason);
   }
 }
 
-function describeError(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : JSON.stringify(error);
+function fieldsOf(session: RunnerSession) {
+  return { sessionId: session.identity.id, sub: session.identity.sub, server: session.identity.server };
 }
 
 function failure(code: ReplyError['code'], message: string): OpenResult {

@@ -9,35 +9,48 @@ import {
   progressTokenOf,
   type JsonRpcMessage,
   type RequestId,
+  type SessionTransport,
 } from '#contracts';
 import type { Logger } from '#observability';
 import type { BackendConnection } from '../backends/backend.port.js';
-import type { StreamSink } from './stream-sink.port.js';
+import type { SessionOutbound } from './session-outbound.js';
 import type { ToolFilter } from './tool-filter.js';
-
-/** Server-initiated messages kept while no stream is open, oldest dropped first. */
-const OUT_BUFFER_LIMIT = 256;
 
 export interface SessionIdentity {
   id: string;
   sub: string;
   server: string;
+  transport: SessionTransport;
 }
 
 interface InFlight {
+  id: RequestId;
+  /** The logical stream that receives the response. */
   stream: string | undefined;
   method: string;
   progressToken: RequestId | undefined;
 }
 
-/** One MCP session: a client's messages in, its backend's messages routed to the right stream. */
+export interface SessionDeps {
+  toolFilter: ToolFilter;
+  log: Logger;
+  now: () => number;
+  /** Time allowed to start the backend and answer initialize. */
+  startTimeoutMs: number;
+  onEnded: (session: RunnerSession, reason: string) => void;
+}
+
+type PendingInitialize = JsonRpcMessage & { id: RequestId };
+
+/**
+ * One MCP session, owned here: its requests in flight, cancellation, idle clock and streams. A
+ * legacy SSE session is reserved when its stream opens and starts with the initialize it relays.
+ */
 export class RunnerSession {
   lastActivity: number;
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly progressStreams = new Map<RequestId, string>();
-  private attached: string | undefined;
-  private readonly outBuffer: JsonRpcMessage[] = [];
-  private outChain: Promise<void> = Promise.resolve();
+  private readonly progressStreams = new Map<RequestId, string | undefined>();
+  private state: 'reserved' | 'starting' | 'open' | 'ended' = 'reserved';
   private initializeWaiter: { key: string; resolve: (m: JsonRpcMessage) => void } | undefined;
   private ending: Promise<void> | undefined;
   private announceEnd: (reason: string) => void = () => undefined;
@@ -47,88 +60,147 @@ export class RunnerSession {
   constructor(
     readonly identity: SessionIdentity,
     private readonly backend: BackendConnection,
-    private readonly deps: {
-      sink: StreamSink;
-      toolFilter: ToolFilter;
-      log: Logger;
-      now: () => number;
-      onEnded: (session: RunnerSession, reason: string) => void;
-    },
-    attachedStream: string | undefined,
+    readonly outbound: SessionOutbound,
+    private readonly deps: SessionDeps,
   ) {
-    this.attached = attachedStream;
     this.lastActivity = deps.now();
     backend.onmessage = (m) => this.fromBackend(m);
     backend.onclose = (reason) => void this.end(reason);
   }
 
-  /** Starts the backend and relays initialize; resolves with the backend's response. */
-  async open(initialize: JsonRpcMessage & { id: RequestId }, timeoutMs: number): Promise<JsonRpcMessage> {
-    await this.backend.start();
-    const response = new Promise<JsonRpcMessage>((resolve) => {
-      this.initializeWaiter = { key: idKey(initialize.id), resolve };
-    });
-    this.backend.send(initialize);
+  /** Starts the backend and relays initialize; resolves with the backend's response, rejects on failure. */
+  async open(initialize: PendingInitialize): Promise<JsonRpcMessage> {
+    this.state = 'starting';
+    const timeoutMs = this.deps.startTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the backend did not answer initialize within ${timeoutMs} ms`)), timeoutMs);
     });
     const ended = this.endedWith.then((reason) => Promise.reject(new Error(reason)));
+    const answered = (async () => {
+      await this.backend.start();
+      const response = new Promise<JsonRpcMessage>((resolve) => (this.initializeWaiter = { key: idKey(initialize.id), resolve }));
+      this.backend.send(initialize);
+      return response;
+    })();
     try {
-      return await Promise.race([response, timeout, ended]);
+      const response = await Promise.race([answered, timeout, ended]);
+      if (response.error === undefined && this.state === 'starting') this.state = 'open';
+      return response;
     } finally {
       clearTimeout(timer);
       this.initializeWaiter = undefined;
     }
   }
 
-  /** A message from the client; `stream` receives the response of a request. */
-  fromClient(message: JsonRpcMessage, stream: string | undefined): void {
+  get isEnded(): boolean {
+    return this.state === 'ended';
+  }
+
+  /** Whether any request is waiting for its response: such a session is never closed to make room. */
+  get isBusy(): boolean {
+    return this.inFlight.size > 0 || this.state === 'starting';
+  }
+
+  /** Client messages, in order; `stream` receives the responses to the requests among them. */
+  fromClient(messages: readonly JsonRpcMessage[], stream: string | undefined): void {
     this.lastActivity = this.deps.now();
-    const cancelled = cancelledRequestId(message);
-    if (cancelled !== undefined) this.forget(cancelled);
-    if (isRequest(message)) {
-      if (message.method === 'tools/call' && !this.deps.toolFilter.allows(toolName(message))) {
-        const refusal = errorResponse(message.id, JsonRpcCode.invalidParams, `Tool ${String(toolName(message))} is not available`);
-        this.toStream(stream, refusal);
-        return;
-      }
-      const progressToken = progressTokenOf(message);
-      this.inFlight.set(idKey(message.id), { stream, method: message.method, progressToken });
-      if (progressToken !== undefined && stream) this.progressStreams.set(progressToken, stream);
+    const key = this.outbound.streamFor(stream);
+    for (const message of messages) {
+      if (this.state === 'open') this.relay(message, key);
+      else this.beforeInitialize(message, key);
     }
-    this.backend.send(message);
+    if (key !== undefined && !this.streamBusy(key)) this.outbound.end(key);
   }
 
-  /** A cancelled request gets no response; one that comes anyway is dropped. */
-  private forget(id: RequestId): void {
-    const request = this.inFlight.get(idKey(id));
-    if (request?.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
-    this.inFlight.delete(idKey(id));
-  }
-
-  /** Keeps the session alive and moves where server-initiated messages go. */
-  touch(attach: string | undefined, detach: string | undefined): void {
+  /** A live client connection: activity, and where the standalone stream is now. */
+  touch(attach: string | undefined, detach: string | undefined, resumeAfter: string | undefined): string | undefined {
     this.lastActivity = this.deps.now();
-    if (detach !== undefined && this.attached === detach) this.attached = undefined;
-    if (attach !== undefined) {
-      this.attached = attach;
-      this.outChain = this.outChain.then(() => this.flushBuffer());
-    }
+    if (detach !== undefined) this.outbound.detach(detach);
+    return attach === undefined ? undefined : this.outbound.attach(attach, resumeAfter, (k) => this.streamBusy(k));
   }
 
-  /** Ends the backend; every call resolves once its process tree is gone. */
+  /** Ends the session: unanswered requests get an error, then the backend goes; resolves once its process tree is gone. */
   end(reason: string): Promise<void> {
     if (!this.ending) {
+      this.state = 'ended';
       this.announceEnd(reason);
+      for (const request of this.inFlight.values()) {
+        this.outbound.send(request.stream, errorResponse(request.id, JsonRpcCode.serverError, `Session ended: ${reason}`));
+      }
+      this.inFlight.clear();
+      this.outbound.endAll();
       this.deps.onEnded(this, reason);
       this.ending = this.backend.close();
     }
     return this.ending;
   }
 
-  get isEnded(): boolean {
-    return this.ending !== undefined;
+  private relay(message: JsonRpcMessage, stream: string | undefined): void {
+    const cancelled = cancelledRequestId(message);
+    if (cancelled !== undefined) this.settle(cancelled);
+    if (isRequest(message)) {
+      const refusal = this.refusal(message);
+      if (refusal) return this.outbound.send(stream, refusal);
+      const progressToken = progressTokenOf(message);
+      this.inFlight.set(idKey(message.id), { id: message.id, stream, method: message.method, progressToken });
+      if (progressToken !== undefined) this.progressStreams.set(progressToken, stream);
+    }
+    this.backend.send(message);
+  }
+
+  /** Why a request is answered here instead of by the backend, if it is. */
+  private refusal(request: JsonRpcMessage & { id: RequestId; method: string }): JsonRpcMessage | undefined {
+    if (request.method === 'initialize')
+      return errorResponse(request.id, JsonRpcCode.invalidRequest, 'Invalid Request: this session is already initialized');
+    if (this.inFlight.has(idKey(request.id))) {
+      return errorResponse(
+        request.id,
+        JsonRpcCode.invalidRequest,
+        `Invalid Request: a request with id ${JSON.stringify(request.id)} is already in flight in this session`,
+      );
+    }
+    if (request.method === 'tools/call' && !this.deps.toolFilter.allows(toolName(request))) {
+      return errorResponse(request.id, JsonRpcCode.invalidParams, `Tool ${String(toolName(request))} is not available`);
+    }
+    return undefined;
+  }
+
+  /** Legacy SSE: the first message must be initialize, which starts the backend; nothing else until it is answered. */
+  private beforeInitialize(message: JsonRpcMessage, stream: string | undefined): void {
+    if (!isRequest(message) || this.state === 'ended') return;
+    if (message.method !== 'initialize' || this.state !== 'reserved') {
+      const why = this.state === 'reserved' ? 'initialize the session first' : 'the session is still initializing';
+      return this.outbound.send(stream, errorResponse(message.id, JsonRpcCode.invalidRequest, `Bad Request: ${why}`));
+    }
+    void this.open(message).then(
+      (response) => {
+        this.outbound.send(
+          stream,
+          response.error === undefined ? response : errorResponse(message.id, JsonRpcCode.serverError, 'the backend refused initialize'),
+        );
+        if (response.error !== undefined) void this.end('the backend refused initialize');
+      },
+      (err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.outbound.send(stream, errorResponse(message.id, JsonRpcCode.serverError, reason));
+        void this.end(reason);
+      },
+    );
+  }
+
+  /** A cancelled request gets no response; one that comes anyway is dropped. */
+  private settle(id: RequestId): void {
+    const request = this.inFlight.get(idKey(id));
+    if (!request) return;
+    this.inFlight.delete(idKey(id));
+    if (request.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
+    if (request.stream !== undefined && !this.streamBusy(request.stream)) this.outbound.end(request.stream);
+  }
+
+  private streamBusy(key: string): boolean {
+    for (const request of this.inFlight.values()) if (request.stream === key) return true;
+    return false;
   }
 
   // Backend chatter (logs, list changes) is not activity: a session no client uses must idle out.
@@ -141,51 +213,13 @@ export class RunnerSession {
       this.inFlight.delete(key);
       if (request.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
       const response = request.method === 'tools/list' ? this.deps.toolFilter.filterListResponse(message) : message;
-      return this.toStream(request.stream, response);
+      this.outbound.send(request.stream, response);
+      if (request.stream !== undefined && !this.streamBusy(request.stream)) this.outbound.end(request.stream);
+      return;
     }
     const token = progressNotificationToken(message);
-    const progressStream = token === undefined ? undefined : this.progressStreams.get(token);
-    if (progressStream) return this.deps.sink.publish(progressStream, this.identity.id, message);
-    this.deliverOut(message);
-  }
-
-  private toStream(stream: string | undefined, message: JsonRpcMessage): void {
-    if (stream) this.deps.sink.publish(stream, this.identity.id, message);
-    else this.deliverOut(message);
-  }
-
-  /** Server-initiated messages leave one at a time, in order, behind any already buffered. */
-  private deliverOut(message: JsonRpcMessage): void {
-    this.outChain = this.outChain.then(async () => {
-      if (this.outBuffer.length === 0 && (await this.offer(message))) return;
-      if (this.outBuffer.push(message) > OUT_BUFFER_LIMIT) {
-        this.outBuffer.shift();
-        this.deps.log.warn(this.logFields(), 'no client stream is open; dropped the oldest buffered message');
-      }
-    });
-  }
-
-  private async flushBuffer(): Promise<void> {
-    for (let next = this.outBuffer[0]; next !== undefined && (await this.offer(next)); next = this.outBuffer[0]) {
-      this.outBuffer.shift();
-    }
-  }
-
-  /** Tries the attached stream, then request streams newest first; re-read after each refusal. */
-  private async offer(message: JsonRpcMessage): Promise<boolean> {
-    const tried = new Set<string>();
-    for (let stream = this.nextStream(tried); stream !== undefined; stream = this.nextStream(tried)) {
-      tried.add(stream);
-      if (await this.deps.sink.deliver(stream, this.identity.id, message).catch(() => false)) return true;
-      if (stream === this.attached) this.attached = undefined;
-    }
-    return false;
-  }
-
-  private nextStream(tried: ReadonlySet<string>): string | undefined {
-    if (this.attached !== undefined && !tried.has(this.attached)) return this.attached;
-    const streams = [...this.inFlight.values()].map((r) => r.stream).reverse();
-    return streams.find((s) => s !== undefined && !tried.has(s));
+    if (token !== undefined && this.progressStreams.has(token)) return this.outbound.send(this.progressStreams.get(token), message);
+    this.outbound.offer(message);
   }
 
   private logFields() {

@@ -8,3 +8,8 @@ export const RunnerPingRequestSchema = z.object({});
 
 export const RunnerPingReplySchema = z.object({ runnerId: z.string(), group: z.string(), sessions: z.number() });
 export type RunnerPingReply = z.infer<typeof RunnerPingReplySchema>;
+
+/** The group a ping subject names. */
+export function groupOfPingSubject(subject: string): string {
+  return subject.split('.')[2] ?? '';
+}

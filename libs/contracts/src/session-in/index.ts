@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 
-/** One client message for a session's backend; the reply is an AckReply. */
+/** Client messages for a session's backend, in order; the reply is an AckReply. */
 export const sessionInSubject = (runnerId: string, sessionId: string) => `gh.runner.${runnerId}.session.${sessionId}.in`;
+/** Every data-plane subject of one runner's sessions (`in` and `touch`). */
+export const runnerSessionsWildcard = (runnerId: string, verb: 'in' | 'touch' | 'close') => `gh.runner.${runnerId}.session.*.${verb}`;
+
+/** The session id and verb of a runner session subject, or undefined when it is not one. */
+export function parseSessionSubject(subject: string): { sessionId: string; verb: string } | undefined {
+  const [gh, runner, , session, sessionId, verb, ...rest] = subject.split('.');
+  const shaped = gh === 'gh' && runner === 'runner' && session === 'session' && rest.length === 0;
+  return shaped && sessionId !== undefined && verb !== undefined ? { sessionId, verb } : undefined;
+}
 
 export const SessionInRequestSchema = z.object({
-  message: JsonRpcMessageSchema,
-  /** Stream subject that receives this request's response and related progress. */
+  /** One POST's messages: a batch arrives whole, so the runner knows every request its stream answers. */
+  messages: z.array(JsonRpcMessageSchema).min(1),
+  /** Stream subject that receives the responses to these requests and their progress. */
   stream: z.string().optional(),
 });
 export type SessionInRequest = z.infer<typeof SessionInRequestSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 import { PrincipalSchema } from '../shared/principal.js';
 import { replySchema } from '../shared/reply.js';
-import { SESSION_ID_PATTERN } from '../session-route/index.js';
+import { SESSION_ID_PATTERN, SessionTransportSchema } from '../session-route/index.js';
 
 /** Edge asks a runner of the server's group to start a session (queue group per runner group). */
 export const sessionOpenSubject = (runnerGroup: string) => `gh.runner.${runnerGroup}.session.open`;
@@ -13,16 +13,21 @@ export const SessionOpenRequestSchema = z.object({
   sessionId: z.string().regex(SESSION_ID_PATTERN),
   server: z.string().min(1),
   principal: PrincipalSchema,
-  /** The client's initialize request, forwarded to the backend. */
-  initialize: JsonRpcMessageSchema,
-  /** Where server-initiated messages go until another stream attaches (legacy SSE). */
+  transport: SessionTransportSchema,
+  /**
+   * The client's initialize request, forwarded to the backend. Absent for a legacy SSE session,
+   * which is reserved when its stream opens and initialized by the first message it relays.
+   */
+  initialize: JsonRpcMessageSchema.optional(),
+  /** Legacy SSE: the stream every message of the session goes to. */
   stream: z.string().optional(),
 });
 export type SessionOpenRequest = z.infer<typeof SessionOpenRequestSchema>;
 
+/** The runner has recorded the session's route before it answers. */
 export const SessionOpenReplySchema = replySchema({
   runnerId: z.string().min(1),
-  /** The backend's answer to initialize. */
-  response: JsonRpcMessageSchema,
+  /** The backend's answer to initialize (absent when none was sent). */
+  response: JsonRpcMessageSchema.optional(),
 });
 export type SessionOpenReply = z.infer<typeof SessionOpenReplySchema>;

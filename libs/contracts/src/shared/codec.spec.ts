@@ -5,6 +5,7 @@ const open = {
   sessionId: 'AAAAAAAAAAAAAAAAAAAAAA',
   server: 'db',
   principal: { sub: 'bearer:x', method: 'bearer' as const },
+  transport: 'streamable-http' as const,
   initialize: { jsonrpc: '2.0' as const, id: 1, method: 'initialize' },
 };
 

@@ -7,6 +7,8 @@ export const ReplyErrorCodeSchema = z.enum([
   'UNKNOWN_SERVER',
   'BACKEND_FAILED',
   'BAD_REQUEST',
+  /** Something the service depends on (the route store) failed: worth a retry. */
+  'UNAVAILABLE',
   'INTERNAL',
 ]);
 export type ReplyErrorCode = z.infer<typeof ReplyErrorCodeSchema>;

@@ -1,0 +1,39 @@
+import { Controller, Inject } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import type { FastifyInstance } from 'fastify';
+import { BUS_TRANSPORT } from '#bus';
+import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpQueue, authHttpSubject, decode, encode } from '#contracts';
+import type { Logger } from '#observability';
+
+export const AUTH_LOGGER = Symbol('AuthLogger');
+
+/** Answers edge's relayed HTTP requests with in-process request injection: auth has no port. */
+@Controller()
+export class HttpOverBusController {
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapter: HttpAdapterHost,
+    @Inject(AUTH_LOGGER) private readonly log: Logger,
+  ) {}
+
+  @MessagePattern(authHttpSubject, BUS_TRANSPORT, { queue: authHttpQueue })
+  async relay(@Payload() data: Uint8Array): Promise<Uint8Array> {
+    const request = decode(AuthHttpRequestSchema, data);
+    if (!request.ok) {
+      this.log.warn({ error: request.error }, 'malformed relayed HTTP request');
+      return encode(AuthHttpResponseSchema, { status: 400, headers: {}, body: '' });
+    }
+    const { method, url, headers, body, clientIp } = request.value;
+    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    const response = await fastify.inject({ method, url, headers, payload: Buffer.from(body, 'base64'), remoteAddress: clientIp });
+    const outHeaders: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) outHeaders[name] = Array.isArray(value) ? value : String(value);
+    }
+    return encode(AuthHttpResponseSchema, {
+      status: response.statusCode,
+      headers: outHeaders,
+      body: response.rawPayload.toString('base64'),
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import type { Bus, BusMessage, BusSubscription } from '#bus';
+import {
+  AckReplySchema,
+  decode,
+  encode,
+  parseSessionSubject,
+  runnerSessionsWildcard,
+  SessionInRequestSchema,
+  SessionTouchRequestSchema,
+  TouchReplySchema,
+} from '#contracts';
+import type { RunnerPool } from './runner-pool.js';
+import type { RunnerSession } from './runner-session.js';
+
+// Encoded once: every message of every session is answered with one of these.
+const NOT_FOUND = encode(AckReplySchema, { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'no such session' } });
+const OK = encode(AckReplySchema, { ok: true });
+
+/**
+ * The data plane: each session's client messages and touches, straight on the bus. Handled in
+ * arrival order; nothing here waits, so one session never holds up another.
+ */
+export class SessionMessagesHandler {
+  private readonly subscriptions: BusSubscription[] = [];
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly pool: RunnerPool,
+    private readonly runnerId: string,
+  ) {}
+
+  start(): void {
+    this.subscriptions.push(
+      this.bus.subscribe(runnerSessionsWildcard(this.runnerId, 'in'), (m) => this.in(m)),
+      this.bus.subscribe(runnerSessionsWildcard(this.runnerId, 'touch'), (m) => this.touch(m)),
+    );
+  }
+
+  stop(): void {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  private in(msg: BusMessage): void {
+    const session = this.sessionOf(msg);
+    if (!session) return void msg.respond(NOT_FOUND);
+    const request = decode(SessionInRequestSchema, msg.data);
+    if (!request.ok) return badRequest(msg, request.error);
+    session.fromClient(request.value.messages, request.value.stream);
+    msg.respond(OK);
+  }
+
+  private touch(msg: BusMessage): void {
+    const session = this.sessionOf(msg);
+    if (!session) return void msg.respond(NOT_FOUND);
+    const request = decode(SessionTouchRequestSchema, msg.data);
+    if (!request.ok) return badRequest(msg, request.error);
+    const { attach, detach, resumeAfter } = request.value;
+    const eventId = session.touch(attach, detach, resumeAfter);
+    msg.respond(eventId === undefined ? OK : encode(TouchReplySchema, { ok: true, eventId }));
+  }
+
+  private sessionOf(msg: BusMessage): RunnerSession | undefined {
+    const sessionId = parseSessionSubject(msg.subject)?.sessionId;
+    const session = sessionId === undefined ? undefined : this.pool.get(sessionId);
+    return session && !session.isEnded ? session : undefined;
+  }
+}
+
+function badRequest(msg: BusMessage, message: string): void {
+  msg.respond(encode(AckReplySchema, { ok: false, error: { code: 'BAD_REQUEST', message } }));
+}
