@@ -1,10 +1,15 @@
 import { rmSync } from 'node:fs';
-import { startTopology, type Topology } from '#testing';
+import { childPids, startTopology, type Topology, type TopologyKind } from '#testing';
 import { GATEWAY_ENV, TOKENS, writeGatewayConfig } from './support/gateway-config.js';
 import { bearer } from './support/mcp-clients.js';
-import { INIT, JSON_HEADERS, rawDelete, rawInitialize, rawPost } from './support/raw-mcp.js';
+import { INIT, JSON_HEADERS, rawDelete, rawInitialize, rawPost, rawRequest } from './support/raw-mcp.js';
+import { readEvents } from './support/sse-events.js';
 
-describe('bad input gets a clear 4xx, never a crash or a 500', () => {
+function backendCount(topology: Topology): number {
+  return topology.runners.flatMap((r) => childPids(r.pid)).length;
+}
+
+describe.each<TopologyKind>(['all-in-one', 'distributed'])('bad input gets a clear 4xx, never a crash or a 500 (%s)', (kind) => {
   let topology: Topology;
   let configDir: string;
   let url: string;
@@ -12,9 +17,9 @@ describe('bad input gets a clear 4xx, never a crash or a 500', () => {
   const list = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
 
   beforeAll(async () => {
-    const config = writeGatewayConfig({ maxPerUser: 4, runnerGroup: `bad${Date.now().toString(36)}` });
+    const config = writeGatewayConfig({ maxPerUser: 4, runnerGroup: `bad${Date.now().toString(36)}${kind[0]}` });
     configDir = config.dir;
-    topology = await startTopology('all-in-one', config.path, { env: GATEWAY_ENV });
+    topology = await startTopology(kind, config.path, { env: GATEWAY_ENV, runnerCount: 1 });
     url = `${topology.url}/everything/mcp`;
   }, 60000);
 
@@ -107,9 +112,71 @@ describe('bad input gets a clear 4xx, never a crash or a 500', () => {
     expect((await rawPost(url, JSON.stringify(INIT), { ...auth, accept: 'text/html' })).status).toBe(406);
   });
 
-  it('is still healthy after all of the above', async () => {
+  it('refuses JSON nested 10,000 levels deep with 400 before anything recurses into it', async () => {
+    const deep = JSON.stringify({ ...INIT, params: { ...INIT.params, capabilities: { x: 'HOLE' } } }).replace(
+      '"HOLE"',
+      `${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+    );
+    const res = await rawPost(url, deep, auth);
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: { code: -32600, message: expect.stringContaining('deeper than 64 levels') } });
+  });
+
+  it("answers a malformed initialize as the client's error (400, -32602) without starting a backend", async () => {
+    const backends = backendCount(topology);
+    for (const params of [undefined, { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: 'me' }]) {
+      const res = await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'initialize', params }), auth);
+      expect(res.status).toBe(400);
+      expect(res.json).toMatchObject({ jsonrpc: '2.0', id: 9, error: { code: -32602, message: expect.stringContaining('initialize') } });
+    }
+    expect(backendCount(topology)).toBe(backends);
+  });
+
+  it('refuses a request whose id is already in flight in the session, and still answers the first', async () => {
+    const sessionId = await rawInitialize(url, bearer(TOKENS.alice));
+    const headers = { ...auth, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+    const call = (progressToken: string) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 42,
+        method: 'tools/call',
+        params: { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 2 }, _meta: { progressToken } },
+      });
+    const first = await fetch(url, { method: 'POST', headers: { ...headers, accept: 'text/event-stream' }, body: call('a') });
+    const [, progress] = await readEvents(first.body, (events) => events.length >= 2);
+    expect(progress?.data).toContain('notifications/progress');
+    const second = await rawPost(url, call('b'), headers);
+    expect(second.json).toMatchObject({ id: 42, error: { code: -32600, message: expect.stringContaining('already in flight') } });
+    const answered = await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 43, method: 'ping' }), headers);
+    expect(answered.json).toEqual({ jsonrpc: '2.0', id: 43, result: {} });
+    expect(await rawDelete(url, bearer(TOKENS.alice), sessionId)).toBe(200);
+  });
+
+  it('refuses a forged Host without an Origin (DNS rebinding), but answers the probes', async () => {
+    const headers = { ...auth, host: 'rebind.attacker.example' };
+    const res = await rawRequest(url, { method: 'POST', headers, body: JSON.stringify(INIT) });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text)).toMatchObject({ error: { message: expect.stringContaining('Host') } });
+    expect((await rawRequest(`${topology.url}/health`, { headers: { host: '10.1.2.3:8080' } })).status).toBe(200);
+  });
+
+  it('tells callers of a server without credentials apart by their address', async () => {
+    const open = `${topology.url}/open/mcp`;
+    const init = { method: 'POST', body: JSON.stringify(INIT), headers: JSON_HEADERS };
+    const mine = await rawRequest(open, { ...init, localAddress: '127.0.0.2' });
+    expect(mine.status).toBe(200);
+    const sessionId = String(mine.headers['mcp-session-id']);
+    const ping = { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) };
+    const inSession = { ...JSON_HEADERS, 'mcp-session-id': sessionId };
+    expect((await rawRequest(open, { ...ping, headers: inSession, localAddress: '127.0.0.3' })).status).toBe(404);
+    expect((await rawRequest(open, { ...ping, headers: inSession, localAddress: '127.0.0.2' })).status).toBe(200);
+    const closed = await rawRequest(open, { method: 'DELETE', headers: inSession, localAddress: '127.0.0.2' });
+    expect(closed.status).toBe(200);
+  });
+
+  it('is still healthy after all of the above, with no error in any log', async () => {
     const res = await fetch(`${topology.url}/health`);
     expect(res.status).toBe(200);
-    expect(topology.all[0]?.output()).not.toMatch(/"level":(50|60)/);
+    for (const process of topology.all) expect(process.output()).not.toMatch(/"level":(50|60)/);
   });
 });

@@ -1,3 +1,4 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
 /** Plain HTTP against /{server}/mcp, for what the SDK client would never send. */
 export const INIT = {
   jsonrpc: '2.0',
@@ -36,4 +37,21 @@ export async function rawDelete(url: string, authorization: string, sessionId: s
   const res = await fetch(url, { method: 'DELETE', headers: { authorization, 'mcp-session-id': sessionId } });
   await res.arrayBuffer();
   return res.status;
+}
+
+/** One HTTP exchange with what fetch will not send: a Host of our choosing, a source address of our choosing. */
+export function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string },
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, localAddress: options.localAddress }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.once('error', reject);
+    req.end(options.body);
+  });
 }

@@ -8,6 +8,8 @@ const REQUEST_TIMEOUT_MS = 2_000;
 const MIN_FETCH_INTERVAL_MS = 2_000;
 const REFRESH_MS = 5 * 60_000;
 const RETRY_FIRST_MS = 1_000;
+/** Until auth has answered once the edge is not ready, so it asks often: auth is usually starting too. */
+const FIRST_LOAD_RETRY_MS = 250;
 const RETRY_MAX_MS = 30_000;
 
 export interface SigningKeysOptions {
@@ -75,7 +77,8 @@ export class SigningKeys {
     if (reply) await this.replace(reply);
     if (reply && this.failures > 0) this.options.log.info({ keys: this.keys.size }, 'auth answered the JWKS request');
     this.failures = reply ? 0 : this.failures + 1;
-    this.schedule(reply ? REFRESH_MS : Math.min(RETRY_FIRST_MS * 2 ** (this.failures - 1), RETRY_MAX_MS));
+    const backoff = this.loaded ? Math.min(RETRY_FIRST_MS * 2 ** (this.failures - 1), RETRY_MAX_MS) : FIRST_LOAD_RETRY_MS;
+    this.schedule(reply ? REFRESH_MS : backoff);
   }
 
   private async request(): Promise<AuthJwksReply | undefined> {
