@@ -26,8 +26,12 @@ describe('parseJsonBodies', () => {
   });
   afterAll(() => fastify.close());
 
-  async function post(path: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  async function post(
+    path: string,
+    body: string,
+    contentType = 'application/json',
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': contentType }, body });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   }
 
@@ -44,7 +48,7 @@ describe('parseJsonBodies', () => {
         400,
         { error: 'invalid_client_metadata', error_description: `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels deep` },
       ]);
-      const token = await post('/gw/token', `{"x":${nested(depth)}}`);
+      const token = await post('/gw/token', `{"x":${nested(depth)}}`, 'Application/JSON; charset=utf-8');
       expect([token.status, token.json.error]).toEqual([400, 'invalid_request']);
     }
   });

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { LocalBus } from '#bus';
 import { deriveKeyId, Envelope, randomId, sha256Base64Url } from '#crypto';
 import { createLogger } from '#observability';
-import type { AuthStore, ClientRecord, GrantRecord } from '../../persistence/auth-store.port.js';
+import type { AuthStore, ClientRecord, GrantRecord, RefreshTokenRepository } from '../../persistence/auth-store.port.js';
 import { openAuthStore, type AuthStoreOptions } from '../../persistence/open-auth-store.js';
 import { ResourceIndicators } from '../../resources/resource-indicator.js';
 import { RefreshTokenRotation } from '../../tokens/refresh-token-rotation.js';
@@ -67,11 +67,11 @@ describe.each<{ name: string; options: AuthStoreOptions }>([
     now = Date.UTC(2026, 0, 1);
   });
 
-  function grants(reuseGraceMs = GRACE_MS, sealWith = envelope): TokenGrants {
+  function grants(reuseGraceMs = GRACE_MS, sealWith = envelope, repository: RefreshTokenRepository = store.refreshTokens): TokenGrants {
     return new TokenGrants({
       store,
       issuer: new TokenIssuer(keys, { issuer: BASE, tokenTtlMs: HOUR, now: () => now }),
-      refreshTokens: new RefreshTokenRotation(store.refreshTokens, sealWith, { reuseGraceMs }),
+      refreshTokens: new RefreshTokenRotation(repository, sealWith, { reuseGraceMs }),
       revocations: new Revocations(store, bus, { tokenTtlMs: HOUR, log }),
       resources: new ResourceIndicators(BASE, ['notion', 'linear']),
       log,
@@ -202,6 +202,19 @@ describe.each<{ name: string; options: AuthStoreOptions }>([
       'its grant is revoked',
     );
     expect(await revoked(grant)).toBe(true);
+  });
+
+  it('answers a token that disappears while it is exchanged (purged by another replica) as unknown, revoking nothing', async () => {
+    const { grant, refreshToken } = await login();
+    const vanishing: RefreshTokenRepository = {
+      insert: (token) => store.refreshTokens.insert(token),
+      find: (tokenHash) => store.refreshTokens.find(tokenHash),
+      rotate: () => Promise.resolve(undefined),
+    };
+    expect(await refusal(grants(GRACE_MS, envelope, vanishing).refreshToken(owner, form(refreshToken)))).toBe(
+      'invalid_grant: unknown refresh token',
+    );
+    expect(await revoked(grant)).toBe(false);
   });
 
   it('refuses unknown and expired tokens without revoking anything', async () => {
