@@ -53,6 +53,14 @@ async function token(form: Record<string, string>): Promise<{ status: number; js
   return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
+/** The reuse grace window of this suite's gateways: short, so a replay after it can be shown. */
+const REUSE_GRACE_MS = 2_000;
+
+/** Resolves once the grace window that opened at `since` has closed; it is wall-clock time, so there is nothing to poll. */
+async function windowPassed(since: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, since + REUSE_GRACE_MS + 200 - Date.now()));
+}
+
 async function exchange(code: string, verifier: string, redirectUri = CLIENT_REDIRECT) {
   return token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId });
 }
@@ -61,7 +69,7 @@ async function exchange(code: string, verifier: string, redirectUri = CLIENT_RED
 describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth refusals (%s, under a base path)', (kind) => {
   beforeAll(async () => {
     // Under a base path, which prefixes every route, the issuer and the resource URIs.
-    gw = await startOAuthGateway(kind, { basePath: '/gw' });
+    gw = await startOAuthGateway(kind, { basePath: '/gw', auth: { refreshTokenReuseGrace: `${REUSE_GRACE_MS}ms` } });
     clientId = await register();
   }, 60_000);
 
@@ -162,13 +170,34 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth refusals (%s, 
     });
   });
 
-  it('revokes the whole family when a spent refresh token comes back', async () => {
+  it('gives two concurrent refreshes with one token the same successor, and keeps the grant', async () => {
+    const { code, verifier } = await codeFor('alice');
+    const issued = await exchange(code, verifier);
+    const refresh = () => token({ grant_type: 'refresh_token', refresh_token: String(issued.json.refresh_token), client_id: clientId });
+    const [a, b] = await Promise.all([refresh(), refresh()]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.json.refresh_token).toBe(b.json.refresh_token);
+    expect(a.json.refresh_token).not.toBe(issued.json.refresh_token);
+    expect(a.json.access_token).not.toBe(b.json.access_token);
+    for (const accessToken of [issued.json.access_token, a.json.access_token, b.json.access_token]) {
+      expect((await mcpStatus(gw.baseURL, 'everything', `Bearer ${String(accessToken)}`)).status).toBe(200);
+    }
+    const next = await token({ grant_type: 'refresh_token', refresh_token: String(a.json.refresh_token), client_id: clientId });
+    expect(next.status).toBe(200);
+  });
+
+  it('revokes the whole family when a spent refresh token comes back after the grace window', async () => {
     const { code, verifier } = await codeFor('alice');
     const issued = await exchange(code, verifier);
     const spent = String(issued.json.refresh_token);
     const rotated = await token({ grant_type: 'refresh_token', refresh_token: spent, client_id: clientId });
+    const rotatedAt = Date.now();
     expect(rotated.status).toBe(200);
     expect(rotated.json.refresh_token).not.toBe(spent);
+    const repeated = await token({ grant_type: 'refresh_token', refresh_token: spent, client_id: clientId });
+    expect([repeated.status, repeated.json.refresh_token]).toEqual([200, rotated.json.refresh_token]);
+
+    await windowPassed(rotatedAt);
     expect(await token({ grant_type: 'refresh_token', refresh_token: spent, client_id: clientId })).toMatchObject({
       status: 400,
       json: { error: 'invalid_grant' },
@@ -180,6 +209,22 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth refusals (%s, 
       json: { error: 'invalid_grant' },
     });
     await refusedWithin(gw.baseURL, 1000, String(rotated.json.access_token));
+  });
+
+  it('lets no other client consume a refresh token: it stays valid for its owner', async () => {
+    const otherClient = await register({ client_name: 'another client' });
+    const { code, verifier } = await codeFor('alice');
+    const issued = await exchange(code, verifier);
+    const refreshToken = String(issued.json.refresh_token);
+    expect(await token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: otherClient })).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_grant' },
+    });
+    const own = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
+    expect(own.status).toBe(200);
+    expect(own.json.refresh_token).not.toBe(refreshToken);
+    expect((await mcpStatus(gw.baseURL, 'everything', `Bearer ${String(issued.json.access_token)}`)).status).toBe(200);
+    expect((await mcpStatus(gw.baseURL, 'everything', `Bearer ${String(own.json.access_token)}`)).status).toBe(200);
   });
 
   it('denies a user outside the allowed domains and an unverified email, telling the client access_denied', async () => {
@@ -370,5 +415,32 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('OAuth refusals (%s, 
       await res.body?.cancel();
       expect([path, res.status >= 400 && res.status < 500]).toEqual([path, true]);
     }
+  });
+
+  it('refuses JSON nested 10,000 levels deep with 400 and the OAuth error, logging no error', async () => {
+    const marks = gw.gateway.all.map((p) => p.output().length);
+    const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const json = { 'content-type': 'application/json' };
+    const cases: [string, string, string][] = [
+      ['/register', deep(10_000), 'invalid_client_metadata'],
+      ['/register', `{"redirect_uris":["${CLIENT_REDIRECT}"],"software_statement":${deep(10_000)}}`, 'invalid_client_metadata'],
+      ['/token', deep(10_000), 'invalid_request'],
+    ];
+    for (const [path, body, error] of cases) {
+      const res = await fetch(`${gw.baseURL}${path}`, { method: 'POST', headers: json, body });
+      expect([path, res.status, await res.json()]).toEqual([path, 400, { error, error_description: expect.stringContaining('64 levels') }]);
+    }
+    // Auth logs each registration: once this one's line is out, any error logged before it is too.
+    const marker = await register({ client_name: 'after deep JSON' });
+    const auth = gw.gateway.all.find((p) => p.args[0] === 'auth' || p.args[0] === 'serve');
+    await auth?.waitFor(new RegExp(`"clientId":"${marker}"`));
+    const errors = gw.gateway.all.flatMap((p, i) =>
+      p
+        .output()
+        .slice(marks[i])
+        .split('\n')
+        .filter((line) => /"level":(50|60)/.test(line)),
+    );
+    expect(errors).toEqual([]);
   });
 });

@@ -24,7 +24,10 @@ const stdio = { transportType: 'stdio', command: process.execPath, args: [EVERYT
  * OAuth in front of server-everything (as `everything` and `other`, and as `mixed` with a static
  * bearer token beside OAuth): SQLite all-in-one, a PostgreSQL database of its own distributed.
  */
-export function startOAuthGateway(kind: TopologyKind, options: { env?: NodeJS.ProcessEnv; basePath?: string } = {}): Promise<OAuthGateway> {
+export function startOAuthGateway(
+  kind: TopologyKind,
+  options: { env?: NodeJS.ProcessEnv; basePath?: string; auth?: Record<string, unknown> } = {},
+): Promise<OAuthGateway> {
   const mcpServers = { everything: stdio, other: stdio, mixed: { ...stdio, serviceAuths: [{ type: 'bearer', tokens: [SERVICE_TOKEN] }] } };
   return startOAuthTopology(kind, { users: USERS, mcpServers, ...options });
 }

@@ -18,6 +18,7 @@ import type { AuthStore } from './persistence/auth-store.port.js';
 import { openAuthStore } from './persistence/open-auth-store.js';
 import { ResourceIndicators } from './resources/resource-indicator.js';
 import { Revocations } from './tokens/revocations.js';
+import { RefreshTokenRotation } from './tokens/refresh-token-rotation.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
 import { CookieJar } from './web/cookies.js';
@@ -50,7 +51,8 @@ export async function createAuthServices(
 ): Promise<AuthServices> {
   const { auth, proxy } = config;
   const key = Buffer.from(auth.encryptionKey, 'utf8');
-  const keys = new SigningKeys(store.signingKeys, new Envelope([{ id: deriveKeyId(key), key }]), { tokenTtlMs: auth.tokenTtlMs });
+  const envelope = new Envelope([{ id: deriveKeyId(key), key }]);
+  const keys = new SigningKeys(store.signingKeys, envelope, { tokenTtlMs: auth.tokenTtlMs });
   await keys.load();
   const resources = new ResourceIndicators(proxy.baseURL, Object.keys(config.servers));
   const documents = new ClientMetadataDocuments({ devMode: runtime.devMode, allowedRedirectHosts: auth.allowedRedirectUriHosts });
@@ -80,7 +82,8 @@ export async function createAuthServices(
     }),
     grants: new TokenGrants({
       store,
-      issuer: new TokenIssuer(store, keys, { issuer: auth.issuer, tokenTtlMs: auth.tokenTtlMs }),
+      issuer: new TokenIssuer(keys, { issuer: auth.issuer, tokenTtlMs: auth.tokenTtlMs }),
+      refreshTokens: new RefreshTokenRotation(store.refreshTokens, envelope, { reuseGraceMs: auth.refreshTokenReuseGraceMs }),
       revocations,
       resources,
       log,

@@ -7,6 +7,7 @@ import { NestPinoLogger, type Logger } from '#observability';
 import { createAuthServices, openConfiguredStore } from './auth.factory.js';
 import { AuthModule } from './auth.module.js';
 import type { AuthServices } from './auth.services.js';
+import { parseJsonBodies } from './web/json-body.js';
 
 export interface AuthOptions {
   config: GatehouseConfig;
@@ -44,6 +45,7 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
     fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
       done(null, new URLSearchParams(String(body)));
     });
+    parseJsonBodies(fastify);
     allowCrossOrigin(fastify, config.proxy.basePath);
     refuseNulCharacters(fastify);
     if (config.proxy.basePath) app.setGlobalPrefix(config.proxy.basePath);

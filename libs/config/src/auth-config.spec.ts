@@ -46,6 +46,7 @@ describe('proxy.auth', () => {
       policy: { allowedDomains: ['example.com'], allowedEmails: [], allowedGroups: [], allowedOrgs: [] },
       tokenTtlMs: 3_600_000,
       refreshTokenTtlMs: 2_592_000_000,
+      refreshTokenReuseGraceMs: 10_000,
       storage: 'sqlite',
       encryptionKey: KEY,
       requireResource: false,
@@ -73,6 +74,21 @@ describe('proxy.auth', () => {
       requireResource: true,
       policy: { allowedEmails: ['ops@example.com'], allowedGroups: ['Eng'] },
     });
+  });
+
+  it('takes a refresh-token reuse grace window from 0s (off) to 1m', () => {
+    const graceOf = (refreshTokenReuseGrace: string) =>
+      configOf(parseConfig(fileWith({ refreshTokenReuseGrace }), env)).config.auth?.refreshTokenReuseGraceMs;
+    expect([graceOf('0s'), graceOf('0'), graceOf('2s'), graceOf('1m')]).toEqual([0, 0, 2_000, 60_000]);
+    for (const [value, message] of [
+      ['61s', 'expected at most "1m" (0s turns it off), got "61s"'],
+      ['-1s', expect.stringContaining('must not be negative')],
+      ['soon', expect.stringContaining('expected a duration')],
+    ]) {
+      expect(problemsOf(parseConfig(fileWith({ refreshTokenReuseGrace: value }), env))).toEqual([
+        { path: 'proxy.auth.refreshTokenReuseGrace', message },
+      ]);
+    }
   });
 
   it('lists every problem of a bad setup', () => {

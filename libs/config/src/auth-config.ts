@@ -3,6 +3,8 @@ import type { ConfigFile } from './config-file.schema.js';
 import type { EnvResolver } from './config-value.js';
 
 const HOUR_MS = 3_600_000;
+/** Long enough for a client's retry after a timeout, or a second copy of it racing the first. */
+const REFRESH_REUSE_GRACE_MS = 10_000;
 const ENCRYPTION_KEY_BYTES = 32;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -38,6 +40,8 @@ export interface AuthConfig {
   policy: { allowedDomains: string[]; allowedEmails: string[]; allowedGroups: string[]; allowedOrgs: string[] };
   tokenTtlMs: number;
   refreshTokenTtlMs: number;
+  /** A spent refresh token presented again by its client this soon gets the same successor; later, its grant is revoked. 0: always revoked. */
+  refreshTokenReuseGraceMs: number;
   /** `memory` (mcp-front's) is kept so auth can say it means SQLite in a temporary file. */
   storage: 'sqlite' | 'postgres' | 'memory';
   /** 32 bytes: seals signing keys (and, later, users' service tokens) with AES-256-GCM. */
@@ -130,6 +134,7 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     policy,
     tokenTtlMs: auth.tokenTtl ?? HOUR_MS,
     refreshTokenTtlMs: auth.refreshTokenTtl ?? 720 * HOUR_MS,
+    refreshTokenReuseGraceMs: auth.refreshTokenReuseGrace ?? REFRESH_REUSE_GRACE_MS,
     storage: storageOf(auth, problems, warnings),
     encryptionKey,
     requireResource: auth.requireResource ?? false,

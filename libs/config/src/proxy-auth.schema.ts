@@ -1,6 +1,22 @@
 import { z } from 'zod';
+import { messageOf } from './config-problem.js';
 import { Str } from './config-value.js';
-import { Duration } from './duration.js';
+import { Duration, parseDuration } from './duration.js';
+
+/** A longer window would let a stolen refresh token's replay pass for a retry. */
+const MAX_REFRESH_REUSE_GRACE_MS = 60_000;
+
+/** `refreshTokenReuseGrace`: a duration from "0s" (off) to one minute, milliseconds in the parsed output. */
+const RefreshReuseGrace = z.string().transform((text, ctx) => {
+  try {
+    const ms = parseDuration(text);
+    if (ms <= MAX_REFRESH_REUSE_GRACE_MS) return ms;
+    ctx.addIssue({ code: 'custom', message: `expected at most "1m" (0s turns it off), got ${JSON.stringify(text)}` });
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: messageOf(error) });
+  }
+  return z.NEVER;
+});
 
 /** `proxy.auth.idp`: the organisation's identity provider (mcp-front's keys, all of them). */
 const IdentityProviderSchema = z.strictObject({
@@ -45,4 +61,5 @@ export const ProxyAuthSchema = z.strictObject({
   allowedEmails: z.array(z.string()).optional(),
   allowedGroups: z.array(z.string()).optional(),
   requireResource: z.boolean().optional(),
+  refreshTokenReuseGrace: RefreshReuseGrace.optional(),
 });

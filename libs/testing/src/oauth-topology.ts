@@ -15,6 +15,8 @@ export interface OAuthTopologyOptions {
   mcpServers: Record<string, unknown>;
   /** A path every route, the issuer and the resource URIs are under, e.g. "/gw". */
   basePath?: string;
+  /** More `proxy.auth` keys, as written (e.g. `refreshTokenReuseGrace`). */
+  auth?: Record<string, unknown>;
   /** `proxy.sessions`, as written. */
   sessions?: Record<string, unknown>;
   /** Default: a PostgreSQL database of its own (dropped at stop) for distributed, SQLite for all-in-one. */
@@ -97,6 +99,7 @@ function writeConfig(
         allowedDomains: ['example.com'],
         encryptionKey: { $env: 'GATEHOUSE_ENCRYPTION_KEY' },
         storage: at.storage,
+        ...at.options.auth,
       },
     },
     mcpServers: at.options.mcpServers,

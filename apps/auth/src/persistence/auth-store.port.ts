@@ -77,8 +77,17 @@ export interface RefreshTokenRecord {
   tokenHash: string;
   grantId: string;
   expiresAt: number;
-  /** Set when the token was exchanged (rotated); presenting it again revokes the grant. */
+  /** Set when the token was exchanged (rotated); presenting it again revokes the grant, unless within the reuse grace window. */
   usedAt?: number;
+  /** What a spent token was exchanged for, kept only for the reuse grace window. */
+  successor?: SealedSuccessor;
+}
+
+/** A successor refresh token, sealed with the encryption key (bound to the spent token's hash). */
+export interface SealedSuccessor {
+  sealed: string;
+  /** Until when a repeated refresh may be given it again; purged afterwards. */
+  until: number;
 }
 
 export interface SigningKeyRecord {
@@ -137,8 +146,17 @@ export interface GrantRepository {
 export interface RefreshTokenRepository {
   insert(token: RefreshTokenRecord): Promise<void>;
   find(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
-  /** Marks it used atomically; undefined when unknown. */
-  use(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord> | undefined>;
+  /**
+   * Exchanges an unused token for `successor` (inserted first), marking it used and keeping
+   * `sealed` in one conditional UPDATE. Of concurrent calls exactly one rotates; the others get
+   * the record as it left it (`replayed`) and their successor is deleted. Undefined when unknown.
+   */
+  rotate(
+    tokenHash: string,
+    successor: RefreshTokenRecord,
+    sealed: SealedSuccessor | undefined,
+    now: number,
+  ): Promise<Consumed<RefreshTokenRecord> | undefined>;
 }
 
 export interface SigningKeyRepository {
@@ -163,7 +181,7 @@ export interface AuthStore {
   refreshTokens: RefreshTokenRepository;
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;
-  /** Deletes records whose time has passed (codes, pending authorizations, tokens, revocations). */
+  /** Deletes records whose time has passed (codes, pending authorizations, tokens, sealed successors, revocations). */
   purgeExpired(now: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { AuthorizationCodeRecord, AuthStore, GrantRecord, PendingAuthorizationRecord, Subject } from './auth-store.port.js';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type {
+  AuthorizationCodeRecord,
+  AuthStore,
+  GrantRecord,
+  PendingAuthorizationRecord,
+  RefreshTokenRecord,
+  Subject,
+} from './auth-store.port.js';
+import { Initial1795706400000 } from './migrations/1795706400000-initial.js';
+import { RefreshTokenSuccessor1796169600000 } from './migrations/1796169600000-refresh-token-successor.js';
 import { openAuthStore, type AuthStoreOptions } from './open-auth-store.js';
 
 /** The real PostgreSQL: unreachable means these tests fail, never skip. */
@@ -16,6 +26,8 @@ const sqlitePath = join(dataDir, 'nested', 'data', 'auth.sqlite');
 
 const NOW = 1_795_706_400_000;
 const MINUTE = 60_000;
+/** Files in migrations/. */
+const MIGRATIONS = 2;
 /** The latest instant a JS Date can hold: far beyond 32 bits, still a safe integer. */
 const MAX_DATE = 8_640_000_000_000_000;
 
@@ -237,22 +249,56 @@ describe.each(backends)('AuthStore on $name', (backend) => {
   });
 
   describe('refresh tokens', () => {
-    it('finds a token, uses it once and reports reuse as a replay', async () => {
-      const record = { tokenHash: id('rt'), grantId: id('grant'), expiresAt: NOW + MINUTE };
+    const token = (over: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
+      tokenHash: id('rt'),
+      grantId: id('grant'),
+      expiresAt: NOW + MINUTE,
+      ...over,
+    });
+    const successorOf = (spent: RefreshTokenRecord) => token({ grantId: spent.grantId, expiresAt: spent.expiresAt });
+    const sealed = { sealed: 'v1.k.sealed-successor', until: NOW + 10_000 };
+
+    it('rotates a token once, keeping its sealed successor, and reports a later rotate as a replay', async () => {
+      const record = token();
+      const [first, second] = [successorOf(record), successorOf(record)];
       await store.refreshTokens.insert(record);
       expect(await store.refreshTokens.find(record.tokenHash)).toEqual(record);
-      expect(await store.refreshTokens.use(record.tokenHash, NOW)).toEqual({ record: { ...record, usedAt: NOW }, replayed: false });
-      expect(await store.refreshTokens.use(record.tokenHash, NOW + 9)).toEqual({ record: { ...record, usedAt: NOW }, replayed: true });
-      expect(await store.refreshTokens.find(record.tokenHash)).toEqual({ ...record, usedAt: NOW });
-      expect(await store.refreshTokens.use('unknown', NOW)).toBeUndefined();
+      const spent = { ...record, usedAt: NOW, successor: sealed };
+      expect(await store.refreshTokens.rotate(record.tokenHash, first, sealed, NOW)).toEqual({ record: spent, replayed: false });
+      expect(await store.refreshTokens.find(first.tokenHash)).toEqual(first);
+      // The replay's successor is never stored, and the first rotation's time and successor are kept.
+      expect(await store.refreshTokens.rotate(record.tokenHash, second, undefined, NOW + 9)).toEqual({ record: spent, replayed: true });
+      expect(await store.refreshTokens.find(second.tokenHash)).toBeUndefined();
+      expect(await store.refreshTokens.find(record.tokenHash)).toEqual(spent);
       expect(await store.refreshTokens.find('unknown')).toBeUndefined();
     });
 
-    it('lets exactly one of several concurrent uses through', async () => {
-      const record = { tokenHash: id('rt'), grantId: id('grant'), expiresAt: NOW + MINUTE };
+    it('rotates without keeping a successor when none is given, and reports an unknown token as undefined', async () => {
+      const record = token();
       await store.refreshTokens.insert(record);
-      const results = await Promise.all(Array.from({ length: 6 }, () => store.refreshTokens.use(record.tokenHash, NOW)));
+      expect(await store.refreshTokens.rotate(record.tokenHash, successorOf(record), undefined, NOW)).toEqual({
+        record: { ...record, usedAt: NOW },
+        replayed: false,
+      });
+      const orphan = token();
+      expect(await store.refreshTokens.rotate('unknown', orphan, sealed, NOW)).toBeUndefined();
+      expect(await store.refreshTokens.find(orphan.tokenHash)).toBeUndefined();
+    });
+
+    it('lets exactly one of several concurrent rotations through; every caller sees its successor', async () => {
+      const record = token();
+      await store.refreshTokens.insert(record);
+      const successors = Array.from({ length: 6 }, () => successorOf(record));
+      const results = await Promise.all(
+        successors.map((successor, i) =>
+          store.refreshTokens.rotate(record.tokenHash, successor, { ...sealed, sealed: `v1.k.${i}` }, NOW + i),
+        ),
+      );
       expect(results.map((r) => r?.replayed).sort()).toEqual([false, true, true, true, true, true]);
+      const winner = results.findIndex((r) => r?.replayed === false);
+      expect(results.every((r) => r?.record.successor?.sealed === `v1.k.${winner}` && r.record.usedAt === NOW + winner)).toBe(true);
+      const stored = await Promise.all(successors.map((s) => store.refreshTokens.find(s.tokenHash)));
+      expect(stored.map((s) => s !== undefined)).toEqual(successors.map((_, i) => i === winner));
     });
   });
 
@@ -321,11 +367,18 @@ describe.each(backends)('AuthStore on $name', (backend) => {
       { tokenHash: id('rt'), grantId: 'g', expiresAt: NOW },
       { tokenHash: id('rt'), grantId: 'g', expiresAt: NOW + 1 },
     ];
+    const [pastWindow, inWindow] = [
+      { tokenHash: id('rt'), grantId: 'g', expiresAt: NOW + MINUTE },
+      { tokenHash: id('rt'), grantId: 'g', expiresAt: NOW + MINUTE },
+    ];
     const value = id('jti');
     const expiredGrant = grant({ expiresAt: NOW - 1 });
     for (const c of [oldCode, liveCode]) await store.codes.insert(c);
     for (const p of [oldPending, livePending]) await store.pendingAuthorizations.insert(p);
-    for (const t of [oldToken, liveToken]) await store.refreshTokens.insert(t);
+    for (const t of [oldToken, liveToken, pastWindow, inWindow]) await store.refreshTokens.insert(t);
+    const successor = { sealed: 'v1.k.successor', until: NOW };
+    await store.refreshTokens.rotate(pastWindow.tokenHash, { ...pastWindow, tokenHash: id('rt') }, successor, NOW - 10);
+    await store.refreshTokens.rotate(inWindow.tokenHash, { ...inWindow, tokenHash: id('rt') }, { ...successor, until: NOW + 1 }, NOW - 10);
     await store.revocations.insert({ kind: 'jti', value, until: NOW });
     await store.revocations.insert({ kind: 'grant', value, until: NOW + 1 });
     await store.grants.insert(expiredGrant);
@@ -338,24 +391,84 @@ describe.each(backends)('AuthStore on $name', (backend) => {
     expect(await store.pendingAuthorizations.find(livePending.id, 0)).toEqual(livePending);
     expect(await store.refreshTokens.find(oldToken.tokenHash)).toBeUndefined();
     expect(await store.refreshTokens.find(liveToken.tokenHash)).toEqual(liveToken);
+    // A spent token outlives its sealed successor: reuse after the window is still recognised.
+    expect(await store.refreshTokens.find(pastWindow.tokenHash)).toEqual({ ...pastWindow, usedAt: NOW - 10 });
+    expect((await store.refreshTokens.find(inWindow.tokenHash))?.successor).toEqual({ sealed: 'v1.k.successor', until: NOW + 1 });
     expect((await store.revocations.listActive(0)).filter((r) => r.value === value)).toEqual([{ kind: 'grant', value, until: NOW + 1 }]);
     expect(await store.grants.find(expiredGrant.id)).toEqual(expiredGrant);
   });
 
-  it('keeps every record across a restart and runs the migration only once', async () => {
+  it('keeps every record across a restart and runs each migration only once', async () => {
     const record = grant();
     const consumed = code();
     await store.grants.insert(record);
     await store.codes.insert(consumed);
     await store.codes.consume(consumed.codeHash, NOW);
-    expect(await backend.migrationsRun()).toBe(1);
+    expect(await backend.migrationsRun()).toBe(MIGRATIONS);
 
     await store.close();
     store = await openAuthStore(backend.options);
 
-    expect(await backend.migrationsRun()).toBe(1);
+    expect(await backend.migrationsRun()).toBe(MIGRATIONS);
     expect(await store.grants.find(record.id)).toEqual(record);
     expect(await store.codes.consume(consumed.codeHash, NOW + 1)).toEqual({ record: { ...consumed, consumedAt: NOW }, replayed: true });
+  });
+});
+
+describe.each([
+  { name: 'SQLite', path: join(dataDir, 'upgrade', 'auth.sqlite'), schema: undefined },
+  { name: 'PostgreSQL', path: undefined, schema: `${schema}_upgrade` },
+])('the refresh-token successor migration on $name', ({ path, schema: upgradeSchema }) => {
+  const options: AuthStoreOptions =
+    path === undefined ? { type: 'postgres', url: postgresUrl, schema: upgradeSchema } : { type: 'sqlite', path };
+  /** A bare DataSource over the same database with the given migrations, as an older release had. */
+  const dataSource = (migrations: DataSourceOptions['migrations']): DataSource =>
+    new DataSource(
+      path === undefined
+        ? { type: 'postgres', url: postgresUrl, schema: upgradeSchema, migrations }
+        : { type: 'better-sqlite3', database: path, migrations },
+    );
+  const columns = async (db: DataSource): Promise<string[]> => {
+    const runner = db.createQueryRunner();
+    try {
+      const table = await runner.getTable('refresh_tokens');
+      return (table?.columns ?? []).map((column) => column.name).sort();
+    } finally {
+      await runner.release();
+    }
+  };
+
+  afterAll(async () => {
+    if (upgradeSchema !== undefined) await onPostgres((client) => client.query(`DROP SCHEMA IF EXISTS "${upgradeSchema}" CASCADE`));
+  });
+
+  it('goes down to the first schema and up again, keeping the tokens stored in between', async () => {
+    // The first release's database, with a spent token in it.
+    await openAuthStore(options).then((store) => store.close());
+    const old = dataSource([Initial1795706400000, RefreshTokenSuccessor1796169600000]);
+    await old.initialize();
+    try {
+      await old.undoLastMigration();
+      expect(await columns(old)).toEqual(['expires_at', 'grant_id', 'token_hash', 'used_at']);
+      const table = upgradeSchema === undefined ? 'refresh_tokens' : `"${upgradeSchema}".refresh_tokens`;
+      await old.query(`INSERT INTO ${table} (token_hash, grant_id, expires_at, used_at) VALUES ('kept', 'g', ${NOW}, ${NOW - 1})`);
+    } finally {
+      await old.destroy();
+    }
+
+    const store = await openAuthStore(options);
+    try {
+      expect(await store.refreshTokens.find('kept')).toEqual({ tokenHash: 'kept', grantId: 'g', expiresAt: NOW, usedAt: NOW - 1 });
+    } finally {
+      await store.close();
+    }
+    const upgraded = dataSource([]);
+    await upgraded.initialize();
+    try {
+      expect(await columns(upgraded)).toEqual(['expires_at', 'grant_id', 'successor_sealed', 'successor_until', 'token_hash', 'used_at']);
+    } finally {
+      await upgraded.destroy();
+    }
   });
 });
 
@@ -414,6 +527,7 @@ describe('openAuthStore', () => {
       'idx_pending_authorizations_expires_at',
       'idx_refresh_tokens_expires_at',
       'idx_refresh_tokens_grant_id',
+      'idx_refresh_tokens_successor_until',
       'idx_revocations_until',
     ]);
   });

@@ -3,7 +3,7 @@ import type { ClientRecord, RevocationRecord, SigningKeyRecord, Subject } from '
 
 /**
  * Rows as TypeORM reads and writes them: the port's records with NULL for absent values.
- * Column names are snake_case and match migrations/1795706400000-initial.ts. Client ids outside
+ * Column names are snake_case and match migrations/ (1795706400000-initial.ts and later). Client ids outside
  * the clients table are text: a metadata document's URL may be 2048 characters long.
  */
 
@@ -63,6 +63,8 @@ export interface RefreshTokenRow {
   grantId: string;
   expiresAt: number;
   usedAt: number | null;
+  successorSealed: string | null;
+  successorUntil: number | null;
 }
 
 export interface SigningKeyRow {
@@ -169,6 +171,8 @@ export const refreshTokenSchema = new EntitySchema<RefreshTokenRow>({
     grantId: varchar('grant_id'),
     expiresAt: time('expires_at'),
     usedAt: time('used_at', true),
+    successorSealed: text('successor_sealed', true),
+    successorUntil: time('successor_until', true),
   } satisfies Columns<RefreshTokenRow>,
 });
 

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
-import { randomId, sha256Base64Url } from '#crypto';
-import type { AuthStore, GrantRecord } from '../persistence/auth-store.port.js';
+import { randomId } from '#crypto';
+import type { GrantRecord } from '../persistence/auth-store.port.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /** The JSON of a successful token response (RFC 6749 §5.1). */
@@ -13,17 +13,16 @@ export interface TokenResponse {
 }
 
 /**
- * Issues an access token (an ES256 JWT for the grant's resources, RFC 9068 `at+jwt`) and a new
- * refresh token of the grant's family, stored by its hash.
+ * Issues an access token (an ES256 JWT for the grant's resources, RFC 9068 `at+jwt`), answered
+ * with the refresh token the caller got from RefreshTokenRotation, if any.
  */
 export class TokenIssuer {
   constructor(
-    private readonly store: AuthStore,
     private readonly keys: SigningKeys,
     private readonly options: { issuer: string; tokenTtlMs: number; now?: () => number },
   ) {}
 
-  async issue(grant: GrantRecord, withRefreshToken: boolean): Promise<TokenResponse> {
+  async issue(grant: GrantRecord, refreshToken: string | undefined): Promise<TokenResponse> {
     const now = this.options.now?.() ?? Date.now();
     const expiresIn = Math.floor(this.options.tokenTtlMs / 1000);
     const { kid, key } = this.keys.current();
@@ -43,9 +42,6 @@ export class TokenIssuer {
       .setJti(randomId())
       .sign(key);
     const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: grant.scope };
-    if (!withRefreshToken) return response;
-    const refreshToken = randomId(32);
-    await this.store.refreshTokens.insert({ tokenHash: sha256Base64Url(refreshToken), grantId: grant.id, expiresAt: grant.expiresAt });
-    return { ...response, refresh_token: refreshToken };
+    return refreshToken === undefined ? response : { ...response, refresh_token: refreshToken };
   }
 }

@@ -26,6 +26,7 @@ const auth: AuthConfig = {
   policy: { allowedDomains: ['example.com'], allowedEmails: [], allowedGroups: [], allowedOrgs: [] },
   tokenTtlMs: 3_600_000,
   refreshTokenTtlMs: 86_400_000,
+  refreshTokenReuseGraceMs: 10_000,
   storage: 'memory',
   encryptionKey: '0123456789abcdef0123456789abcdef',
   requireResource: false,

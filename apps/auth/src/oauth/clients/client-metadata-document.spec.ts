@@ -136,6 +136,16 @@ describe('ClientMetadataDocuments in dev mode, against a local server', () => {
     );
   });
 
+  it('refuses a document nested deeper than the JSON depth limit before parsing it', async () => {
+    const served = server.route((_req, res) => {
+      const text = `{"client_id":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+    });
+    expect(await refusal(devDocuments(), served.clientId)).toBe(
+      `client metadata document at ${served.clientId} is invalid: it nests deeper than 64 levels`,
+    );
+  });
+
   it('names a refused connection by its code', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

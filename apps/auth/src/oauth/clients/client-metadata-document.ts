@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from '#contracts';
 import type { ClientRecord } from '../../persistence/auth-store.port.js';
 import { ClientMetadataError } from './client-metadata.error.js';
 import { clientMetadataUrl } from './client-metadata-url.js';
@@ -91,6 +92,9 @@ export class ClientMetadataDocuments {
 }
 
 function parseJson(clientId: string, body: Buffer): unknown {
+  if (jsonNestedDeeperThan(body)) {
+    throw new ClientMetadataError(`client metadata document at ${clientId} is invalid: it nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
   } catch {

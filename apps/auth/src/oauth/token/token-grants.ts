@@ -3,6 +3,7 @@ import type { Logger } from '#observability';
 import type { AuthStore, ClientRecord } from '../../persistence/auth-store.port.js';
 import type { ResourceIndicators } from '../../resources/resource-indicator.js';
 import type { Revocations } from '../../tokens/revocations.js';
+import type { RefreshTokenRotation } from '../../tokens/refresh-token-rotation.js';
 import type { TokenIssuer, TokenResponse } from '../../tokens/token-issuer.js';
 import { OAuthError } from '../oauth-error.js';
 import { required } from '../params.js';
@@ -12,20 +13,26 @@ const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 export interface TokenGrantsDeps {
   store: AuthStore;
   issuer: TokenIssuer;
+  refreshTokens: RefreshTokenRotation;
   revocations: Revocations;
   resources: ResourceIndicators;
   log: Logger;
+  now?: () => number;
 }
 
 /** The two grants of /token: an authorization code with its PKCE verifier, and refresh-token rotation. */
 export class TokenGrants {
-  constructor(private readonly deps: TokenGrantsDeps) {}
+  private readonly now: () => number;
+
+  constructor(private readonly deps: TokenGrantsDeps) {
+    this.now = deps.now ?? Date.now;
+  }
 
   async authorizationCode(client: ClientRecord, form: URLSearchParams): Promise<TokenResponse> {
     const code = required(form, 'code');
     const verifier = required(form, 'code_verifier');
     const redirectUri = required(form, 'redirect_uri');
-    const now = Date.now();
+    const now = this.now();
     const consumed = await this.deps.store.codes.consume(sha256Base64Url(code), now);
     if (!consumed) throw new OAuthError('invalid_grant', 'unknown authorization code');
     const { record, replayed } = consumed;
@@ -43,25 +50,37 @@ export class TokenGrants {
     }
     const grant = await this.deps.store.grants.find(record.grantId);
     if (!grant || grant.revokedAt !== undefined) throw new OAuthError('invalid_grant', 'the authorization was revoked');
+    const resources = this.narrowResources(form, grant.resources);
+    const refreshToken = withRefresh(client) ? await this.deps.refreshTokens.mint(grant) : undefined;
     this.deps.log.info({ sub: grant.subject.sub, clientId: client.clientId, grantId: grant.id }, 'tokens issued');
-    return this.deps.issuer.issue({ ...grant, resources: this.narrowResources(form, grant.resources) }, withRefresh(client));
+    return this.deps.issuer.issue({ ...grant, resources }, refreshToken);
   }
 
+  /**
+   * Every check that can fail on the request runs before the token is consumed, so a wrong client
+   * or a bad `resource` leaves it to its owner. Reuse outside the grace window ends the grant.
+   */
   async refreshToken(client: ClientRecord, form: URLSearchParams): Promise<TokenResponse> {
     if (!withRefresh(client)) throw new OAuthError('unauthorized_client', 'this client did not register the refresh_token grant');
-    const now = Date.now();
-    const used = await this.deps.store.refreshTokens.use(sha256Base64Url(required(form, 'refresh_token')), now);
-    if (!used) throw new OAuthError('invalid_grant', 'unknown refresh token');
-    const grant = await this.deps.store.grants.find(used.record.grantId);
+    const now = this.now();
+    const presented = await this.deps.store.refreshTokens.find(sha256Base64Url(required(form, 'refresh_token')));
+    if (!presented) throw new OAuthError('invalid_grant', 'unknown refresh token');
+    const grant = await this.deps.store.grants.find(presented.grantId);
     if (!grant || grant.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client');
-    if (used.replayed) {
+    if (grant.revokedAt !== undefined) throw new OAuthError('invalid_grant', 'grant revoked');
+    if (presented.expiresAt <= now) throw new OAuthError('invalid_grant', 'refresh token expired');
+    const resources = this.narrowResources(form, grant.resources);
+    const outcome = await this.deps.refreshTokens.rotate(presented, grant, now);
+    if (outcome.kind === 'gone') throw new OAuthError('invalid_grant', 'unknown refresh token');
+    if (outcome.kind === 'reused') {
       // A spent refresh token came back: one of the two holders is a thief, so the family ends.
       await this.deps.revocations.revokeGrant(grant.id, 'refresh token reused');
       throw new OAuthError('invalid_grant', 'refresh token already used; its grant is revoked');
     }
-    if (grant.revokedAt !== undefined) throw new OAuthError('invalid_grant', 'grant revoked');
-    if (used.record.expiresAt <= now) throw new OAuthError('invalid_grant', 'refresh token expired');
-    return this.deps.issuer.issue({ ...grant, resources: this.narrowResources(form, grant.resources) }, true);
+    if (outcome.kind === 'repeated') {
+      this.deps.log.info({ clientId: client.clientId, grantId: grant.id }, 'refresh token repeated within the reuse grace window');
+    }
+    return this.deps.issuer.issue({ ...grant, resources }, outcome.refreshToken);
   }
 
   /** RFC 8707 at /token: `resource` may narrow the granted resources, never widen them. */
