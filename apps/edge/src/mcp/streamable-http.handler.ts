@@ -129,13 +129,12 @@ export class StreamableHttpHandler {
   ): Promise<void> {
     const { sessionId, messages, version, ...modes } = post;
     const streamId = randomId(12);
+    const resumable = modes.sse && primesStreams(version);
+    // A tool call may run long: its answer streams from the start, primed, so a dropped connection resumes.
+    const json = modes.json && !(resumable && messages.some((m) => m.method === 'tools/call'));
     // Every answer names its session, as the SDK's own server does (its client relies on it).
     const headers = { [SESSION_HEADER]: sessionId };
-    const exchange = new PostExchange(sessionId, res, messages, {
-      ...modes,
-      headers,
-      primeKey: primesStreams(version) ? streamId : undefined,
-    });
+    const exchange = new PostExchange(sessionId, res, messages, { ...modes, json, headers, primeKey: resumable ? streamId : undefined });
     const stream = this.deps.streams.open(exchange, streamId);
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     watch.busy(true);
