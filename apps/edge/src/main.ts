@@ -6,6 +6,7 @@ import { errorResponse, JsonRpcCode } from '#contracts';
 import type { ListenAddress } from '#config';
 import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
+import { httpServerLimits, refuseTooManyHeaders } from './http-limits.js';
 import { wellKnownPathInsertion } from './metadata/path-insertion.js';
 
 export interface RunningEdge {
@@ -45,6 +46,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
     bodyLimit: options.config.proxy.limits.maxBodyBytes,
     logger: false,
     forceCloseConnections: true,
+    ...httpServerLimits,
     ...(rewriteUrl && { rewriteUrl }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(EdgeModule.forRoot(bus, options), adapter, {
@@ -56,6 +58,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
+  refuseTooManyHeaders(fastify);
   if (basePath) app.setGlobalPrefix(basePath);
   await app.listen(addr.port, addr.host);
   const bound = fastify.server.address();
