@@ -7,6 +7,7 @@ import type { ListenAddress } from '#config';
 import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
 import { HostPolicy, refuseForeignHosts } from './http/host-check.js';
+import { httpServerLimits, refuseTooManyHeaders } from './http/http-limits.js';
 import { wellKnownPathInsertion } from './metadata/path-insertion.js';
 
 export interface RunningEdge {
@@ -46,6 +47,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
     bodyLimit: options.config.proxy.limits.maxBodyBytes,
     logger: false,
     forceCloseConnections: true,
+    ...httpServerLimits,
     ...(rewriteUrl && { rewriteUrl }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(EdgeModule.forRoot(bus, options), adapter, {
@@ -58,6 +60,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   refuseForeignHosts(fastify, new HostPolicy(options.config.proxy.baseURL, options.config.proxy.allowedHosts), basePath);
   refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
+  refuseTooManyHeaders(fastify);
   if (basePath) app.setGlobalPrefix(basePath);
   const onError = (err: unknown, subject: string) => options.log.error({ err, subject }, 'edge event handler failed');
   app.connectMicroservice({ strategy: new BusTransport({ bus, onError }) });

@@ -1,7 +1,7 @@
 import { LocalBus, NatsBus, type Bus } from '#bus';
 import { childProcessBaseEnvironment, formatProblems, loadConfig, parseAddr, readRuntimeEnvironment, type GatehouseConfig } from '#config';
 import { randomId } from '#crypto';
-import { createLogger, type Logger } from '#observability';
+import { createLogger, droppedLogLines, flushLogs, type Logger } from '#observability';
 import { startAuth } from '../../auth/src/main.js';
 import { startEdge } from '../../edge/src/main.js';
 import { startRunner } from '../../runner/src/main.js';
@@ -18,6 +18,10 @@ type Stoppable = { close(): Promise<void> };
 
 /** In one process nothing crosses a network: carry what NATS can be configured to carry at most. */
 const IN_PROCESS_MAX_PAYLOAD = 64 * 1024 * 1024;
+/** From SIGINT/SIGTERM to exit: every part stopped and the logs written out, or exit 1 at this point. */
+const SHUTDOWN_GRACE_MS = 15_000;
+/** Once everything stopped, queued log lines get at most this long (within the grace) to reach stdout. */
+const LOG_FLUSH_MS = 2_000;
 
 /** Runs one command; services keep running until SIGINT or SIGTERM. */
 export async function runCommand(command: CommandName, options: CommandOptions): Promise<void> {
@@ -28,6 +32,8 @@ export async function runCommand(command: CommandName, options: CommandOptions):
     process.stdout.write(`${options.config}: valid (${count} server${count === 1 ? '' : 's'})\n`);
     return;
   }
+  // A reader of stderr that went away must not crash the service at its next start-up line.
+  process.stderr.on('error', () => undefined);
   const log = createLogger({ service: command, level: runtime.logLevel });
   if (runtime.devMode) {
     process.stderr.write('*** GATEHOUSE_DEV=1: development mode. Plain http is allowed on loopback for the gateway, the identity\n');
@@ -86,26 +92,38 @@ function installShutdown(stack: Stoppable[], log: Logger): { readonly stopping: 
   const stop = (signal: string) => {
     if (state.stopping) return;
     state.stopping = true;
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
     log.info({ signal }, 'shutting down');
-    // A stuck step must not keep a stopping process alive forever.
-    setTimeout(() => fatal(log, 'shutdown took longer than 15 s; exiting'), 15000).unref();
+    // A stuck step must not keep a stopping process alive; nothing at exit blocks, so this always fires.
+    setTimeout(() => fatal(log, `shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`), SHUTDOWN_GRACE_MS).unref();
     void (async () => {
       // Last started, first stopped: the edge stops taking requests before runners end sessions.
       for (const part of stack.reverse()) await part.close().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
+      log.info('stopped');
+      await flushLogs(log, Math.min(LOG_FLUSH_MS, deadline - Date.now()));
+      reportDroppedLogs(log);
       process.exit(0);
-    })();
+    })().catch((err: unknown) => fatal(log, `shutdown failed: ${err instanceof Error ? err.message : String(err)}`));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   return state;
 }
 
+/** The count of lines stdout could not take, where an operator looks when logs have gaps. */
+function reportDroppedLogs(log: Logger): void {
+  const dropped = droppedLogLines(log);
+  if (dropped > 0) process.stderr.write(`gatehouse: dropped ${dropped} log lines: stdout did not keep up\n`);
+}
+
 function busError(log: Logger) {
   return (err: unknown, subject: string) => log.error({ err, subject }, 'bus handler failed');
 }
 
+/** Exits at once: stdout and stderr writes never block, and queued log lines are dropped, not waited for. */
 function fatal(log: Logger, message: string): never {
   log.fatal(message);
+  reportDroppedLogs(log);
   process.stderr.write(`gatehouse: ${message}\n`);
   process.exit(1);
 }

@@ -8,6 +8,8 @@ const KV_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
 const BUCKET = /^[-\w]+$/;
 const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 const HEADER_VALUE = /^[^\r\n]*$/;
+/** All of a message's headers as NATS writes them (`name: value\r\n` each): a bound of our own, since they ride beside the payload. */
+export const MAX_HEADER_BYTES = 8 * 1024;
 /** JetStream refuses a max_age below 100 ms. */
 export const MIN_KV_TTL_MS = 100;
 
@@ -54,10 +56,13 @@ export function assertKey(key: string): void {
 /** A validated copy; values are trimmed because the NATS wire format trims them. */
 export function normalizeHeaders(headers: BusHeaders | undefined): BusHeaders {
   const entries = Object.entries(headers ?? {});
+  let bytes = 0;
   for (const [name, value] of entries) {
     if (!HEADER_NAME.test(name)) invalid(`invalid header name: ${JSON.stringify(name)}`);
     if (!HEADER_VALUE.test(value)) invalid(`invalid value for header ${name}`);
+    bytes += name.length + Buffer.byteLength(value) + 4;
   }
+  if (bytes > MAX_HEADER_BYTES) invalid(`headers of ${bytes} bytes exceed the limit of ${MAX_HEADER_BYTES} bytes`);
   return Object.fromEntries(entries.map(([name, value]) => [name, value.trim()]));
 }
 

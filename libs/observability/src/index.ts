@@ -1,2 +1,3 @@
+export * from './bounded-log-stream.js';
 export * from './logger.js';
 export * from './nest-logger.js';
