@@ -12,6 +12,7 @@ export * from './session-in/index.js';
 export * from './session-open/index.js';
 export * from './session-stream/index.js';
 export * from './session-touch/index.js';
+export * from './session-attach/index.js';
 export * from './session-route/index.js';
 export * from './auth-jwks/index.js';
 export * from './token-revoked/index.js';

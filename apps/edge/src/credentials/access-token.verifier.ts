@@ -3,7 +3,7 @@ import type { Bus } from '#bus';
 import type { Principal, Revocation } from '#contracts';
 import type { Logger } from '#observability';
 import { RevocationList } from './revocation-list.js';
-import { SigningKeys } from './signing-keys.js';
+import { AuthPublicKeys } from './auth-public-keys.js';
 
 /** Refused; `unavailable` when the token could not be checked (auth's keys unknown), which is no verdict on it. */
 export type TokenVerification = { ok: true; principal: Principal } | { ok: false; reason: string; unavailable?: true };
@@ -39,14 +39,14 @@ const DEFAULT_CACHE_SIZE = 10_000;
 class SigningKeyNotFound extends Error {}
 
 /** The token's key may exist, but auth has not told (it has not answered yet, or its last answer failed). */
-class SigningKeysUnavailable extends Error {}
+class PublicKeysUnavailable extends Error {}
 
 /**
  * Verifies auth's access tokens locally: ES256 signature against auth's JWKS (fetched over the bus),
  * `typ`, `iss`, `exp`/`nbf`, the server's resource in `aud`, and the revocation deny set.
  */
 export class AccessTokenVerifier {
-  private readonly keys: SigningKeys;
+  private readonly keys: AuthPublicKeys;
   private readonly revocations: RevocationList;
   private readonly verified = new Map<string, VerifiedToken>();
   private readonly now: () => number;
@@ -61,7 +61,7 @@ export class AccessTokenVerifier {
     this.toleranceSec = options.clockToleranceSec ?? 5;
     this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
     const { log } = options;
-    this.keys = new SigningKeys(bus, { log, now: this.now, onKeyRemoved: () => this.verified.clear() });
+    this.keys = new AuthPublicKeys(bus, { log, now: this.now, onKeyRemoved: () => this.verified.clear() });
     this.revocations = new RevocationList(bus, { log, now: this.now, graceMs: this.toleranceSec * 1000 });
   }
 
@@ -106,7 +106,7 @@ export class AccessTokenVerifier {
         currentDate: new Date(this.now()),
       }));
     } catch (err) {
-      if (err instanceof SigningKeysUnavailable) return { ok: false, reason: err.message, unavailable: true };
+      if (err instanceof PublicKeysUnavailable) return { ok: false, reason: err.message, unavailable: true };
       return { ok: false, reason: reasonOf(err) };
     }
     const claims = verifiedToken(payload);
@@ -141,7 +141,7 @@ export class AccessTokenVerifier {
     if (header.kid === undefined) throw new SigningKeyNotFound('token names no key (kid)');
     const key = await this.keys.key(header.kid);
     if (key) return key;
-    if (!this.keys.authoritative) throw new SigningKeysUnavailable('signing keys unavailable: the JWKS could not be fetched from auth');
+    if (!this.keys.authoritative) throw new PublicKeysUnavailable('signing keys unavailable: the JWKS could not be fetched from auth');
     throw new SigningKeyNotFound('token names an unknown key (kid)');
   };
 }

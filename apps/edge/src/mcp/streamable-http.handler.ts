@@ -80,9 +80,9 @@ export class StreamableHttpHandler {
     req.onClose(() => {
       watch.stop();
       stream.close();
-      void this.deps.relay.touch(route.runnerId, sessionId, { detach: stream.subject }).catch(() => undefined);
+      void this.deps.relay.attach(route.runnerId, sessionId, { detach: stream.subject }).catch(() => undefined);
     });
-    const attached = await this.deps.relay.touch(route.runnerId, sessionId, { attach: stream.subject, resumeAfter: lastEventId });
+    const attached = await this.deps.relay.attach(route.runnerId, sessionId, { attach: stream.subject, resumeAfter: lastEventId });
     if (!attached.ok) throw relayFailure(attached);
     open.sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
     if (attached.eventId !== undefined && primesStreams(version)) open.sse.prime(attached.eventId);

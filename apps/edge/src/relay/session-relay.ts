@@ -6,22 +6,26 @@ import {
   SessionInRequestSchema,
   SessionOpenReplySchema,
   SessionOpenRequestSchema,
+  SessionAttachRequestSchema,
   SessionTouchRequestSchema,
+  sessionAttachSubject,
   sessionCloseSubject,
   sessionInSubject,
   sessionOpenSubject,
   sessionTouchSubject,
-  TouchReplySchema,
+  AttachReplySchema,
   type JsonRpcMessage,
   type ReplyError,
   type SessionOpenReply,
   type SessionOpenRequest,
-  type SessionTouchRequest,
+  type SessionAttachRequest,
 } from '#contracts';
 import type { Logger } from '#observability';
 import type { RouteTable } from './route-table.js';
 import type { StreamRegistry } from './stream-registry.js';
 
+// Encoded once: edges touch often.
+const TOUCH = encode(SessionTouchRequestSchema, {});
 /** How long a runner has to acknowledge a message or touch. */
 const ACK_TIMEOUT_MS = 1500;
 /** A close is acknowledged once the process tree is gone: stdin grace, SIGTERM grace, SIGKILL. */
@@ -66,9 +70,14 @@ export class SessionRelay {
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId);
   }
 
-  /** A live client connection: keeps the session alive on its runner, and attaches or detaches a stream. */
-  touch(runnerId: string, sessionId: string, request: SessionTouchRequest = {}): Promise<RelayResult> {
-    return this.ack(sessionTouchSubject(runnerId, sessionId), encode(SessionTouchRequestSchema, request), sessionId);
+  /** A live client connection: keeps the session alive on its runner, and proves the runner is. */
+  touch(runnerId: string, sessionId: string): Promise<RelayResult> {
+    return this.ack(sessionTouchSubject(runnerId, sessionId), TOUCH, sessionId);
+  }
+
+  /** Opens (or resumes) or closes a stream of the session at its runner. */
+  attach(runnerId: string, sessionId: string, request: SessionAttachRequest): Promise<RelayResult> {
+    return this.ack(sessionAttachSubject(runnerId, sessionId), encode(SessionAttachRequestSchema, request), sessionId);
   }
 
   close(runnerId: string, sessionId: string, reason: string): Promise<RelayResult> {
@@ -85,7 +94,7 @@ export class SessionRelay {
     let result: RelayResult;
     try {
       const reply = await this.bus.request(subject, payload, { timeoutMs });
-      const decoded = decode(TouchReplySchema, reply.data);
+      const decoded = decode(AttachReplySchema, reply.data);
       result = decoded.ok ? decoded.value : { ok: false, error: { code: 'INTERNAL', message: 'the runner sent a malformed reply' } };
     } catch (err) {
       if (err instanceof BusPayloadTooLargeError) return { ok: false, error: { code: 'TOO_LARGE', message: tooLarge(err) } };

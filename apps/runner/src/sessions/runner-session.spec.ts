@@ -186,7 +186,7 @@ describe('RunnerSession', () => {
 
     it("sends progress carrying a request's progressToken to that request's stream", async () => {
       const { backend, sink, session } = await opened();
-      session.touch(stream('get'), undefined, undefined);
+      session.attach(stream('get'), undefined);
       session.fromClient([request(1, 'tools/call', { name: 'a', _meta: { progressToken: 'p1' } })], stream('a'));
       session.fromClient([request(2, 'tools/call', { name: 'b', _meta: { progressToken: 'p2' } })], stream('b'));
       backend.emit(progress('p2'));
@@ -201,7 +201,7 @@ describe('RunnerSession', () => {
 
     it('treats progress after the response as server-initiated', async () => {
       const { backend, sink, session } = await opened();
-      session.touch(stream('get'), undefined, undefined);
+      session.attach(stream('get'), undefined);
       session.fromClient([request(1, 'tools/call', { name: 'a', _meta: { progressToken: 'p1' } })], stream('a'));
       backend.emit(result(1));
       backend.emit(progress('p1'));
@@ -232,7 +232,7 @@ describe('RunnerSession', () => {
       backend.emit(progress('p'));
       backend.emit(progress('p'));
       // The client saw a.1 only; it resumes on another edge's stream.
-      session.touch(stream('r'), undefined, 'a.1');
+      session.attach(stream('r'), 'a.1');
       backend.emit(result(1));
       expect(trace(sink.published).slice(2)).toEqual([
         [stream('r'), 'a.2', progress('p')],
@@ -246,7 +246,7 @@ describe('RunnerSession', () => {
       session.fromClient([request(1, 'ping')], stream('a'));
       backend.emit(result(1));
       sink.published.length = 0;
-      session.touch(stream('r'), undefined, 'a.0');
+      session.attach(stream('r'), 'a.0');
       expect(trace(sink.published)).toEqual([
         [stream('r'), 'a.1', result(1)],
         [stream('r'), undefined, 'end'],
@@ -255,13 +255,13 @@ describe('RunnerSession', () => {
 
     it('ends at once a resumed stream it knows nothing of', async () => {
       const { sink, session } = await opened();
-      session.touch(stream('r'), undefined, 'nope.3');
+      session.attach(stream('r'), 'nope.3');
       expect(trace(sink.published)).toEqual([[stream('r'), undefined, 'end']]);
     });
 
     it('gives a new standalone stream the event id to prime with, and replays it from there on resume', async () => {
       const { backend, sink, session } = await opened();
-      expect(session.touch(stream('g1'), undefined, undefined)).toBe('get.0');
+      expect(session.attach(stream('g1'), undefined)).toBe('get.0');
       backend.emit(notification('notifications/a'));
       backend.emit(notification('notifications/b'));
       await settle();
@@ -269,7 +269,8 @@ describe('RunnerSession', () => {
         [stream('g1'), 'get.1', notification('notifications/a')],
         [stream('g1'), 'get.2', notification('notifications/b')],
       ]);
-      expect(session.touch(stream('g2'), stream('g1'), 'get.1')).toBeUndefined();
+      session.detach(stream('g1'));
+      expect(session.attach(stream('g2'), 'get.1')).toBeUndefined();
       expect(trace(sink.published)).toEqual([[stream('g2'), 'get.2', notification('notifications/b')]]);
     });
 
@@ -278,7 +279,7 @@ describe('RunnerSession', () => {
       session.fromClient([request(1, 'tools/call', { name: 'a', _meta: { progressToken: 'p' } })], stream('a'));
       for (let i = 0; i < 4; i++) backend.emit(progress('p'));
       sink.published.length = 0;
-      session.touch(stream('r'), undefined, 'a.0');
+      session.attach(stream('r'), 'a.0');
       expect(trace(sink.published).map(([, id]) => id)).toEqual(['a.3', 'a.4']);
     });
   });
@@ -288,7 +289,7 @@ describe('RunnerSession', () => {
 
     it('go to the attached standalone stream first', async () => {
       const { backend, sink, session } = await opened();
-      session.touch(stream('get'), undefined, undefined);
+      session.attach(stream('get'), undefined);
       session.fromClient([request(1, 'resources/list')], stream('a'));
       backend.emit(ping);
       await settle();
@@ -306,7 +307,7 @@ describe('RunnerSession', () => {
 
     it('skip a stream that refuses delivery, and stop trying it', async () => {
       const { backend, sink, session } = await opened();
-      session.touch(stream('get'), undefined, undefined);
+      session.attach(stream('get'), undefined);
       sink.refusing.add(stream('get'));
       session.fromClient([request(1, 'resources/list')], stream('a'));
       backend.emit(ping);
@@ -322,7 +323,7 @@ describe('RunnerSession', () => {
       for (const m of messages) backend.emit(m);
       await settle();
       expect(sink.delivered).toEqual([]);
-      session.touch(stream('get'), undefined, undefined);
+      session.attach(stream('get'), undefined);
       await settle();
       expect(sink.delivered.map((d) => [d.subject, d.event.message])).toEqual(messages.map((m) => [stream('get'), m]));
     });

@@ -113,11 +113,21 @@ export class RunnerSession {
     if (key !== undefined && !this.streamBusy(key)) this.outbound.end(key);
   }
 
-  /** A live client connection: activity, and where the standalone stream is now. */
-  touch(attach: string | undefined, detach: string | undefined, resumeAfter: string | undefined): string | undefined {
+  /** A live client connection: activity. */
+  touch(): void {
     this.lastActivity = this.deps.now();
-    if (detach !== undefined) this.outbound.detach(detach);
-    return attach === undefined ? undefined : this.outbound.attach(attach, resumeAfter, (k) => this.streamBusy(k));
+  }
+
+  /** A stream opened on an edge (resuming `resumeAfter`); returns the event id a new standalone stream primes with. */
+  attach(subject: string, resumeAfter: string | undefined): string | undefined {
+    this.touch();
+    return this.outbound.attach(subject, resumeAfter, (k) => this.streamBusy(k));
+  }
+
+  /** A stream closed on an edge. */
+  detach(subject: string): undefined {
+    this.outbound.detach(subject);
+    return undefined;
   }
 
   /** Ends the session: unanswered requests get an error, then the backend goes; resolves once its process tree is gone. */

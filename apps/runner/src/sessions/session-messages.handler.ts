@@ -6,8 +6,8 @@ import {
   parseSessionSubject,
   runnerSessionsWildcard,
   SessionInRequestSchema,
-  SessionTouchRequestSchema,
-  TouchReplySchema,
+  AttachReplySchema,
+  SessionAttachRequestSchema,
 } from '#contracts';
 import type { RunnerPool } from './runner-pool.js';
 import type { RunnerSession } from './runner-session.js';
@@ -33,6 +33,7 @@ export class SessionMessagesHandler {
     this.subscriptions.push(
       this.bus.subscribe(runnerSessionsWildcard(this.runnerId, 'in'), (m) => this.in(m)),
       this.bus.subscribe(runnerSessionsWildcard(this.runnerId, 'touch'), (m) => this.touch(m)),
+      this.bus.subscribe(runnerSessionsWildcard(this.runnerId, 'attach'), (m) => this.attach(m)),
     );
   }
 
@@ -49,14 +50,22 @@ export class SessionMessagesHandler {
     msg.respond(OK);
   }
 
+  /** Liveness only: the body is not read. */
   private touch(msg: BusMessage): void {
     const session = this.sessionOf(msg);
     if (!session) return void msg.respond(NOT_FOUND);
-    const request = decode(SessionTouchRequestSchema, msg.data);
+    session.touch();
+    msg.respond(OK);
+  }
+
+  private attach(msg: BusMessage): void {
+    const session = this.sessionOf(msg);
+    if (!session) return void msg.respond(NOT_FOUND);
+    const request = decode(SessionAttachRequestSchema, msg.data);
     if (!request.ok) return badRequest(msg, request.error);
-    const { attach, detach, resumeAfter } = request.value;
-    const eventId = session.touch(attach, detach, resumeAfter);
-    msg.respond(eventId === undefined ? OK : encode(TouchReplySchema, { ok: true, eventId }));
+    const eventId =
+      'detach' in request.value ? session.detach(request.value.detach) : session.attach(request.value.attach, request.value.resumeAfter);
+    msg.respond(eventId === undefined ? OK : encode(AttachReplySchema, { ok: true, eventId }));
   }
 
   private sessionOf(msg: BusMessage): RunnerSession | undefined {

@@ -3,8 +3,9 @@ import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 
 /** Client messages for a session's backend, in order; the reply is an AckReply. */
 export const sessionInSubject = (runnerId: string, sessionId: string) => `gh.runner.${runnerId}.session.${sessionId}.in`;
-/** Every data-plane subject of one runner's sessions (`in` and `touch`). */
-export const runnerSessionsWildcard = (runnerId: string, verb: 'in' | 'touch' | 'close') => `gh.runner.${runnerId}.session.*.${verb}`;
+/** One verb's subject for every session of one runner. */
+export const runnerSessionsWildcard = (runnerId: string, verb: 'in' | 'touch' | 'attach' | 'close') =>
+  `gh.runner.${runnerId}.session.*.${verb}`;
 
 /** The session id and verb of a runner session subject, or undefined when it is not one. */
 export function parseSessionSubject(subject: string): { sessionId: string; verb: string } | undefined {

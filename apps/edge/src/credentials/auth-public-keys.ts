@@ -12,7 +12,7 @@ const RETRY_FIRST_MS = 1_000;
 const FIRST_LOAD_RETRY_MS = 250;
 const RETRY_MAX_MS = 30_000;
 
-export interface SigningKeysOptions {
+export interface AuthPublicKeysOptions {
   log: Logger;
   /** Epoch milliseconds. */
   now: () => number;
@@ -21,7 +21,7 @@ export interface SigningKeysOptions {
 }
 
 /** Auth's public ES256 keys by `kid`, fetched over the bus: at start, periodically, and on an unknown kid. */
-export class SigningKeys {
+export class AuthPublicKeys {
   private keys = new Map<string, CryptoKey>();
   private loaded = false;
   private fetching: Promise<void> | undefined;
@@ -32,7 +32,7 @@ export class SigningKeys {
 
   constructor(
     private readonly bus: Bus,
-    private readonly options: SigningKeysOptions,
+    private readonly options: AuthPublicKeysOptions,
   ) {}
 
   /** Fetches once; when auth is not answering yet, keeps trying in the background instead of failing. */
