@@ -37,7 +37,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     const { config, log, runnerId } = this.options;
     const routes = await this.bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: config.proxy.sessions.timeoutMs });
-    const spawner = this.options.spawner ?? new NodeProcessSpawner();
+    const spawner = this.options.spawner ?? new NodeProcessSpawner({ log });
     const servers = new Map<string, PoolServer>(Object.values(config.servers).map((s) => [s.name, s]));
     const pool = new RunnerPool(
       servers,
@@ -50,7 +50,8 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
           const server = config.servers[name];
           if (!server) throw new Error(`unknown server ${name}`);
           const env = { ...this.options.childBaseEnv, ...server.env };
-          return new StdioBackend(spawner, { command: server.command, args: server.args, env }, log, context);
+          const limits = { maxMessageBytes: config.proxy.limits.maxMessageBytes };
+          return new StdioBackend(spawner, { command: server.command, args: server.args, env }, log, context, limits);
         },
         onEnded: (identity, reason) => void handler.sessionEnded(identity.id, reason),
       },

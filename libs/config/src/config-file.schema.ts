@@ -5,6 +5,7 @@ import { McpServerSchema, ServerName } from './mcp-server.schema.js';
 import { ProxyAuthSchema } from './proxy-auth.schema.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 const SessionsSchema = z.strictObject({
   timeout: Duration.prefault('5m'),
@@ -12,9 +13,10 @@ const SessionsSchema = z.strictObject({
   maxPerUser: z.int().positive().default(10),
 });
 
-/** Gatehouse addition: request limits. */
+/** Gatehouse addition: request limits, and the longest message a stdio backend may send. */
 const LimitsSchema = z.strictObject({
   maxBodyBytes: z.int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  maxMessageBytes: z.int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
 });
 
 const ProxySchema = z.strictObject({

@@ -39,7 +39,8 @@ export interface GatehouseConfig {
     addr: ListenAddress;
     name: string;
     sessions: { timeoutMs: number; cleanupIntervalMs: number; maxPerUser: number };
-    limits: { maxBodyBytes: number };
+    /** maxMessageBytes: the longest line a stdio backend may write to stdout; longer ends its session. */
+    limits: { maxBodyBytes: number; maxMessageBytes: number };
     /** Browser origins allowed to call the MCP endpoints (proxy.auth.allowedOrigins); empty = any. */
     allowedOrigins: string[];
   };
@@ -100,7 +101,7 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
       addr,
       name: file.proxy.name,
       sessions: { timeoutMs: sessions.timeout, cleanupIntervalMs: sessions.cleanupInterval, maxPerUser: sessions.maxPerUser },
-      limits: { maxBodyBytes: limits.maxBodyBytes },
+      limits: { maxBodyBytes: limits.maxBodyBytes, maxMessageBytes: limits.maxMessageBytes },
       allowedOrigins: file.proxy.auth?.allowedOrigins ?? [],
     },
     ...(auth && { auth }),
