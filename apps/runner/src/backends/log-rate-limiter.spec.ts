@@ -3,7 +3,11 @@ import { LogRateLimiter } from './log-rate-limiter.js';
 function limiter(summaryEveryMs = 60_000) {
   let now = 0;
   const summaries: number[] = [];
-  const limits = new LogRateLimiter({ perSecond: 10, burst: 5, summaryEveryMs }, (dropped) => summaries.push(dropped), () => now);
+  const limits = new LogRateLimiter(
+    { perSecond: 10, burst: 5, summaryEveryMs },
+    (dropped) => summaries.push(dropped),
+    () => now,
+  );
   return { limits, summaries, advance: (ms: number) => (now += ms) };
 }
 

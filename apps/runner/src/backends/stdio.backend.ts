@@ -10,6 +10,8 @@ import { LogRateLimiter, type LogRate } from './log-rate-limiter.js';
 export interface StdioLimits {
   /** The longest line (one JSON-RPC message) read from the backend's stdout: `proxy.limits.maxMessageBytes`. */
   maxMessageBytes: number;
+  /** How fast the backend's stderr is logged; default 20 lines a second, bursts of 100, a summary every 10 s. */
+  stderrLogRate?: LogRate;
 }
 
 /** Backend stderr is logged at most this fast per session; the rest is counted in summaries. */
@@ -36,8 +38,9 @@ export class StdioBackend implements BackendConnection {
     private readonly limits: StdioLimits,
   ) {
     this.scope = { sessionId: context.sessionId, end: (reason) => this.announceClose(reason) };
-    this.stderrLog = new LogRateLimiter(STDERR_LOG_RATE, (dropped) =>
-      log.warn({ ...context, dropped }, `dropped ${dropped} stderr lines of the backend (over ${STDERR_LOG_RATE.perSecond} a second)`),
+    const stderrRate = limits.stderrLogRate ?? STDERR_LOG_RATE;
+    this.stderrLog = new LogRateLimiter(stderrRate, (dropped) =>
+      log.warn({ ...context, dropped }, `dropped ${dropped} stderr lines of the backend (over ${stderrRate.perSecond} a second)`),
     );
     this.skippedLog = new LogRateLimiter(SKIPPED_LOG_RATE, (dropped) =>
       log.warn({ ...context, dropped }, `skipped ${dropped} more stdout lines that are not JSON-RPC`),

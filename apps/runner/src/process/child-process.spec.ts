@@ -166,6 +166,14 @@ describe('NodeProcessSpawner supervisor', () => {
     return pids;
   }
 
+  /** The supervisor's pid, once it has reported it (never 0: that would signal this process group). */
+  async function supervisorOf(supervised: NodeProcessSpawner): Promise<number> {
+    await eventually(() => supervised.supervisorPid !== undefined);
+    const pid = supervised.supervisorPid;
+    if (pid === undefined || pid <= 1) throw new Error('the supervisor did not report its pid');
+    return pid;
+  }
+
   /** The signals a process ignores, from /proc. */
   function ignoresSignal(pid: number, signal: number): boolean {
     const mask = /SigIgn:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
@@ -174,15 +182,16 @@ describe('NodeProcessSpawner supervisor', () => {
 
   it('kills every group it was told of once its pipe from the runner closes', async () => {
     const supervised = new NodeProcessSpawner();
+    const supervisor = await supervisorOf(supervised);
     const pids = await stubborn(supervised);
-    expect(pids.every((pid) => !isGone(pid))).toBe(true);
+    expect([supervisor, ...pids].every((pid) => !isGone(pid))).toBe(true);
     supervised.close();
     expect(await eventually(() => pids.every(isGone))).toBe(true);
   });
 
   it('outlives SIGINT, SIGTERM and SIGHUP, so Ctrl-C leaves backends to the runner', async () => {
     const supervised = new NodeProcessSpawner();
-    const supervisor = supervised.supervisorPid ?? 0;
+    const supervisor = await supervisorOf(supervised);
     const pids = await stubborn(supervised);
     expect(await eventually(() => [1, 2, 15].every((signal) => ignoresSignal(supervisor, signal)))).toBe(true);
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.kill(supervisor, signal);
@@ -193,8 +202,9 @@ describe('NodeProcessSpawner supervisor', () => {
 
   it('starts again when killed, knowing the groups that are still alive', async () => {
     const supervised = new NodeProcessSpawner();
-    const first = supervised.supervisorPid ?? 0;
+    const first = await supervisorOf(supervised);
     const pids = await stubborn(supervised);
+    expect(readFileSync(`/proc/${first}/stat`, 'utf8')).not.toMatch(new RegExp(`^\\d+ \\(.*\\) \\w ${process.pid} `));
     process.kill(first, 'SIGKILL');
     expect(await eventually(() => supervised.supervisorPid !== undefined && supervised.supervisorPid !== first, 3000)).toBe(true);
     expect(pids.every((pid) => !isGone(pid))).toBe(true);

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Logger } from '#observability';
 
 /**
@@ -21,6 +22,14 @@ done
 for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
 `;
 
+/**
+ * Started through a shell that puts the supervisor in the background and exits, so the supervisor
+ * is no child of the runner (whose children are its backends). It reads the runner's pipe on fd 3
+ * (Node destroys a child's stdin when the child exits) and keeps the launcher's stdout, on which the
+ * launcher prints its pid: EOF there tells the runner the supervisor died.
+ */
+const LAUNCHER_SCRIPT = '"$1" -c "$0" <&3 3<&- & echo $!';
+
 /** A supervisor that dies is started again, but not more often than this. */
 const RESTART_FLOOR_MS = 1000;
 
@@ -31,7 +40,8 @@ const RESTART_FLOOR_MS = 1000;
  */
 export class ProcessGroupSupervisor {
   private readonly groups = new Set<number>();
-  private child: ChildProcess | undefined;
+  private control: Writable | undefined;
+  private supervisorPid: number | undefined;
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -43,9 +53,9 @@ export class ProcessGroupSupervisor {
     this.start();
   }
 
-  /** The supervisor's pid while it runs. */
+  /** The supervisor's pid once it has reported it, while it runs. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.supervisorPid;
   }
 
   /** A backend's process group now exists: kill it if the runner dies. */
@@ -63,33 +73,46 @@ export class ProcessGroupSupervisor {
   close(): void {
     this.closed = true;
     clearTimeout(this.restartTimer);
-    this.child?.stdin?.end();
+    this.control?.end();
   }
 
   private tell(line: string): void {
-    this.child?.stdin?.write(`${line}\n`);
+    this.control?.write(`${line}\n`);
   }
 
   private start(): void {
-    const child = spawn(this.shell, ['-c', SUPERVISOR_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: {} });
-    this.child = child;
-    this.startedAt = Date.now();
-    child.unref();
-    // The pipe must not keep the runner alive, nor a write to a dead supervisor crash it.
-    if (child.stdin instanceof Socket) child.stdin.unref();
-    child.stdin?.on('error', () => undefined);
-    child.once('error', (err) => {
-      this.child = undefined;
-      this.log?.error({ err: err.message }, 'cannot start the backend supervisor: backends may outlive a killed runner');
+    const launcher = spawn(this.shell, ['-c', LAUNCHER_SCRIPT, SUPERVISOR_SCRIPT, this.shell], {
+      stdio: ['ignore', 'pipe', 'ignore', 'pipe'],
+      detached: true,
+      env: {},
     });
-    child.once('exit', (code, signal) => this.exited(child, code ?? signal ?? 'unknown'));
+    this.startedAt = Date.now();
+    this.supervisorPid = undefined;
+    launcher.unref();
+    launcher.once('error', (err) =>
+      this.log?.error({ err: err.message }, 'cannot start the backend supervisor: backends may outlive a killed runner'),
+    );
+    const [, stdout, , control] = launcher.stdio;
+    if (!(control instanceof Socket) || !(stdout instanceof Socket)) return;
+    this.control = control;
+    // The pipes must not keep the runner alive, nor a write to a dead supervisor crash it.
+    control.unref();
+    stdout.unref();
+    control.on('error', () => undefined);
+    let reported = '';
+    stdout.on('data', (chunk: Buffer) => {
+      reported += chunk.toString();
+      this.supervisorPid = Number.parseInt(reported, 10) || undefined;
+    });
+    stdout.once('close', () => this.died(control));
     for (const pgid of this.groups) this.tell(`+${pgid}`);
   }
 
-  private exited(child: ChildProcess, how: number | string): void {
-    if (this.child !== child || this.closed) return;
-    this.child = undefined;
-    this.log?.error({ exit: how }, 'the backend supervisor exited; starting it again');
+  private died(control: Writable): void {
+    if (this.control !== control || this.closed) return;
+    this.control = undefined;
+    this.supervisorPid = undefined;
+    this.log?.error('the backend supervisor exited; starting it again');
     const wait = Math.max(0, this.startedAt + RESTART_FLOOR_MS - Date.now());
     this.restartTimer = setTimeout(() => this.start(), wait).unref();
   }
