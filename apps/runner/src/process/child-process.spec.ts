@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '#observability';
 import { NodeProcessSpawner, STDERR_LINE_BYTES, type BackendProcess } from './child-process.js';
+import { ProcessGroupSupervisor } from './group-supervisor.js';
 
 const spawner = new NodeProcessSpawner({ timings: { stdinGraceMs: 100, termGraceMs: 200 }, supervise: false });
 const running: BackendProcess[] = [];
@@ -210,5 +213,15 @@ describe('NodeProcessSpawner supervisor', () => {
     expect(pids.every((pid) => !isGone(pid))).toBe(true);
     supervised.close();
     expect(await eventually(() => pids.every(isGone))).toBe(true);
+  });
+
+  it('logs once and carries on without a supervisor when there is no shell to run it', async () => {
+    const output = new PassThrough();
+    const logged = new Promise<string>((resolve) => output.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    const supervisor = new ProcessGroupSupervisor(createLogger({ service: 'test', destination: output }), '/nonexistent/sh');
+    expect(JSON.parse(await logged)).toMatchObject({ level: 50, msg: expect.stringContaining('cannot start the backend supervisor') });
+    expect(() => supervisor.track(123456)).not.toThrow();
+    expect(supervisor.pid).toBeUndefined();
+    supervisor.close();
   });
 });

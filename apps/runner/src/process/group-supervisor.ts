@@ -89,9 +89,12 @@ export class ProcessGroupSupervisor {
     this.startedAt = Date.now();
     this.supervisorPid = undefined;
     launcher.unref();
-    launcher.once('error', (err) =>
-      this.log?.error({ err: err.message }, 'cannot start the backend supervisor: backends may outlive a killed runner'),
-    );
+    launcher.once('error', (err) => {
+      // No shell to run it: trying again would fail the same way.
+      this.closed = true;
+      clearTimeout(this.restartTimer);
+      this.log?.error({ err: err.message }, 'cannot start the backend supervisor: backends may outlive a killed runner');
+    });
     const [, stdout, , control] = launcher.stdio;
     if (!(control instanceof Socket) || !(stdout instanceof Socket)) return;
     this.control = control;
