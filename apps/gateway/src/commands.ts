@@ -5,6 +5,7 @@ import { createLogger, droppedLogLines, flushLogs, type Logger } from '#observab
 import { startAuth } from '../../auth/src/main.js';
 import { startEdge } from '../../edge/src/main.js';
 import { startRunner } from '../../runner/src/main.js';
+import { installProcessGuard } from '../../runner/src/process/process-guard.js';
 
 export type CommandName = 'serve' | 'edge' | 'auth' | 'runner' | 'validate';
 
@@ -35,6 +36,8 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   // A reader of stderr that went away must not crash the service at its next start-up line.
   process.stderr.on('error', () => undefined);
   const log = createLogger({ service: command, level: runtime.logLevel });
+  // An error nobody caught is logged, and ends only the session whose backend I/O raised it.
+  installProcessGuard(log);
   if (runtime.devMode) {
     process.stderr.write('*** GATEHOUSE_DEV=1: development mode. Plain http is allowed on loopback for the gateway, the identity\n');
     process.stderr.write('*** provider, client metadata documents and redirect URIs. Never run a deployment this way. ***\n');

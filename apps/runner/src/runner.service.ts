@@ -29,7 +29,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions): Promis
   const { config, log, runnerId } = options;
   const { sessions } = config.proxy;
   const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: sessions.timeoutMs });
-  const spawner = options.spawner ?? new NodeProcessSpawner();
+  const spawner = options.spawner ?? new NodeProcessSpawner({ log });
   const servers = new Map<string, PoolServer>(Object.values(config.servers).map((s) => [s.name, s]));
   return new RunnerPool(
     servers,
@@ -44,7 +44,8 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions): Promis
         const server = config.servers[name];
         if (!server) throw new Error(`unknown server ${name}`);
         const env = { ...options.childBaseEnv, ...server.env };
-        return new StdioBackend(spawner, { command: server.command, args: server.args, env }, log, context);
+        const limits = { maxMessageBytes: config.proxy.limits.maxMessageBytes };
+        return new StdioBackend(spawner, { command: server.command, args: server.args, env }, log, context, limits);
       },
       // Every edge hears it: streams fail what is pending, cached routes go.
       onEnded: (sessionId, reason) => bus.publish(sessionClosedSubject(sessionId), encode(SessionClosedEventSchema, { sessionId, reason })),

@@ -5,6 +5,7 @@ import { McpServerSchema, ServerName } from './mcp-server.schema.js';
 import { ProxyAuthSchema } from './proxy-auth.schema.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** A DNS name, an IPv4 address, or a bracketed IPv6 address, as a Host header names it without its port. */
 const HOST_NAME = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$/;
 
@@ -24,9 +25,10 @@ const SessionsSchema = z.strictObject({
   replay: ReplaySchema.prefault({}),
 });
 
-/** Gatehouse addition: request limits. */
+/** Gatehouse addition: request limits, and the longest message a stdio backend may send. */
 const LimitsSchema = z.strictObject({
   maxBodyBytes: z.int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  maxMessageBytes: z.int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
 });
 
 const ProxySchema = z.strictObject({

@@ -39,7 +39,8 @@ export interface GatehouseConfig {
     addr: ListenAddress;
     name: string;
     sessions: { timeoutMs: number; cleanupIntervalMs: number; maxPerUser: number; replay: { messages: number; bytes: number } };
-    limits: { maxBodyBytes: number };
+    /** maxMessageBytes: the longest line a stdio backend may write to stdout; longer ends its session. */
+    limits: { maxBodyBytes: number; maxMessageBytes: number };
     /** Browser origins allowed to call the MCP endpoints (proxy.auth.allowedOrigins); empty = any. */
     allowedOrigins: string[];
     /** Host names answered: baseURL's, these, and (when baseURL's is loopback) every loopback name; lower-cased. */
@@ -107,7 +108,7 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
         maxPerUser: sessions.maxPerUser,
         replay: sessions.replay,
       },
-      limits: { maxBodyBytes: limits.maxBodyBytes },
+      limits: { maxBodyBytes: limits.maxBodyBytes, maxMessageBytes: limits.maxMessageBytes },
       allowedOrigins: file.proxy.auth?.allowedOrigins ?? [],
       allowedHosts: file.proxy.allowedHosts.map((h) => h.toLowerCase()),
     },

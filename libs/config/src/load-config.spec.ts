@@ -98,7 +98,7 @@ describe('loadConfig: valid files', () => {
         addr: { host: '0.0.0.0', port: 9000 },
         name: 'Acme MCP',
         sessions: { timeoutMs: 5_400_000, cleanupIntervalMs: 90_000, maxPerUser: 3, replay: { messages: 256, bytes: 1_048_576 } },
-        limits: { maxBodyBytes: 4_194_304 },
+        limits: { maxBodyBytes: 4_194_304, maxMessageBytes: 4_194_304 },
         allowedOrigins: [],
         allowedHosts: [],
       },
@@ -131,7 +131,7 @@ describe('loadConfig: valid files', () => {
       addr: { host: '0.0.0.0', port: 8080 },
       name: 'Gatehouse',
       sessions: { timeoutMs: 300_000, cleanupIntervalMs: 60_000, maxPerUser: 10, replay: { messages: 256, bytes: 1_048_576 } },
-      limits: { maxBodyBytes: 4 * 1024 * 1024 },
+      limits: { maxBodyBytes: 4 * 1024 * 1024, maxMessageBytes: 4 * 1024 * 1024 },
       allowedOrigins: [],
       allowedHosts: [],
     });
@@ -151,10 +151,13 @@ describe('loadConfig: valid files', () => {
   });
 
   it('accepts the Gatehouse additions', () => {
-    const config = minimal({ db: stdio({ runnerGroup: 'db-net' }) }, { limits: { maxBodyBytes: 1024 }, addr: '[::1]:8443' });
+    const config = minimal(
+      { db: stdio({ runnerGroup: 'db-net' }) },
+      { limits: { maxBodyBytes: 1024, maxMessageBytes: 65536 }, addr: '[::1]:8443' },
+    );
     const result = loadConfig(writeConfig(config), {});
     if (!result.ok) throw new Error(formatProblems(result.problems));
-    expect(result.config.proxy.limits.maxBodyBytes).toBe(1024);
+    expect(result.config.proxy.limits).toEqual({ maxBodyBytes: 1024, maxMessageBytes: 65536 });
     expect(result.config.proxy.addr).toEqual({ host: '::1', port: 8443 });
     expect(result.config.servers.db?.runnerGroup).toBe('db-net');
   });
@@ -242,6 +245,11 @@ describe('loadConfig: every problem names its JSON path', () => {
       'a non-positive limit',
       minimal({}, { limits: { maxBodyBytes: 0 } }),
       { path: 'proxy.limits.maxBodyBytes', message: expect.stringContaining('>0') as string },
+    ],
+    [
+      'a fractional message limit',
+      minimal({}, { limits: { maxMessageBytes: 1.5 } }),
+      { path: 'proxy.limits.maxMessageBytes', message: expect.stringContaining('int') as string },
     ],
     ['a missing version', { proxy: { baseURL: 'https://x.test' }, mcpServers: {} }, { path: 'version', message: 'required' }],
     ['a missing baseURL', { version: 'v1', proxy: {}, mcpServers: {} }, { path: 'proxy.baseURL', message: 'required' }],

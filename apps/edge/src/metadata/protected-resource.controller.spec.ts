@@ -43,7 +43,7 @@ function config(withAuth: boolean): GatehouseConfig {
       addr: { host: '127.0.0.1', port: 0 },
       name: 'test',
       sessions: { timeoutMs: 60_000, cleanupIntervalMs: 10_000, maxPerUser: 5, replay: { messages: 16, bytes: 65536 } },
-      limits: { maxBodyBytes: 1_000_000 },
+      limits: { maxBodyBytes: 1_000_000, maxMessageBytes: 1_000_000 },
       allowedOrigins: [],
       allowedHosts: ['127.0.0.1'],
     },

@@ -1,40 +1,62 @@
-import { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcMessage } from '#contracts';
 import type { Logger } from '#observability';
-import type { BackendProcess, ProcessSpawner, SpawnSpec } from '../process/child-process.js';
+import type { BackendProcess, ExitInfo, ProcessSpawner, SpawnSpec } from '../process/child-process.js';
+import { GUARD_END_REASON } from '../process/process-guard.js';
+import { withinSessionScope, type SessionScope } from '../process/session-scope.js';
 import type { BackendConnection, BackendLogContext } from './backend.port.js';
+import { JsonRpcLineReader } from './json-rpc-line-reader.js';
+import { LogRateLimiter, type LogRate } from './log-rate-limiter.js';
+
+export interface StdioLimits {
+  /** The longest line (one JSON-RPC message) read from the backend's stdout: `proxy.limits.maxMessageBytes`. */
+  maxMessageBytes: number;
+  /** How fast the backend's stderr is logged; default 20 lines a second, bursts of 100, a summary every 10 s. */
+  stderrLogRate?: LogRate;
+}
+
+/** Backend stderr is logged at most this fast per session; the rest is counted in summaries. */
+const STDERR_LOG_RATE: LogRate = { perSecond: 20, burst: 100, summaryEveryMs: 10_000 };
+/** Warnings about stdout lines that are not JSON-RPC, per session. */
+const SKIPPED_LOG_RATE: LogRate = { perSecond: 1, burst: 10, summaryEveryMs: 10_000 };
 
 /** A stdio MCP server: newline-delimited JSON-RPC over the child's stdin and stdout. */
 export class StdioBackend implements BackendConnection {
   onmessage?: (message: JsonRpcMessage) => void;
   onclose?: (reason: string) => void;
   private process: BackendProcess | undefined;
-  private readonly buffer = new ReadBuffer();
   private closing = false;
+  private closeAnnounced = false;
+  private readonly scope: SessionScope;
+  private readonly stderrLog: LogRateLimiter;
+  private readonly skippedLog: LogRateLimiter;
 
   constructor(
     private readonly spawner: ProcessSpawner,
     private readonly spec: SpawnSpec,
     private readonly log: Logger,
     private readonly context: BackendLogContext,
-  ) {}
+    private readonly limits: StdioLimits,
+  ) {
+    this.scope = { sessionId: context.sessionId, end: (reason) => this.announceClose(reason) };
+    const stderrRate = limits.stderrLogRate ?? STDERR_LOG_RATE;
+    this.stderrLog = new LogRateLimiter(stderrRate, (dropped) =>
+      log.warn({ ...context, dropped }, `dropped ${dropped} stderr lines of the backend (over ${stderrRate.perSecond} a second)`),
+    );
+    this.skippedLog = new LogRateLimiter(SKIPPED_LOG_RATE, (dropped) =>
+      log.warn({ ...context, dropped }, `skipped ${dropped} more stdout lines that are not JSON-RPC`),
+    );
+  }
 
   async start(): Promise<void> {
-    const child = this.spawner.spawn(this.spec);
-    this.process = child;
-    child.onStderrLine((line) => this.log.info({ ...this.context, pid: child.pid, stream: 'stderr' }, line));
-    child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
+    // All of this backend's I/O runs in its session's scope: a failure there ends this session, not the runner.
+    const child = withinSessionScope(this.scope, () => this.spawn());
     const failure = await child.started;
     if (failure) {
       this.log.warn({ ...this.context, err: failure.message }, 'backend failed to start');
       throw new Error(`the backend could not be started (${errorCode(failure)})`);
     }
     this.log.info({ ...this.context, pid: child.pid }, 'backend started');
-    void child.exited.then((exit) => {
-      this.log.info({ ...this.context, pid: child.pid, ...exit }, 'backend exited');
-      if (!this.closing) this.onclose?.(`the backend exited (${exit.signal ?? `code ${exit.code}`})`);
-    });
+    withinSessionScope(this.scope, () => void child.exited.then(this.guarded((exit: ExitInfo) => this.exited(child, exit))));
   }
 
   send(message: JsonRpcMessage): void {
@@ -47,25 +69,58 @@ export class StdioBackend implements BackendConnection {
     await this.process?.terminate();
   }
 
-  private receive(chunk: Buffer): void {
-    this.buffer.append(chunk);
-    for (;;) {
-      let message: JSONRPCMessage | null;
+  private spawn(): BackendProcess {
+    const child = this.spawner.spawn(this.spec);
+    this.process = child;
+    const reader = new JsonRpcLineReader(this.limits.maxMessageBytes, {
+      message: (message) => this.onmessage?.(message),
+      skipped: () => {
+        if (this.skippedLog.admit()) this.log.warn(this.context, 'backend wrote a line that is not JSON-RPC to stdout; skipped');
+      },
+      failed: (reason) => {
+        this.log.warn({ ...this.context, reason }, 'ending the session: its backend broke the stdio protocol');
+        this.announceClose(reason);
+      },
+    });
+    child.stdout.on(
+      'data',
+      this.guarded((chunk: Buffer) => reader.push(chunk)),
+    );
+    child.onStderrLine(this.guarded((line: string, cutBytes: number) => this.stderrLine(child, line, cutBytes)));
+    return child;
+  }
+
+  private stderrLine(child: BackendProcess, line: string, cutBytes: number): void {
+    if (!this.stderrLog.admit()) return;
+    const fields = { ...this.context, pid: child.pid, stream: 'stderr' };
+    if (cutBytes === 0) this.log.info(fields, line);
+    else this.log.info({ ...fields, cutBytes }, `${line} … [${cutBytes} more bytes cut]`);
+  }
+
+  private exited(child: BackendProcess, exit: ExitInfo): void {
+    this.log.info({ ...this.context, pid: child.pid, ...exit }, 'backend exited');
+    this.stderrLog.close();
+    this.skippedLog.close();
+    this.announceClose(`the backend exited (${exit.signal ?? `code ${exit.code}`})`);
+  }
+
+  /** The session ends from this side, once, unless its owner is already closing it. */
+  private announceClose(reason: string): void {
+    if (this.closing || this.closeAnnounced) return;
+    this.closeAnnounced = true;
+    this.onclose?.(reason);
+  }
+
+  /** An I/O callback that cannot throw: what it throws ends this session instead of the process. */
+  private guarded<A extends unknown[]>(handle: (...args: A) => void): (...args: A) => void {
+    return (...args) => {
       try {
-        message = this.buffer.readMessage();
-      } catch {
-        // A line that is not JSON-RPC (a stray log line on stdout) is skipped, not fatal.
-        this.log.warn(this.context, 'backend wrote a line that is not JSON-RPC to stdout; skipped');
-        continue;
-      }
-      if (message === null) return;
-      try {
-        this.onmessage?.(message);
+        handle(...args);
       } catch (err) {
-        // Runs in the child's stdout listener: a throw here would take the whole runner down.
-        this.log.error({ ...this.context, err }, 'failed to route a backend message');
+        this.log.error({ ...this.context, err }, 'backend I/O failed');
+        this.announceClose(GUARD_END_REASON);
       }
-    }
+    };
   }
 }
 

@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { Logger } from '#observability';
+import { ProcessGroupSupervisor } from './group-supervisor.js';
+import { LineSplitter } from './line-splitter.js';
+
+/** A longer stderr line is logged cut to this many bytes, with how much was cut. */
+export const STDERR_LINE_BYTES = 4096;
 
 export interface SpawnSpec {
   command: string;
@@ -19,11 +24,14 @@ export interface BackendProcess {
   readonly stdout: Readable;
   /** Resolves once the process has exited (or failed to start). */
   readonly exited: Promise<ExitInfo>;
-  /** Each line the process writes to stderr. */
-  onStderrLine(listener: (line: string) => void): void;
+  /** Each line the process writes to stderr, cut to `STDERR_LINE_BYTES`, with the number of bytes cut. */
+  onStderrLine(listener: (line: string, cutBytes: number) => void): void;
   /** Resolves with the spawn error if the process could not start, else once it has started. */
   readonly started: Promise<Error | undefined>;
-  /** End stdin, then SIGTERM, then SIGKILL to the whole group; resolves when it is gone. */
+  /**
+   * End stdin, then SIGTERM, then SIGKILL to the whole group; resolves when it is gone, or once
+   * `killWaitMs` after SIGKILL has passed (a process stuck in the kernel), whatever comes first.
+   */
   terminate(): Promise<void>;
 }
 
@@ -37,12 +45,41 @@ export interface KillTimings {
   stdinGraceMs: number;
   /** How long after SIGTERM before SIGKILL. */
   termGraceMs: number;
+  /** How long after SIGKILL before `terminate` gives up waiting. */
+  killWaitMs: number;
 }
 
-const DEFAULT_TIMINGS: KillTimings = { stdinGraceMs: 500, termGraceMs: 1500 };
+/** Ending a backend takes at most 3 s: the bound on a runner's shutdown, whatever backends do. */
+export const DEFAULT_KILL_TIMINGS: KillTimings = { stdinGraceMs: 500, termGraceMs: 1500, killWaitMs: 1000 };
 
+export interface NodeSpawnerOptions {
+  timings?: Partial<KillTimings>;
+  /** Where the supervisor reports trouble. */
+  log?: Logger;
+  /** false: no supervisor process, so backends may outlive a SIGKILLed runner (unit tests). */
+  supervise?: boolean;
+}
+
+/** Spawns backends in process groups of their own, watched by a supervisor that outlives the runner. */
 export class NodeProcessSpawner implements ProcessSpawner {
-  constructor(private readonly timings: KillTimings = DEFAULT_TIMINGS) {}
+  private readonly timings: KillTimings;
+  private readonly supervisor: ProcessGroupSupervisor | undefined;
+
+  constructor(options: NodeSpawnerOptions = {}) {
+    this.timings = { ...DEFAULT_KILL_TIMINGS, ...options.timings };
+    const supervise = (options.supervise ?? true) && process.platform !== 'win32';
+    this.supervisor = supervise ? new ProcessGroupSupervisor(options.log) : undefined;
+  }
+
+  /** The supervisor's pid, while it runs. */
+  get supervisorPid(): number | undefined {
+    return this.supervisor?.pid;
+  }
+
+  /** Stops the supervisor (which kills any backend group still alive). */
+  close(): void {
+    this.supervisor?.close();
+  }
 
   spawn(spec: SpawnSpec): BackendProcess {
     // No shell: arguments reach the program as given. detached: a process group of its own.
@@ -54,7 +91,9 @@ export class NodeProcessSpawner implements ProcessSpawner {
       shell: false,
       windowsHide: true,
     });
-    return new ChildBackendProcess(child, this.timings);
+    // Told at once: a runner killed from here on still takes this group with it.
+    if (child.pid !== undefined) this.supervisor?.track(child.pid);
+    return new ChildBackendProcess(child, this.timings, (pgid) => this.supervisor?.release(pgid));
   }
 }
 
@@ -67,6 +106,7 @@ class ChildBackendProcess implements BackendProcess {
   constructor(
     private readonly child: ChildProcess,
     private readonly timings: KillTimings,
+    private readonly groupGone: (pgid: number) => void,
   ) {
     this.started = new Promise((resolve) => {
       child.once('spawn', () => resolve(undefined));
@@ -98,9 +138,13 @@ class ChildBackendProcess implements BackendProcess {
     return requireStream(this.child.stdout, 'stdout');
   }
 
-  onStderrLine(listener: (line: string) => void): void {
-    const lines = createInterface({ input: requireStream(this.child.stderr, 'stderr'), crlfDelay: Infinity });
-    lines.on('line', listener);
+  onStderrLine(listener: (line: string, cutBytes: number) => void): void {
+    const stderr = requireStream(this.child.stderr, 'stderr');
+    const lines = new LineSplitter(STDERR_LINE_BYTES, {
+      line: (bytes, cutBytes) => listener(bytes.toString('utf8').replace(/\r$/, ''), cutBytes),
+    });
+    stderr.on('data', (chunk: Buffer) => lines.push(chunk));
+    stderr.on('end', () => lines.end());
   }
 
   terminate(): Promise<void> {
@@ -109,18 +153,26 @@ class ChildBackendProcess implements BackendProcess {
   }
 
   private async escalate(): Promise<void> {
-    if (this.exitInfo === undefined && this.child.pid !== undefined) {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    if (this.exitInfo === undefined) {
       this.child.stdin?.end();
       if (!(await this.exitsWithin(this.timings.stdinGraceMs))) {
         this.signalGroup('SIGTERM');
         if (!(await this.exitsWithin(this.timings.termGraceMs))) {
           this.signalGroup('SIGKILL');
-          await this.exited;
+          await this.exitsWithin(this.timings.killWaitMs);
         }
       }
     }
-    // The leader is gone; anything it left in its group goes too.
+    if (this.exitInfo !== undefined) this.sweepGroup(pid);
+    else void this.exited.then(() => this.sweepGroup(pid));
+  }
+
+  /** Once the leader is gone, anything it left in its group goes too; only then may the id be reused. */
+  private sweepGroup(pid: number): void {
     this.signalGroup('SIGKILL');
+    this.groupGone(pid);
   }
 
   private async exitsWithin(ms: number): Promise<boolean> {
