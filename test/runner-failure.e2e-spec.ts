@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { childPids, startTopology, type Topology } from '#testing';
+import { childPids, eventually, isAlive, startTopology, type Topology } from '#testing';
 import { GATEWAY_ENV, TOKENS, writeGatewayConfig } from './support/gateway-config.js';
 import { bearer, connectStreamable, textOf } from './support/mcp-clients.js';
 
@@ -15,12 +15,12 @@ describe('a runner killed mid-call (distributed)', () => {
   }, 60000);
 
   afterAll(async () => {
-    // A SIGKILLed runner cannot end its backend's process group; the test does.
-    for (const pid of orphans) {
+    // Its supervisor ends a SIGKILLed runner's backends; should it fail, this suite leaves nothing behind.
+    for (const pid of orphans.filter(isAlive)) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
-        // already gone
+        // gone meanwhile
       }
     }
     await topology?.stop();
@@ -47,6 +47,7 @@ describe('a runner killed mid-call (distributed)', () => {
     expect(result).toMatch(/Session ended|session/i);
     expect(elapsed).toBeLessThan(2000);
     await first.client.close();
+    await eventually(() => !orphans.some(isAlive), "the killed runner's backend outlived it", 5000);
 
     const second = await connectStreamable(url, bearer(TOKENS.alice));
     expect(textOf(await second.client.callTool({ name: 'echo', arguments: { message: 'still here' } }))).toContain('still here');

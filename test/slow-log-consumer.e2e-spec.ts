@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, eventually } from '#testing';
@@ -8,28 +8,32 @@ import { JSON_HEADERS, rawInitialize, rawPost } from './support/raw-mcp.js';
 
 /** What `gatehouse serve` is given to stop in (README, "Command line"). */
 const SHUTDOWN_GRACE_MS = 15000;
-/** Backend stderr the gateway logs, line by line: three times the log backlog the gateway keeps. */
-const CHATTER_BYTES = 12 * 1024 * 1024;
+/**
+ * Backend stderr the gateway logs: each session's lines are cut at 4 KiB and logged at most 100 at
+ * once and 20 a second after, so 8 sessions chattering for 5 s log about 8 × 200 × 4 KiB, twice
+ * the 4 MiB backlog the gateway keeps.
+ */
+const SESSIONS = 8;
+const CHATTER_MS = 5000;
 const TOKEN = 'slow-log-token-0123456789abcdef';
 
 /**
- * server-everything (a real MCP server) that first writes CHATTER_BYTES of stderr lines, then
- * creates the marker file: by then the gateway has read, and logged, all but the pipe's last 64 KiB.
+ * server-everything (a real MCP server) that writes a 4.8 KB stderr line every 10 ms for
+ * `duration` ms, then a marker file named after its pid.
  */
 const CHATTY_BACKEND = `
 import { writeFileSync } from 'node:fs';
-const [, marker, everything, total] = process.argv;
+import { join } from 'node:path';
+const [, markers, everything, duration] = process.argv;
 process.argv.length = 1; // server-everything takes its transport from argv; the default is stdio
-const line = 'chatter '.repeat(100) + '\\n';
-let written = 0;
-const chatter = () => {
-  while (written < Number(total)) {
-    written += line.length;
-    if (!process.stderr.write(line)) return void process.stderr.once('drain', chatter);
-  }
-  writeFileSync(marker, String(written));
-};
-chatter();
+const line = 'chatter '.repeat(600) + '\\n';
+const end = Date.now() + Number(duration);
+const timer = setInterval(() => {
+  process.stderr.write(line);
+  if (Date.now() < end) return;
+  clearInterval(timer);
+  writeFileSync(join(markers, String(process.pid)), 'done');
+}, 10);
 await import(everything);
 `;
 
@@ -70,12 +74,12 @@ describe('a log consumer that stops reading', () => {
   });
 
   it('neither blocks the gateway nor keeps it from stopping within the grace period', async () => {
-    const marker = join(dir, 'chatter-done');
+    const markers = mkdtempSync(join(dir, 'chatter-'));
     const configPath = join(dir, 'config.json');
     const chatty = {
       transportType: 'stdio',
       command: process.execPath,
-      args: ['--input-type=module', '-e', CHATTY_BACKEND, marker, EVERYTHING, String(CHATTER_BYTES)],
+      args: ['--input-type=module', '-e', CHATTY_BACKEND, markers, EVERYTHING, String(CHATTER_MS)],
       serviceAuths: [{ type: 'bearer', tokens: [{ $env: 'SLOW_LOG_TOKEN' }] }],
     };
     const config = { version: 'v1', proxy: { baseURL: 'http://127.0.0.1:8080' }, mcpServers: { chatty } };
@@ -86,8 +90,9 @@ describe('a log consumer that stops reading', () => {
     const port = /listening on [^\s:]+:(\d+)/.exec(stuck.stderr())?.[1];
     const url = `http://127.0.0.1:${port}/chatty/mcp`;
 
-    const sessionId = await rawInitialize(url, `Bearer ${TOKEN}`);
-    await eventually(() => existsSync(marker), 'the backend did not get its chatter out', 60000);
+    const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => rawInitialize(url, `Bearer ${TOKEN}`)));
+    const sessionId = sessions[0] ?? '';
+    await eventually(() => readdirSync(markers).length === SESSIONS, 'the backends did not get their chatter out', 60000);
 
     // Still serving while its log output is stuck.
     const headers = {
