@@ -1,3 +1,5 @@
+import { GatehouseError } from '#contracts';
+
 /** RFC 6749 §5.2 / RFC 7591 / RFC 8707 error codes that auth answers with. */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -20,16 +22,11 @@ const STATUS: Partial<Record<OAuthErrorCode, number>> = { invalid_client: 401, s
  * An OAuth error answered as `{ error, error_description }` JSON. The description is shown to
  * the client, so it names what was wrong and never echoes a secret.
  */
-export class OAuthError extends Error {
-  readonly status: number;
+export class OAuthError extends GatehouseError {
+  declare readonly code: OAuthErrorCode;
 
-  constructor(
-    readonly code: OAuthErrorCode,
-    description: string,
-    status?: number,
-  ) {
-    super(description);
-    this.status = status ?? STATUS[code] ?? 400;
+  constructor(code: OAuthErrorCode, description: string, status?: number) {
+    super(code, status ?? STATUS[code] ?? 400, description);
   }
 }
 
@@ -37,12 +34,12 @@ export class OAuthError extends Error {
  * An error of a browser route that must be shown on a page and never redirected: the client or
  * its redirect URI are not (yet) trusted, so a redirect would make Gatehouse an open redirector.
  */
-export class PageError extends Error {
+export class PageError extends GatehouseError {
   constructor(
     readonly title: string,
     message: string,
-    readonly status = 400,
+    status = 400,
   ) {
-    super(message);
+    super('page_error', status, message);
   }
 }
