@@ -25,7 +25,14 @@ export class HttpOverBusController {
     }
     const { method, url, headers, body, clientIp } = request.value;
     const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
-    const response = await fastify.inject({ method, url, headers, payload: Buffer.from(body, 'base64'), remoteAddress: clientIp });
+    let response;
+    try {
+      response = await fastify.inject({ method, url, headers, payload: Buffer.from(body, 'base64'), remoteAddress: clientIp });
+    } catch (err) {
+      // Edges relay what Node already parsed; a request no HTTP server would take came from elsewhere.
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'relayed HTTP request could not be injected');
+      return encode(AuthHttpResponseSchema, { status: 400, headers: {}, body: '' });
+    }
     const outHeaders: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(response.headers)) {
       if (value !== undefined) outHeaders[name] = Array.isArray(value) ? value : String(value);

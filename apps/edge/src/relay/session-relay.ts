@@ -99,7 +99,13 @@ export class SessionRelay {
     } catch (err) {
       if (err instanceof BusPayloadTooLargeError) return { ok: false, error: { code: 'TOO_LARGE', message: tooLarge(err) } };
       if (!(err instanceof BusNoRespondersError || err instanceof BusTimeoutError)) throw err;
-      result = { ok: false, error: { code: 'RUNNER_GONE', message: 'the runner holding this session is gone' } };
+      // Either way the edge cannot wait: what it holds for the session fails now. The route stays the
+      // runner's, so a runner that was only out of reach (a bus outage) serves the session again after.
+      const message =
+        err instanceof BusNoRespondersError
+          ? 'the runner holding this session is gone'
+          : 'the runner holding this session is not answering';
+      result = { ok: false, error: { code: 'RUNNER_GONE', message } };
     }
     // A runner that is gone or has forgotten the session ends it for everyone on this edge.
     if (!result.ok && (result.error.code === 'RUNNER_GONE' || result.error.code === 'SESSION_NOT_FOUND')) {

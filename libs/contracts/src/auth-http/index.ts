@@ -6,7 +6,8 @@ export const authHttpQueue = 'gh.auth';
 
 export const AuthHttpRequestSchema = z.object({
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
-  url: z.string(),
+  /** The path and query as the client sent it: it starts with `/`. */
+  url: z.string().startsWith('/').max(8192),
   headers: z.record(z.string(), z.string()),
   /** base64 */
   body: z.string(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { replySchema } from '../shared/reply.js';
+import { StreamSubjectSchema } from '../session-stream/index.js';
 
 /**
  * A GET stream opened or closed on an edge: where the session's server-initiated messages go, or,
@@ -9,11 +10,11 @@ export const sessionAttachSubject = (runnerId: string, sessionId: string) => `gh
 
 export const SessionAttachRequestSchema = z.union([
   z.object({
-    attach: z.string(),
+    attach: StreamSubjectSchema,
     /** The client's Last-Event-ID: the runner replays that stream's later events to `attach`. */
     resumeAfter: z.string().max(64).optional(),
   }),
-  z.object({ detach: z.string() }),
+  z.object({ detach: StreamSubjectSchema }),
 ]);
 export type SessionAttachRequest = z.infer<typeof SessionAttachRequestSchema>;
 

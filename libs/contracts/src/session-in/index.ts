@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
+import { StreamSubjectSchema } from '../session-stream/index.js';
 
 /** Client messages for a session's backend, in order; the reply is an AckReply. */
 export const sessionInSubject = (runnerId: string, sessionId: string) => `gh.runner.${runnerId}.session.${sessionId}.in`;
@@ -18,6 +19,6 @@ export const SessionInRequestSchema = z.object({
   /** One POST's messages: a batch arrives whole, so the runner knows every request its stream answers. */
   messages: z.array(JsonRpcMessageSchema).min(1),
   /** Stream subject that receives the responses to these requests and their progress. */
-  stream: z.string().optional(),
+  stream: StreamSubjectSchema.optional(),
 });
 export type SessionInRequest = z.infer<typeof SessionInRequestSchema>;

@@ -3,6 +3,7 @@ import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 import { PrincipalSchema } from '../shared/principal.js';
 import { replySchema } from '../shared/reply.js';
 import { SESSION_ID_PATTERN, SessionTransportSchema } from '../session-route/index.js';
+import { StreamSubjectSchema } from '../session-stream/index.js';
 
 /** Edge asks a runner of the server's group to start a session (queue group per runner group). */
 export const sessionOpenSubject = (runnerGroup: string) => `gh.runner.${runnerGroup}.session.open`;
@@ -20,7 +21,7 @@ export const SessionOpenRequestSchema = z.object({
    */
   initialize: JsonRpcMessageSchema.optional(),
   /** Legacy SSE: the stream every message of the session goes to. */
-  stream: z.string().optional(),
+  stream: StreamSubjectSchema.optional(),
 });
 export type SessionOpenRequest = z.infer<typeof SessionOpenRequestSchema>;
 

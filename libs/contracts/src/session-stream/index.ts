@@ -9,6 +9,11 @@ import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 export const streamSubject = (edgeId: string, streamId: string) => `gh.edge.${edgeId}.stream.${streamId}`;
 export const edgeStreamsWildcard = (edgeId: string) => `gh.edge.${edgeId}.stream.*`;
 
+/** A stream subject as edges make them: anything else is refused before a runner publishes to it. */
+export const StreamSubjectSchema = z.string().regex(/^gh\.edge\.[A-Za-z0-9_-]{1,32}\.stream\.[A-Za-z0-9_-]{1,32}$/, {
+  error: 'expected a stream subject gh.edge.<edge>.stream.<stream>',
+});
+
 /** The stream id of a stream subject: also the key of the logical stream at the runner, which outlives it. */
 export function streamIdOf(subject: string): string {
   return subject.slice(subject.lastIndexOf('.') + 1);
