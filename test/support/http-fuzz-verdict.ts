@@ -2,7 +2,7 @@ import { jsonNestedDeeperThan } from '#contracts';
 import { isAlive, type GatewayProcess } from '#testing';
 import type { RawAnswer, RawRequest } from './http-exchange.js';
 import { describeRequest } from './http-fuzz-harness.js';
-import { errorLines, OutputCursor, type LogLine } from './log-lines.js';
+import { ErrorLogWatch, type LogLine } from './log-lines.js';
 
 /** A failure the lead knows of: recognised, counted and reported, but not failing the run. */
 export interface KnownFailure {
@@ -45,46 +45,43 @@ function documented5xx(answer: RawAnswer): boolean {
 }
 
 interface Exchange {
-  startedAt: number;
   raw: RawRequest;
   answer?: RawAnswer;
 }
 
 /**
  * Judges each exchange against the properties: no undocumented 5xx, the process alive, no line
- * at error level. A log line is blamed on the request that was in flight when it was logged (by
- * its pino time), even when it reaches the test after the next request started.
+ * at error level (blamed on the request in flight when it was logged). Known failures are
+ * counted instead.
  */
 export class FuzzVerdict {
   readonly knownHits = new Map<string, { count: number; example: string }>();
-  private readonly log: OutputCursor;
-  private readonly history: Exchange[] = [];
-  private lastAnswerAt = 0;
+  private readonly log: ErrorLogWatch<Exchange>;
+  private current: Exchange | undefined;
 
   constructor(private readonly gateway: GatewayProcess) {
-    this.log = new OutputCursor(() => gateway.output());
-    this.log.next();
+    this.log = new ErrorLogWatch([{ name: 'serve', output: () => gateway.output() }]);
   }
 
-  /**
-   * Call before sending a request. It starts in a later millisecond than the previous answer
-   * came, so that pino's millisecond times tell which request a line was logged during.
-   */
+  /** Call before sending a request. */
   async started(raw: RawRequest): Promise<void> {
-    while (Date.now() <= this.lastAnswerAt) await new Promise((resolve) => setImmediate(resolve));
-    this.history.push({ startedAt: Date.now(), raw });
-    if (this.history.length > 50) this.history.shift();
+    this.current = { raw };
+    await this.log.started(this.current);
   }
 
-  /** The case's problems, or none; known failures are counted instead. */
+  /** The case's problems, or none. */
   judge(raw: RawRequest, answer: RawAnswer): string[] {
-    const current = this.history.at(-1);
+    const current = this.current;
     if (current?.raw !== raw) throw new Error('judge() without started()');
-    this.lastAnswerAt = Date.now();
+    this.log.ended();
     current.answer = answer;
     const problems: string[] = [];
     if (!isAlive(this.gateway.pid)) problems.push(`the gateway exited:\n${this.gateway.output().slice(-3000)}`);
-    const blamed = this.blame(errorLines(this.log.next()), current);
+    const blamed = new Map<Exchange, LogLine[]>();
+    for (const { culprit, line } of this.log.take()) {
+      const exchange = culprit ?? current;
+      blamed.set(exchange, [...(blamed.get(exchange) ?? []), line]);
+    }
     const own = blamed.get(current) ?? [];
     const known = answer.status >= 500 || own.length > 0 ? KNOWN_FAILURES.find((k) => k.matches(raw, answer, own)) : undefined;
     if (known) this.countKnown(known, raw);
@@ -93,21 +90,11 @@ export class FuzzVerdict {
       if (own.length > 0) problems.push(`error-level log lines:\n${lines(own)}`);
     }
     for (const [exchange, late] of blamed) {
-      if (exchange === current || (exchange.answer && KNOWN_FAILURES.some((k) => k.matches(exchange.raw, exchange.answer!, late))))
-        continue;
-      problems.push(`error-level log lines of an earlier request:\n${describeRequest(exchange.raw)}\n${lines(late)}`);
+      const knownLate = exchange.answer && KNOWN_FAILURES.some((k) => k.matches(exchange.raw, exchange.answer!, late));
+      if (exchange !== current && !knownLate)
+        problems.push(`error-level log lines of an earlier request:\n${describeRequest(exchange.raw)}\n${lines(late)}`);
     }
     return problems;
-  }
-
-  /** Each line with the exchange in flight when it was logged (the current one if none started before it). */
-  private blame(logged: LogLine[], current: Exchange): Map<Exchange, LogLine[]> {
-    const blamed = new Map<Exchange, LogLine[]>();
-    for (const line of logged) {
-      const culprit = [...this.history].reverse().find((e) => e.startedAt <= line.time) ?? current;
-      blamed.set(culprit, [...(blamed.get(culprit) ?? []), line]);
-    }
-    return blamed;
   }
 
   private countKnown(known: KnownFailure, raw: RawRequest): void {

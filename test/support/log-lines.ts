@@ -48,3 +48,59 @@ export class OutputCursor {
     return added;
   }
 }
+
+/** A process whose output is watched, by the name a report gives it. */
+export interface WatchedProcess {
+  name: string;
+  output(): string;
+}
+
+/** An error-level line and the case that was in flight when it was logged. */
+export interface BlamedLine<Case> {
+  culprit: Case | undefined;
+  process: string;
+  line: LogLine;
+}
+
+/**
+ * Watches processes' output for error-level lines while cases run one after another, and blames
+ * each line on the case in flight when it was logged (by its pino time), even when it reaches
+ * the test after the next case started. Cases start in a later millisecond than the previous one
+ * ended, so a millisecond time is never ambiguous.
+ */
+export class ErrorLogWatch<Case> {
+  private readonly cursors: { name: string; cursor: OutputCursor }[];
+  private readonly history: { startedAt: number; culprit: Case }[] = [];
+  private lastEndedAt = 0;
+
+  constructor(processes: readonly WatchedProcess[]) {
+    this.cursors = processes.map((p) => ({ name: p.name, cursor: new OutputCursor(() => p.output()) }));
+    for (const { cursor } of this.cursors) cursor.next();
+  }
+
+  async started(culprit: Case): Promise<void> {
+    while (Date.now() <= this.lastEndedAt) await new Promise((resolve) => setImmediate(resolve));
+    this.history.push({ startedAt: Date.now(), culprit });
+    if (this.history.length > 100) this.history.shift();
+  }
+
+  ended(): void {
+    this.lastEndedAt = Date.now();
+  }
+
+  /** The error-level lines written since the last call, each with its culprit. */
+  take(): BlamedLine<Case>[] {
+    return this.cursors.flatMap(({ name, cursor }) =>
+      errorLines(cursor.next()).map((line) => ({ culprit: this.culpritAt(line.time), process: name, line })),
+    );
+  }
+
+  private culpritAt(time: number): Case | undefined {
+    // A line without a time is blamed on the latest case.
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const entry = this.history[i];
+      if (entry && (Number.isNaN(time) || entry.startedAt <= time)) return entry.culprit;
+    }
+    return undefined;
+  }
+}
