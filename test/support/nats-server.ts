@@ -34,8 +34,11 @@ export async function startPrivateNatsServer(port: number): Promise<PrivateNatsS
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = started;
+    // This start's own output: an earlier start's "Server is ready" must not count.
+    const from = log.length;
     for (const stream of [started.stdout, started.stderr]) stream.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
-    await eventually(() => log.includes('Server is ready') || started.exitCode !== null, `nats-server on ${port} did not start`, 10_000);
+    const ready = () => log.indexOf('Server is ready', from) >= 0;
+    await eventually(() => ready() || started.exitCode !== null, `nats-server on ${port} did not start`, 10_000);
     if (started.exitCode !== null) throw new Error(`nats-server on ${port} exited (${started.exitCode}):\n${log.slice(-2000)}`);
   };
   const stopServer = async () => {
