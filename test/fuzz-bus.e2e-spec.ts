@@ -13,7 +13,7 @@ import { startPrivateNatsServer, type PrivateNatsServer } from './support/nats-s
 
 /** This suite's own nats-server: an attacker floods it, nobody else must notice. */
 const NATS_PORT = 4314;
-const RUN = fuzzRun(400);
+const RUN = fuzzRun(500);
 const TIME_LIMIT_MS = 90_000;
 
 describe('bus fuzz: an attacker on NATS against separate edge, auth and runner processes', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { headerText, sometimes } from './fuzz-arbitraries.js';
-import { initializeBody, mcpBody, protocolVersion } from './fuzz-json-rpc.js';
+import { initializeBody, largeBody, mcpBody, protocolVersion } from './fuzz-json-rpc.js';
 import { oauthRequests, otherRequests, type FuzzSite } from './fuzz-oauth-requests.js';
 
 /** The fuzz gateway's servers: static bearer token, basic credentials, OAuth only. */
@@ -118,7 +118,7 @@ const streamablePost = fc
     literalSession: sometimes(sessionIdLiteral, 8),
     credential,
     headers: mcpHeaders({ contentType: true }),
-    body: fc.oneof({ arbitrary: mcpBody, weight: 5 }, { arbitrary: initializeBody, weight: 1 }),
+    body: fc.oneof({ arbitrary: mcpBody, weight: 50 }, { arbitrary: initializeBody, weight: 10 }, { arbitrary: largeBody, weight: 1 }),
     ownServer: fc.oneof({ arbitrary: fc.constant(true), weight: 7 }, { arbitrary: fc.constant(false), weight: 1 }),
   })
   .map(({ server, session, literalSession, credential, headers, body, ownServer }): FuzzRequest => {

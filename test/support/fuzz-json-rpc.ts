@@ -196,5 +196,14 @@ export const mcpBody: fc.Arbitrary<string | Uint8Array> = fc.oneof(
   { arbitrary: fc.uint8Array({ maxLength: 64 }), weight: 1 },
 );
 
+/**
+ * Bodies at the size limits: over the default maxBodyBytes (4 MiB: 413), and an echo of 1.5 MB,
+ * more than NATS carries by default (all-in-one carries 64 MiB).
+ */
+export const largeBody = fc.constantFrom(
+  `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'x'.repeat(4 * 1024 * 1024)}"}}`,
+  JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'y'.repeat(1_500_000) } } }),
+);
+
 /** Initialize as a client sends it, for the requests that must reach a backend. */
 export const initializeBody = initialize.map((m) => JSON.stringify(m));

@@ -40,13 +40,17 @@ export class LiveSessions {
     if (!opening) {
       opening = this.openStreamable(choice.server);
       this.streamable.set(choice.server, opening);
+      // A failed open is reported once, and tried again next time.
+      const failed = opening;
+      failed.catch(() => this.streamable.get(choice.server) === failed && this.streamable.delete(choice.server));
     }
     return opening;
   }
 
   /** Whether `sessionId` is one of these sessions (so nobody else may close it). */
   async owns(sessionId: string): Promise<boolean> {
-    const ids = await Promise.all([...this.streamable.values(), ...[...this.legacy.values()].map(async (s) => (await s).id)]);
+    const opening = [...this.streamable.values(), ...[...this.legacy.values()].map(async (s) => (await s).id)];
+    const ids = await Promise.all(opening.map((id) => id.catch(() => undefined)));
     return ids.includes(sessionId);
   }
 

@@ -22,6 +22,8 @@ export interface FuzzTally {
  */
 export class HttpFuzzHarness {
   readonly tally: FuzzTally = { requests: 0, byStatus: new Map(), strayOpened: 0, strayCloseFailed: [] };
+  /** The live session each resolved request names. */
+  private readonly liveIds = new WeakMap<RawRequest, string>();
 
   constructor(
     private readonly gateway: FuzzGateway,
@@ -35,7 +37,9 @@ export class HttpFuzzHarness {
     const target = FUZZ_SERVERS.find((s) => request.path.startsWith(`/${s}/`)) ?? 'open';
     const authorization = this.gateway.authorization(request.credential, target);
     if (authorization !== undefined) headers.authorization = authorization;
-    return { method: request.method, path: fill(request.path), headers, ...(request.body !== undefined && { body: request.body }) };
+    const raw = { method: request.method, path: fill(request.path), headers, ...(request.body !== undefined && { body: request.body }) };
+    if (sessionId) this.liveIds.set(raw, sessionId);
+    return raw;
   }
 
   async send(request: FuzzRequest, raw: RawRequest): Promise<RawAnswer> {
@@ -52,8 +56,8 @@ export class HttpFuzzHarness {
   private async cleanUp(request: FuzzRequest, raw: RawRequest, answer: RawAnswer): Promise<void> {
     const opened = answer.headers['mcp-session-id'];
     if (typeof opened === 'string' && !(await this.sessions.owns(opened))) await this.closeStray(raw, opened);
-    if (request.session.kind !== 'live') return;
-    const id = await this.sessions.id(request.session);
+    const id = this.liveIds.get(raw);
+    if (request.session.kind !== 'live' || id === undefined) return;
     const named = raw.headers['mcp-session-id'] === id || raw.path.includes(`sessionId=${id}`);
     const ownServer = raw.path.startsWith(`/${request.session.server}/`);
     const { credential } = request;
