@@ -51,11 +51,14 @@ interface Exchange {
 
 /**
  * Judges each exchange against the properties: no undocumented 5xx, the process alive, no line
- * at error level (blamed on the request in flight when it was logged). Known failures are
- * counted instead.
+ * at error level. A line is blamed on the request in flight when it was logged; one that reaches
+ * the test only after its request was judged is kept in `late` (with that request), not blamed
+ * on the current case, so that fast-check's shrinking follows the case that broke.
  */
 export class FuzzVerdict {
   readonly knownHits = new Map<string, { count: number; example: string }>();
+  /** Error-level lines that came after their request was judged, each with that request. */
+  readonly late: string[] = [];
   private readonly log: ErrorLogWatch<Exchange>;
   private current: Exchange | undefined;
 
@@ -65,6 +68,7 @@ export class FuzzVerdict {
 
   /** Call before sending a request. */
   async started(raw: RawRequest): Promise<void> {
+    this.collectLate();
     this.current = { raw };
     await this.log.started(this.current);
   }
@@ -77,24 +81,27 @@ export class FuzzVerdict {
     current.answer = answer;
     const problems: string[] = [];
     if (!isAlive(this.gateway.pid)) problems.push(`the gateway exited:\n${this.gateway.output().slice(-3000)}`);
-    const blamed = new Map<Exchange, LogLine[]>();
-    for (const { culprit, line } of this.log.take()) {
-      const exchange = culprit ?? current;
-      blamed.set(exchange, [...(blamed.get(exchange) ?? []), line]);
-    }
-    const own = blamed.get(current) ?? [];
+    const own = this.collectLate(current);
     const known = answer.status >= 500 || own.length > 0 ? KNOWN_FAILURES.find((k) => k.matches(raw, answer, own)) : undefined;
     if (known) this.countKnown(known, raw);
     else {
       if (answer.status >= 500 && !documented5xx(answer)) problems.push(`HTTP ${answer.status}: ${answer.body.slice(0, 300)}`);
       if (own.length > 0) problems.push(`error-level log lines:\n${lines(own)}`);
     }
-    for (const [exchange, late] of blamed) {
-      const knownLate = exchange.answer && KNOWN_FAILURES.some((k) => k.matches(exchange.raw, exchange.answer!, late));
-      if (exchange !== current && !knownLate)
-        problems.push(`error-level log lines of an earlier request:\n${describeRequest(exchange.raw)}\n${lines(late)}`);
-    }
     return problems;
+  }
+
+  /** Files the lines of requests already judged under `late`; returns those of `current`. */
+  collectLate(current?: Exchange): LogLine[] {
+    const own: LogLine[] = [];
+    for (const { culprit, line } of this.log.take()) {
+      if (culprit === current || culprit === undefined) own.push(line);
+      else if (!(culprit.answer && KNOWN_FAILURES.some((k) => k.matches(culprit.raw, culprit.answer!, [line])))) {
+        this.late.push(`an error-level line logged during\n${describeRequest(culprit.raw)}\n${line.raw.slice(0, 1500)}`);
+      }
+    }
+    if (current === undefined && own.length > 0) this.late.push(`error-level lines logged outside any request:\n${lines(own)}`);
+    return own;
   }
 
   private countKnown(known: KnownFailure, raw: RawRequest): void {
