@@ -47,10 +47,13 @@ describe('bus fuzz: an attacker on NATS against separate edge, auth and runner p
   }, 90_000);
 
   afterAll(async () => {
-    await bystander?.close();
-    await attackerConnection?.close();
-    await gateway?.oauth.stop();
-    await nats?.close();
+    try {
+      await bystander?.close();
+      await attackerConnection?.close();
+    } finally {
+      await gateway?.oauth.stop();
+      await nats?.close();
+    }
   });
 
   /** Beside the bystander's session: a session that closes, readiness, metadata and keys. */

@@ -30,8 +30,11 @@ describe('HTTP fuzz: every route of gatehouse serve with OAuth, bearer, basic an
   }, 60_000);
 
   afterAll(async () => {
-    await sessions?.closeAll();
-    await gateway?.oauth.stop();
+    try {
+      await sessions?.closeAll();
+    } finally {
+      await gateway?.oauth.stop();
+    }
   });
 
   it(
@@ -108,4 +111,12 @@ describe('HTTP fuzz: every route of gatehouse serve with OAuth, bearer, basic an
     expect(isAlive(serve.pid)).toBe(true);
     expect(errorLines(log.next()).map((l) => l.raw)).toEqual([]);
   }, 60_000);
+
+  it('shuts down on SIGTERM within its grace period, ending the backends of open sessions', async () => {
+    for (const server of FUZZ_SERVERS) await sessions.id({ kind: 'live', server, transport: 'streamable-http' });
+    const backends = childPids(serve.pid);
+    expect(backends.length).toBe(FUZZ_SERVERS.length);
+    expect(await gateway.oauth.gateway.stop()).toEqual({ forced: 0 });
+    await eventually(() => backends.every((pid) => !isAlive(pid)), `backends outlived the gateway: ${backends.filter(isAlive).join(', ')}`);
+  }, 30_000);
 });

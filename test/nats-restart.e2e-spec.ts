@@ -35,9 +35,12 @@ describe('a nats-server restart (same port and store) under live sessions, distr
   }, 60_000);
 
   afterAll(async () => {
-    await topology?.stop();
-    await nats?.close();
-    rmSync(configDir, { recursive: true, force: true });
+    try {
+      await topology?.stop();
+    } finally {
+      await nats?.close();
+      rmSync(configDir, { recursive: true, force: true });
+    }
   });
 
   /** The session's route as JetStream KV holds it, read over a connection of the test's own. */

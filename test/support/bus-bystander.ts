@@ -51,7 +51,7 @@ export class Bystander {
     this.connected = undefined;
     this.ids = undefined;
     await connected?.transport.terminateSession().catch(() => undefined);
-    await connected?.client.close();
+    await connected?.client.close().catch(() => undefined);
   }
 
   private async runnerHolds(ids: LiveIds): Promise<boolean> {

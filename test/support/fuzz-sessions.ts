@@ -70,8 +70,9 @@ export class LiveSessions {
     const id = await opening?.catch(() => undefined);
     if (id === undefined) return;
     const headers = { authorization: this.authorization(choice.server), 'mcp-session-id': id };
-    const res = await fetch(`${this.baseURL}/${choice.server}/mcp`, { method: 'DELETE', headers });
-    await res.body?.cancel();
+    // A gateway that is gone took the session with it.
+    const res = await fetch(`${this.baseURL}/${choice.server}/mcp`, { method: 'DELETE', headers }).catch(() => undefined);
+    await res?.body?.cancel();
   }
 
   async closeAll(): Promise<void> {
