@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AuthHttpResponseSchema, decode } from '#contracts';
+import { AckReplySchema, AuthHttpResponseSchema, decode } from '#contracts';
 import { assertFuzz, descendantPids, eventually, fuzzRun, isAlive, type GatewayProcess } from '#testing';
 import { BusAttacker, openedBy, type BusOutcome } from './support/bus-attacker.js';
 import { busActions, payloadBytes, type BusAction } from './support/bus-fuzz-actions.js';
@@ -108,14 +108,29 @@ describe('bus fuzz: an attacker on NATS against separate edge, auth and runner p
     TIME_LIMIT_MS + 30_000,
   );
 
-  // Passes while the bug is there (it.failing); once fixed, drop `.failing` and the KNOWN_BUS_FAILURES entry.
+  // Known failures at their smallest: each passes while the bug is there (it.failing); once fixed,
+  // drop its `.failing` and its KNOWN_BUS_FAILURES entry.
   it.failing('KNOWN FAILURE auth-http-empty-url: a relayed request with an empty url gets 400, no error log', async () => {
     const request = { method: 'GET', url: '', headers: {}, body: '', clientIp: '127.0.0.1' };
-    await watch.started({ subject: 'gh.auth.http', payload: JSON.stringify(request), mode: 'request' });
-    const reply = await attackerConnection.request('gh.auth.http', JSON.stringify(request), { timeout: 5000 });
+    const action: BusAction = { subject: 'gh.auth.http', payload: JSON.stringify(request), mode: 'request' };
+    await watch.started(action);
+    const reply = await attackerConnection.request(action.subject, action.payload, { timeout: 5000 });
     watch.ended();
     const answer = decode(AuthHttpResponseSchema, reply.data);
-    expect({ status: answer.ok ? answer.value.status : 'malformed', errors: watch.take().length }).toEqual({ status: 400, errors: 0 });
+    expect({ status: answer.ok ? answer.value.status : 'malformed', errors: errorsOf(watch, action) }).toEqual({ status: 400, errors: [] });
+  });
+
+  it.failing('KNOWN FAILURE session-in-stream-not-a-subject: a message whose stream is no subject is refused, not taken', async () => {
+    const live = await bystander.ensure();
+    const payload = JSON.stringify({ message: { jsonrpc: '2.0', id: 'probe', method: 'ping' }, stream: 'not a subject' });
+    const action: BusAction = { subject: `gh.runner.${live.runnerId}.session.${live.sessionId}.in`, payload, mode: 'request' };
+    await watch.started(action);
+    const reply = await attackerConnection.request(action.subject, payload, { timeout: 5000 });
+    watch.ended();
+    expect(decode(AckReplySchema, reply.data)).toEqual({
+      ok: true,
+      value: { ok: false, error: { code: 'BAD_REQUEST', message: expect.any(String) } },
+    });
   });
 
   it('still serves a real MCP call on a new session, is ready, and leaves no backend behind', async () => {
@@ -181,6 +196,15 @@ const KNOWN_BUS_FAILURES: readonly KnownBusFailure[] = [
       'fastify.inject: auth logs "relayed HTTP request failed" at error level and answers 503 instead of 400',
     matches: (action, line) =>
       action.subject === 'gh.auth.http' && line.msg === 'relayed HTTP request failed' && line.raw.includes("reading 'query'"),
+  },
+  {
+    id: 'session-in-stream-not-a-subject',
+    summary:
+      'a session.in whose `stream` is not a valid subject (the contract allows any string) is acknowledged; when the ' +
+      'backend answers, publishing there throws and the runner logs "failed to route a backend message" at error level ' +
+      "(and any valid subject is taken: backend answers can be sent to gh.auth.http or another session's stream)",
+    matches: (action, line) =>
+      action.subject.endsWith('.in') && line.msg === 'failed to route a backend message' && line.raw.includes('invalid subject'),
   },
 ];
 const knownHits = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 
 /** One HTTP request exactly as a fuzzer wants it sent: any method, path, headers and bytes. */
 export interface RawRequest {
@@ -22,11 +22,14 @@ export interface RawAnswer {
 export class NoAnswerError extends Error {}
 
 const BODY_LIMIT = 64 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Sends a request on a connection of its own (a fuzzed request may leave one unusable) and waits
  * at most `timeoutMs` for the whole answer. A GET that opens an event stream (which stays open
  * by design) is abandoned once its head arrives, as a client going away; a POST's stream must end.
+ * The body goes in chunks, and stops once an answer comes: a server may refuse a body it has not
+ * read (413) and close the connection, as HTTP allows.
  */
 export function exchange(origin: string, raw: RawRequest, timeoutMs: number): Promise<RawAnswer> {
   const { hostname, port } = new URL(origin);
@@ -35,37 +38,53 @@ export function exchange(origin: string, raw: RawRequest, timeoutMs: number): Pr
   const headers = body === undefined ? raw.headers : { ...raw.headers, 'content-length': String(body.length) };
   return new Promise<RawAnswer>((resolve, reject) => {
     const req = request({ host: hostname, port, method: raw.method, path: raw.path, headers, agent: false });
+    let answered = false;
     const timer = setTimeout(() => {
       req.destroy();
       reject(new NoAnswerError(`no answer to ${raw.method} ${raw.path.slice(0, 200)} within ${timeoutMs} ms`));
     }, timeoutMs);
+    const done = (answer: RawAnswer) => {
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    // Once an answer is coming, a write the server no longer reads may fail: that is not the answer's fault.
     req.on('error', (err) => {
+      if (answered) return;
       clearTimeout(timer);
       reject(err);
     });
     req.on('response', (res) => {
-      const status = res.statusCode ?? 0;
-      const stream = (res.headers['content-type'] ?? '').startsWith('text/event-stream');
-      if (stream && raw.method === 'GET') {
-        clearTimeout(timer);
-        res.destroy();
-        return resolve({ status, headers: res.headers, body: '', stream });
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        if (size < BODY_LIMIT) chunks.push(chunk);
-        size += chunk.length;
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, BODY_LIMIT), stream });
-      });
-      res.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      answered = true;
+      readAnswer(res, raw.method, done);
     });
-    req.end(body);
+    void sendBody(req, body, () => answered).catch(() => undefined);
   });
+}
+
+async function sendBody(req: ClientRequest, body: Buffer | undefined, answered: () => boolean): Promise<void> {
+  for (let at = 0; body !== undefined && at < body.length && !answered() && !req.destroyed; at += CHUNK_BYTES) {
+    if (!req.write(body.subarray(at, at + CHUNK_BYTES))) await new Promise((resolve) => req.once('drain', resolve));
+    // Lets an early answer be read before the next chunk, rather than after the server hangs up.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (!answered() && !req.destroyed) req.end();
+}
+
+function readAnswer(res: IncomingMessage, method: string, done: (answer: RawAnswer) => void): void {
+  const status = res.statusCode ?? 0;
+  const stream = (res.headers['content-type'] ?? '').startsWith('text/event-stream');
+  if (stream && method === 'GET') {
+    res.destroy();
+    return done({ status, headers: res.headers, body: '', stream });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    if (size < BODY_LIMIT) chunks.push(chunk);
+    size += chunk.length;
+  });
+  const finish = () => done({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, BODY_LIMIT), stream });
+  res.on('end', finish);
+  // The server closed the connection after answering (it did not read our whole body).
+  res.on('error', finish);
 }

@@ -96,9 +96,8 @@ export class FuzzVerdict {
     const own: LogLine[] = [];
     for (const { culprit, line } of this.log.take()) {
       if (culprit === current || culprit === undefined) own.push(line);
-      else if (!(culprit.answer && KNOWN_FAILURES.some((k) => k.matches(culprit.raw, culprit.answer!, [line])))) {
+      else if (!isKnown(culprit, line))
         this.late.push(`an error-level line logged during\n${describeRequest(culprit.raw)}\n${line.raw.slice(0, 1500)}`);
-      }
     }
     if (current === undefined && own.length > 0) this.late.push(`error-level lines logged outside any request:\n${lines(own)}`);
     return own;
@@ -109,6 +108,11 @@ export class FuzzVerdict {
     hit.count += 1;
     this.knownHits.set(known.id, hit);
   }
+}
+
+function isKnown(exchange: Exchange, line: LogLine): boolean {
+  const { raw, answer } = exchange;
+  return answer !== undefined && KNOWN_FAILURES.some((k) => k.matches(raw, answer, [line]));
 }
 
 function lines(logged: readonly LogLine[]): string {
