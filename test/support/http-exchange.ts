@@ -23,6 +23,7 @@ export class NoAnswerError extends Error {}
 
 const BODY_LIMIT = 64 * 1024;
 const CHUNK_BYTES = 64 * 1024;
+const LARGE_BODY_BYTES = 1024 * 1024;
 
 /**
  * Sends a request on a connection of its own (a fuzzed request may leave one unusable) and waits
@@ -39,6 +40,7 @@ export function exchange(origin: string, raw: RawRequest, timeoutMs: number): Pr
   return new Promise<RawAnswer>((resolve, reject) => {
     const req = request({ host: hostname, port, method: raw.method, path: raw.path, headers, agent: false });
     let answered = false;
+    const sent = { done: body === undefined };
     const timer = setTimeout(() => {
       req.destroy();
       reject(new NoAnswerError(`no answer to ${raw.method} ${raw.path.slice(0, 200)} within ${timeoutMs} ms`));
@@ -51,14 +53,28 @@ export function exchange(origin: string, raw: RawRequest, timeoutMs: number): Pr
     req.on('error', (err) => {
       if (answered) return;
       clearTimeout(timer);
-      reject(err);
+      if (hungUpOnUpload(err, body, sent))
+        resolve({ status: 0, headers: {}, body: `the server hung up during the upload (${String(err)})`, stream: false });
+      else reject(err);
     });
     req.on('response', (res) => {
       answered = true;
       readAnswer(res, raw.method, done);
     });
-    void sendBody(req, body, () => answered).catch(() => undefined);
+    void sendBody(req, body, () => answered)
+      .then(() => (sent.done = true))
+      .catch(() => undefined);
   });
+}
+
+/**
+ * A server may answer a body it refuses (over the size limit, wrong type) before reading it and
+ * close the connection; with a large body the client can then fail to write before it reads the
+ * answer. Only that is taken for an answer (status 0), never a hang-up once the body is sent.
+ */
+function hungUpOnUpload(err: unknown, body: Buffer | undefined, sent: { done: boolean }): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  return !sent.done && body !== undefined && body.length > LARGE_BODY_BYTES && (code === 'EPIPE' || code === 'ECONNRESET');
 }
 
 async function sendBody(req: ClientRequest, body: Buffer | undefined, answered: () => boolean): Promise<void> {
