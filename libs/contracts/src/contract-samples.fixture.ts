@@ -1,0 +1,255 @@
+import fc from 'fast-check';
+import type { z } from 'zod';
+import * as contracts from './index.js';
+
+/** Payloads a contract must take (round-trip unchanged) and payloads it must refuse. */
+export interface ContractSamples {
+  schema: z.ZodType;
+  valid: fc.Arbitrary<unknown>;
+  invalid: fc.Arbitrary<unknown>;
+}
+
+const text = fc.string({ unit: 'binary', maxLength: 40 });
+const nonEmpty = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 });
+const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0));
+const sessionId = fc.stringMatching(/^[A-Za-z0-9_-]{22}$/);
+/** Session ids that could escape a subject token or a KV key: wildcards, dots, spaces, wrong length. */
+const badSessionId = fc.oneof(
+  fc.constantFrom('a.b.>', '*', '>', 'AAAAAAAAAAAAAAAAAAAAA.', 'AAAAAAAAAAAAAAAAAAAA A', '', 'AAAAAAAAAAAAAAAAAAAAAAA'),
+  text.filter((s) => !/^[A-Za-z0-9_-]{22}$/.test(s)),
+);
+/** Any JSON value of another type than a string, for a field that must be one. */
+const notString = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 2 }),
+  fc.object({ maxDepth: 1 }),
+);
+const notNumber = fc.oneof(text, fc.boolean(), fc.constant(null), fc.object({ maxDepth: 1 }));
+
+const requestId = fc.oneof(fc.integer(), text);
+const jsonRpc = fc.oneof(
+  fc.record({ jsonrpc: fc.constant('2.0'), id: requestId, method: nonEmpty }),
+  fc.record({ jsonrpc: fc.constant('2.0'), method: nonEmpty, params: fc.dictionary(text, fc.jsonValue({ maxDepth: 2 })) }),
+  fc.record({ jsonrpc: fc.constant('2.0'), id: requestId, result: fc.dictionary(text, fc.jsonValue({ maxDepth: 2 })) }),
+);
+const badJsonRpc = fc.oneof(
+  fc.record({ jsonrpc: fc.oneof(fc.constantFrom('1.0', '2', '', '2.0 '), notString), id: requestId, method: nonEmpty }),
+  fc.record({ id: requestId, method: nonEmpty }),
+  notString.filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)),
+);
+const principal = fc.record(
+  {
+    sub: nonEmpty,
+    email: text,
+    groups: fc.array(text, { maxLength: 3 }),
+    method: fc.constantFrom('anonymous', 'bearer', 'basic', 'oauth'),
+  },
+  { requiredKeys: ['sub', 'method'] },
+);
+const badPrincipal = fc.oneof(
+  principal.map((p) => ({ ...p, sub: '' })),
+  principal.map((p) => ({ ...p, method: 'magic' })),
+  principal.map((p) => ({ ...p, groups: 'admins' })),
+  principal.map(({ sub }) => ({ sub })),
+);
+const replyError = fc.record({
+  code: fc.constantFrom('SESSION_NOT_FOUND', 'SESSION_LIMIT', 'UNKNOWN_SERVER', 'BACKEND_FAILED', 'BAD_REQUEST', 'INTERNAL'),
+  message: text,
+});
+const revocation = fc.record({ kind: fc.constantFrom('jti', 'grant'), value: nonEmpty, until: finite });
+const badRevocation = fc.oneof(
+  revocation.map((r) => ({ ...r, kind: 'user' })),
+  revocation.map((r) => ({ ...r, value: '' })),
+  revocation.chain((r) => notNumber.map((until) => ({ ...r, until }))),
+);
+
+/** Replaces one required field of a valid payload with a value of the wrong type, or drops it. */
+function breakField<T extends Record<string, unknown>>(valid: fc.Arbitrary<T>, field: keyof T & string, wrong: fc.Arbitrary<unknown>) {
+  return fc.oneof(
+    fc.tuple(valid, wrong).map(([value, bad]) => ({ ...value, [field]: bad })),
+    valid.map((value) => Object.fromEntries(Object.entries(value).filter(([key]) => key !== field))),
+  );
+}
+
+const empty = fc.constant({});
+const notAnObject = fc.oneof(fc.integer(), text, fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
+
+const authHttpRequest = fc.record({
+  method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
+  url: text,
+  headers: fc.dictionary(text, text, { maxKeys: 4 }),
+  body: fc.base64String({ maxLength: 40 }),
+  clientIp: text,
+});
+const authHttpResponse = fc.record({
+  status: fc.integer({ min: 100, max: 599 }),
+  headers: fc.dictionary(text, fc.oneof(text, fc.array(text, { maxLength: 3 })), { maxKeys: 4 }),
+  body: fc.base64String({ maxLength: 40 }),
+});
+const publicJwk = fc.record(
+  { kty: fc.constantFrom('EC', 'RSA', 'OKP'), kid: text, alg: text, use: text, x: text },
+  { requiredKeys: ['kty', 'kid'] },
+);
+const sessionOpenRequest = fc.record(
+  { sessionId, server: nonEmpty, principal, initialize: jsonRpc, stream: text },
+  { requiredKeys: ['sessionId', 'server', 'principal', 'initialize'] },
+);
+const sessionOpenReply = fc.oneof(
+  fc.record({ ok: fc.constant(true), runnerId: nonEmpty, response: jsonRpc }),
+  fc.record({ ok: fc.constant(false), error: replyError }),
+);
+const sessionRoute = fc.record(
+  { runnerId: text, sub: text, server: text, transport: fc.constantFrom('streamable-http', 'sse'), stream: text },
+  { requiredKeys: ['runnerId', 'sub', 'server', 'transport'] },
+);
+const sessionIn = fc.record({ message: jsonRpc, stream: text }, { requiredKeys: ['message'] });
+const touch = fc.record({ attach: text, detach: text }, { requiredKeys: [] });
+const ack = fc.oneof(fc.constant({ ok: true }), fc.record({ ok: fc.constant(false), error: replyError }));
+const runnerPingReply = fc.record({ runnerId: text, group: text, sessions: finite });
+const streamMessage = fc.record({ sessionId: text, message: jsonRpc });
+
+/** One entry per zod schema exported by #contracts; the fuzz spec fails for a schema missing here. */
+export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
+  JsonRpcMessageSchema: { schema: contracts.JsonRpcMessageSchema, valid: jsonRpc, invalid: badJsonRpc },
+  PrincipalSchema: { schema: contracts.PrincipalSchema, valid: principal, invalid: badPrincipal },
+  ReplyErrorCodeSchema: {
+    schema: contracts.ReplyErrorCodeSchema,
+    valid: replyError.map((e) => e.code),
+    invalid: fc.oneof(
+      text.filter((s) => !/^[A-Z_]+$/.test(s)),
+      notString,
+    ),
+  },
+  ReplyErrorSchema: {
+    schema: contracts.ReplyErrorSchema,
+    valid: replyError,
+    invalid: fc.oneof(
+      breakField(
+        replyError,
+        'code',
+        text.filter((s) => !/^[A-Z_]+$/.test(s)),
+      ),
+      breakField(replyError, 'message', notString),
+    ),
+  },
+  AckReplySchema: {
+    schema: contracts.AckReplySchema,
+    valid: ack,
+    invalid: fc.oneof(
+      fc.constant({ ok: 'true' }),
+      fc.constant({ ok: false }),
+      replyError.map((error) => ({ ok: 1, error })),
+      notAnObject,
+    ),
+  },
+  AuthHttpRequestSchema: {
+    schema: contracts.AuthHttpRequestSchema,
+    valid: authHttpRequest,
+    invalid: fc.oneof(
+      breakField(authHttpRequest, 'method', fc.constantFrom('CONNECT', 'TRACE', 'get', '')),
+      breakField(authHttpRequest, 'headers', fc.constant({ a: 1 })),
+      breakField(authHttpRequest, 'clientIp', notString),
+      breakField(authHttpRequest, 'body', notString),
+    ),
+  },
+  AuthHttpResponseSchema: {
+    schema: contracts.AuthHttpResponseSchema,
+    valid: authHttpResponse,
+    invalid: fc.oneof(
+      breakField(authHttpResponse, 'status', fc.oneof(fc.constantFrom(200.5, '200'), notNumber)),
+      breakField(authHttpResponse, 'headers', fc.constant({ a: [1] })),
+    ),
+  },
+  AuthJwksRequestSchema: { schema: contracts.AuthJwksRequestSchema, valid: empty, invalid: notAnObject },
+  PublicJwkSchema: { schema: contracts.PublicJwkSchema, valid: publicJwk, invalid: breakField(publicJwk, 'kid', notString) },
+  AuthJwksReplySchema: {
+    schema: contracts.AuthJwksReplySchema,
+    valid: fc.record({ keys: fc.array(publicJwk, { maxLength: 3 }) }),
+    invalid: fc.oneof(fc.constant({ keys: [{ kid: 'k' }] }), fc.constant({ keys: {} }), fc.constant({})),
+  },
+  RunnerPingRequestSchema: { schema: contracts.RunnerPingRequestSchema, valid: empty, invalid: notAnObject },
+  RunnerPingReplySchema: {
+    schema: contracts.RunnerPingReplySchema,
+    valid: runnerPingReply,
+    invalid: fc.oneof(breakField(runnerPingReply, 'sessions', notNumber), breakField(runnerPingReply, 'runnerId', notString)),
+  },
+  SessionCloseRequestSchema: {
+    schema: contracts.SessionCloseRequestSchema,
+    valid: fc.record({ reason: text }),
+    invalid: breakField(fc.record({ reason: text }), 'reason', notString),
+  },
+  SessionClosedEventSchema: {
+    schema: contracts.SessionClosedEventSchema,
+    valid: fc.record({ sessionId: text, reason: text }),
+    invalid: breakField(fc.record({ sessionId: text, reason: text }), 'sessionId', notString),
+  },
+  SessionInRequestSchema: {
+    schema: contracts.SessionInRequestSchema,
+    valid: sessionIn,
+    invalid: fc.oneof(
+      breakField(sessionIn, 'message', badJsonRpc),
+      sessionIn.chain((v) => notString.map((stream) => ({ ...v, stream }))),
+    ),
+  },
+  SessionOpenRequestSchema: {
+    schema: contracts.SessionOpenRequestSchema,
+    valid: sessionOpenRequest,
+    invalid: fc.oneof(
+      breakField(sessionOpenRequest, 'sessionId', badSessionId),
+      breakField(sessionOpenRequest, 'server', fc.constant('')),
+      breakField(sessionOpenRequest, 'principal', badPrincipal),
+      breakField(sessionOpenRequest, 'initialize', badJsonRpc),
+    ),
+  },
+  SessionOpenReplySchema: {
+    schema: contracts.SessionOpenReplySchema,
+    valid: sessionOpenReply,
+    invalid: fc.oneof(
+      jsonRpc.map((response) => ({ ok: true, runnerId: '', response })),
+      nonEmpty.map((runnerId) => ({ ok: true, runnerId })),
+      fc.constant({ ok: false, error: { code: 'NOPE', message: '' } }),
+      notAnObject,
+    ),
+  },
+  SessionRouteSchema: {
+    schema: contracts.SessionRouteSchema,
+    valid: sessionRoute,
+    invalid: fc.oneof(
+      breakField(sessionRoute, 'transport', fc.constantFrom('websocket', 'SSE', '')),
+      breakField(sessionRoute, 'sub', notString),
+    ),
+  },
+  StreamMessageSchema: {
+    schema: contracts.StreamMessageSchema,
+    valid: streamMessage,
+    invalid: fc.oneof(breakField(streamMessage, 'message', badJsonRpc), breakField(streamMessage, 'sessionId', notString)),
+  },
+  DeliveryReplySchema: {
+    schema: contracts.DeliveryReplySchema,
+    valid: fc.record({ delivered: fc.boolean() }),
+    invalid: fc.oneof(fc.constantFrom({ delivered: 'yes' }, { delivered: 1 }, {}), notAnObject),
+  },
+  SessionTouchRequestSchema: {
+    schema: contracts.SessionTouchRequestSchema,
+    valid: touch,
+    invalid: fc.oneof(
+      notString.map((attach) => ({ attach })),
+      notString.map((detach) => ({ detach })),
+      notAnObject,
+    ),
+  },
+  RevocationSchema: { schema: contracts.RevocationSchema, valid: revocation, invalid: badRevocation },
+  TokenRevokedEventSchema: { schema: contracts.TokenRevokedEventSchema, valid: revocation, invalid: badRevocation },
+  RevocationsListRequestSchema: { schema: contracts.RevocationsListRequestSchema, valid: empty, invalid: notAnObject },
+  RevocationsListReplySchema: {
+    schema: contracts.RevocationsListReplySchema,
+    valid: fc.record({ revocations: fc.array(revocation, { maxLength: 3 }) }),
+    invalid: fc.oneof(
+      badRevocation.map((r) => ({ revocations: [r] })),
+      fc.constant({ revocations: 'all' }),
+      fc.constant({}),
+    ),
+  },
+};
