@@ -61,9 +61,9 @@ export class Bystander {
     return reply !== undefined && decoder.decode(reply.data).includes('"ok":true');
   }
 
-  /** Connects the real client and learns its ids from the touch that attaches its GET stream. */
+  /** Connects the real client and learns its ids from the message that attaches its GET stream. */
   private async open(): Promise<LiveIds> {
-    const touches = this.nc.subscribe('gh.runner.*.session.*.touch', { max: 100 });
+    const touches = this.nc.subscribe('gh.runner.*.session.*.attach', { max: 100 });
     await this.nc.flush();
     const attached = (async () => {
       for await (const msg of touches) {

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import {
   AckReplySchema,
+  AttachReplySchema,
   AuthHttpRequestSchema,
   AuthHttpResponseSchema,
   AuthJwksReplySchema,
@@ -11,6 +12,7 @@ import {
   RevocationsListRequestSchema,
   RunnerPingReplySchema,
   RunnerPingRequestSchema,
+  SessionAttachRequestSchema,
   SessionCloseRequestSchema,
   SessionClosedEventSchema,
   SessionInRequestSchema,
@@ -36,6 +38,10 @@ const CONTRACTS: [RegExp, SubjectContract][] = [
   [/^gh\.runner\.[^.]+\.ping$/, { name: 'runner.ping', payload: RunnerPingRequestSchema, reply: RunnerPingReplySchema }],
   [/^gh\.runner\.[^.]+\.session\.[^.]+\.in$/, { name: 'session.in', payload: SessionInRequestSchema, reply: AckReplySchema }],
   [/^gh\.runner\.[^.]+\.session\.[^.]+\.touch$/, { name: 'session.touch', payload: SessionTouchRequestSchema, reply: AckReplySchema }],
+  [
+    /^gh\.runner\.[^.]+\.session\.[^.]+\.attach$/,
+    { name: 'session.attach', payload: SessionAttachRequestSchema, reply: AttachReplySchema },
+  ],
   [/^gh\.runner\.[^.]+\.session\.[^.]+\.close$/, { name: 'session.close', payload: SessionCloseRequestSchema, reply: AckReplySchema }],
   [/^gh\.session\.[^.]+\.closed$/, { name: 'session.closed', payload: SessionClosedEventSchema }],
   [/^gh\.edge\.[^.]+\.stream\.[^.]+$/, { name: 'edge.stream', payload: StreamMessageSchema, reply: DeliveryReplySchema }],

@@ -55,7 +55,7 @@ const badPrincipal = fc.oneof(
   principal.map(({ sub }) => ({ sub })),
 );
 const replyError = fc.record({
-  code: fc.constantFrom('SESSION_NOT_FOUND', 'SESSION_LIMIT', 'UNKNOWN_SERVER', 'BACKEND_FAILED', 'BAD_REQUEST', 'INTERNAL'),
+  code: fc.constantFrom('SESSION_NOT_FOUND', 'SESSION_LIMIT', 'UNKNOWN_SERVER', 'BACKEND_FAILED', 'BAD_REQUEST', 'UNAVAILABLE', 'INTERNAL'),
   message: text,
 });
 const revocation = fc.record({ kind: fc.constantFrom('jti', 'grant'), value: nonEmpty, until: finite });
@@ -76,9 +76,18 @@ function breakField<T extends Record<string, unknown>>(valid: fc.Arbitrary<T>, f
 const empty = fc.constant({});
 const notAnObject = fc.oneof(fc.integer(), text, fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
 
+/** Stream subjects as edges make them, and strings that must never be taken for one. */
+const token = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
+const streamSubject = fc.tuple(token, token).map(([edge, stream]) => `gh.edge.${edge}.stream.${stream}`);
+const badStreamSubject = fc.oneof(
+  fc.constantFrom('gh.auth.http', 'gh.edge.e.stream.*', 'gh.edge.e.stream.a.b', 'not a subject', ''),
+  notString,
+);
+const transport = fc.constantFrom('streamable-http', 'sse');
+
 const authHttpRequest = fc.record({
   method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
-  url: text,
+  url: text.map((path) => `/${path}`),
   headers: fc.dictionary(text, text, { maxKeys: 4 }),
   body: fc.base64String({ maxLength: 40 }),
   clientIp: text,
@@ -93,22 +102,32 @@ const publicJwk = fc.record(
   { requiredKeys: ['kty', 'kid'] },
 );
 const sessionOpenRequest = fc.record(
-  { sessionId, server: nonEmpty, principal, initialize: jsonRpc, stream: text },
-  { requiredKeys: ['sessionId', 'server', 'principal', 'initialize'] },
+  { sessionId, server: nonEmpty, principal, transport, initialize: jsonRpc, stream: streamSubject },
+  { requiredKeys: ['sessionId', 'server', 'principal', 'transport'] },
 );
 const sessionOpenReply = fc.oneof(
-  fc.record({ ok: fc.constant(true), runnerId: nonEmpty, response: jsonRpc }),
+  fc.record({ ok: fc.constant(true), runnerId: nonEmpty, response: jsonRpc }, { requiredKeys: ['ok', 'runnerId'] }),
   fc.record({ ok: fc.constant(false), error: replyError }),
 );
-const sessionRoute = fc.record(
-  { runnerId: text, sub: text, server: text, transport: fc.constantFrom('streamable-http', 'sse'), stream: text },
-  { requiredKeys: ['runnerId', 'sub', 'server', 'transport'] },
+const sessionRoute = fc.record({ runnerId: nonEmpty, sub: text, server: text, transport });
+const sessionIn = fc.record(
+  { messages: fc.array(jsonRpc, { minLength: 1, maxLength: 3 }), stream: streamSubject },
+  { requiredKeys: ['messages'] },
 );
-const sessionIn = fc.record({ message: jsonRpc, stream: text }, { requiredKeys: ['message'] });
-const touch = fc.record({ attach: text, detach: text }, { requiredKeys: [] });
+const attach = fc.oneof(
+  fc.record({ attach: streamSubject, resumeAfter: text }, { requiredKeys: ['attach'] }),
+  fc.record({ detach: streamSubject }),
+);
 const ack = fc.oneof(fc.constant({ ok: true }), fc.record({ ok: fc.constant(false), error: replyError }));
+const attachReply = fc.oneof(
+  fc.record({ ok: fc.constant(true), eventId: text }, { requiredKeys: ['ok'] }),
+  fc.record({ ok: fc.constant(false), error: replyError }),
+);
 const runnerPingReply = fc.record({ runnerId: text, group: text, sessions: finite });
-const streamMessage = fc.record({ sessionId: text, message: jsonRpc });
+const streamMessage = fc.record(
+  { sessionId: text, eventId: text, message: jsonRpc, end: fc.constant(true) },
+  { requiredKeys: ['sessionId'] },
+);
 
 /** One entry per zod schema exported by #contracts; the fuzz spec fails for a schema missing here. */
 export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
@@ -149,6 +168,7 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
     valid: authHttpRequest,
     invalid: fc.oneof(
       breakField(authHttpRequest, 'method', fc.constantFrom('CONNECT', 'TRACE', 'get', '')),
+      breakField(authHttpRequest, 'url', fc.constantFrom('', 'http://elsewhere/', 'x')),
       breakField(authHttpRequest, 'headers', fc.constant({ a: 1 })),
       breakField(authHttpRequest, 'clientIp', notString),
       breakField(authHttpRequest, 'body', notString),
@@ -189,8 +209,15 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
     schema: contracts.SessionInRequestSchema,
     valid: sessionIn,
     invalid: fc.oneof(
-      breakField(sessionIn, 'message', badJsonRpc),
-      sessionIn.chain((v) => notString.map((stream) => ({ ...v, stream }))),
+      breakField(
+        sessionIn,
+        'messages',
+        fc.oneof(
+          fc.constant([]),
+          badJsonRpc.map((m) => [m]),
+        ),
+      ),
+      sessionIn.chain((v) => badStreamSubject.map((stream) => ({ ...v, stream }))),
     ),
   },
   SessionOpenRequestSchema: {
@@ -200,7 +227,9 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
       breakField(sessionOpenRequest, 'sessionId', badSessionId),
       breakField(sessionOpenRequest, 'server', fc.constant('')),
       breakField(sessionOpenRequest, 'principal', badPrincipal),
-      breakField(sessionOpenRequest, 'initialize', badJsonRpc),
+      breakField(sessionOpenRequest, 'transport', fc.constantFrom('websocket', 'SSE', '')),
+      sessionOpenRequest.chain((v) => badJsonRpc.map((initialize) => ({ ...v, initialize }))),
+      sessionOpenRequest.chain((v) => badStreamSubject.map((stream) => ({ ...v, stream }))),
     ),
   },
   SessionOpenReplySchema: {
@@ -208,7 +237,7 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
     valid: sessionOpenReply,
     invalid: fc.oneof(
       jsonRpc.map((response) => ({ ok: true, runnerId: '', response })),
-      nonEmpty.map((runnerId) => ({ ok: true, runnerId })),
+      nonEmpty.map((runnerId) => ({ ok: true, runnerId, response: 'not a message' })),
       fc.constant({ ok: false, error: { code: 'NOPE', message: '' } }),
       notAnObject,
     ),
@@ -219,27 +248,46 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
     invalid: fc.oneof(
       breakField(sessionRoute, 'transport', fc.constantFrom('websocket', 'SSE', '')),
       breakField(sessionRoute, 'sub', notString),
+      breakField(sessionRoute, 'runnerId', fc.constant('')),
     ),
   },
   StreamMessageSchema: {
     schema: contracts.StreamMessageSchema,
     valid: streamMessage,
-    invalid: fc.oneof(breakField(streamMessage, 'message', badJsonRpc), breakField(streamMessage, 'sessionId', notString)),
+    invalid: fc.oneof(
+      streamMessage.chain((v) => badJsonRpc.map((message) => ({ ...v, message }))),
+      streamMessage.map((v) => ({ ...v, end: false })),
+      breakField(streamMessage, 'sessionId', notString),
+    ),
   },
   DeliveryReplySchema: {
     schema: contracts.DeliveryReplySchema,
     valid: fc.record({ delivered: fc.boolean() }),
     invalid: fc.oneof(fc.constantFrom({ delivered: 'yes' }, { delivered: 1 }, {}), notAnObject),
   },
-  SessionTouchRequestSchema: {
-    schema: contracts.SessionTouchRequestSchema,
-    valid: touch,
+  SessionTouchRequestSchema: { schema: contracts.SessionTouchRequestSchema, valid: empty, invalid: notAnObject },
+  SessionAttachRequestSchema: {
+    schema: contracts.SessionAttachRequestSchema,
+    valid: attach,
     invalid: fc.oneof(
-      notString.map((attach) => ({ attach })),
-      notString.map((detach) => ({ detach })),
+      badStreamSubject.map((subject) => ({ attach: subject })),
+      badStreamSubject.map((subject) => ({ detach: subject })),
+      streamSubject.map((subject) => ({ attach: subject, resumeAfter: 'x'.repeat(65) })),
+      fc.constant({}),
       notAnObject,
     ),
   },
+  AttachReplySchema: {
+    schema: contracts.AttachReplySchema,
+    valid: attachReply,
+    invalid: fc.oneof(fc.constant({ ok: true, eventId: 5 }), fc.constant({ ok: false }), notAnObject),
+  },
+  SessionTransportSchema: {
+    schema: contracts.SessionTransportSchema,
+    valid: transport,
+    invalid: fc.oneof(fc.constantFrom('ws', 'SSE'), notString),
+  },
+  StreamSubjectSchema: { schema: contracts.StreamSubjectSchema, valid: streamSubject, invalid: badStreamSubject },
   RevocationSchema: { schema: contracts.RevocationSchema, valid: revocation, invalid: badRevocation },
   TokenRevokedEventSchema: { schema: contracts.TokenRevokedEventSchema, valid: revocation, invalid: badRevocation },
   RevocationsListRequestSchema: { schema: contracts.RevocationsListRequestSchema, valid: empty, invalid: notAnObject },

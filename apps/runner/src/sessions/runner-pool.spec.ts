@@ -151,6 +151,22 @@ describe('RunnerPool', () => {
     expect(pool.get('s1')).toBeDefined();
   });
 
+  it('waits, when closing every session, for those that were already ending', async () => {
+    const { pool, backends } = setup();
+    await pool.open(openRequest('s1', 'alice'));
+    const backend = backends.get('s1');
+    let finish: () => void = () => undefined;
+    if (backend) backend.close = () => new Promise<void>((resolve) => (finish = resolve));
+    void pool.get('s1')?.end('closed by the client');
+    let closed = false;
+    const closing = pool.closeAll('runner shutting down').then(() => (closed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    finish();
+    await closing;
+    expect(closed).toBe(true);
+  });
+
   it('refuses new sessions once it is closing every session', async () => {
     const { pool } = setup();
     await pool.open(openRequest('s1', 'alice'));

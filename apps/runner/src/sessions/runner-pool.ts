@@ -57,6 +57,8 @@ export class RunnerPool {
   private readonly perUser = new Map<string, Set<RunnerSession>>();
   private readonly filters = new Map<string, ToolFilter>();
   private readonly routeWrittenAt = new Map<string, number>();
+  /** Sessions that ended and whose process trees are still going: shutdown waits for them too. */
+  private readonly winding = new Set<Promise<void>>();
   private closing = false;
 
   constructor(
@@ -129,7 +131,7 @@ export class RunnerPool {
   /** Ends every session and refuses new ones. */
   async closeAll(reason: string): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.sessions.values()].map((s) => s.end(reason)));
+    await Promise.all([...[...this.sessions.values()].map((s) => s.end(reason)), ...this.winding]);
   }
 
   /** Whether `sub` may open one more session, after closing its least recently used idle one if it must. */
@@ -175,6 +177,9 @@ export class RunnerPool {
     const { id, sub } = session.identity;
     if (this.sessions.get(id) !== session) return;
     this.sessions.delete(id);
+    const gone = session.end(reason);
+    this.winding.add(gone);
+    void gone.finally(() => this.winding.delete(gone));
     const held = this.perUser.get(sub);
     held?.delete(session);
     if (held?.size === 0) this.perUser.delete(sub);

@@ -140,8 +140,8 @@ export class RunnerSession {
       }
       this.inFlight.clear();
       this.outbound.endAll();
-      this.deps.onEnded(this, reason);
       this.ending = this.backend.close();
+      this.deps.onEnded(this, reason);
     }
     return this.ending;
   }
