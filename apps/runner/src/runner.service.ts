@@ -3,7 +3,7 @@ import { BUS, type Bus } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
 import type { Logger } from '#observability';
-import { StdioBackend } from './backends/stdio.backend.js';
+import { createBackend } from './backends/backend.factory.js';
 import { NodeProcessSpawner, type ProcessSpawner } from './process/child-process.js';
 import { BusStreamSink } from './sessions/bus-stream-sink.js';
 import { RunnerPool, type PoolServer } from './sessions/runner-pool.js';
@@ -43,9 +43,12 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions): Promis
       createBackend: (name, context) => {
         const server = config.servers[name];
         if (!server) throw new Error(`unknown server ${name}`);
-        const env = { ...options.childBaseEnv, ...server.env };
-        const limits = { maxMessageBytes: config.proxy.limits.maxMessageBytes };
-        return new StdioBackend(spawner, { command: server.command, args: server.args, env }, log, context, limits);
+        return createBackend(server, context, {
+          spawner,
+          childBaseEnv: options.childBaseEnv,
+          maxMessageBytes: config.proxy.limits.maxMessageBytes,
+          log,
+        });
       },
       // Every edge hears it: streams fail what is pending, cached routes go.
       onEnded: (sessionId, reason) => bus.publish(sessionClosedSubject(sessionId), encode(SessionClosedEventSchema, { sessionId, reason })),

@@ -1,32 +1,10 @@
-import { childPath, messageOf, type ConfigProblem } from './config-problem.js';
-import type { ConfigFile, McpServerEntry } from './config-file.schema.js';
-import { EnvResolver, type StrValue } from './config-value.js';
+import { messageOf, type ConfigProblem } from './config-problem.js';
+import type { ConfigFile } from './config-file.schema.js';
+import { EnvResolver } from './config-value.js';
+import { buildServers, type ServerConfig } from './server-config.js';
 import { parseAddr, type ListenAddress } from './listen-address.js';
 import { buildAuthConfig, type AuthConfig } from './auth-config.js';
 import { readRuntimeEnvironment } from './runtime-environment.js';
-
-/** How a service (not a person) authenticates to one server. */
-export type ServiceAuth =
-  { type: 'bearer'; name?: string; tokens: string[] } | { type: 'basic'; name?: string; username: string; password: string };
-
-export interface ToolFilter {
-  mode: 'allow' | 'block';
-  list: string[];
-}
-
-/** A stdio backend: one subprocess per MCP session. */
-export interface StdioServerConfig {
-  name: string;
-  transportType: 'stdio';
-  command: string;
-  args: string[];
-  /** Only what the file sets; the runner adds `childProcessBaseEnvironment()`. */
-  env: Record<string, string>;
-  timeoutMs: number;
-  toolFilter?: ToolFilter;
-  serviceAuths: ServiceAuth[];
-  runnerGroup: string;
-}
 
 /** The resolved configuration the apps use: defaults applied, `$env` resolved, durations in ms. */
 export interface GatehouseConfig {
@@ -48,7 +26,7 @@ export interface GatehouseConfig {
   };
   /** Present when `proxy.auth` is set: MCP endpoints then accept Gatehouse's OAuth tokens. */
   auth?: AuthConfig;
-  servers: Record<string, StdioServerConfig>;
+  servers: Record<string, ServerConfig>;
 }
 
 export interface BuildResult {
@@ -81,19 +59,7 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
     problems.push({ path: 'proxy.auth.storage', message: '"postgres" needs DATABASE_URL (postgres://user@host:5432/db)' });
   }
 
-  const servers: Record<string, StdioServerConfig> = {};
-  for (const [name, entry] of Object.entries(file.mcpServers)) {
-    // Other kinds of server are reported by the not-supported table.
-    if (entry.type === 'direct' && entry.transportType === 'stdio') {
-      servers[name] = buildStdioServer(name, entry, found);
-      if (entry.serviceAuths.length === 0 && !file.proxy.auth) {
-        found.warnings.push(
-          `${childPath('mcpServers', name)}: no serviceAuths and no proxy.auth, so anyone who can reach Gatehouse can use this server`,
-        );
-      }
-    }
-  }
-  if (Object.keys(file.mcpServers).length === 0) found.warnings.push('mcpServers: no servers are configured');
+  const servers = buildServers(file, found);
 
   const { sessions, limits } = file.proxy;
   const config: GatehouseConfig = {
@@ -143,47 +109,4 @@ function resolveAddr(text: string | undefined, found: Findings): ListenAddress {
     found.problems.push({ path: 'proxy.addr', message: messageOf(error) });
     return { host: '', port: 0 };
   }
-}
-
-function buildStdioServer(name: string, entry: McpServerEntry, found: Findings): StdioServerConfig {
-  const { resolver } = found;
-  const path = childPath('mcpServers', name);
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(entry.env)) env[key] = resolver.tok(value, childPath(`${path}.env`, key)) ?? '';
-  const toolFilter = entry.options?.toolFilter;
-  return {
-    name,
-    transportType: 'stdio',
-    // The schema guarantees a command for stdio servers.
-    command: entry.command === undefined ? '' : (resolver.str(entry.command, `${path}.command`) ?? ''),
-    args: entry.args.map((arg, i) => resolver.tok(arg, `${path}.args[${i}]`) ?? ''),
-    env,
-    timeoutMs: entry.timeout,
-    ...(toolFilter && { toolFilter: { mode: toolFilter.mode, list: toolFilter.list } }),
-    serviceAuths: entry.serviceAuths.map((auth, i) => buildServiceAuth(auth, `${path}.serviceAuths[${i}]`, found)),
-    runnerGroup: entry.runnerGroup,
-  };
-}
-
-function buildServiceAuth(auth: McpServerEntry['serviceAuths'][number], path: string, found: Findings): ServiceAuth {
-  const name = auth.name === undefined ? {} : { name: auth.name };
-  if (auth.type === 'bearer') {
-    return { type: 'bearer', ...name, tokens: auth.tokens.map((t, i) => credential(t, `${path}.tokens[${i}]`, found)) };
-  }
-  return {
-    type: 'basic',
-    ...name,
-    username: credential(auth.username, `${path}.username`, found),
-    password: credential(auth.password, `${path}.password`, found),
-  };
-}
-
-/** A credential must not be empty (it would match an empty header); a literal one earns a warning. */
-function credential(value: StrValue, path: string, found: Findings): string {
-  const resolved = found.resolver.str(value, path);
-  if (resolved === '') found.problems.push({ path, message: 'expected a non-empty value' });
-  if (typeof value === 'string' && resolved !== '' && !path.endsWith('.username')) {
-    found.warnings.push(`${path}: a secret written in the config file; prefer {"$env": "VAR"}`);
-  }
-  return resolved ?? '';
 }

@@ -14,5 +14,17 @@ export { Duration, parseDuration } from './duration.js';
 export { parseAddr, type ListenAddress } from './listen-address.js';
 export { NOT_SUPPORTED_YET } from './not-supported.table.js';
 export { isLoopbackHostname, type AuthConfig } from './auth-config.js';
-export type { GatehouseConfig, ServiceAuth, StdioServerConfig, ToolFilter } from './gatehouse-config.js';
+export type { GatehouseConfig } from './gatehouse-config.js';
+export {
+  DEFAULT_DELIMITER,
+  DEFAULT_DISCOVERY,
+  type AggregateServerConfig,
+  type InlineServerConfig,
+  type InlineToolConfig,
+  type RemoteServerConfig,
+  type ServerConfig,
+  type ServiceAuth,
+  type StdioServerConfig,
+  type ToolFilter,
+} from './server-config.js';
 export { childProcessBaseEnvironment, readRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';

@@ -96,10 +96,8 @@ export const McpServerSchema = z
   })
   .superRefine(
     (server, ctx) => {
-      if (server.type === 'aggregate') {
-        if (server.servers === undefined) ctx.addIssue({ code: 'custom', path: ['servers'], message: 'required for an aggregate server' });
-        return;
-      }
+      // An aggregate without `servers` presents every direct server but inline ones.
+      if (server.type === 'aggregate') return;
       if (server.transportType === undefined) {
         const expected = TRANSPORT_TYPES.map((t) => JSON.stringify(t)).join(' | ');
         ctx.addIssue({ code: 'custom', path: ['transportType'], message: `required: expected ${expected}` });
