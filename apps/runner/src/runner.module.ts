@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BUS, type Bus } from '#bus';
 import { RUNNER_OPTIONS, RunnerService, createRunnerPool, type RunnerOptions } from './runner.service.js';
+import { AggregateHub } from './backends/aggregate/aggregate-hub.js';
 import { RunnerPool } from './sessions/runner-pool.js';
 import { RUNNER_ID, SessionController } from './sessions/session.controller.js';
 
@@ -15,7 +16,8 @@ export class RunnerModule {
         { provide: BUS, useValue: bus },
         { provide: RUNNER_OPTIONS, useValue: options },
         { provide: RUNNER_ID, useValue: options.runnerId },
-        { provide: RunnerPool, useFactory: () => createRunnerPool(bus, options) },
+        { provide: AggregateHub, useFactory: () => new AggregateHub(bus, options.runnerId, options.log) },
+        { provide: RunnerPool, inject: [AggregateHub], useFactory: (hub: AggregateHub) => createRunnerPool(bus, options, hub) },
         RunnerService,
       ],
     };

@@ -3,6 +3,7 @@ import { BUS, type Bus } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
 import type { Logger } from '#observability';
+import { AggregateHub } from './backends/aggregate/aggregate-hub.js';
 import { createBackend } from './backends/backend.factory.js';
 import { NodeProcessSpawner, type ProcessSpawner } from './process/child-process.js';
 import { BusStreamSink } from './sessions/bus-stream-sink.js';
@@ -25,7 +26,7 @@ export interface RunnerOptions {
 }
 
 /** The pool of this runner's sessions, recording their routes in the shared bucket and announcing their end. */
-export async function createRunnerPool(bus: Bus, options: RunnerOptions): Promise<RunnerPool> {
+export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggregates: AggregateHub): Promise<RunnerPool> {
   const { config, log, runnerId } = options;
   const { sessions } = config.proxy;
   const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: sessions.timeoutMs });
@@ -40,10 +41,12 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions): Promis
       runnerId,
       log,
       now: Date.now,
-      createBackend: (name, context) => {
+      createBackend: (name, context, principal) => {
         const server = config.servers[name];
         if (!server) throw new Error(`unknown server ${name}`);
-        return createBackend(server, context, {
+        return createBackend(server, context, principal, {
+          servers: config.servers,
+          aggregates,
           spawner,
           childBaseEnv: options.childBaseEnv,
           maxMessageBytes: config.proxy.limits.maxMessageBytes,
@@ -66,6 +69,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(BUS) private readonly bus: Bus,
     @Inject(RUNNER_OPTIONS) private readonly options: RunnerOptions,
     @Inject(RunnerPool) private readonly pool: RunnerPool,
+    @Inject(AggregateHub) private readonly aggregates: AggregateHub,
   ) {
     this.messages = new SessionMessagesHandler(bus, pool, options.runnerId);
   }
@@ -73,6 +77,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationBootstrap(): void {
     const { config, log, groups } = this.options;
     this.messages.start();
+    this.aggregates.start();
     this.sweeper = setInterval(
       () => void this.pool.sweep(),
       Math.min(config.proxy.sessions.cleanupIntervalMs, config.proxy.sessions.timeoutMs / 4),
@@ -86,6 +91,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
     clearInterval(this.sweeper);
     await this.pool.closeAll('runner shutting down');
     this.messages.stop();
+    this.aggregates.stop();
     await this.bus.flush().catch(() => undefined);
   }
 

@@ -107,7 +107,7 @@ export function buildServers(file: ConfigFile, found: ServerFindings): Record<st
 }
 
 /** The kinds of server that run; the not-supported table reports the others (their values are not resolved). */
-const RUNNING_KINDS = new Set<ServerConfig['transportType']>(['stdio']);
+const RUNNING_KINDS = new Set<ServerConfig['transportType']>(['stdio', 'aggregate']);
 
 // Distributes over the union, so each kind keeps its own fields.
 type Specific<T extends ServerConfig> = T extends ServerConfig ? Omit<T, keyof ServerBase> : never;
@@ -116,6 +116,10 @@ function buildServer(name: string, entry: McpServerEntry, file: ConfigFile, foun
   const path = childPath('mcpServers', name);
   const kind = entry.type === 'aggregate' ? 'aggregate' : entry.transportType;
   if (kind === undefined || !RUNNING_KINDS.has(kind)) return undefined;
+  if (kind !== 'aggregate') {
+    const stray = (['servers', 'delimiter', 'discovery'] as const).filter((key) => entry[key] !== undefined);
+    for (const key of stray) found.warnings.push(`${path}.${key}: only aggregate servers use it; ignored`);
+  }
   // What only this kind has comes first, so problems are listed as the file reads.
   const specific = buildSpecific(kind, name, entry, file, path, found);
   return { ...buildBase(name, entry, path, found), ...specific };

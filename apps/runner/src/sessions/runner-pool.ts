@@ -24,7 +24,8 @@ export interface PoolLimits {
   replay: ReplayLimits;
 }
 
-export type BackendFactory = (server: string, context: BackendLogContext) => BackendConnection;
+/** The backend of one session; `principal` is the caller's (an aggregate opens its members under it). */
+export type BackendFactory = (server: string, context: BackendLogContext, principal: Principal) => BackendConnection;
 
 export interface OpenSession {
   sessionId: string;
@@ -147,7 +148,7 @@ export class RunnerPool {
   private create(request: OpenSession, server: PoolServer, toolFilter: ToolFilter): RunnerSession {
     const { sessionId: id, principal, transport } = request;
     const identity = { id, sub: principal.sub, server: server.name, transport };
-    const backend = this.deps.createBackend(server.name, { sessionId: id, sub: principal.sub, server: server.name });
+    const backend = this.deps.createBackend(server.name, { sessionId: id, sub: principal.sub, server: server.name }, principal);
     const replay = transport === 'streamable-http' ? new ReplayLog(this.limits.replay) : undefined;
     const outbound = new SessionOutbound(id, this.deps.sink, this.deps.log, replay, request.stream);
     const session = new RunnerSession(identity, backend, outbound, {
