@@ -120,9 +120,8 @@ describe('inline servers in the config', () => {
       { path: 'mcpServers.ops.inline.tools[0].name', message: 'expected 1 to 64 letters, digits, "_" or "-"' },
       { path: 'mcpServers.ops.inline.tools[2].name', message: 'duplicate tool name "uptime"' },
     ]);
-    const noInline = withInline({});
-    delete noInline.mcpServers.ops.inline;
-    expect(problemsOf(parseConfig(noInline, { TOKEN: 't' }))).toEqual([
+    const noInline = withInline({}, { inline: undefined });
+    expect(problemsOf(parseConfig(JSON.parse(JSON.stringify(noInline)), { TOKEN: 't' }))).toEqual([
       { path: 'mcpServers.ops.inline', message: 'required when transportType is "inline"' },
     ]);
   });
