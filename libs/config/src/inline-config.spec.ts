@@ -1,4 +1,5 @@
-import { compileToolInputSchema, parseConfig, type InlineServerConfig, type LoadResult } from './index.js';
+import { fileURLToPath } from 'node:url';
+import { compileToolInputSchema, loadConfig, parseConfig, type InlineServerConfig, type LoadResult } from './index.js';
 
 const withInline = (inline: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   version: 'v0.0.1-DEV_EDITION_EXPECT_CHANGES',
@@ -54,6 +55,13 @@ describe('inline servers in the config', () => {
         maxOutputBytes: 4096,
       },
     ]);
+  });
+
+  it('loads examples/inline.json without warnings', () => {
+    const example = fileURLToPath(new URL('../../../examples/inline.json', import.meta.url));
+    const { server, warnings } = loaded(loadConfig(example, { GATEHOUSE_TOKEN: 't' }));
+    expect(warnings).toEqual([]);
+    expect(server.tools.map((t) => t.name)).toEqual(['disk_usage', 'free_space', 'clock']);
   });
 
   it('serves a schema without "type" as an object schema, as MCP requires', () => {
