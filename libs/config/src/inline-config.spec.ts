@@ -134,6 +134,17 @@ describe('inline servers in the config', () => {
     ]);
   });
 
+  it('refuses an empty command and environment names a program cannot be given', () => {
+    const problems = problemsOf(
+      parseConfig(withInline({ tools: [tool({ command: '', env: { 'A=B': '1', '': '2', OK: '3' } })] }), { TOKEN: 't' }),
+    );
+    expect(problems).toEqual([
+      { path: 'mcpServers.ops.inline.tools[0].command', message: 'expected a command' },
+      { path: 'mcpServers.ops.inline.tools[0].env["A=B"]', message: 'expected a variable name without "=" or NUL' },
+      { path: 'mcpServers.ops.inline.tools[0].env[""]', message: 'expected a variable name without "=" or NUL' },
+    ]);
+  });
+
   it('reports an unset $env in a tool with its path', () => {
     const problems = problemsOf(parseConfig(withInline({ tools: [tool({ env: { KEY: { $env: 'UNSET_KEY' } } })] }), { TOKEN: 't' }));
     expect(problems).toEqual([{ path: 'mcpServers.ops.inline.tools[0].env.KEY', message: 'environment variable UNSET_KEY is not set' }]);

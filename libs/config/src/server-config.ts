@@ -1,7 +1,7 @@
 import type { ConfigFile, McpServerEntry } from './config-file.schema.js';
 import { childPath, type ConfigProblem } from './config-problem.js';
 import type { EnvResolver, StrValue } from './config-value.js';
-import { ARGUMENT_PLACEHOLDER, compileToolInputSchema } from './tool-input-schema.js';
+import { checkInlineTool } from './inline-tool.check.js';
 
 /** How a service (not a person) authenticates to one server. */
 export type ServiceAuth =
@@ -212,24 +212,6 @@ function buildInline(entry: McpServerEntry, path: string, found: ServerFindings)
   if (tools.length === 0) found.warnings.push(`${path}.inline.tools: no tools, so this server offers nothing`);
   const description = entry.inline?.description;
   return { transportType: 'inline', ...(description !== undefined && { description }), tools };
-}
-
-/** The schema must compile; a placeholder naming no property of it is probably a typo. */
-function checkInlineTool(tool: InlineToolConfig, at: string, found: ServerFindings): void {
-  const compiled = compileToolInputSchema(tool.inputSchema);
-  for (const warning of compiled.warnings) found.warnings.push(`${at}.inputSchema: ${warning}`);
-  if (!compiled.ok) found.problems.push({ path: `${at}.inputSchema`, message: compiled.message });
-  const properties = tool.inputSchema.properties;
-  if (typeof properties !== 'object' || properties === null) return;
-  const templated = tool.args.map((arg, j) => ({ text: arg, where: `${at}.args[${j}]` }));
-  for (const [key, value] of Object.entries(tool.env)) templated.push({ text: value, where: childPath(`${at}.env`, key) });
-  for (const { text, where } of templated) {
-    for (const [, name = ''] of text.matchAll(ARGUMENT_PLACEHOLDER)) {
-      if (!Object.hasOwn(properties, name)) {
-        found.warnings.push(`${where}: {{${name}}} names no property of inputSchema, so it is always replaced by ""`);
-      }
-    }
-  }
 }
 
 function buildAggregate(
