@@ -41,12 +41,12 @@ describe('aggregate servers in the config', () => {
   it.each([
     ['itself', ['all'], 'an aggregate cannot contain itself'],
     ['another aggregate', ['other'], 'an aggregate cannot contain another aggregate'],
+    ['an inline server', ['ops'], 'an aggregate cannot contain an inline server'],
     ['a server that does not exist', ['nope'], 'no server named "nope"'],
   ])('refuses an aggregate that names %s, at the member', (_, servers, message) => {
-    const result = parseConfig(
-      file({ db: stdio('db'), other: { type: 'aggregate', servers: ['db'] }, all: { type: 'aggregate', servers } }),
-      env,
-    );
+    const ops = { transportType: 'inline', inline: { tools: [{ name: 'uptime', command: 'uptime' }] } };
+    const mcpServers = { db: stdio('db'), ops, other: { type: 'aggregate', servers: ['db'] }, all: { type: 'aggregate', servers } };
+    const result = parseConfig(file(mcpServers), env);
     expect(result).toEqual({ ok: false, problems: [{ path: 'mcpServers.all.servers[0]', message }] });
   });
 

@@ -18,6 +18,7 @@ export type { GatehouseConfig } from './gatehouse-config.js';
 export {
   DEFAULT_DELIMITER,
   DEFAULT_DISCOVERY,
+  DEFAULT_INLINE_MAX_OUTPUT_BYTES,
   type AggregateServerConfig,
   type InlineServerConfig,
   type InlineToolConfig,
@@ -27,4 +28,5 @@ export {
   type StdioServerConfig,
   type ToolFilter,
 } from './server-config.js';
+export { ARGUMENT_PLACEHOLDER, compileToolInputSchema, type CompiledToolSchema, type ToolArgumentsCheck } from './tool-input-schema.js';
 export { childProcessBaseEnvironment, readRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';

@@ -52,6 +52,8 @@ const InlineToolSchema = z.strictObject({
   args: z.array(Str).optional(),
   env: z.record(z.string(), Str).optional(),
   timeout: Duration.optional(),
+  /** Gatehouse addition: the most stdout a call's result carries. */
+  maxOutputBytes: z.int().positive().optional(),
 });
 
 const InlineSchema = z.strictObject({

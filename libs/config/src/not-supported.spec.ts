@@ -145,7 +145,7 @@ describe('keys that are not supported yet', () => {
   it('reports that example as not supported, not as schema errors', () => {
     const env = {
       ...{ DATABASE_URL: 'postgres://db', PGPASSWORD: 'pw', CI_PASSWORD: 'ci', OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret' },
-      ...{ JWT_SECRET: 'j'.repeat(32), ENCRYPTION_KEY: 'k'.repeat(32) },
+      ...{ JWT_SECRET: 'j'.repeat(32), ENCRYPTION_KEY: 'k'.repeat(32), UPTIME_FLAGS: '-p' },
     };
     const problems = problemsOf(loadConfig(writeConfig(fullMcpFrontExample), env));
     expect(problems).toEqual([
@@ -159,8 +159,6 @@ describe('keys that are not supported yet', () => {
         'mcpServers.notion.url',
         'mcpServers.notion.requiresUserToken',
         'mcpServers.notion.userAuthentication',
-        'mcpServers.tools.transportType',
-        'mcpServers.tools.inline',
         'mcpServers.everything.transportType',
       ),
       { path: 'proxy.auth.storage', message: 'Gatehouse has no Firestore: use "sqlite" or "postgres" (DATABASE_URL)' },
@@ -172,7 +170,6 @@ describe('keys that are not supported yet', () => {
   it.each<[string, Record<string, unknown>, string[]]>([
     ['sse transport', { transportType: 'sse', url: 'https://x.test/sse' }, ['transportType', 'url']],
     ['streamable-http transport', { transportType: 'streamable-http', url: 'https://x.test/mcp' }, ['transportType', 'url']],
-    ['inline transport', { transportType: 'inline', inline: { tools: [] } }, ['transportType', 'inline']],
     ['url on a stdio server', { ...stdio, url: 'https://x.test' }, ['url']],
     ['headers on a stdio server', { ...stdio, headers: { 'X-Key': 'k' } }, ['headers']],
     ['requiresUserToken', { ...stdio, requiresUserToken: true }, ['requiresUserToken']],

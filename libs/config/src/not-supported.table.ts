@@ -13,8 +13,7 @@ const isUserTokenObject = (value: unknown) =>
 
 /** Delete a row when the milestone that implements its feature lands. */
 export const NOT_SUPPORTED_YET: readonly NotSupportedRow[] = [
-  { path: 'mcpServers.*.transportType', when: (v) => v === 'sse' || v === 'streamable-http' || v === 'inline' },
-  { path: 'mcpServers.*.inline' },
+  { path: 'mcpServers.*.transportType', when: (v) => v === 'sse' || v === 'streamable-http' },
   { path: 'mcpServers.*.url' },
   { path: 'mcpServers.*.headers' },
   // `false` asks for nothing, so only `true` is unsupported.

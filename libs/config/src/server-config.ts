@@ -1,6 +1,7 @@
 import type { ConfigFile, McpServerEntry } from './config-file.schema.js';
 import { childPath, type ConfigProblem } from './config-problem.js';
 import type { EnvResolver, StrValue } from './config-value.js';
+import { checkInlineTool } from './inline-tool.check.js';
 
 /** How a service (not a person) authenticates to one server. */
 export type ServiceAuth =
@@ -48,6 +49,8 @@ export interface InlineToolConfig {
   args: string[];
   env: Record<string, string>;
   timeoutMs: number;
+  /** stdout beyond this is cut from the result (with a note). */
+  maxOutputBytes: number;
 }
 
 /** Tools that run commands, served by a runner as an MCP server of its own. */
@@ -84,6 +87,7 @@ export interface ServerFindings {
 }
 
 export const DEFAULT_INLINE_TOOL_TIMEOUT_MS = 30_000;
+export const DEFAULT_INLINE_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_DELIMITER = '_';
 export const DEFAULT_DISCOVERY = { timeoutMs: 10_000, cacheTtlMs: 60_000, maxConnsPerUser: 0 };
 /** Tool names Claude's API and most clients accept. */
@@ -107,7 +111,7 @@ export function buildServers(file: ConfigFile, found: ServerFindings): Record<st
 }
 
 /** The kinds of server that run; the not-supported table reports the others (their values are not resolved). */
-const RUNNING_KINDS = new Set<ServerConfig['transportType']>(['stdio', 'aggregate']);
+const RUNNING_KINDS = new Set<ServerConfig['transportType']>(['stdio', 'inline', 'aggregate']);
 
 // Distributes over the union, so each kind keeps its own fields.
 type Specific<T extends ServerConfig> = T extends ServerConfig ? Omit<T, keyof ServerBase> : never;
@@ -195,16 +199,21 @@ function buildInline(entry: McpServerEntry, path: string, found: ServerFindings)
     if (!TOOL_NAME.test(tool.name)) found.problems.push({ path: `${at}.name`, message: 'expected 1 to 64 letters, digits, "_" or "-"' });
     else if (seen.has(tool.name)) found.problems.push({ path: `${at}.name`, message: `duplicate tool name ${JSON.stringify(tool.name)}` });
     seen.add(tool.name);
-    return {
+    const resolved: InlineToolConfig = {
       name: tool.name,
       ...(tool.description !== undefined && { description: tool.description }),
-      inputSchema: tool.inputSchema ?? { type: 'object' },
+      // MCP requires `"type": "object"`; a schema that leaves it out means the same.
+      inputSchema: { type: 'object', ...tool.inputSchema },
       command: tool.command,
       args: (tool.args ?? []).map((arg, j) => resolver.str(arg, `${at}.args[${j}]`) ?? ''),
       env: resolveRecord(tool.env ?? {}, `${at}.env`, (value, where) => resolver.str(value, where)),
       timeoutMs: tool.timeout ?? DEFAULT_INLINE_TOOL_TIMEOUT_MS,
+      maxOutputBytes: tool.maxOutputBytes ?? DEFAULT_INLINE_MAX_OUTPUT_BYTES,
     };
+    checkInlineTool(resolved, at, found);
+    return resolved;
   });
+  if (tools.length === 0) found.warnings.push(`${path}.inline.tools: no tools, so this server offers nothing`);
   const description = entry.inline?.description;
   return { transportType: 'inline', ...(description !== undefined && { description }), tools };
 }

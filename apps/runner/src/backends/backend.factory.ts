@@ -5,6 +5,7 @@ import type { ProcessSpawner } from '../process/child-process.js';
 import { AggregateBackend } from './aggregate/aggregate.backend.js';
 import type { AggregateHub } from './aggregate/aggregate-hub.js';
 import type { BackendConnection, BackendLogContext } from './backend.port.js';
+import { InlineBackend } from './inline/inline.backend.js';
 import { StdioBackend } from './stdio.backend.js';
 
 export interface BackendDeps {
@@ -39,6 +40,8 @@ export function createBackend(
       const spec = { command: server.command, args: server.args, env };
       return new StdioBackend(deps.spawner, spec, deps.log, context, { maxMessageBytes: deps.maxMessageBytes });
     }
+    case 'inline':
+      return new InlineBackend(server, { spawner: deps.spawner, childBaseEnv: deps.childBaseEnv, log: deps.log }, context);
     default:
       // Refused at load by the not-supported table until its backend lands.
       throw new Error(`${server.transportType} servers are not supported yet`);

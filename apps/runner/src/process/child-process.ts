@@ -24,8 +24,8 @@ export interface BackendProcess {
   readonly stdout: Readable;
   /** Resolves once the process has exited (or failed to start). */
   readonly exited: Promise<ExitInfo>;
-  /** Each line the process writes to stderr, cut to `STDERR_LINE_BYTES`, with the number of bytes cut. */
-  onStderrLine(listener: (line: string, cutBytes: number) => void): void;
+  /** Each line the process writes to stderr, cut to `STDERR_LINE_BYTES`, with the number of bytes cut; `ended` after the last. */
+  onStderrLine(listener: (line: string, cutBytes: number) => void, ended?: () => void): void;
   /** Resolves with the spawn error if the process could not start, else once it has started. */
   readonly started: Promise<Error | undefined>;
   /**
@@ -138,13 +138,16 @@ class ChildBackendProcess implements BackendProcess {
     return requireStream(this.child.stdout, 'stdout');
   }
 
-  onStderrLine(listener: (line: string, cutBytes: number) => void): void {
+  onStderrLine(listener: (line: string, cutBytes: number) => void, ended?: () => void): void {
     const stderr = requireStream(this.child.stderr, 'stderr');
     const lines = new LineSplitter(STDERR_LINE_BYTES, {
       line: (bytes, cutBytes) => listener(bytes.toString('utf8').replace(/\r$/, ''), cutBytes),
     });
     stderr.on('data', (chunk: Buffer) => lines.push(chunk));
-    stderr.on('end', () => lines.end());
+    stderr.on('end', () => {
+      lines.end();
+      ended?.();
+    });
   }
 
   terminate(): Promise<void> {
