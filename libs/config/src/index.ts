@@ -25,6 +25,7 @@ export {
   type ServerConfig,
   type ServiceAuth,
   type StdioServerConfig,
+  type ToolAccessRule,
   type ToolFilter,
 } from './server-config.js';
 export { childProcessBaseEnvironment, readRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';
