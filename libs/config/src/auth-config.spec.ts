@@ -130,9 +130,25 @@ describe('proxy.auth', () => {
   it('warns about keys Gatehouse accepts but does not use, and about memory storage', () => {
     const { warnings } = configOf(parseConfig(fileWith({ jwtSecret: 'x'.repeat(32), storage: 'memory', refreshTokenScopes: [] }), env));
     expect(warnings).toEqual([
-      expect.stringContaining('proxy.auth.jwtSecret: accepted and unused'),
-      'proxy.auth.refreshTokenScopes: accepted and ignored by Gatehouse',
+      expect.stringContaining('proxy.auth.jwtSecret: accepted and ignored: Gatehouse signs ES256 tokens'),
+      expect.stringContaining('proxy.auth.refreshTokenScopes: accepted and ignored: '),
       expect.stringContaining('proxy.auth.storage: "memory" means SQLite in a temporary file'),
+    ]);
+  });
+
+  it('takes allowedRedirectUriHosts entries as hosts or origins, and refuses anything else', () => {
+    const hosts = ['Claude.ai', 'https://Claude.ai', 'https://app.example.com:8443/', '[::1]'];
+    const { config } = configOf(parseConfig(fileWith({ allowedRedirectUriHosts: hosts }), env));
+    expect(config.auth?.allowedRedirectUriHosts).toEqual(['claude.ai', 'https://claude.ai', 'https://app.example.com:8443', '[::1]']);
+    const bad = fileWith({ allowedRedirectUriHosts: ['https://claude.ai/cb', 'claude.ai:443', 'https://'] });
+    expect(problemsOf(parseConfig(bad, env)).map((p) => p.path)).toEqual([0, 1, 2].map((i) => `proxy.auth.allowedRedirectUriHosts[${i}]`));
+  });
+
+  it('refuses allowAnyRedirectUriHost beside a list of hosts, as mcp-front does', () => {
+    expect(configOf(parseConfig(fileWith({ allowAnyRedirectUriHost: true }), env)).config.auth?.allowedRedirectUriHosts).toEqual([]);
+    const both = fileWith({ allowAnyRedirectUriHost: true, allowedRedirectUriHosts: ['claude.ai'] });
+    expect(problemsOf(parseConfig(both, env))).toEqual([
+      { path: 'proxy.auth.allowAnyRedirectUriHost', message: 'cannot be combined with a non-empty allowedRedirectUriHosts' },
     ]);
   });
 

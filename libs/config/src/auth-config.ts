@@ -50,7 +50,10 @@ export interface AuthConfig {
   requireResource: boolean;
   /** mcp-front's escape hatch: accept a token whose `aud` is the issuer on every server. */
   acceptIssuerAudience: boolean;
-  /** When non-empty, the hosts https redirect URIs may use (mcp-front's allowedRedirectUriHosts). */
+  /**
+   * When non-empty, where https redirect URIs may point (mcp-front's allowedRedirectUriHosts), lower-cased:
+   * a host (`claude.ai`, any port) or an origin (`https://claude.ai`, and its port when it names one).
+   */
   allowedRedirectUriHosts: string[];
 }
 
@@ -115,7 +118,6 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
   if (encryptionKey !== '' && Buffer.byteLength(encryptionKey) !== ENCRYPTION_KEY_BYTES) {
     problems.push({ path: 'proxy.auth.encryptionKey', message: `expected exactly ${ENCRYPTION_KEY_BYTES} bytes` });
   }
-  noteIgnoredKeys(auth, warnings);
 
   return {
     issuer,
@@ -139,8 +141,30 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     encryptionKey,
     requireResource: auth.requireResource ?? false,
     acceptIssuerAudience: auth.dangerouslyAcceptIssuerAudience ?? false,
-    allowedRedirectUriHosts: lower(auth.allowedRedirectUriHosts),
+    allowedRedirectUriHosts: redirectUriHosts(auth, problems),
   };
+}
+
+const REDIRECT_HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)$/;
+
+/** Each entry as a lower-case host or origin; anything else is a problem, so no entry silently never matches. */
+function redirectUriHosts(auth: ProxyAuth, problems: ConfigProblem[]): string[] {
+  const entries = auth.allowedRedirectUriHosts ?? [];
+  if (auth.allowAnyRedirectUriHost === true && entries.length > 0) {
+    problems.push({ path: 'proxy.auth.allowAnyRedirectUriHost', message: 'cannot be combined with a non-empty allowedRedirectUriHosts' });
+  }
+  return entries.map((entry, i) => {
+    const text = entry.trim().toLowerCase();
+    if (REDIRECT_HOST.test(text)) return text;
+    const url = URL.canParse(text) ? new URL(text) : undefined;
+    const bare = url && url.host !== '' && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '';
+    if (url && bare && text.startsWith(`${url.protocol}//`)) return `${url.protocol}//${url.host}`;
+    problems.push({
+      path: `proxy.auth.allowedRedirectUriHosts[${i}]`,
+      message: 'expected a host ("claude.ai") or an origin ("https://claude.ai", "https://app.example.com:8443"), without a path',
+    });
+    return text;
+  });
 }
 
 /** Tokens and login cookies need https; dev mode allows plain http on this machine only. */
@@ -167,14 +191,5 @@ function storageOf(auth: ProxyAuth, problems: ConfigProblem[], warnings: string[
       return 'sqlite';
     default:
       return auth.storage;
-  }
-}
-
-function noteIgnoredKeys(auth: ProxyAuth, warnings: string[]): void {
-  if (auth.jwtSecret !== undefined) {
-    warnings.push('proxy.auth.jwtSecret: accepted and unused; Gatehouse signs ES256 tokens with keys it generates and stores');
-  }
-  for (const key of ['refreshTokenScopes', 'gcpProject', 'firestoreDatabase', 'firestoreCollection'] as const) {
-    if (auth[key] !== undefined) warnings.push(`proxy.auth.${key}: accepted and ignored by Gatehouse`);
   }
 }
