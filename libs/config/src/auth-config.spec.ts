@@ -155,6 +155,7 @@ describe('proxy.auth', () => {
   it.each([
     ['oauth-google.json', { GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret' }, 'google'],
     ['oauth-oidc.json', { OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret', DATABASE_URL: 'postgres://db' }, 'oidc'],
+    ['tool-access.json', { OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret' }, 'oidc'],
   ])('loads examples/%s', (file, vars, provider) => {
     const path = fileURLToPath(new URL(`../../../examples/${file}`, import.meta.url));
     const { config, warnings } = configOf(loadConfig(path, { ...vars, GATEHOUSE_ENCRYPTION_KEY: KEY }));
