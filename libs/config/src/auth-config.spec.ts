@@ -144,6 +144,33 @@ describe('proxy.auth', () => {
     expect(problemsOf(parseConfig(bad, env)).map((p) => p.path)).toEqual([0, 1, 2].map((i) => `proxy.auth.allowedRedirectUriHosts[${i}]`));
   });
 
+  it("reads mcp-front's earlier Google keys as idp, with a warning, and refuses them beside idp", () => {
+    const legacy = fileWith({
+      idp: undefined,
+      googleClientId: 'legacy-client',
+      googleClientSecret: { $env: 'IDP_SECRET' },
+      googleRedirectUri: 'https://mcp.example.com/gw/oauth/callback',
+    });
+    const { config, warnings } = configOf(parseConfig(legacy, env));
+    expect(config.auth?.idp).toEqual({
+      provider: 'google',
+      clientId: 'legacy-client',
+      clientSecret: 'idp-secret',
+      redirectUri: 'https://mcp.example.com/gw/oauth/callback',
+      scopes: ['openid', 'email', 'profile'],
+    });
+    expect(warnings).toEqual([
+      expect.stringContaining("proxy.auth: googleClientId, googleClientSecret, googleRedirectUri (mcp-front's earlier form)"),
+    ]);
+    expect(problemsOf(parseConfig(fileWith({ googleClientId: 'x' }), env))).toEqual([
+      { path: 'proxy.auth.googleClientId', message: 'cannot be combined with idp; move it into idp' },
+    ]);
+    expect(problemsOf(parseConfig(fileWith({ idp: undefined }), env))).toContainEqual({
+      path: 'proxy.auth.idp',
+      message: 'required when proxy.auth is set',
+    });
+  });
+
   it('refuses allowAnyRedirectUriHost beside a list of hosts, as mcp-front does', () => {
     expect(configOf(parseConfig(fileWith({ allowAnyRedirectUriHost: true }), env)).config.auth?.allowedRedirectUriHosts).toEqual([]);
     const both = fileWith({ allowAnyRedirectUriHost: true, allowedRedirectUriHosts: ['claude.ai'] });

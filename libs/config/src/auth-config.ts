@@ -82,12 +82,12 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     problems.push({ path: 'proxy.auth.issuer', message: `must equal proxy.baseURL (${baseURL}): clients find the metadata there` });
   }
   const callback = `${baseURL}/oauth/callback`;
-  const redirectUri = optional(auth.idp.redirectUri, 'proxy.auth.idp.redirectUri')?.replace(/\/+$/, '') ?? callback;
+  const idp = identityProvider(auth, found);
+  const redirectUri = optional(idp.redirectUri, 'proxy.auth.idp.redirectUri')?.replace(/\/+$/, '') ?? callback;
   if (baseURL !== '' && redirectUri !== callback) {
     problems.push({ path: 'proxy.auth.idp.redirectUri', message: `must be ${callback}, where Gatehouse receives the login` });
   }
 
-  const { idp } = auth;
   const discoveryUrl = optional(idp.discoveryUrl, 'proxy.auth.idp.discoveryUrl');
   const authorizationUrl = optional(idp.authorizationUrl, 'proxy.auth.idp.authorizationUrl');
   const tokenUrl = optional(idp.tokenUrl, 'proxy.auth.idp.tokenUrl');
@@ -142,6 +142,31 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     requireResource: auth.requireResource ?? false,
     acceptIssuerAudience: auth.dangerouslyAcceptIssuerAudience ?? false,
     allowedRedirectUriHosts: redirectUriHosts(auth, problems),
+  };
+}
+
+type IdentityProvider = NonNullable<ProxyAuth['idp']>;
+
+/** `idp`, or the one mcp-front's earlier googleClientId / googleClientSecret / googleRedirectUri describe. */
+function identityProvider(auth: ProxyAuth, { problems, warnings }: AuthFindings): IdentityProvider {
+  const legacy = (['googleClientId', 'googleClientSecret', 'googleRedirectUri'] as const).filter((key) => auth[key] !== undefined);
+  if (auth.idp !== undefined) {
+    for (const key of legacy) problems.push({ path: `proxy.auth.${key}`, message: 'cannot be combined with idp; move it into idp' });
+    return auth.idp;
+  }
+  if (legacy.length === 0) {
+    problems.push({ path: 'proxy.auth.idp', message: 'required when proxy.auth is set' });
+    return { provider: 'google' };
+  }
+  warnings.push(
+    `proxy.auth: ${legacy.join(', ')} (mcp-front's earlier form) read as idp {"provider": "google", "clientId", "clientSecret", "redirectUri"}`,
+  );
+  const { googleClientId: clientId, googleClientSecret: clientSecret, googleRedirectUri: redirectUri } = auth;
+  return {
+    provider: 'google',
+    ...(clientId !== undefined && { clientId }),
+    ...(clientSecret !== undefined && { clientSecret }),
+    ...(redirectUri !== undefined && { redirectUri }),
   };
 }
 
