@@ -77,6 +77,14 @@ describe('mcp-front files as they are', () => {
     ]);
   });
 
+  it("points mcp-front's earliest bearerToken auth at serviceAuths", () => {
+    const early = file({ auth: { kind: 'bearerToken', tokens: { notes: ['t'] } } });
+    expect(problemsOf(parseConfig(early, env))).toContainEqual({
+      path: 'proxy.auth.kind',
+      message: expect.stringContaining('give each server serviceAuths') as string,
+    });
+  });
+
   it("refuses mcp-front's early per-user token form (tokenSetup) as not supported yet", () => {
     const early = file({}, { requiresUserToken: false, tokenSetup: { displayName: 'Notion', instructions: 'Paste it' } });
     expect(problemsOf(parseConfig(early, env))).toEqual([

@@ -38,7 +38,9 @@ const IdentityProviderSchema = z.strictObject({
  * `idp.provider` is left to the milestone that implements it.
  */
 export const ProxyAuthSchema = z.strictObject({
-  kind: z.literal('oauth'),
+  kind: z.literal('oauth', {
+    error: 'expected "oauth" (for mcp-front\'s earlier "bearerToken", give each server serviceAuths [{"type": "bearer", "tokens": [...]}])',
+  }),
   issuer: Str.optional(),
   /** Required, unless the file uses mcp-front's earlier Google keys below. */
   idp: IdentityProviderSchema.optional(),
