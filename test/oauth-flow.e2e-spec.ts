@@ -1,43 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { decodeJwt } from 'jose';
-import { authorizeInBrowser, ScriptedBrowser, startGatehouse, TestOAuthProvider, type TopologyKind } from '#testing';
+import { startGatehouse, TestOAuthProvider, type TopologyKind } from '#testing';
 import { textOf } from './support/mcp-clients.js';
 import {
   CLIENT_REDIRECT,
+  connectWithOAuth,
   selfSignedCertificate,
   serveClientMetadata,
   startOAuthGateway,
   type OAuthGateway,
 } from './support/oauth-gateway.js';
-
-/** The SDK client's whole OAuth flow: 401 → discovery → registration → browser → code → token. */
-async function connectWithOAuth(
-  gw: OAuthGateway,
-  provider: TestOAuthProvider,
-  options: { server?: string; fetch?: FetchLike } = {},
-): Promise<Client> {
-  const url = new URL(`${gw.baseURL}/${options.server ?? 'everything'}/mcp`);
-  const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
-  const discovering = new StreamableHTTPClientTransport(url, { authProvider: provider, ...(options.fetch && { fetch: options.fetch }) });
-  await expect(first.connect(discovering)).rejects.toBeInstanceOf(UnauthorizedError);
-  if (!provider.authorizationUrl) throw new Error('the SDK did not ask for a browser');
-  const stop = await authorizeInBrowser(new ScriptedBrowser(), provider.authorizationUrl, CLIENT_REDIRECT);
-  if (stop.kind !== 'redirect') throw new Error(`login stopped on a page (${stop.status}): ${stop.html.slice(0, 400)}`);
-  expect(stop.url.searchParams.get('iss')).toBe(gw.baseURL);
-  const code = stop.url.searchParams.get('code');
-  if (!code) throw new Error(`no code: ${stop.url.href}`);
-  const finishing = new StreamableHTTPClientTransport(url, { authProvider: provider });
-  await finishing.finishAuth(code);
-  const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
-  return client;
-}
 
 async function echo(client: Client, message: string): Promise<string> {
   return textOf(await client.callTool({ name: 'echo', arguments: { message } }));

@@ -2,7 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
-import { freePort, startOAuthTopology, type OAuthTopology, type TopologyKind } from '#testing';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  authorizeInBrowser,
+  freePort,
+  ScriptedBrowser,
+  startOAuthTopology,
+  type OAuthTopology,
+  type TestOAuthProvider,
+  type TopologyKind,
+} from '#testing';
 import { EVERYTHING } from './gateway-config.js';
 
 export const SERVICE_TOKEN = 'mixed-service-token-0123456789abcdef';
@@ -90,4 +102,27 @@ export async function refusedWithin(baseURL: string, ms: number, accessToken: st
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`token still accepted after ${ms} ms`);
+}
+
+/** The SDK client's whole OAuth flow: 401 → discovery → registration → browser → code → token. */
+export async function connectWithOAuth(
+  gw: OAuthGateway,
+  provider: TestOAuthProvider,
+  options: { server?: string; fetch?: FetchLike } = {},
+): Promise<Client> {
+  const url = new URL(`${gw.baseURL}/${options.server ?? 'everything'}/mcp`);
+  const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  const discovering = new StreamableHTTPClientTransport(url, { authProvider: provider, ...(options.fetch && { fetch: options.fetch }) });
+  await expect(first.connect(discovering)).rejects.toBeInstanceOf(UnauthorizedError);
+  if (!provider.authorizationUrl) throw new Error('the SDK did not ask for a browser');
+  const stop = await authorizeInBrowser(new ScriptedBrowser(), provider.authorizationUrl, CLIENT_REDIRECT);
+  if (stop.kind !== 'redirect') throw new Error(`login stopped on a page (${stop.status}): ${stop.html.slice(0, 400)}`);
+  expect(stop.url.searchParams.get('iss')).toBe(gw.baseURL);
+  const code = stop.url.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${stop.url.href}`);
+  const finishing = new StreamableHTTPClientTransport(url, { authProvider: provider });
+  await finishing.finishAuth(code);
+  const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+  return client;
 }

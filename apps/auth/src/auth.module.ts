@@ -18,7 +18,7 @@ import { AUTH_LOGGER, HttpOverBusController } from './web/http-over-bus.controll
  */
 @Module({})
 export class AuthModule {
-  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined): DynamicModule {
+  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined, gatewayName: string): DynamicModule {
     return {
       module: AuthModule,
       controllers: [
@@ -30,7 +30,7 @@ export class AuthModule {
       providers: [
         { provide: BUS, useValue: bus },
         { provide: AUTH_LOGGER, useValue: log },
-        { provide: APP_FILTER, useValue: new OAuthErrorFilter(log) },
+        { provide: APP_FILTER, useValue: new OAuthErrorFilter(log, gatewayName) },
         ...(services ? [{ provide: AUTH_SERVICES, useValue: services }] : []),
       ],
     };

@@ -37,10 +37,14 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
   const store = config.auth && (await openConfiguredStore(config.auth, runtime, log));
   try {
     const services = store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log));
-    const app = await NestFactory.create<NestFastifyApplication>(AuthModule.forRoot(bus, log, services), new FastifyAdapter(), {
-      bodyParser: false,
-      logger: new NestPinoLogger(log),
-    });
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AuthModule.forRoot(bus, log, services, config.proxy.name),
+      new FastifyAdapter(),
+      {
+        bodyParser: false,
+        logger: new NestPinoLogger(log),
+      },
+    );
     const fastify = app.getHttpAdapter().getInstance();
     fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
       done(null, new URLSearchParams(String(body)));

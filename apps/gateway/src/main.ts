@@ -2,8 +2,13 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { runCommand } from './commands.js';
+import { gatehouseVersion } from './version.js';
 
-const program = new Command().name('gatehouse').description('Authentication gateway for MCP servers').showHelpAfterError();
+const program = new Command()
+  .name('gatehouse')
+  .description('Authentication gateway for MCP servers')
+  .version(gatehouseVersion(), '-V, --version', 'print the version and exit')
+  .showHelpAfterError();
 
 const configOption = ['-c, --config <file>', 'configuration file (mcp-front format)'] as const;
 const addrOption = ['--addr <host:port>', 'listen address, overrides proxy.addr'] as const;

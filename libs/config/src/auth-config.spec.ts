@@ -130,15 +130,59 @@ describe('proxy.auth', () => {
   it('warns about keys Gatehouse accepts but does not use, and about memory storage', () => {
     const { warnings } = configOf(parseConfig(fileWith({ jwtSecret: 'x'.repeat(32), storage: 'memory', refreshTokenScopes: [] }), env));
     expect(warnings).toEqual([
-      expect.stringContaining('proxy.auth.jwtSecret: accepted and unused'),
-      'proxy.auth.refreshTokenScopes: accepted and ignored by Gatehouse',
+      expect.stringContaining('proxy.auth.jwtSecret: accepted and ignored: Gatehouse signs ES256 tokens'),
+      expect.stringContaining('proxy.auth.refreshTokenScopes: accepted and ignored: '),
       expect.stringContaining('proxy.auth.storage: "memory" means SQLite in a temporary file'),
+    ]);
+  });
+
+  it('takes allowedRedirectUriHosts entries as hosts or origins, and refuses anything else', () => {
+    const hosts = ['Claude.ai', 'https://Claude.ai', 'https://app.example.com:8443/', '[::1]'];
+    const { config } = configOf(parseConfig(fileWith({ allowedRedirectUriHosts: hosts }), env));
+    expect(config.auth?.allowedRedirectUriHosts).toEqual(['claude.ai', 'https://claude.ai', 'https://app.example.com:8443', '[::1]']);
+    const bad = fileWith({ allowedRedirectUriHosts: ['https://claude.ai/cb', 'claude.ai:443', 'https://'] });
+    expect(problemsOf(parseConfig(bad, env)).map((p) => p.path)).toEqual([0, 1, 2].map((i) => `proxy.auth.allowedRedirectUriHosts[${i}]`));
+  });
+
+  it("reads mcp-front's earlier Google keys as idp, with a warning, and refuses them beside idp", () => {
+    const legacy = fileWith({
+      idp: undefined,
+      googleClientId: 'legacy-client',
+      googleClientSecret: { $env: 'IDP_SECRET' },
+      googleRedirectUri: 'https://mcp.example.com/gw/oauth/callback',
+    });
+    const { config, warnings } = configOf(parseConfig(legacy, env));
+    expect(config.auth?.idp).toEqual({
+      provider: 'google',
+      clientId: 'legacy-client',
+      clientSecret: 'idp-secret',
+      redirectUri: 'https://mcp.example.com/gw/oauth/callback',
+      scopes: ['openid', 'email', 'profile'],
+    });
+    expect(warnings).toEqual([
+      expect.stringContaining("proxy.auth: googleClientId, googleClientSecret, googleRedirectUri (mcp-front's earlier form)"),
+    ]);
+    expect(problemsOf(parseConfig(fileWith({ googleClientId: 'x' }), env))).toEqual([
+      { path: 'proxy.auth.googleClientId', message: 'cannot be combined with idp; move it into idp' },
+    ]);
+    expect(problemsOf(parseConfig(fileWith({ idp: undefined }), env))).toContainEqual({
+      path: 'proxy.auth.idp',
+      message: 'required when proxy.auth is set',
+    });
+  });
+
+  it('refuses allowAnyRedirectUriHost beside a list of hosts, as mcp-front does', () => {
+    expect(configOf(parseConfig(fileWith({ allowAnyRedirectUriHost: true }), env)).config.auth?.allowedRedirectUriHosts).toEqual([]);
+    const both = fileWith({ allowAnyRedirectUriHost: true, allowedRedirectUriHosts: ['claude.ai'] });
+    expect(problemsOf(parseConfig(both, env))).toEqual([
+      { path: 'proxy.auth.allowAnyRedirectUriHost', message: 'cannot be combined with a non-empty allowedRedirectUriHosts' },
     ]);
   });
 
   it.each([
     ['oauth-google.json', { GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret' }, 'google'],
     ['oauth-oidc.json', { OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret', DATABASE_URL: 'postgres://db' }, 'oidc'],
+    ['tool-access.json', { OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret' }, 'oidc'],
   ])('loads examples/%s', (file, vars, provider) => {
     const path = fileURLToPath(new URL(`../../../examples/${file}`, import.meta.url));
     const { config, warnings } = configOf(loadConfig(path, { ...vars, GATEHOUSE_ENCRYPTION_KEY: KEY }));

@@ -50,7 +50,10 @@ export interface AuthConfig {
   requireResource: boolean;
   /** mcp-front's escape hatch: accept a token whose `aud` is the issuer on every server. */
   acceptIssuerAudience: boolean;
-  /** When non-empty, the hosts https redirect URIs may use (mcp-front's allowedRedirectUriHosts). */
+  /**
+   * When non-empty, where https redirect URIs may point (mcp-front's allowedRedirectUriHosts), lower-cased:
+   * a host (`claude.ai`, any port) or an origin (`https://claude.ai`, and its port when it names one).
+   */
   allowedRedirectUriHosts: string[];
 }
 
@@ -79,12 +82,12 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     problems.push({ path: 'proxy.auth.issuer', message: `must equal proxy.baseURL (${baseURL}): clients find the metadata there` });
   }
   const callback = `${baseURL}/oauth/callback`;
-  const redirectUri = optional(auth.idp.redirectUri, 'proxy.auth.idp.redirectUri')?.replace(/\/+$/, '') ?? callback;
+  const idp = identityProvider(auth, found);
+  const redirectUri = optional(idp.redirectUri, 'proxy.auth.idp.redirectUri')?.replace(/\/+$/, '') ?? callback;
   if (baseURL !== '' && redirectUri !== callback) {
     problems.push({ path: 'proxy.auth.idp.redirectUri', message: `must be ${callback}, where Gatehouse receives the login` });
   }
 
-  const { idp } = auth;
   const discoveryUrl = optional(idp.discoveryUrl, 'proxy.auth.idp.discoveryUrl');
   const authorizationUrl = optional(idp.authorizationUrl, 'proxy.auth.idp.authorizationUrl');
   const tokenUrl = optional(idp.tokenUrl, 'proxy.auth.idp.tokenUrl');
@@ -115,7 +118,6 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
   if (encryptionKey !== '' && Buffer.byteLength(encryptionKey) !== ENCRYPTION_KEY_BYTES) {
     problems.push({ path: 'proxy.auth.encryptionKey', message: `expected exactly ${ENCRYPTION_KEY_BYTES} bytes` });
   }
-  noteIgnoredKeys(auth, warnings);
 
   return {
     issuer,
@@ -139,8 +141,55 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     encryptionKey,
     requireResource: auth.requireResource ?? false,
     acceptIssuerAudience: auth.dangerouslyAcceptIssuerAudience ?? false,
-    allowedRedirectUriHosts: lower(auth.allowedRedirectUriHosts),
+    allowedRedirectUriHosts: redirectUriHosts(auth, problems),
   };
+}
+
+type IdentityProvider = NonNullable<ProxyAuth['idp']>;
+
+/** `idp`, or the one mcp-front's earlier googleClientId / googleClientSecret / googleRedirectUri describe. */
+function identityProvider(auth: ProxyAuth, { problems, warnings }: AuthFindings): IdentityProvider {
+  const legacy = (['googleClientId', 'googleClientSecret', 'googleRedirectUri'] as const).filter((key) => auth[key] !== undefined);
+  if (auth.idp !== undefined) {
+    for (const key of legacy) problems.push({ path: `proxy.auth.${key}`, message: 'cannot be combined with idp; move it into idp' });
+    return auth.idp;
+  }
+  if (legacy.length === 0) {
+    problems.push({ path: 'proxy.auth.idp', message: 'required when proxy.auth is set' });
+    return { provider: 'google' };
+  }
+  warnings.push(
+    `proxy.auth: ${legacy.join(', ')} (mcp-front's earlier form) read as idp {"provider": "google", "clientId", "clientSecret", "redirectUri"}`,
+  );
+  const { googleClientId: clientId, googleClientSecret: clientSecret, googleRedirectUri: redirectUri } = auth;
+  return {
+    provider: 'google',
+    ...(clientId !== undefined && { clientId }),
+    ...(clientSecret !== undefined && { clientSecret }),
+    ...(redirectUri !== undefined && { redirectUri }),
+  };
+}
+
+const REDIRECT_HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)$/;
+
+/** Each entry as a lower-case host or origin; anything else is a problem, so no entry silently never matches. */
+function redirectUriHosts(auth: ProxyAuth, problems: ConfigProblem[]): string[] {
+  const entries = auth.allowedRedirectUriHosts ?? [];
+  if (auth.allowAnyRedirectUriHost === true && entries.length > 0) {
+    problems.push({ path: 'proxy.auth.allowAnyRedirectUriHost', message: 'cannot be combined with a non-empty allowedRedirectUriHosts' });
+  }
+  return entries.map((entry, i) => {
+    const text = entry.trim().toLowerCase();
+    if (REDIRECT_HOST.test(text)) return text;
+    const url = URL.canParse(text) ? new URL(text) : undefined;
+    const bare = url && url.host !== '' && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '';
+    if (url && bare && text.startsWith(`${url.protocol}//`)) return `${url.protocol}//${url.host}`;
+    problems.push({
+      path: `proxy.auth.allowedRedirectUriHosts[${i}]`,
+      message: 'expected a host ("claude.ai") or an origin ("https://claude.ai", "https://app.example.com:8443"), without a path',
+    });
+    return text;
+  });
 }
 
 /** Tokens and login cookies need https; dev mode allows plain http on this machine only. */
@@ -167,14 +216,5 @@ function storageOf(auth: ProxyAuth, problems: ConfigProblem[], warnings: string[
       return 'sqlite';
     default:
       return auth.storage;
-  }
-}
-
-function noteIgnoredKeys(auth: ProxyAuth, warnings: string[]): void {
-  if (auth.jwtSecret !== undefined) {
-    warnings.push('proxy.auth.jwtSecret: accepted and unused; Gatehouse signs ES256 tokens with keys it generates and stores');
-  }
-  for (const key of ['refreshTokenScopes', 'gcpProject', 'firestoreDatabase', 'firestoreCollection'] as const) {
-    if (auth[key] !== undefined) warnings.push(`proxy.auth.${key}: accepted and ignored by Gatehouse`);
   }
 }

@@ -21,7 +21,8 @@ const ReplaySchema = z.strictObject({
 const SessionsSchema = z.strictObject({
   timeout: Duration.prefault('5m'),
   cleanupInterval: Duration.prefault('1m'),
-  maxPerUser: z.int().positive().default(10),
+  // 0 = unlimited, as in mcp-front.
+  maxPerUser: z.int().nonnegative().default(10),
   replay: ReplaySchema.prefault({}),
 });
 
@@ -31,8 +32,15 @@ const LimitsSchema = z.strictObject({
   maxMessageBytes: z.int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
 });
 
+/** mcp-front's admin pages (until February 2026): accepted and ignored. */
+const AdminSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  adminEmails: z.array(z.string()).optional(),
+});
+
 const ProxySchema = z.strictObject({
-  baseURL: Str,
+  /** Absent: `http://localhost:<addr's port>`, with a warning (mcp-front's "try it locally" file has none). */
+  baseURL: Str.optional(),
   addr: Str.default(':8080'),
   /** Gatehouse addition: Host names answered besides baseURL's (DNS-rebinding protection). */
   allowedHosts: z
@@ -41,6 +49,7 @@ const ProxySchema = z.strictObject({
   name: z.string().default('Gatehouse'),
   sessions: SessionsSchema.prefault({}),
   auth: ProxyAuthSchema.optional(),
+  admin: AdminSchema.optional(),
   limits: LimitsSchema.prefault({}),
 });
 

@@ -16,6 +16,7 @@ export interface GatehouseConfig {
     basePath: string;
     addr: ListenAddress;
     name: string;
+    /** maxPerUser: Infinity when the file says 0 (mcp-front's "unlimited"). */
     sessions: { timeoutMs: number; cleanupIntervalMs: number; maxPerUser: number; replay: { messages: number; bytes: number } };
     /** maxMessageBytes: the longest line a stdio backend may write to stdout; longer ends its session. */
     limits: { maxBodyBytes: number; maxMessageBytes: number };
@@ -51,8 +52,10 @@ const EMPTY_BASE = { baseURL: '', basePath: '' };
 export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): BuildResult {
   const problems: ConfigProblem[] = [];
   const found: Findings = { problems, warnings: [], resolver: new EnvResolver(env, problems) };
-  const base = resolveBaseURL(found.resolver.str(file.proxy.baseURL, 'proxy.baseURL'), found);
+  const written =
+    file.proxy.baseURL === undefined ? undefined : resolveBaseURL(found.resolver.str(file.proxy.baseURL, 'proxy.baseURL'), found);
   const addr = resolveAddr(found.resolver.str(file.proxy.addr, 'proxy.addr'), found);
+  const base = written ?? deriveBaseURL(addr, found);
   const runtime = readRuntimeEnvironment(env);
   const auth = file.proxy.auth && buildAuthConfig(file.proxy.auth, base.baseURL, runtime.devMode, found);
   if (auth?.storage === 'postgres' && runtime.databaseUrl === undefined) {
@@ -71,7 +74,7 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
       sessions: {
         timeoutMs: sessions.timeout,
         cleanupIntervalMs: sessions.cleanupInterval,
-        maxPerUser: sessions.maxPerUser,
+        maxPerUser: sessions.maxPerUser === 0 ? Number.POSITIVE_INFINITY : sessions.maxPerUser,
         replay: sessions.replay,
       },
       limits: { maxBodyBytes: limits.maxBodyBytes, maxMessageBytes: limits.maxMessageBytes },
@@ -99,6 +102,20 @@ function resolveBaseURL(text: string | undefined, found: Findings): { baseURL: s
   }
   const basePath = url.pathname.replace(/\/+$/, '');
   return { baseURL: url.origin + basePath, basePath };
+}
+
+/** mcp-front's "try it locally" file has no baseURL: this machine, on the port Gatehouse listens on. */
+function deriveBaseURL(addr: ListenAddress, found: Findings): { baseURL: string; basePath: string } {
+  if (found.problems.some((p) => p.path === 'proxy.addr')) return EMPTY_BASE;
+  if (addr.port === 0) {
+    found.problems.push({ path: 'proxy.baseURL', message: 'required when proxy.addr picks a free port (port 0)' });
+    return EMPTY_BASE;
+  }
+  const baseURL = `http://localhost:${addr.port}`;
+  found.warnings.push(
+    `proxy.baseURL: not set, so Gatehouse uses ${baseURL} (from proxy.addr); set it to the URL your clients use to reach Gatehouse`,
+  );
+  return { baseURL, basePath: '' };
 }
 
 function resolveAddr(text: string | undefined, found: Findings): ListenAddress {

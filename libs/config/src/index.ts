@@ -26,6 +26,7 @@ export {
   type ServerConfig,
   type ServiceAuth,
   type StdioServerConfig,
+  type ToolAccessRule,
   type ToolFilter,
 } from './server-config.js';
 export { ARGUMENT_PLACEHOLDER, compileToolInputSchema, type CompiledToolSchema, type ToolArgumentsCheck } from './tool-input-schema.js';

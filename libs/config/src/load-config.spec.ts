@@ -252,7 +252,11 @@ describe('loadConfig: every problem names its JSON path', () => {
       { path: 'proxy.limits.maxMessageBytes', message: expect.stringContaining('int') as string },
     ],
     ['a missing version', { proxy: { baseURL: 'https://x.test' }, mcpServers: {} }, { path: 'version', message: 'required' }],
-    ['a missing baseURL', { version: 'v1', proxy: {}, mcpServers: {} }, { path: 'proxy.baseURL', message: 'required' }],
+    [
+      'no baseURL with a free port',
+      { version: 'v1', proxy: { addr: '127.0.0.1:0' }, mcpServers: {} },
+      { path: 'proxy.baseURL', message: 'required when proxy.addr picks a free port (port 0)' },
+    ],
     [
       'a relative baseURL',
       minimal({}, { baseURL: 'mcp.example.com' }),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describeIssue, messageOf, problemsFromIssues, type ConfigProblem } from './config-problem.js';
 import { ConfigFileSchema } from './config-file.schema.js';
 import { buildGatehouseConfig, type GatehouseConfig } from './gatehouse-config.js';
+import { findIgnoredKeys } from './ignored-keys.table.js';
 import { findNotSupported } from './not-supported.table.js';
 
 export type LoadResult = { ok: true; config: GatehouseConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[] };
@@ -32,7 +33,8 @@ export function parseConfig(json: unknown, env: NodeJS.ProcessEnv = process.env)
 
   const built = buildGatehouseConfig(parsed.data, env);
   problems.push(...built.problems);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: built.config, warnings: built.warnings };
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: built.config, warnings: [...findIgnoredKeys(json), ...built.warnings] };
 }
 
 function describeReadError(error: unknown): string {

@@ -14,6 +14,29 @@ const ToolFilterSchema = z.strictObject({
   list: z.array(z.string()).default([]),
 });
 
+/** Gatehouse addition: tools matched by `tools` (`*` = any characters) are only for callers in one of `groups`. */
+const ToolAccessRuleSchema = z.strictObject({
+  tools: z.array(z.string().min(1)).min(1, { error: 'expected at least one tool name or pattern' }),
+  groups: z.array(z.string().min(1)).min(1, { error: 'expected at least one group (a tool no group may use belongs in toolFilter)' }),
+});
+
+/** `options`: mcp-front's keys (panicIfInvalid and logEnabled are accepted and ignored) and Gatehouse's toolAccess. */
+const OptionsSchema = z.strictObject({
+  toolFilter: ToolFilterSchema.optional(),
+  toolAccess: z.array(ToolAccessRuleSchema).optional(),
+  authTokens: z.array(Str).optional(),
+  panicIfInvalid: z.boolean().optional(),
+  logEnabled: z.boolean().optional(),
+});
+
+/** mcp-front's first form of per-user tokens (before userAuthentication). */
+const TokenSetupSchema = z.strictObject({
+  displayName: z.string().optional(),
+  instructions: z.string().optional(),
+  helpUrl: z.string().optional(),
+  tokenFormat: z.string().optional(),
+});
+
 const ServiceAuthSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('bearer'),
@@ -86,10 +109,13 @@ export const McpServerSchema = z
     url: Tok.optional(),
     headers: z.record(z.string(), Tok).optional(),
     timeout: Duration.prefault('30s'),
-    options: z.strictObject({ toolFilter: ToolFilterSchema.optional(), authTokens: z.array(Str).optional() }).optional(),
+    options: OptionsSchema.optional(),
     serviceAuths: z.array(ServiceAuthSchema).default([]),
     requiresUserToken: z.boolean().optional(),
     userAuthentication: UserAuthenticationSchema.optional(),
+    tokenSetup: TokenSetupSchema.optional(),
+    /** mcp-front: a Google ID token for this audience upstream; accepted and ignored here. */
+    googleIDTokenAudience: z.string().optional(),
     inline: InlineSchema.optional(),
     servers: z.array(ServerName).optional(),
     delimiter: z.string().optional(),

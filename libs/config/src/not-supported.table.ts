@@ -19,6 +19,8 @@ export const NOT_SUPPORTED_YET: readonly NotSupportedRow[] = [
   // `false` asks for nothing, so only `true` is unsupported.
   { path: 'mcpServers.*.requiresUserToken', when: (v) => v === true },
   { path: 'mcpServers.*.userAuthentication' },
+  // mcp-front's first form of userAuthentication (2025).
+  { path: 'mcpServers.*.tokenSetup' },
   { path: 'mcpServers.*.options.authTokens' },
   { path: 'mcpServers.*.serviceAuths.*.userToken' },
   { path: '**', when: isUserTokenObject },

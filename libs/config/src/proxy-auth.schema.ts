@@ -38,9 +38,12 @@ const IdentityProviderSchema = z.strictObject({
  * `idp.provider` is left to the milestone that implements it.
  */
 export const ProxyAuthSchema = z.strictObject({
-  kind: z.literal('oauth'),
+  kind: z.literal('oauth', {
+    error: 'expected "oauth" (for mcp-front\'s earlier "bearerToken", give each server serviceAuths [{"type": "bearer", "tokens": [...]}])',
+  }),
   issuer: Str.optional(),
-  idp: IdentityProviderSchema,
+  /** Required, unless the file uses mcp-front's earlier Google keys below. */
+  idp: IdentityProviderSchema.optional(),
   allowedDomains: z.array(z.string()).optional(),
   allowedOrigins: z.array(z.string()).optional(),
   tokenTtl: Duration.optional(),
@@ -51,6 +54,10 @@ export const ProxyAuthSchema = z.strictObject({
   jwtSecret: Str.optional(),
   encryptionKey: Str.optional(),
   dangerouslyAcceptIssuerAudience: z.boolean().optional(),
+  // mcp-front's Google login before `idp` (until February 2026): read as idp {provider: "google"}.
+  googleClientId: Str.optional(),
+  googleClientSecret: Str.optional(),
+  googleRedirectUri: Str.optional(),
   // Keys that current mcp-front releases read, beyond the reference outline.
   gcpProject: Str.optional(),
   firestoreDatabase: z.string().optional(),

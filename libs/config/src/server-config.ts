@@ -12,12 +12,21 @@ export interface ToolFilter {
   list: string[];
 }
 
+/** `options.toolAccess`: the tools a rule's patterns match are only for callers in one of its groups. */
+export interface ToolAccessRule {
+  /** Tool names; `*` stands for any run of characters. */
+  tools: string[];
+  groups: string[];
+}
+
 /** What every kind of server has. */
 interface ServerBase {
   name: string;
   /** Time allowed to start (or reach) the backend and answer initialize. */
   timeoutMs: number;
   toolFilter?: ToolFilter;
+  /** Every rule that matches a tool must be satisfied; absent = no restriction beyond toolFilter. */
+  toolAccess?: ToolAccessRule[];
   serviceAuths: ServiceAuth[];
   /** The runners that serve it (for an aggregate: the runners that hold its member connections). */
   runnerGroup: string;
@@ -152,10 +161,12 @@ function buildSpecific(
 
 function buildBase(name: string, entry: McpServerEntry, path: string, found: ServerFindings): ServerBase {
   const toolFilter = entry.options?.toolFilter;
+  const toolAccess = entry.options?.toolAccess;
   return {
     name,
     timeoutMs: entry.timeout,
     ...(toolFilter && { toolFilter: { mode: toolFilter.mode, list: toolFilter.list } }),
+    ...(toolAccess && { toolAccess: toolAccess.map((rule) => ({ tools: rule.tools, groups: rule.groups })) }),
     serviceAuths: entry.serviceAuths.map((auth, i) => buildServiceAuth(auth, `${path}.serviceAuths[${i}]`, found)),
     runnerGroup: entry.runnerGroup,
   };

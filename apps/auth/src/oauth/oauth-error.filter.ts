@@ -8,7 +8,11 @@ import { OAuthError, PageError } from './oauth-error.js';
 /** Maps every error of auth's routes to its answer, once: OAuth JSON, a page, or a redirect to the client. */
 @Catch()
 export class OAuthErrorFilter implements ExceptionFilter {
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** proxy.name, shown on every page. */
+    private readonly gateway: string,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     // Bus handlers answer their own refusals; anything else they throw is the transport's to report.
@@ -21,9 +25,12 @@ export class OAuthErrorFilter implements ExceptionFilter {
       void reply
         .status(400)
         .headers(PAGE_HEADERS)
-        .send(errorPage('The application sent a request that cannot be used', error.message, error.location));
+        .send(errorPage(this.gateway, 'The application sent a request that cannot be used', error.message, error.location));
     } else if (error instanceof PageError) {
-      void reply.status(error.status).headers(PAGE_HEADERS).send(errorPage(error.title, error.message));
+      void reply
+        .status(error.status)
+        .headers(PAGE_HEADERS)
+        .send(errorPage(this.gateway, error.title, error.message));
     } else if (error instanceof OAuthError) {
       if (error.code === 'invalid_client') void reply.header('www-authenticate', 'Basic realm="gatehouse"');
       void reply.status(error.status).header('cache-control', 'no-store').send({ error: error.code, error_description: error.message });

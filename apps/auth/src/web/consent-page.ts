@@ -37,5 +37,5 @@ Client id: <span class="host">${escapeHtml(view.clientId)}</span></p>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>
 <p class="muted">Only allow applications you started yourself. If you did not just connect an application, choose Deny.</p>`;
-  return page(`Allow ${view.clientName}?`, body);
+  return page(view.gateway, `Allow ${view.clientName}?`, body);
 }

@@ -20,14 +20,15 @@ h1{font-size:1.4rem}code,.host{font-family:ui-monospace,monospace;background:#f2
 ul{padding-left:1.2rem}button{font:inherit;padding:.5rem 1.2rem;margin-right:.5rem;border-radius:6px;border:1px solid #888;cursor:pointer}
 button.primary{background:#1d4ed8;color:#fff;border-color:#1d4ed8}.muted{color:#666;font-size:.9rem}`;
 
-/** A whole page around `body` (already escaped HTML). */
-export function page(title: string, body: string): string {
+/** A whole page around `body` (already escaped HTML), under the gateway's name (proxy.name). */
+export function page(gateway: string, title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+<title>${escapeHtml(title)} · ${escapeHtml(gateway)}</title><style>${STYLE}</style></head><body>
+<p class="muted">${escapeHtml(gateway)}</p><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 
 /** An error page; `returnUrl`, when given, lets the person go back to the application. */
-export function errorPage(title: string, message: string, returnUrl?: string): string {
+export function errorPage(gateway: string, title: string, message: string, returnUrl?: string): string {
   const back = returnUrl === undefined ? '' : `<p><a href="${escapeHtml(returnUrl)}">Return to the application</a></p>`;
-  return page(title, `<p>${escapeHtml(message)}</p>${back}`);
+  return page(gateway, title, `<p>${escapeHtml(message)}</p>${back}`);
 }

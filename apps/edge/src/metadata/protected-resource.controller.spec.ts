@@ -96,6 +96,22 @@ describe('ProtectedResourceController', () => {
     });
   });
 
+  it.each(['/gh/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/gh'])(
+    'serves the metadata of the gateway itself, named by proxy.name, at %s',
+    async (path) => {
+      const res = await get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await res.json()).toEqual({
+        resource: BASE,
+        authorization_servers: [BASE],
+        bearer_methods_supported: ['header'],
+        scopes_supported: ['mcp'],
+        resource_name: 'test',
+      });
+    },
+  );
+
   it('answers an unknown server with a JSON 404', async () => {
     const res = await get('/gh/.well-known/oauth-protected-resource/nope');
     expect(res.status).toBe(404);
@@ -181,8 +197,9 @@ describe('ProtectedResourceController', () => {
     const plainBus = new LocalBus();
     const plain = await edge(plainBus, false);
     try {
-      const res = await fetch(`${plain.url}/gh/.well-known/oauth-protected-resource/db`);
-      expect(res.status).toBe(404);
+      for (const path of ['/gh/.well-known/oauth-protected-resource/db', '/gh/.well-known/oauth-protected-resource']) {
+        expect((await fetch(`${plain.url}${path}`)).status).toBe(404);
+      }
     } finally {
       await plain.app.close();
       await plainBus.close();

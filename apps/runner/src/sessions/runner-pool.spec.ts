@@ -60,6 +60,7 @@ function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTim
   const servers = new Map([
     ['files', { name: 'files', timeoutMs: 30 }],
     ['shell', { name: 'shell', timeoutMs: 30, toolFilter: { mode: 'block' as const, list: ['rm'] } }],
+    ['admin', { name: 'admin', timeoutMs: 30, toolAccess: [{ tools: ['delete_*'], groups: ['admins'] }] }],
   ]);
   const pool = new RunnerPool(
     servers,
@@ -252,6 +253,19 @@ describe('RunnerPool', () => {
     pool.get('filtered')?.fromClient([call], 'gh.edge.e.stream.b');
     expect(backends.get('open')?.sent).toContainEqual(call);
     expect(backends.get('filtered')?.sent).not.toContainEqual(call);
+  });
+
+  it("applies a server's tool access rules to each session by its caller's groups", async () => {
+    const { pool, backends } = setup();
+    const open = (id: string, principal: OpenSession['principal']) => pool.open({ ...openRequest(id, principal.sub, 'admin'), principal });
+    await open('admin', { sub: 'ann', method: 'oauth', groups: ['staff', 'admins'] });
+    await open('staff', { sub: 'bob', method: 'oauth', groups: ['staff'] });
+    await open('bearer', { sub: 'ci', method: 'bearer' });
+    const call = { jsonrpc: '2.0' as const, id: 2, method: 'tools/call', params: { name: 'delete_user' } };
+    for (const id of ['admin', 'staff', 'bearer']) pool.get(id)?.fromClient([call], `gh.edge.e.stream.${id}`);
+    expect(backends.get('admin')?.sent).toContainEqual(call);
+    expect(backends.get('staff')?.sent).not.toContainEqual(call);
+    expect(backends.get('bearer')?.sent).not.toContainEqual(call);
   });
 
   it('refuses an unknown server without creating a backend', async () => {

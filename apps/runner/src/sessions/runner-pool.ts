@@ -6,13 +6,14 @@ import { RunnerSession } from './runner-session.js';
 import { SessionOutbound } from './session-outbound.js';
 import type { SessionRoutes } from './session-routes.js';
 import type { StreamSink } from './stream-sink.port.js';
-import { ToolFilter, type ToolFilterConfig } from './tool-filter.js';
+import { ToolFilter, type ToolAccessRule, type ToolFilterConfig } from './tool-filter.js';
 
 /** What the pool needs to know of a configured server. */
 export interface PoolServer {
   name: string;
   timeoutMs: number;
   toolFilter?: ToolFilterConfig;
+  toolAccess?: readonly ToolAccessRule[];
 }
 
 export interface PoolLimits {
@@ -67,7 +68,7 @@ export class RunnerPool {
     private readonly limits: PoolLimits,
     private readonly deps: PoolDeps,
   ) {
-    for (const server of servers.values()) this.filters.set(server.name, new ToolFilter(server.toolFilter));
+    for (const server of servers.values()) this.filters.set(server.name, new ToolFilter(server.toolFilter, server.toolAccess));
   }
 
   get size(): number {
@@ -152,7 +153,7 @@ export class RunnerPool {
     const replay = transport === 'streamable-http' ? new ReplayLog(this.limits.replay) : undefined;
     const outbound = new SessionOutbound(id, this.deps.sink, this.deps.log, replay, request.stream);
     const session = new RunnerSession(identity, backend, outbound, {
-      toolFilter,
+      toolFilter: toolFilter.forCaller(principal.groups),
       log: this.deps.log,
       now: this.deps.now,
       startTimeoutMs: server.timeoutMs,

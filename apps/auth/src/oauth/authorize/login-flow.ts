@@ -126,7 +126,11 @@ export class LoginFlow {
         state: pending.state,
         iss: this.deps.options.issuer,
       });
-      return { status, headers: { ...PAGE_HEADERS, 'set-cookie': clearCookie }, body: errorPage(title, message, location) };
+      return {
+        status,
+        headers: { ...PAGE_HEADERS, 'set-cookie': clearCookie },
+        body: errorPage(this.deps.options.gatewayName, title, message, location),
+      };
     };
     let identity;
     try {

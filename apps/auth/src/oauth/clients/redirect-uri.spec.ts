@@ -66,6 +66,19 @@ describe('validateRedirectUri', () => {
     expect(validateRedirectUri('cursor://anysphere.cursor-retrieval/oauth/callback', options)).toEqual({ ok: true });
   });
 
+  it('takes origins in allowedHosts as mcp-front writes them: scheme and host, and the port when one is named', () => {
+    const options = { devMode: false, allowedHosts: ['https://claude.ai', 'https://app.example.com:8443', 'http://mcp.example.com'] };
+    expect(validateRedirectUri('https://claude.ai/api/mcp/auth_callback', options)).toEqual({ ok: true });
+    expect(validateRedirectUri('https://claude.ai:444/cb', options)).toEqual({ ok: true });
+    expect(validateRedirectUri('https://app.example.com:8443/cb', options)).toEqual({ ok: true });
+    expect(validateRedirectUri('https://app.example.com/cb', options).ok).toBe(false);
+    expect(validateRedirectUri('https://app.example.com:9443/cb', options).ok).toBe(false);
+    // An http origin never admits an https URI of its host, and http stays loopback-only.
+    expect(validateRedirectUri('https://mcp.example.com/cb', options).ok).toBe(false);
+    expect(validateRedirectUri('http://mcp.example.com/cb', options).ok).toBe(false);
+    expect(validateRedirectUri('https://claude.ai.evil.example/cb', options).ok).toBe(false);
+  });
+
   it('applies the same rules in dev mode', () => {
     expect(validateRedirectUri('http://app.example.com/callback', { devMode: true }).ok).toBe(false);
     expect(validateRedirectUri('http://127.0.0.1:1/callback', { devMode: true }).ok).toBe(true);

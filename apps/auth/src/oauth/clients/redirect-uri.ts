@@ -9,7 +9,10 @@ export type RedirectUriVerdict = { ok: true } | { ok: false; reason: string };
 export interface RedirectUriOptions {
   /** Loopback http is allowed in both modes (RFC 8252 §7.3), so dev mode relaxes nothing here; callers pass it through unchanged. */
   devMode: boolean;
-  /** mcp-front's allowedRedirectUriHosts: when non-empty, the hosts an https redirect URI may use (lower-case). */
+  /**
+   * mcp-front's allowedRedirectUriHosts: when non-empty, where an https redirect URI may point (lower-case):
+   * hosts (`claude.ai`, any port) or origins (`https://claude.ai`; a port, when named, must match).
+   */
   allowedHosts?: string[];
 }
 
@@ -67,8 +70,16 @@ export function validateRedirectUri(uri: string, options: RedirectUriOptions): R
 function httpsVerdict(uri: string, url: URL, allowedHosts: readonly string[]): RedirectUriVerdict {
   if (!uri.toLowerCase().startsWith('https://') || url.hostname === '') return { ok: false, reason: 'is not an absolute https URI' };
   if (allowedHosts.length === 0 || isLoopbackHostname(url.hostname)) return { ok: true };
-  if (allowedHosts.some((host) => host.toLowerCase() === url.hostname)) return { ok: true };
+  if (allowedHosts.some((entry) => allowsHttps(entry.toLowerCase(), url))) return { ok: true };
   return { ok: false, reason: `uses the host ${url.hostname}, which is not among the allowed redirect URI hosts` };
+}
+
+/** Whether an allowedRedirectUriHosts entry (a host, or an origin) admits this https URL. */
+function allowsHttps(entry: string, url: URL): boolean {
+  if (!entry.includes('://')) return entry === url.hostname;
+  if (!URL.canParse(entry)) return false;
+  const origin = new URL(entry);
+  return origin.protocol === 'https:' && origin.hostname === url.hostname && (origin.port === '' || origin.port === url.port);
 }
 
 function hasControlCharacter(text: string): boolean {
