@@ -150,19 +150,15 @@ describe('keys that are not supported yet', () => {
     const problems = problemsOf(loadConfig(writeConfig(fullMcpFrontExample), env));
     expect(problems).toEqual([
       ...notSupported(
-        'mcpServers.linear.transportType',
-        'mcpServers.linear.url',
-        'mcpServers.linear.headers',
+        'mcpServers.linear.headers.Authorization',
         'mcpServers.linear.requiresUserToken',
         'mcpServers.linear.userAuthentication',
-        'mcpServers.notion.transportType',
         'mcpServers.notion.url',
         'mcpServers.notion.requiresUserToken',
         'mcpServers.notion.userAuthentication',
         'mcpServers.tools.transportType',
         'mcpServers.tools.inline',
         'mcpServers.everything.type',
-        'mcpServers.everything.transportType',
         'mcpServers.everything.servers',
         'mcpServers.everything.delimiter',
         'mcpServers.everything.discovery',
@@ -174,14 +170,10 @@ describe('keys that are not supported yet', () => {
   });
 
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['sse transport', { transportType: 'sse', url: 'https://x.test/sse' }, ['transportType', 'url']],
-    ['streamable-http transport', { transportType: 'streamable-http', url: 'https://x.test/mcp' }, ['transportType', 'url']],
     ['inline transport', { transportType: 'inline', inline: { tools: [] } }, ['transportType', 'inline']],
     ['an aggregate server', { type: 'aggregate', servers: ['a'] }, ['type', 'servers']],
     ['delimiter', { ...stdio, delimiter: '__' }, ['delimiter']],
     ['discovery', { ...stdio, discovery: { timeout: '5s' } }, ['discovery']],
-    ['url on a stdio server', { ...stdio, url: 'https://x.test' }, ['url']],
-    ['headers on a stdio server', { ...stdio, headers: { 'X-Key': 'k' } }, ['headers']],
     ['requiresUserToken', { ...stdio, requiresUserToken: true }, ['requiresUserToken']],
     ['userAuthentication', { ...stdio, userAuthentication: manualAuth }, ['userAuthentication']],
     ['options.authTokens', { ...stdio, options: { authTokens: ['t'] } }, ['options.authTokens']],
@@ -210,11 +202,11 @@ describe('keys that are not supported yet', () => {
   });
 
   it('is reported together with schema errors', () => {
-    const config = withServers({ remote: { transportType: 'sse', url: 'https://x.test', timeout: 'later' } });
+    const config = withServers({ notes: { ...stdio, requiresUserToken: true, timeout: 'later' } });
     const problems = problemsOf(loadConfig(writeConfig(config), {}));
     expect(problems).toEqual([
-      { path: 'mcpServers.remote.timeout', message: expect.stringContaining('invalid duration "later"') as string },
-      ...notSupported('mcpServers.remote.transportType', 'mcpServers.remote.url'),
+      { path: 'mcpServers.notes.timeout', message: expect.stringContaining('invalid duration "later"') as string },
+      ...notSupported('mcpServers.notes.requiresUserToken'),
     ]);
   });
 });

@@ -14,13 +14,11 @@ const isUserTokenObject = (value: unknown) =>
 /** Delete a row when the milestone that implements its feature lands. */
 export const NOT_SUPPORTED_YET: readonly NotSupportedRow[] = [
   { path: 'mcpServers.*.type', when: (v) => v === 'aggregate' },
-  { path: 'mcpServers.*.transportType', when: (v) => v === 'sse' || v === 'streamable-http' || v === 'inline' },
+  { path: 'mcpServers.*.transportType', when: (v) => v === 'inline' },
   { path: 'mcpServers.*.servers' },
   { path: 'mcpServers.*.delimiter' },
   { path: 'mcpServers.*.discovery' },
   { path: 'mcpServers.*.inline' },
-  { path: 'mcpServers.*.url' },
-  { path: 'mcpServers.*.headers' },
   // `false` asks for nothing, so only `true` is unsupported.
   { path: 'mcpServers.*.requiresUserToken', when: (v) => v === true },
   { path: 'mcpServers.*.userAuthentication' },

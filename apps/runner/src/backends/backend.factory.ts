@@ -2,6 +2,7 @@ import type { ServerConfig } from '#config';
 import type { Logger } from '#observability';
 import type { ProcessSpawner } from '../process/child-process.js';
 import type { BackendConnection, BackendLogContext } from './backend.port.js';
+import { createRemoteBackend } from './remote/create-remote-backend.js';
 import { StdioBackend } from './stdio.backend.js';
 
 export interface BackendDeps {
@@ -20,6 +21,9 @@ export function createBackend(server: ServerConfig, context: BackendLogContext, 
       const spec = { command: server.command, args: server.args, env };
       return new StdioBackend(deps.spawner, spec, deps.log, context, { maxMessageBytes: deps.maxMessageBytes });
     }
+    case 'streamable-http':
+    case 'sse':
+      return createRemoteBackend(server, context, deps);
     default:
       // Refused at load by the not-supported table until its backend lands.
       throw new Error(`${server.transportType} servers are not supported yet`);
