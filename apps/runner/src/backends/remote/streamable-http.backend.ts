@@ -77,6 +77,7 @@ export class StreamableHttpBackend extends RemoteBackend {
     this.initialize = message;
     const opened = await this.exchangeInitialize(message);
     if (!opened.ok) return this.end(opened.reason);
+    this.log('info', 'upstream session opened', { stateless: this.sessionId === undefined });
     this.emit(opened.response);
   }
 
