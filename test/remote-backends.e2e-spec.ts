@@ -31,7 +31,9 @@ async function exerciseEverything(session: RemoteClient): Promise<void> {
   expect(JSON.stringify(long.content)).toContain('Long running operation completed');
   expectProgress(progress, 4);
 
-  expect(await callText(session, 'trigger-sampling-request', { prompt: 'remote-ping', maxTokens: 5 })).toContain('sampled by the remote e2e client');
+  expect(await callText(session, 'trigger-sampling-request', { prompt: 'remote-ping', maxTokens: 5 })).toContain(
+    'sampled by the remote e2e client',
+  );
   expect(session.sampled).toEqual([expect.stringContaining('remote-ping')]);
 
   expect(await callText(session, 'trigger-elicitation-request')).toContain('Ada Lovelace');
@@ -100,7 +102,9 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('remote servers (%s)'
   it('serves a legacy SSE client from a streamable-HTTP upstream', async () => {
     const session = await connectRemoteClient(url('everything-http', 'sse'), bearer(REMOTE_TOKENS.bob));
     expect(await callText(session, 'echo', { message: 'old client' })).toBe('Echo: old client');
-    expect(await callText(session, 'trigger-sampling-request', { prompt: 'legacy', maxTokens: 5 })).toContain('sampled by the remote e2e client');
+    expect(await callText(session, 'trigger-sampling-request', { prompt: 'legacy', maxTokens: 5 })).toContain(
+      'sampled by the remote e2e client',
+    );
     await disconnect(session);
   });
 
