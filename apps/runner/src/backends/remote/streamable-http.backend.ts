@@ -36,7 +36,8 @@ export class StreamableHttpBackend extends RemoteBackend {
   private initialized: JsonRpcMessage | undefined;
   /** Counts upstream sessions: a refusal from an older one is answered by posting again, not by renewing. */
   private generation = 0;
-  private renewing: Promise<boolean> | undefined;
+  /** While the upstream session opens or renews, other messages wait for it; false once the session has ended. */
+  private opening: Promise<boolean> | undefined;
   private readonly answers = new Set<AnswerStream>();
   private standalone: StandaloneStream | undefined;
 
@@ -49,10 +50,13 @@ export class StreamableHttpBackend extends RemoteBackend {
   }
 
   protected async deliver(message: JsonRpcMessage): Promise<void> {
-    if (this.renewing && !(await this.renewing)) return;
+    if (isRequest(message) && message.method === 'initialize') {
+      await this.whileOpening(() => this.open(message));
+      return;
+    }
+    if (this.opening && !(await this.opening)) return;
     const cancelled = cancelledRequestId(message);
     if (cancelled !== undefined) for (const answer of this.answers) answer.forget(cancelled);
-    if (isRequest(message) && message.method === 'initialize') return this.open(message);
     if (message.method === 'notifications/initialized') this.initialized = message;
     await this.postRenewing(message);
   }
@@ -73,12 +77,22 @@ export class StreamableHttpBackend extends RemoteBackend {
   }
 
   /** The client's initialize: opens the upstream session and answers the client. */
-  private async open(message: Request): Promise<void> {
+  private async open(message: Request): Promise<boolean> {
     this.initialize = message;
     const opened = await this.exchangeInitialize(message);
-    if (!opened.ok) return this.end(opened.reason);
+    if (!opened.ok) {
+      this.end(opened.reason);
+      return false;
+    }
     this.log('info', 'upstream session opened', { stateless: this.sessionId === undefined });
     this.emit(opened.response);
+    return true;
+  }
+
+  /** Runs `work` (an open or a renewal) with every other message waiting for it; concurrent callers share one run. */
+  private whileOpening(work: () => Promise<boolean>): Promise<boolean> {
+    this.opening ??= work().finally(() => (this.opening = undefined));
+    return this.opening;
   }
 
   /** Posts, renewing the session once if the upstream no longer knows it; a second refusal ends the session. */
@@ -94,11 +108,15 @@ export class StreamableHttpBackend extends RemoteBackend {
 
   /** Opens a new upstream session with the client's initialize and initialized; false once the session has ended. */
   private renew(): Promise<boolean> {
-    this.renewing ??= (async () => {
+    return this.whileOpening(async () => {
       this.standalone?.close();
       this.sessionId = undefined;
       const initialize = this.initialize;
-      const opened = initialize ? await this.exchangeInitialize(initialize) : { ok: false as const, reason: this.faults.sessionEnded(404) };
+      const unanswered = { ok: false as const, reason: this.faults.noAnswer(this.spec.timeoutMs) };
+      // No client waits on this initialize with a timeout of its own, so it gets one here.
+      const opened = initialize
+        ? await withDeadline(this.exchangeInitialize(initialize), this.spec.timeoutMs, unanswered)
+        : { ok: false as const, reason: this.faults.sessionEnded(404) };
       if (!opened.ok) {
         this.end(opened.reason);
         return false;
@@ -106,8 +124,7 @@ export class StreamableHttpBackend extends RemoteBackend {
       this.log('info', 'renewed the upstream session after it expired');
       if (this.initialized && (await this.post(this.initialized)) === 'done') this.openStandalone();
       return true;
-    })().finally(() => (this.renewing = undefined));
-    return this.renewing;
+    });
   }
 
   /** Posts initialize without a session; its response is returned, not delivered (a renewal's goes to no one). */
@@ -167,7 +184,9 @@ export class StreamableHttpBackend extends RemoteBackend {
       if (requestIds.length === 0) this.log('warn', 'the upstream refused a notification or response', { status: reply.status });
       fail(reason);
     } catch (err) {
-      fail(err instanceof UpstreamFault ? err.message : this.faults.closedMidCall());
+      const reason = err instanceof UpstreamFault ? err.message : this.faults.closedMidCall();
+      if (requestIds.length === 0) this.log('warn', 'a notification or response did not reach the upstream', { reason });
+      fail(reason);
     }
     return 'done';
   }
@@ -240,6 +259,17 @@ export class StreamableHttpBackend extends RemoteBackend {
     return reply.status === 401 || reply.status === 403
       ? this.faults.refused(reply.status)
       : this.faults.status(reply.status, refusal.detail);
+  }
+}
+
+/** `work`'s value, or `fallback` once `ms` have passed. */
+async function withDeadline<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
