@@ -59,7 +59,7 @@ describe('remote servers in the config', () => {
 
   it('loads examples/remote.json', () => {
     const file = fileURLToPath(new URL('../../../examples/remote.json', import.meta.url));
-    const result = loaded(loadConfig(file, { GATEHOUSE_TOKEN: 't', LINEAR_API_KEY: 'lin_api_x', INTERNAL_MCP_TOKEN: 'i' }));
+    const result = loaded(loadConfig(file, { GATEHOUSE_TOKEN: 't', LINEAR_AUTH: 'Bearer lin_api_x', INTERNAL_MCP_TOKEN: 'i' }));
     expect(Object.values(result.config.servers).map((s) => s.transportType)).toEqual(['streamable-http', 'sse', 'streamable-http']);
     expect(result.warnings).toEqual([]);
   });
