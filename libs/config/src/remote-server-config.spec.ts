@@ -89,7 +89,13 @@ describe('remote servers in the config', () => {
   });
 
   it('refuses header names that are not tokens, headers the relay sets, and line breaks, without echoing the value', () => {
-    const headers = { 'Bad Name': 'x', 'Mcp-Session-Id': 'fixed', Accept: 'text/html', Authorization: { $env: 'INJECTED' } };
+    const headers = {
+      'Bad Name': 'x',
+      'Mcp-Session-Id': 'fixed',
+      Accept: 'text/html',
+      Authorization: { $env: 'INJECTED' },
+      'X-Name': 'Zoë',
+    };
     const result = parseConfig(withServer({ transportType: 'streamable-http', url: 'https://mcp.example/mcp', headers }), {
       ...env,
       INJECTED: 'Bearer secret-value\r\nX-Evil: 1',
@@ -99,7 +105,8 @@ describe('remote servers in the config', () => {
       { path: 'mcpServers.s.headers["Bad Name"]', message: 'expected an HTTP header name' },
       { path: 'mcpServers.s.headers.Mcp-Session-Id', message: 'set by Gatehouse itself; remove it' },
       { path: 'mcpServers.s.headers.Accept', message: 'set by Gatehouse itself; remove it' },
-      { path: 'mcpServers.s.headers.Authorization', message: 'expected a value without line breaks or NUL' },
+      { path: 'mcpServers.s.headers.Authorization', message: 'expected printable characters without line breaks (Latin-1 at most)' },
+      { path: 'mcpServers.s.headers.X-Mark', message: 'expected printable characters without line breaks (Latin-1 at most)' },
     ]);
     expect(formatProblems(problems)).not.toContain('secret-value');
   });

@@ -48,8 +48,10 @@ function checkHeaders(headers: Record<string, string>, path: string, found: Serv
     const at = childPath(path, name);
     if (!HEADER_NAME.test(name)) found.problems.push({ path: at, message: 'expected an HTTP header name' });
     else if (RELAY_HEADERS.has(name.toLowerCase())) found.problems.push({ path: at, message: 'set by Gatehouse itself; remove it' });
-    // A line break would start another header: the value is refused, never echoed.
-    if (/[\r\n\0]/.test(value)) found.problems.push({ path: at, message: 'expected a value without line breaks or NUL' });
+    // What Node.js would refuse to send (a line break would start another header): refused here, never echoed.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+      found.problems.push({ path: at, message: 'expected printable characters without line breaks (Latin-1 at most)' });
+    }
   }
 }
 
