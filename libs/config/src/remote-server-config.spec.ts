@@ -88,13 +88,14 @@ describe('remote servers in the config', () => {
     ]);
   });
 
-  it('refuses header names that are not tokens, headers the relay sets, and line breaks, without echoing the value', () => {
+  it('refuses header names that are not tokens, headers the relay sets, and values Node.js cannot send, without echoing them', () => {
     const headers = {
       'Bad Name': 'x',
       'Mcp-Session-Id': 'fixed',
       Accept: 'text/html',
       Authorization: { $env: 'INJECTED' },
       'X-Name': 'Zoë',
+      'X-Mark': '✓',
     };
     const result = parseConfig(withServer({ transportType: 'streamable-http', url: 'https://mcp.example/mcp', headers }), {
       ...env,
