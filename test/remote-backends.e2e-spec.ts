@@ -16,7 +16,7 @@ function expectProgress(progress: number[], steps: number): void {
   expect(progress.length).toBeGreaterThanOrEqual(steps - 1);
 }
 
-/** Tools, a long call with progress, sampling and elicitation answered by the client: server-everything through the gateway. */
+/** Tools, a long call with progress, sampling, elicitation and roots answered by the client: server-everything through the gateway. */
 async function exerciseEverything(session: RemoteClient): Promise<void> {
   const tools = await session.client.listTools();
   expect(tools.tools.map((t) => t.name)).toEqual(
@@ -38,6 +38,9 @@ async function exerciseEverything(session: RemoteClient): Promise<void> {
 
   expect(await callText(session, 'trigger-elicitation-request')).toContain('Ada Lovelace');
   expect(session.elicited).toEqual(['Please provide inputs for the following fields:']);
+
+  // The server asks for roots outside any call: over its GET stream (streamable HTTP) or its one stream (SSE).
+  expect(await callText(session, 'get-roots-list')).toContain('URI: file:///e2e/root');
 }
 
 describe.each<TopologyKind>(['all-in-one', 'distributed'])('remote servers (%s)', (kind) => {
@@ -75,7 +78,7 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('remote servers (%s)'
     expect(stopped).toEqual({ forced: 0 });
   });
 
-  it('relays a streamable-HTTP upstream both ways (tools, progress, sampling, elicitation) and DELETEs its session at the end', async () => {
+  it('relays a streamable-HTTP upstream both ways (tools, progress, sampling, elicitation, roots) and DELETEs its session at the end', async () => {
     const session = await connectRemoteClient(url('everything-http'), bearer(REMOTE_TOKENS.alice));
     await exerciseEverything(session);
     const upstreamSession = /Session initialized with ID: (\S+)/.exec(everythingHttp.output())?.[1];
