@@ -1,8 +1,12 @@
 import type { BackendCommand } from './fixtures/backends.js';
+import type { RemoteBackend } from './fixtures/remote-everything.js';
 import { track, untrack } from './lib/process-guard.js';
 import { obtainTokens, startOAuthTopology, type GatewayProcess, type TopologyKind } from '#testing';
 
 const BEARER = 'bench-token-0123456789abcdef';
+
+/** What `echo` is: a stdio server Gatehouse spawns, or a remote server its runner connects to. */
+export type BenchBackend = BackendCommand | RemoteBackend;
 
 /** A Gatehouse topology serving one server, `echo`, behind both a static bearer token and OAuth. */
 export interface RunningGatehouse {
@@ -26,15 +30,14 @@ export interface RunningGatehouse {
  */
 export async function startBenchGatehouse(
   kind: TopologyKind,
-  backend: BackendCommand,
+  backend: BenchBackend,
   sessions = { maxPerUser: 2000, timeout: '30m' },
 ): Promise<RunningGatehouse> {
-  const echo = {
-    transportType: 'stdio',
-    command: backend.command,
-    args: backend.args,
-    serviceAuths: [{ type: 'bearer', tokens: [BEARER] }],
-  };
+  const server =
+    'url' in backend
+      ? { transportType: 'streamable-http', url: backend.url }
+      : { transportType: 'stdio', command: backend.command, args: backend.args };
+  const echo = { ...server, serviceAuths: [{ type: 'bearer', tokens: [BEARER] }] };
   const started = await startOAuthTopology(kind, {
     users: { alice: { sub: 'alice', email: 'alice@example.com', email_verified: true } },
     mcpServers: { echo: { ...echo, runnerGroup: `bench${Date.now().toString(36)}` } },

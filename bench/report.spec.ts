@@ -162,6 +162,7 @@ describe('renderReport: the page', () => {
       '## Versions',
       '## Targets',
       '## Round trip of a tool call',
+      '## Round trip to a remote server',
       '## Session start',
       '## Memory',
       '## Token checks',
@@ -174,6 +175,42 @@ describe('renderReport: the page', () => {
     expect(markdown).toContain('[bench/results/2026-05-02.json](../bench/results/2026-05-02.json)');
     expect(defaultResultsFile(sample())).toBe('bench/results/2026-05-02.json');
     expect(renderReport(sample(), '', 'bench/results/run 7.json').markdown).toContain('(../bench/results/run%207.json)');
+  });
+});
+
+describe('renderReport: the remote rows', () => {
+  it('sets each remote row against the SDK client calling the server straight', () => {
+    const results = {
+      ...sample(),
+      remoteRoundTrip: [
+        trip('direct', 'none', 1, 1.2, 800),
+        trip('gatehouse serve', 'bearer', 1, 2.0, 500),
+        trip('gatehouse nats', 'bearer', 1, 3.0, 330),
+        trip('direct', 'none', 16, 4.0, 4000),
+        trip('gatehouse serve', 'bearer', 16, 8.0, 2000),
+      ],
+    };
+    const page = renderReport(results, '').markdown;
+    // target | auth | p50 | p95 | p99 | calls/s | p50 − direct | calls/s ÷ direct
+    expect(row(page, '### Remote: 1 session', 'gatehouse serve', 'bearer')).toEqual([
+      'gatehouse serve',
+      'bearer',
+      '2.00',
+      '4.00',
+      '6.00',
+      '500',
+      '+0.80',
+      '0.63×',
+    ]);
+    expect(row(page, '### Remote: 1 session', 'direct', 'none').slice(6)).toEqual(['0.00', '1.00×']);
+    expect(row(page, '### Remote: 16 concurrent sessions', 'gatehouse nats', 'bearer').slice(2)).toEqual(Array(6).fill('—'));
+    expect(page).not.toMatch(/NaN|Infinity|undefined/);
+    expect(parseBenchResults(JSON.stringify(results), 'remote.json')).toEqual(results);
+  });
+
+  it('says so when a run (an older one) measured no remote rows', () => {
+    expect(renderReport(sample(), '').markdown).toContain('## Round trip to a remote server\n\n');
+    expect(renderReport(sample(), '').markdown).toContain('_Remote round trips were not measured in this run._');
   });
 });
 

@@ -11,6 +11,7 @@ import type { BenchResults } from './lib/results.js';
 import { defaultResultsFile } from './report.js';
 import { writeReport } from './report/write-report.js';
 import { measureIdleStreams, measurePerSession } from './scenarios/memory.js';
+import { measureRemoteRoundTrips } from './scenarios/remote-round-trips.js';
 import { measureRoundTrips } from './scenarios/round-trips.js';
 import { measureSessionStart } from './scenarios/session-start.js';
 import { measureTokenChecks } from './scenarios/token-checks.js';
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
   const [cpu] = cpus();
   progress('round trips (direct, gatehouse serve and over NATS with bearer and JWT, supergateway, mcp-proxy)');
   const roundTrip = await measureRoundTrips(progress);
+  progress('remote round trips (server-everything over streamable HTTP: direct, through gatehouse serve and over NATS)');
+  const remoteRoundTrip = await measureRemoteRoundTrips(progress);
   progress('session start');
   const sessionStart = await measureSessionStart(progress);
   progress('memory');
@@ -71,11 +74,13 @@ async function main(): Promise<void> {
     versions: {
       gatehouse: packageVersion('gatehouse'),
       '@modelcontextprotocol/sdk': packageVersion('@modelcontextprotocol/sdk'),
+      '@modelcontextprotocol/server-everything': packageVersion('@modelcontextprotocol/server-everything'),
       supergateway: packageVersion('supergateway'),
       'mcp-proxy': packageVersion('mcp-proxy'),
       'nats-server': natsServerVersion(),
     },
     roundTrip,
+    remoteRoundTrip,
     sessionStart,
     memory: { perSession, idleStreams },
     tokenChecks,

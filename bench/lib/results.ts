@@ -9,6 +9,8 @@ export interface BenchResults {
   versions: Record<string, string>;
   /** Tool-call round trips: one row per target and concurrency. */
   roundTrip: RoundTripRow[];
+  /** The same to a remote streamable-HTTP server: direct, and through Gatehouse's runner (absent in older runs). */
+  remoteRoundTrip?: RoundTripRow[];
   sessionStart: SessionStartRow[];
   memory: { perSession: MemoryPerSessionRow[]; idleStreams: IdleStreamsRow[] };
   tokenChecks: { cachedPerSec: number; firstSightPerSec: number };

@@ -5,6 +5,16 @@ import type { BenchResults } from '../lib/results.js';
 const target = z.enum(['direct', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy']);
 const figure = z.number();
 const count = z.number().int().nonnegative();
+const roundTripRow = z.object({
+  target,
+  auth: z.enum(['none', 'bearer', 'jwt']),
+  concurrency: count,
+  calls: count,
+  p50Ms: figure,
+  p95Ms: figure,
+  p99Ms: figure,
+  callsPerSec: figure,
+});
 
 // Typed against BenchResults, so the schema cannot drift from the type the benchmark writes.
 export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
@@ -12,18 +22,8 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
   durationSec: figure,
   machine: z.object({ cpuModel: z.string(), cores: count, memoryGiB: figure, os: z.string(), node: z.string() }),
   versions: z.record(z.string(), z.string()),
-  roundTrip: z.array(
-    z.object({
-      target,
-      auth: z.enum(['none', 'bearer', 'jwt']),
-      concurrency: count,
-      calls: count,
-      p50Ms: figure,
-      p95Ms: figure,
-      p99Ms: figure,
-      callsPerSec: figure,
-    }),
-  ),
+  roundTrip: z.array(roundTripRow),
+  remoteRoundTrip: z.array(roundTripRow).optional(),
   sessionStart: z.array(
     z.object({ target, backend: z.enum(['node echo server', 'awk server']), samples: count, p50Ms: figure, p95Ms: figure }),
   ),

@@ -2,6 +2,7 @@
 import type { BenchResults } from '../lib/results.js';
 import { bytes, duration, kibibytes, MISSING, milliseconds, perSecond, runTime, signedMilliseconds } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
+import { remoteRoundTripSection } from './remote-round-trip-section.js';
 import { roundTripSection } from './round-trip-section.js';
 
 /** The page; `resultsFile` is the raw JSON's path from the repository root, linked at the end. */
@@ -12,6 +13,7 @@ export function renderMarkdown(results: BenchResults, notes: string, resultsFile
     versionsSection(results),
     targetsSection(results),
     roundTripSection(results.roundTrip),
+    remoteRoundTripSection(results.remoteRoundTrip),
     sessionStartSection(results),
     memorySection(results),
     tokenChecksSection(results),

@@ -12,7 +12,14 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 4000);
 
 type Progress = (line: string) => void;
 
-async function measure(target: TargetName, auth: RoundTripRow['auth'], connect: Connect, progress: Progress): Promise<RoundTripRow[]> {
+/** `echo` round trips through `connect` at each concurrency, after an unmeasured warm-up. */
+export async function measure(
+  target: TargetName,
+  auth: RoundTripRow['auth'],
+  connect: Connect,
+  progress: Progress,
+  label?: string,
+): Promise<RoundTripRow[]> {
   const rows: RoundTripRow[] = [];
   // Unmeasured: the first seconds through a freshly started process pay for JIT compilation (a
   // series measured right after start-up was 30% slower than the same series measured later).
@@ -20,7 +27,9 @@ async function measure(target: TargetName, auth: RoundTripRow['auth'], connect: 
   for (const concurrency of CONCURRENCY) {
     const result = await runLoad(connect, { concurrency, warmupCalls: WARMUP_CALLS, durationMs: DURATION_MS });
     rows.push({ target, auth, concurrency, ...result });
-    progress(`${target} (${auth}) ×${concurrency}: p50 ${result.p50Ms.toFixed(2)} ms, ${Math.round(result.callsPerSec)} calls/s`);
+    progress(
+      `${label ?? ''}${target} (${auth}) ×${concurrency}: p50 ${result.p50Ms.toFixed(2)} ms, ${Math.round(result.callsPerSec)} calls/s`,
+    );
   }
   return rows;
 }

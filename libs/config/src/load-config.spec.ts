@@ -346,7 +346,6 @@ describe('loadConfig: every problem names its JSON path', () => {
       mcpServers: {
         'bad name': stdio(),
         db: { transportType: 'stdio', args: [1] },
-        remote: { transportType: 'sse', url: 'https://remote.test/sse' },
       },
     };
     const problems = problemsOf(loadConfig(writeConfig(config), {}));
@@ -355,8 +354,6 @@ describe('loadConfig: every problem names its JSON path', () => {
         'mcpServers["bad name"]',
         'mcpServers.db.args[0]',
         'mcpServers.db.command',
-        'mcpServers.remote.transportType',
-        'mcpServers.remote.url',
         'proxy.port',
         'proxy.sessions.maxPerUser',
         'proxy.sessions.timeout',

@@ -150,16 +150,12 @@ describe('keys that are not supported yet', () => {
     const problems = problemsOf(loadConfig(writeConfig(fullMcpFrontExample), env));
     expect(problems).toEqual([
       ...notSupported(
-        'mcpServers.linear.transportType',
-        'mcpServers.linear.url',
-        'mcpServers.linear.headers',
+        'mcpServers.linear.headers.Authorization',
         'mcpServers.linear.requiresUserToken',
         'mcpServers.linear.userAuthentication',
-        'mcpServers.notion.transportType',
         'mcpServers.notion.url',
         'mcpServers.notion.requiresUserToken',
         'mcpServers.notion.userAuthentication',
-        'mcpServers.everything.transportType',
       ),
       { path: 'proxy.auth.storage', message: 'Gatehouse has no Firestore: use "sqlite" or "postgres" (DATABASE_URL)' },
     ]);
@@ -168,10 +164,6 @@ describe('keys that are not supported yet', () => {
   });
 
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['sse transport', { transportType: 'sse', url: 'https://x.test/sse' }, ['transportType', 'url']],
-    ['streamable-http transport', { transportType: 'streamable-http', url: 'https://x.test/mcp' }, ['transportType', 'url']],
-    ['url on a stdio server', { ...stdio, url: 'https://x.test' }, ['url']],
-    ['headers on a stdio server', { ...stdio, headers: { 'X-Key': 'k' } }, ['headers']],
     ['requiresUserToken', { ...stdio, requiresUserToken: true }, ['requiresUserToken']],
     ['userAuthentication', { ...stdio, userAuthentication: manualAuth }, ['userAuthentication']],
     ['options.authTokens', { ...stdio, options: { authTokens: ['t'] } }, ['options.authTokens']],
@@ -200,11 +192,11 @@ describe('keys that are not supported yet', () => {
   });
 
   it('is reported together with schema errors', () => {
-    const config = withServers({ remote: { transportType: 'sse', url: 'https://x.test', timeout: 'later' } });
+    const config = withServers({ notes: { ...stdio, requiresUserToken: true, timeout: 'later' } });
     const problems = problemsOf(loadConfig(writeConfig(config), {}));
     expect(problems).toEqual([
-      { path: 'mcpServers.remote.timeout', message: expect.stringContaining('invalid duration "later"') as string },
-      ...notSupported('mcpServers.remote.transportType', 'mcpServers.remote.url'),
+      { path: 'mcpServers.notes.timeout', message: expect.stringContaining('invalid duration "later"') as string },
+      ...notSupported('mcpServers.notes.requiresUserToken'),
     ]);
   });
 });

@@ -13,9 +13,6 @@ const isUserTokenObject = (value: unknown) =>
 
 /** Delete a row when the milestone that implements its feature lands. */
 export const NOT_SUPPORTED_YET: readonly NotSupportedRow[] = [
-  { path: 'mcpServers.*.transportType', when: (v) => v === 'sse' || v === 'streamable-http' },
-  { path: 'mcpServers.*.url' },
-  { path: 'mcpServers.*.headers' },
   // `false` asks for nothing, so only `true` is unsupported.
   { path: 'mcpServers.*.requiresUserToken', when: (v) => v === true },
   { path: 'mcpServers.*.userAuthentication' },

@@ -2,6 +2,7 @@ import type { ConfigFile, McpServerEntry } from './config-file.schema.js';
 import { childPath, type ConfigProblem } from './config-problem.js';
 import type { EnvResolver, StrValue } from './config-value.js';
 import { checkInlineTool } from './inline-tool.check.js';
+import { buildRemote, warnIgnoredRemoteKeys } from './remote-server-config.js';
 
 /** How a service (not a person) authenticates to one server. */
 export type ServiceAuth =
@@ -120,7 +121,7 @@ export function buildServers(file: ConfigFile, found: ServerFindings): Record<st
 }
 
 /** The kinds of server that run; the not-supported table reports the others (their values are not resolved). */
-const RUNNING_KINDS = new Set<ServerConfig['transportType']>(['stdio', 'inline', 'aggregate']);
+const RUNNING_KINDS = new Set<ServerConfig['transportType']>(['stdio', 'streamable-http', 'sse', 'inline', 'aggregate']);
 
 // Distributes over the union, so each kind keeps its own fields.
 type Specific<T extends ServerConfig> = T extends ServerConfig ? Omit<T, keyof ServerBase> : never;
@@ -133,6 +134,7 @@ function buildServer(name: string, entry: McpServerEntry, file: ConfigFile, foun
     const stray = (['servers', 'delimiter', 'discovery'] as const).filter((key) => entry[key] !== undefined);
     for (const key of stray) found.warnings.push(`${path}.${key}: only aggregate servers use it; ignored`);
   }
+  warnIgnoredRemoteKeys(entry, kind, path, found);
   // What only this kind has comes first, so problems are listed as the file reads.
   const specific = buildSpecific(kind, name, entry, file, path, found);
   return { ...buildBase(name, entry, path, found), ...specific };
@@ -179,26 +181,6 @@ function buildStdio(entry: McpServerEntry, path: string, { resolver }: ServerFin
     command: entry.command === undefined ? '' : (resolver.str(entry.command, `${path}.command`) ?? ''),
     args: entry.args.map((arg, i) => resolver.tok(arg, `${path}.args[${i}]`) ?? ''),
     env: resolveRecord(entry.env, `${path}.env`, (value, at) => resolver.tok(value, at)),
-  };
-}
-
-function buildRemote(
-  transportType: RemoteServerConfig['transportType'],
-  entry: McpServerEntry,
-  path: string,
-  found: ServerFindings,
-): Specific<RemoteServerConfig> {
-  const { resolver } = found;
-  const text = entry.url === undefined ? undefined : resolver.tok(entry.url, `${path}.url`);
-  const url = text !== undefined && URL.canParse(text) ? new URL(text) : undefined;
-  const usable = url && (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
-  if (text !== undefined && !usable) {
-    found.problems.push({ path: `${path}.url`, message: 'expected an http(s) URL without credentials (send those in headers)' });
-  }
-  return {
-    transportType,
-    url: url?.href ?? '',
-    headers: resolveRecord(entry.headers ?? {}, `${path}.headers`, (value, at) => resolver.tok(value, at)),
   };
 }
 

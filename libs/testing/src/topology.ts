@@ -27,7 +27,15 @@ const LISTENING = /Gatehouse is listening on [^\s:]+:(\d+)/;
 export async function startTopology(
   kind: TopologyKind,
   configPath: string,
-  options: { env?: NodeJS.ProcessEnv; runnerCount?: number; edgeCount?: number; addr?: string; basePath?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    runnerCount?: number;
+    edgeCount?: number;
+    addr?: string;
+    basePath?: string;
+    /** Distributed only: the `--group` names of each runner (one entry per runner; default: every group). */
+    runnerGroups?: readonly (readonly string[])[];
+  } = {},
 ): Promise<Topology> {
   const env = options.env ?? {};
   const addr = options.addr ?? '127.0.0.1:0';
@@ -44,7 +52,11 @@ export async function startTopology(
       all.push(...edges);
       runners = edges;
     } else {
-      runners = Array.from({ length: options.runnerCount ?? 2 }, () => startGatehouse(['runner', '--config', configPath], env));
+      const groups = options.runnerGroups;
+      runners = Array.from({ length: groups?.length ?? options.runnerCount ?? 2 }, (_, i) => {
+        const serves = groups?.[i] ?? [];
+        return startGatehouse(['runner', '--config', configPath, ...(serves.length > 0 ? ['--group', ...serves] : [])], env);
+      });
       all.push(...runners, startGatehouse(['auth', '--config', configPath], env));
       await Promise.all(runners.map((r) => r.waitFor(/Gatehouse runner \S+ is ready/)));
       edges = Array.from({ length: options.edgeCount ?? 1 }, (_, i) =>

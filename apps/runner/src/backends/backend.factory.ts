@@ -6,6 +6,7 @@ import { AggregateBackend } from './aggregate/aggregate.backend.js';
 import type { AggregateHub } from './aggregate/aggregate-hub.js';
 import type { BackendConnection, BackendLogContext } from './backend.port.js';
 import { InlineBackend } from './inline/inline.backend.js';
+import { createRemoteBackend } from './remote/create-remote-backend.js';
 import { StdioBackend } from './stdio.backend.js';
 
 export interface BackendDeps {
@@ -42,8 +43,8 @@ export function createBackend(
     }
     case 'inline':
       return new InlineBackend(server, { spawner: deps.spawner, childBaseEnv: deps.childBaseEnv, log: deps.log }, context);
-    default:
-      // Refused at load by the not-supported table until its backend lands.
-      throw new Error(`${server.transportType} servers are not supported yet`);
+    case 'streamable-http':
+    case 'sse':
+      return createRemoteBackend(server, context, deps);
   }
 }

@@ -215,9 +215,12 @@ describe('RunnerPool', () => {
     const { pool, backends, behaviour, ended } = setup({ idleTimeoutMs: 1000, maxPerUser: 1 });
     behaviour.set('s1', 'silent');
     const failed = await pool.open(openRequest('s1', 'alice'));
-    expect(failed).toEqual({ ok: false, error: { code: 'BACKEND_FAILED', message: 'the backend did not answer initialize within 30 ms' } });
+    expect(failed).toEqual({
+      ok: false,
+      error: { code: 'BACKEND_FAILED', message: 'the backend of files did not answer initialize within 30 ms' },
+    });
     expect(backends.get('s1')?.closes).toBe(1);
-    expect(ended).toEqual([{ id: 's1', reason: 'the backend did not answer initialize within 30 ms' }]);
+    expect(ended).toEqual([{ id: 's1', reason: 'the backend of files did not answer initialize within 30 ms' }]);
     expect(pool.size).toBe(0);
     expect(await pool.open(openRequest('s2', 'alice'))).toMatchObject({ ok: true });
   });

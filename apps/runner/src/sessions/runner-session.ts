@@ -74,7 +74,10 @@ export class RunnerSession {
     const timeoutMs = this.deps.startTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the backend did not answer initialize within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`the backend of ${this.identity.server} did not answer initialize within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     const ended = this.endedWith.then((reason) => Promise.reject(new Error(reason)));
     const answered = (async () => {
