@@ -3,13 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childPids, eventually, startTopology, type Topology, type TopologyKind } from '#testing';
 import { EVERYTHING, GATEWAY_ENV, TOKENS } from './support/gateway-config.js';
+import { startEverything, type Upstream } from './fixtures/remote-upstreams.js';
 import { bearer, connectStreamable, textOf } from './support/mcp-clients.js';
 
 const LONG_MEMBER = 'a-member-whose-name-is-long-enough-to-push-tool-names-past-64';
 const ACCEPTED = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** An aggregate of three server-everything members (one with a name long enough to shorten) and one that cannot start. */
-function writeConfig(runnerGroup: string): { path: string; dir: string } {
+/**
+ * An aggregate of three server-everything members — over stdio, remote over streamable HTTP, and
+ * one with a name long enough to shorten — and one that cannot start.
+ */
+function writeConfig(runnerGroup: string, remote: Upstream): { path: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-aggregate-'));
   const everything = (extra: Record<string, unknown> = {}) => ({
     transportType: 'stdio',
@@ -24,7 +28,13 @@ function writeConfig(runnerGroup: string): { path: string; dir: string } {
     proxy: { baseURL: 'http://127.0.0.1:8080', sessions: { maxPerUser: 8 } },
     mcpServers: {
       everything: everything(),
-      filtered: everything({ options: { toolFilter: { mode: 'allow', list: ['get-sum'] } } }),
+      filtered: {
+        transportType: 'streamable-http',
+        url: `${remote.origin}/mcp`,
+        options: { toolFilter: { mode: 'allow', list: ['get-sum'] } },
+        serviceAuths: [{ type: 'bearer', tokens: [{ $env: 'E2E_TOKEN_ALICE' }, TOKENS.bob] }],
+        runnerGroup,
+      },
       [LONG_MEMBER]: everything({ options: { toolFilter: { mode: 'allow', list: ['trigger-long-running-operation'] } } }),
       broken: everything({ command: '/nonexistent/mcp-server', args: [] }),
       all: {
@@ -45,9 +55,11 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('aggregate servers (%
   let topology: Topology;
   let configDir: string;
   let url: string;
+  let remote: Upstream;
 
   beforeAll(async () => {
-    const config = writeConfig(`agg${Date.now().toString(36)}${kind[0]}`);
+    remote = await startEverything('streamableHttp');
+    const config = writeConfig(`agg${Date.now().toString(36)}${kind[0]}`, remote);
     configDir = config.dir;
     topology = await startTopology(kind, config.path, { env: GATEWAY_ENV, runnerCount: 2 });
     url = `${topology.url}/all/mcp`;
@@ -55,6 +67,7 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('aggregate servers (%
 
   afterAll(async () => {
     await topology?.stop();
+    await remote?.stop();
     rmSync(configDir, { recursive: true, force: true });
   });
 
@@ -109,7 +122,8 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('aggregate servers (%
     const before = backends().length;
     const { client, transport } = await connectStreamable(url, bearer(TOKENS.alice));
     await client.listTools();
-    expect(backends().length).toBeGreaterThanOrEqual(before + 3);
+    // The two stdio members run as processes; the remote one is a connection.
+    expect(backends().length).toBeGreaterThanOrEqual(before + 2);
     await transport.terminateSession();
     await client.close();
     await eventually(() => backends().length === before, `member backends left: ${backends().length} (were ${before})`);
@@ -122,9 +136,9 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('aggregate servers (%
     const afterAlice = backends().length;
     const bob = await connectStreamable(url, bearer(TOKENS.bob));
     await bob.client.listTools();
-    // Each caller's aggregate session opened its own three members (the broken one never starts).
-    expect(afterAlice - before).toBe(3);
-    expect(backends().length - afterAlice).toBe(3);
+    // Each caller's aggregate session opened its own stdio members (the broken one never starts).
+    expect(afterAlice - before).toBe(2);
+    expect(backends().length - afterAlice).toBe(2);
     for (const { client, transport } of [alice, bob]) {
       await transport.terminateSession();
       await client.close();
