@@ -146,6 +146,23 @@ describe('AggregateBackend', () => {
     await close();
   });
 
+  it("still shows a member's tools when it says they changed while another member is being listed", async () => {
+    const { aggregate, runner, answer, close } = setup();
+    runner.silent.add('db');
+    aggregate.send(list(1));
+    await settle();
+    runner.send('git', { jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    await settle();
+    const asked = runner.received.find((r) => r.member === 'db' && r.message.method === 'tools/list');
+    runner.send('db', { jsonrpc: '2.0', id: asked?.message.id, result: { tools: [{ name: 'query', inputSchema: { type: 'object' } }] } });
+    expect(((await answer(1))?.result as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual([
+      'db_query',
+      'git_log',
+      'git_diff',
+    ]);
+    await close();
+  });
+
   it("routes a call under the member's own tool name and answers with the client's id", async () => {
     const { aggregate, runner, answer, close } = setup();
     aggregate.send(call(7, 'git_diff'));

@@ -175,7 +175,7 @@ export class AggregateBackend implements BackendConnection {
       return this.emit({ ...message, id });
     }
     if (message.method === 'notifications/tools/list_changed') {
-      this.directory?.forget(member);
+      this.directory?.stale(member);
       return this.emit({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
     }
     this.emit(message); // progress (the client's own token), logging, other notifications

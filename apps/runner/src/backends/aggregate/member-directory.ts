@@ -66,10 +66,13 @@ export class MemberDirectory {
     this.links.get(member)?.busy(waiting);
   }
 
-  /** The member's tools changed: listed again on next use. */
-  forget(member: string): void {
-    this.listed.delete(member);
-    this.routes.dropMember(member);
+  /**
+   * The member's tools changed: listed again on next use. What was listed stays shown until then,
+   * so a listing under way when the change arrives still includes the member.
+   */
+  stale(member: string): void {
+    const listed = this.listed.get(member);
+    if (listed) this.listed.set(member, { ...listed, at: Number.NEGATIVE_INFINITY });
   }
 
   /** To every member session that is open. */
@@ -101,7 +104,8 @@ export class MemberDirectory {
       this.listed.set(member, { at: this.now(), tools: shown });
     } catch (err) {
       // One member failing leaves the others' tools in place.
-      this.forget(member);
+      this.listed.delete(member);
+      this.routes.dropMember(member);
       this.handlers.log.warn(
         { member, reason: err instanceof Error ? err.message : String(err) },
         'aggregate member left out of the tool list',
