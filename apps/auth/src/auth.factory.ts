@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bus } from '#bus';
 import type { AuthConfig, GatehouseConfig, RuntimeEnvironment } from '#config';
-import { deriveKeyId, Envelope } from '#crypto';
+import { envelopeOf } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuthServices } from './auth.services.js';
 import { createIdentityProvider } from './idp/idp.factory.js';
@@ -50,8 +50,7 @@ export async function createAuthServices(
   log: Logger,
 ): Promise<AuthServices> {
   const { auth, proxy } = config;
-  const key = Buffer.from(auth.encryptionKey, 'utf8');
-  const envelope = new Envelope([{ id: deriveKeyId(key), key }]);
+  const envelope = envelopeOf(auth.encryptionKey, auth.previousEncryptionKeys);
   const keys = new SigningKeys(store.signingKeys, envelope, { tokenTtlMs: auth.tokenTtlMs });
   await keys.load();
   const resources = new ResourceIndicators(proxy.baseURL, Object.keys(config.servers));

@@ -49,6 +49,7 @@ describe('proxy.auth', () => {
       refreshTokenReuseGraceMs: 10_000,
       storage: 'sqlite',
       encryptionKey: KEY,
+      previousEncryptionKeys: [],
       requireResource: false,
       acceptIssuerAudience: false,
       allowedRedirectUriHosts: [],
@@ -188,5 +189,15 @@ describe('proxy.auth', () => {
     const { config, warnings } = configOf(loadConfig(path, { ...vars, GATEHOUSE_ENCRYPTION_KEY: KEY }));
     expect(warnings).toEqual([]);
     expect(config.auth?.idp).toMatchObject({ provider, redirectUri: 'https://mcp.example.com/oauth/callback' });
+  });
+});
+
+describe('proxy.auth.previousEncryptionKeys', () => {
+  it('keeps the keys encryptionKey replaced, each exactly 32 bytes', () => {
+    const old = 'abcdefghijabcdefghijabcdefghij01';
+    const { config } = configOf(parseConfig(fileWith({ previousEncryptionKeys: [old] }), env));
+    expect(config.auth?.previousEncryptionKeys).toEqual([old]);
+    const { problems } = parseConfig(fileWith({ previousEncryptionKeys: ['short'] }), env);
+    expect(problems).toContainEqual({ path: 'proxy.auth.previousEncryptionKeys[0]', message: 'expected exactly 32 bytes' });
   });
 });

@@ -44,8 +44,10 @@ export interface AuthConfig {
   refreshTokenReuseGraceMs: number;
   /** `memory` (mcp-front's) is kept so auth can say it means SQLite in a temporary file. */
   storage: 'sqlite' | 'postgres' | 'memory';
-  /** 32 bytes: seals signing keys (and, later, users' service tokens) with AES-256-GCM. */
+  /** 32 bytes: seals signing keys and users' service credentials with AES-256-GCM. */
   encryptionKey: string;
+  /** Keys replaced by encryptionKey (newest first): they open what they sealed; nothing new is sealed with them. */
+  previousEncryptionKeys: string[];
   /** Reject /authorize without `resource` instead of letting the user pick servers. */
   requireResource: boolean;
   /** mcp-front's escape hatch: accept a token whose `aud` is the issuer on every server. */
@@ -119,6 +121,16 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     problems.push({ path: 'proxy.auth.encryptionKey', message: `expected exactly ${ENCRYPTION_KEY_BYTES} bytes` });
   }
 
+  const previousEncryptionKeys = (auth.previousEncryptionKeys ?? []).flatMap((value, i) => {
+    const path = `proxy.auth.previousEncryptionKeys[${i}]`;
+    const key = resolver.str(value, path);
+    if (key !== undefined && Buffer.byteLength(key) !== ENCRYPTION_KEY_BYTES) {
+      problems.push({ path, message: `expected exactly ${ENCRYPTION_KEY_BYTES} bytes` });
+      return [];
+    }
+    return key === undefined ? [] : [key];
+  });
+
   return {
     issuer,
     idp: {
@@ -139,6 +151,7 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     refreshTokenReuseGraceMs: auth.refreshTokenReuseGrace ?? REFRESH_REUSE_GRACE_MS,
     storage: storageOf(auth, problems, warnings),
     encryptionKey,
+    previousEncryptionKeys,
     requireResource: auth.requireResource ?? false,
     acceptIssuerAudience: auth.dangerouslyAcceptIssuerAudience ?? false,
     allowedRedirectUriHosts: redirectUriHosts(auth, problems),

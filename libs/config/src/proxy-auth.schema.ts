@@ -53,6 +53,8 @@ export const ProxyAuthSchema = z.strictObject({
   storage: z.enum(['memory', 'firestore', 'sqlite', 'postgres']).optional(),
   jwtSecret: Str.optional(),
   encryptionKey: Str.optional(),
+  /** Gatehouse's: keys that sealed stored values before encryptionKey replaced them; they still open, and values are re-sealed on use. */
+  previousEncryptionKeys: z.array(Str).optional(),
   dangerouslyAcceptIssuerAudience: z.boolean().optional(),
   // mcp-front's Google login before `idp` (until February 2026): read as idp {provider: "google"}.
   googleClientId: Str.optional(),

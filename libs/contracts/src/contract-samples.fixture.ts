@@ -189,6 +189,24 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
     valid: fc.record({ keys: fc.array(publicJwk, { maxLength: 3 }) }),
     invalid: fc.oneof(fc.constant({ keys: [{ kid: 'k' }] }), fc.constant({ keys: {} }), fc.constant({})),
   },
+  UserCredentialRequestSchema: {
+    schema: contracts.UserCredentialRequestSchema,
+    valid: fc.record({ sub: nonEmpty, server: nonEmpty, rejected: token }, { requiredKeys: ['sub', 'server'] }),
+    invalid: fc.oneof(fc.constant({ sub: '', server: 's' }), fc.constant({ server: 's' }), fc.constant({ sub: 'a', server: 1 })),
+  },
+  UserCredentialReplySchema: {
+    schema: contracts.UserCredentialReplySchema,
+    valid: fc.oneof(
+      fc.record({ status: fc.constant('ok'), sealed: nonEmpty, expiresAt: fc.integer() }, { requiredKeys: ['status', 'sealed'] }),
+      fc.record({ status: fc.constant('missing'), connectUrl: fc.constant('https://gw.example/oauth/connect?service=linear'), message: text }),
+      fc.record({ status: fc.constant('unavailable'), message: text }),
+    ),
+    invalid: fc.oneof(
+      fc.constant({ status: 'ok', sealed: '' }),
+      fc.constant({ status: 'missing', connectUrl: 'not a url', message: 'm' }),
+      fc.constant({ status: 'maybe' }),
+    ),
+  },
   RunnerPingRequestSchema: { schema: contracts.RunnerPingRequestSchema, valid: empty, invalid: notAnObject },
   RunnerPingReplySchema: {
     schema: contracts.RunnerPingReplySchema,

@@ -16,3 +16,4 @@ export * from './session-attach/index.js';
 export * from './session-route/index.js';
 export * from './auth-jwks/index.js';
 export * from './token-revoked/index.js';
+export * from './user-credential/index.js';

@@ -112,3 +112,12 @@ function decode(part: string): Buffer {
   if (bytes.toString('base64url') !== part) throw new EnvelopeError('malformed', 'sealed value has a part that is not canonical base64url');
   return bytes;
 }
+
+/**
+ * The gateway's envelope from its configured keys: the current encryptionKey first (it seals),
+ * then the keys it replaced (they only open). Key ids are derived, so a value names its key.
+ */
+export function envelopeOf(current: string, previous: readonly string[] = []): Envelope {
+  const keys = [current, ...previous].map((text) => Buffer.from(text, 'utf8'));
+  return new Envelope(keys.map((key) => ({ id: deriveKeyId(key), key })));
+}

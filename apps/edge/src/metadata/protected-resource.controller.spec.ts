@@ -28,7 +28,7 @@ const auth: AuthConfig = {
   refreshTokenTtlMs: 86_400_000,
   refreshTokenReuseGraceMs: 10_000,
   storage: 'memory',
-  encryptionKey: '0123456789abcdef0123456789abcdef',
+  encryptionKey: '0123456789abcdef0123456789abcdef', previousEncryptionKeys: [],
   requireResource: false,
   acceptIssuerAudience: false,
   allowedRedirectUriHosts: [],
