@@ -31,3 +31,10 @@ export {
 } from './server-config.js';
 export { ARGUMENT_PLACEHOLDER, compileToolInputSchema, type CompiledToolSchema, type ToolArgumentsCheck } from './tool-input-schema.js';
 export { childProcessBaseEnvironment, readRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';
+export {
+  DEFAULT_TOKEN_FORMAT,
+  formatUserToken,
+  type ManualUserAuthentication,
+  type OAuthUserAuthentication,
+  type UserAuthenticationConfig,
+} from './user-authentication.js';

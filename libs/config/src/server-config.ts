@@ -2,6 +2,7 @@ import type { ConfigFile, McpServerEntry } from './config-file.schema.js';
 import { childPath, type ConfigProblem } from './config-problem.js';
 import type { EnvResolver, StrValue } from './config-value.js';
 import { checkInlineTool } from './inline-tool.check.js';
+import type { UserAuthenticationConfig } from './user-authentication.js';
 import { buildRemote, warnIgnoredRemoteKeys } from './remote-server-config.js';
 
 /** How a service (not a person) authenticates to one server. */
@@ -31,6 +32,8 @@ interface ServerBase {
   serviceAuths: ServiceAuth[];
   /** The runners that serve it (for an aggregate: the runners that hold its member connections). */
   runnerGroup: string;
+  /** Present when the server needs each person's own credential (mcp-front's requiresUserToken). */
+  userAuthentication?: UserAuthenticationConfig;
 }
 
 /** A stdio backend: one subprocess per MCP session. */
