@@ -47,6 +47,8 @@ describe('proxy.auth', () => {
       tokenTtlMs: 3_600_000,
       refreshTokenTtlMs: 2_592_000_000,
       refreshTokenReuseGraceMs: 10_000,
+      browserSessionIdleTimeoutMs: 28_800_000,
+      browserSessionMaxAgeMs: 604_800_000,
       storage: 'sqlite',
       encryptionKey: KEY,
       previousEncryptionKeys: [],
@@ -90,6 +92,18 @@ describe('proxy.auth', () => {
         { path: 'proxy.auth.refreshTokenReuseGrace', message },
       ]);
     }
+  });
+
+  it("takes the browser session's idle timeout and maximum age, the idle one no longer than the other", () => {
+    const { config } = configOf(parseConfig(fileWith({ browserSessionIdleTimeout: '30m', browserSessionMaxAge: '24h' }), env));
+    expect(config.auth).toMatchObject({ browserSessionIdleTimeoutMs: 1_800_000, browserSessionMaxAgeMs: 86_400_000 });
+    expect(problemsOf(parseConfig(fileWith({ browserSessionIdleTimeout: '48h', browserSessionMaxAge: '24h' }), env))).toEqual([
+      { path: 'proxy.auth.browserSessionIdleTimeout', message: 'must not be longer than browserSessionMaxAge' },
+    ]);
+    expect(problemsOf(parseConfig(fileWith({ browserSessionMaxAge: '30s' }), env))).toEqual([
+      { path: 'proxy.auth.browserSessionMaxAge', message: 'expected at least "1m"' },
+      { path: 'proxy.auth.browserSessionIdleTimeout', message: 'must not be longer than browserSessionMaxAge' },
+    ]);
   });
 
   it('lists every problem of a bad setup', () => {
@@ -197,6 +211,9 @@ describe('proxy.auth.previousEncryptionKeys', () => {
     const old = 'abcdefghijabcdefghijabcdefghij01';
     const { config } = configOf(parseConfig(fileWith({ previousEncryptionKeys: [old] }), env));
     expect(config.auth?.previousEncryptionKeys).toEqual([old]);
-    expect(problemsOf(parseConfig(fileWith({ previousEncryptionKeys: ['short'] }), env))).toContainEqual({ path: 'proxy.auth.previousEncryptionKeys[0]', message: 'expected exactly 32 bytes' });
+    expect(problemsOf(parseConfig(fileWith({ previousEncryptionKeys: ['short'] }), env))).toContainEqual({
+      path: 'proxy.auth.previousEncryptionKeys[0]',
+      message: 'expected exactly 32 bytes',
+    });
   });
 });

@@ -42,6 +42,10 @@ export interface AuthConfig {
   refreshTokenTtlMs: number;
   /** A spent refresh token presented again by its client this soon gets the same successor; later, its grant is revoked. 0: always revoked. */
   refreshTokenReuseGraceMs: number;
+  /** The browser session (cookie) after an identity-provider login: idle expiry, sliding on use... */
+  browserSessionIdleTimeoutMs: number;
+  /** ...and absolute expiry from the login; idle never exceeds it. */
+  browserSessionMaxAgeMs: number;
   /** `memory` (mcp-front's) is kept so auth can say it means SQLite in a temporary file. */
   storage: 'sqlite' | 'postgres' | 'memory';
   /** 32 bytes: seals signing keys and users' service credentials with AES-256-GCM. */
@@ -149,6 +153,7 @@ export function buildAuthConfig(auth: ProxyAuth, baseURL: string, devMode: boole
     tokenTtlMs: auth.tokenTtl ?? HOUR_MS,
     refreshTokenTtlMs: auth.refreshTokenTtl ?? 720 * HOUR_MS,
     refreshTokenReuseGraceMs: auth.refreshTokenReuseGrace ?? REFRESH_REUSE_GRACE_MS,
+    ...browserSessionOf(auth, problems),
     storage: storageOf(auth, problems, warnings),
     encryptionKey,
     previousEncryptionKeys,
@@ -215,6 +220,25 @@ function checkBaseUrlScheme(baseURL: string, devMode: boolean, problems: ConfigP
     path: 'proxy.baseURL',
     message: 'OAuth needs an https baseURL (GATEHOUSE_DEV=1 allows http on 127.0.0.1, [::1] or localhost)',
   });
+}
+
+/** Both positive, and an idle timeout longer than the maximum age would never apply. */
+function browserSessionOf(
+  auth: ProxyAuth,
+  problems: ConfigProblem[],
+): Pick<AuthConfig, 'browserSessionIdleTimeoutMs' | 'browserSessionMaxAgeMs'> {
+  const idle = auth.browserSessionIdleTimeout ?? 8 * HOUR_MS;
+  const max = auth.browserSessionMaxAge ?? 7 * 24 * HOUR_MS;
+  for (const [key, ms] of [
+    ['browserSessionIdleTimeout', idle],
+    ['browserSessionMaxAge', max],
+  ] as const) {
+    if (ms < 60_000) problems.push({ path: `proxy.auth.${key}`, message: 'expected at least "1m"' });
+  }
+  if (idle > max) {
+    problems.push({ path: 'proxy.auth.browserSessionIdleTimeout', message: 'must not be longer than browserSessionMaxAge' });
+  }
+  return { browserSessionIdleTimeoutMs: idle, browserSessionMaxAgeMs: max };
 }
 
 function storageOf(auth: ProxyAuth, problems: ConfigProblem[], warnings: string[]): AuthConfig['storage'] {

@@ -71,4 +71,8 @@ export const ProxyAuthSchema = z.strictObject({
   allowedGroups: z.array(z.string()).optional(),
   requireResource: z.boolean().optional(),
   refreshTokenReuseGrace: RefreshReuseGrace.optional(),
+  /** The browser session after a login at the identity provider: ends when unused this long (default "8h")... */
+  browserSessionIdleTimeout: Duration.optional(),
+  /** ...and this long after the login at the latest (default "168h", seven days). */
+  browserSessionMaxAge: Duration.optional(),
 });
