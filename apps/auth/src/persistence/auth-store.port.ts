@@ -102,6 +102,16 @@ export interface SigningKeyRecord {
   retiredAt?: number;
 }
 
+/** The servers a person let one client use: asked again only when the client asks for more. */
+export interface ConsentRecord {
+  sub: string;
+  clientId: string;
+  /** Canonical resource URIs approved so far (the union of every approval). */
+  resources: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** A revoked access token (`jti`) or grant, kept until the last token it covers expires. */
 export interface RevocationRecord {
   kind: 'jti' | 'grant';
@@ -141,6 +151,15 @@ export interface GrantRepository {
   find(id: string): Promise<GrantRecord | undefined>;
   /** True when this call revoked it, false when it was already revoked or unknown. */
   revoke(id: string, now: number): Promise<boolean>;
+  /** The person's grants neither revoked nor expired at `now`, oldest first. */
+  listActive(sub: string, now: number): Promise<GrantRecord[]>;
+}
+
+export interface ConsentRepository {
+  find(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
+  /** Adds `resources` to what the person approved for the client (creating the record). */
+  remember(sub: string, clientId: string, resources: string[], now: number): Promise<void>;
+  forget(sub: string, clientId: string): Promise<void>;
 }
 
 export interface RefreshTokenRepository {
@@ -181,6 +200,7 @@ export interface AuthStore {
   refreshTokens: RefreshTokenRepository;
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;
+  consents: ConsentRepository;
   /** Deletes records whose time has passed (codes, pending authorizations, tokens, sealed successors, revocations). */
   purgeExpired(now: number): Promise<void>;
   close(): Promise<void>;

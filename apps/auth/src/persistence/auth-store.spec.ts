@@ -15,6 +15,7 @@ import type {
 } from './auth-store.port.js';
 import { Initial1795706400000 } from './migrations/1795706400000-initial.js';
 import { RefreshTokenSuccessor1796169600000 } from './migrations/1796169600000-refresh-token-successor.js';
+import { RememberedConsent1797100000000 } from './migrations/1797100000000-remembered-consent.js';
 import { openAuthStore, type AuthStoreOptions } from './open-auth-store.js';
 
 /** The real PostgreSQL: unreachable means these tests fail, never skip. */
@@ -27,7 +28,7 @@ const sqlitePath = join(dataDir, 'nested', 'data', 'auth.sqlite');
 const NOW = 1_795_706_400_000;
 const MINUTE = 60_000;
 /** Files in migrations/. */
-const MIGRATIONS = 2;
+const MIGRATIONS = 3;
 /** The latest instant a JS Date can hold: far beyond 32 bits, still a safe integer. */
 const MAX_DATE = 8_640_000_000_000_000;
 
@@ -246,6 +247,43 @@ describe.each(backends)('AuthStore on $name', (backend) => {
       const results = await Promise.all(Array.from({ length: 5 }, () => store.grants.revoke(record.id, NOW)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
+
+    it("lists a person's grants neither revoked nor expired, oldest first", async () => {
+      const sub = id('sub');
+      const person = { ...subject, sub };
+      const [older, newer, revoked, expired] = [
+        grant({ subject: person, createdAt: NOW - 2 }),
+        grant({ subject: person, createdAt: NOW - 1, clientId: 'https://app.example.com/' + 'x'.repeat(1000) }),
+        grant({ subject: person }),
+        grant({ subject: person, expiresAt: NOW }),
+      ];
+      for (const record of [newer, older, revoked, expired, grant()]) await store.grants.insert(record);
+      await store.grants.revoke(revoked.id, NOW);
+      expect(await store.grants.listActive(sub, NOW)).toEqual([older, newer]);
+      expect(await store.grants.listActive(id('nobody'), NOW)).toEqual([]);
+    });
+  });
+
+  describe('consents', () => {
+    it('remembers the union of the servers approved per person and client, and forgets them', async () => {
+      const sub = id('sub');
+      const longClient = 'https://app.example.com/client-metadata/' + 'c'.repeat(1500);
+      expect(await store.consents.find(sub, longClient)).toBeUndefined();
+      await store.consents.remember(sub, longClient, ['https://gh.example.com/notion'], NOW);
+      await store.consents.remember(sub, longClient, ['https://gh.example.com/linear', 'https://gh.example.com/notion'], NOW + 5);
+      await store.consents.remember(sub, 'client-2', ['https://gh.example.com/db'], NOW);
+      expect(await store.consents.find(sub, longClient)).toEqual({
+        sub,
+        clientId: longClient,
+        resources: ['https://gh.example.com/notion', 'https://gh.example.com/linear'],
+        createdAt: NOW,
+        updatedAt: NOW + 5,
+      });
+      expect(await store.consents.find('someone-else', longClient)).toBeUndefined();
+      await store.consents.forget(sub, longClient);
+      expect(await store.consents.find(sub, longClient)).toBeUndefined();
+      expect((await store.consents.find(sub, 'client-2'))?.resources).toEqual(['https://gh.example.com/db']);
+    });
   });
 
   describe('refresh tokens', () => {
@@ -445,9 +483,10 @@ describe.each([
   it('goes down to the first schema and up again, keeping the tokens stored in between', async () => {
     // The first release's database, with a spent token in it.
     await openAuthStore(options).then((store) => store.close());
-    const old = dataSource([Initial1795706400000, RefreshTokenSuccessor1796169600000]);
+    const old = dataSource([Initial1795706400000, RefreshTokenSuccessor1796169600000, RememberedConsent1797100000000]);
     await old.initialize();
     try {
+      await old.undoLastMigration();
       await old.undoLastMigration();
       expect(await columns(old)).toEqual(['expires_at', 'grant_id', 'token_hash', 'used_at']);
       const table = upgradeSchema === undefined ? 'refresh_tokens' : `"${upgradeSchema}".refresh_tokens`;
@@ -468,6 +507,53 @@ describe.each([
       expect(await columns(upgraded)).toEqual(['expires_at', 'grant_id', 'successor_sealed', 'successor_until', 'token_hash', 'used_at']);
     } finally {
       await upgraded.destroy();
+    }
+  });
+});
+
+describe.each([
+  { name: 'SQLite', path: join(dataDir, 'consent-upgrade', 'auth.sqlite'), schema: undefined },
+  { name: 'PostgreSQL', path: undefined, schema: `${schema}_consent` },
+])('the remembered-consent migration on $name', ({ path, schema: upgradeSchema }) => {
+  const options: AuthStoreOptions =
+    path === undefined ? { type: 'postgres', url: postgresUrl, schema: upgradeSchema } : { type: 'sqlite', path };
+  const migrations = [Initial1795706400000, RefreshTokenSuccessor1796169600000, RememberedConsent1797100000000];
+  const dataSource = (): DataSource =>
+    new DataSource(
+      path === undefined
+        ? { type: 'postgres', url: postgresUrl, schema: upgradeSchema, migrations }
+        : { type: 'better-sqlite3', database: path, migrations },
+    );
+
+  afterAll(async () => {
+    if (upgradeSchema !== undefined) await onPostgres((client) => client.query(`DROP SCHEMA IF EXISTS "${upgradeSchema}" CASCADE`));
+  });
+
+  it('goes down (no consents table, no subject_sub) and up again, finding the grants stored in between by their sub', async () => {
+    await openAuthStore(options).then((store) => store.close());
+    const old = dataSource();
+    await old.initialize();
+    const runner = old.createQueryRunner();
+    try {
+      await old.undoLastMigration();
+      expect(await runner.hasTable('consents')).toBe(false);
+      expect(await runner.hasColumn('grants', 'subject_sub')).toBe(false);
+      const table = upgradeSchema === undefined ? 'grants' : `"${upgradeSchema}".grants`;
+      await old.query(
+        `INSERT INTO ${table} (id, client_id, subject, resources, scope, created_at, expires_at) VALUES ('old', 'c', '{"sub":"ada","email":"ada@example.com","groups":[]}', '[]', 'mcp', ${NOW}, ${NOW + MINUTE})`,
+      );
+    } finally {
+      await runner.release();
+      await old.destroy();
+    }
+
+    const store = await openAuthStore(options);
+    try {
+      expect((await store.grants.listActive('ada', NOW)).map((g) => g.id)).toEqual(['old']);
+      await store.consents.remember('ada', 'c', ['https://gh.example.com/db'], NOW);
+      expect((await store.consents.find('ada', 'c'))?.resources).toEqual(['https://gh.example.com/db']);
+    } finally {
+      await store.close();
     }
   });
 });
@@ -514,6 +600,7 @@ describe('openAuthStore', () => {
     expect(tables).toEqual([
       'authorization_codes',
       'clients',
+      'consents',
       'grants',
       'migrations',
       'pending_authorizations',
@@ -523,7 +610,9 @@ describe('openAuthStore', () => {
     ]);
     expect(indexes).toEqual([
       'idx_authorization_codes_expires_at',
+      'idx_consents_sub',
       'idx_grants_expires_at',
+      'idx_grants_subject_sub',
       'idx_pending_authorizations_expires_at',
       'idx_refresh_tokens_expires_at',
       'idx_refresh_tokens_grant_id',

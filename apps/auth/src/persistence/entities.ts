@@ -51,6 +51,8 @@ export interface GrantRow {
   id: string;
   clientId: string;
   subject: Subject;
+  /** subject.sub, as a column: the person's pages list their grants by it. */
+  subjectSub: string | null;
   resources: string[];
   scope: string;
   createdAt: number;
@@ -80,6 +82,16 @@ export interface RevocationRow {
   kind: RevocationRecord['kind'];
   value: string;
   until: number;
+}
+
+export interface ConsentRow {
+  /** SHA-256 of [sub, clientId]: a client id may be a 2048-character URL. */
+  id: string;
+  sub: string;
+  clientId: string;
+  resources: string[];
+  createdAt: number;
+  updatedAt: number;
 }
 
 type Columns<Row> = { [P in keyof Row]-?: EntitySchemaColumnOptions };
@@ -155,6 +167,7 @@ export const grantSchema = new EntitySchema<GrantRow>({
     id: key('id'),
     clientId: text('client_id'),
     subject: json('subject'),
+    subjectSub: varchar('subject_sub', true),
     resources: json('resources'),
     scope: text('scope'),
     createdAt: time('created_at'),
@@ -199,7 +212,21 @@ export const revocationSchema = new EntitySchema<RevocationRow>({
   } satisfies Columns<RevocationRow>,
 });
 
+export const consentSchema = new EntitySchema<ConsentRow>({
+  name: 'Consent',
+  tableName: 'consents',
+  columns: {
+    id: key('id'),
+    sub: varchar('sub'),
+    clientId: text('client_id'),
+    resources: json('resources'),
+    createdAt: time('created_at'),
+    updatedAt: time('updated_at'),
+  } satisfies Columns<ConsentRow>,
+});
+
 export const authEntities = [
+  consentSchema,
   clientSchema,
   pendingAuthorizationSchema,
   authorizationCodeSchema,

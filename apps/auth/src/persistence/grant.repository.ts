@@ -1,4 +1,4 @@
-import { IsNull, type Repository } from 'typeorm';
+import { IsNull, MoreThan, type Repository } from 'typeorm';
 import type { GrantRecord, GrantRepository } from './auth-store.port.js';
 import type { GrantRow } from './entities.js';
 
@@ -6,12 +6,20 @@ export class SqlGrantRepository implements GrantRepository {
   constructor(private readonly rows: Repository<GrantRow>) {}
 
   async insert(grant: GrantRecord): Promise<void> {
-    await this.rows.insert({ ...grant, revokedAt: grant.revokedAt ?? null });
+    await this.rows.insert({ ...grant, subjectSub: grant.subject.sub, revokedAt: grant.revokedAt ?? null });
   }
 
   async find(id: string): Promise<GrantRecord | undefined> {
     const row = await this.rows.findOneBy({ id });
-    return row === null ? undefined : { ...row, revokedAt: row.revokedAt ?? undefined };
+    return row === null ? undefined : toRecord(row);
+  }
+
+  async listActive(sub: string, now: number): Promise<GrantRecord[]> {
+    const rows = await this.rows.find({
+      where: { subjectSub: sub, revokedAt: IsNull(), expiresAt: MoreThan(now) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map(toRecord);
   }
 
   async revoke(id: string, now: number): Promise<boolean> {
@@ -19,4 +27,8 @@ export class SqlGrantRepository implements GrantRepository {
     const { affected } = await this.rows.update({ id, revokedAt: IsNull() }, { revokedAt: now });
     return affected === 1;
   }
+}
+
+function toRecord({ subjectSub: _bySub, revokedAt, ...row }: GrantRow): GrantRecord {
+  return { ...row, ...(revokedAt !== null && { revokedAt }) };
 }

@@ -2,8 +2,10 @@ import type { DataSource } from 'typeorm';
 import type { AuthStore } from './auth-store.port.js';
 import { SqlAuthorizationCodeRepository } from './authorization-code.repository.js';
 import { SqlClientRepository } from './client.repository.js';
+import { SqlConsentRepository } from './consent.repository.js';
 import {
   authorizationCodeSchema,
+  consentSchema,
   clientSchema,
   grantSchema,
   pendingAuthorizationSchema,
@@ -26,6 +28,7 @@ export class SqlAuthStore implements AuthStore {
   readonly refreshTokens: SqlRefreshTokenRepository;
   readonly signingKeys: SqlSigningKeyRepository;
   readonly revocations: SqlRevocationRepository;
+  readonly consents: SqlConsentRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.clients = new SqlClientRepository(dataSource.getRepository(clientSchema));
@@ -35,9 +38,10 @@ export class SqlAuthStore implements AuthStore {
     this.refreshTokens = new SqlRefreshTokenRepository(dataSource.getRepository(refreshTokenSchema));
     this.signingKeys = new SqlSigningKeyRepository(dataSource.getRepository(signingKeySchema));
     this.revocations = new SqlRevocationRepository(dataSource.getRepository(revocationSchema));
+    this.consents = new SqlConsentRepository(dataSource.getRepository(consentSchema));
   }
 
-  /** Grants, clients and signing keys are kept: they end by revocation or retirement, not by time. */
+  /** Grants, consents, clients and signing keys are kept: they end by revocation or retirement, not by time. */
   async purgeExpired(now: number): Promise<void> {
     await this.codes.deleteExpired(now);
     await this.pendingAuthorizations.deleteExpired(now);
