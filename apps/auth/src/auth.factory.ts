@@ -6,6 +6,9 @@ import type { AuthConfig, GatehouseConfig, RuntimeEnvironment } from '#config';
 import { envelopeOf } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuthServices } from './auth.services.js';
+import { CsrfTokens } from './browser/csrf-tokens.js';
+import { SealedBrowserSessions } from './browser/sealed-browser-sessions.js';
+import type { UserCredentials } from './credentials/user-credentials.port.js';
 import { createIdentityProvider } from './idp/idp.factory.js';
 import { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import { LoginFlow } from './oauth/authorize/login-flow.js';
@@ -22,6 +25,7 @@ import { RefreshTokenRotation } from './tokens/refresh-token-rotation.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
 import { CookieJar } from './web/cookies.js';
+import { PersonPages } from './web/person-pages.js';
 
 /** Opens the database the config and environment name; `memory` is SQLite in a temporary file. */
 export async function openConfiguredStore(auth: AuthConfig, runtime: RuntimeEnvironment, log: Logger): Promise<AuthStore> {
@@ -48,6 +52,7 @@ export async function createAuthServices(
   config: GatehouseConfig & { auth: AuthConfig },
   runtime: RuntimeEnvironment,
   log: Logger,
+  credentials: UserCredentials,
 ): Promise<AuthServices> {
   const { auth, proxy } = config;
   const envelope = envelopeOf(auth.encryptionKey, auth.previousEncryptionKeys);
@@ -57,6 +62,12 @@ export async function createAuthServices(
   const documents = new ClientMetadataDocuments({ devMode: runtime.devMode, allowedRedirectHosts: auth.allowedRedirectUriHosts });
   const clients = new ClientRegistry(store.clients, documents, runtime.devMode);
   const revocations = new Revocations(store, bus, { tokenTtlMs: auth.tokenTtlMs, log });
+  const cookies = new CookieJar(auth.issuer.startsWith('https:'));
+  const sessions = new SealedBrowserSessions(envelope, cookies, {
+    idleTimeoutMs: auth.browserSessionIdleTimeoutMs,
+    maxAgeMs: auth.browserSessionMaxAgeMs,
+  });
+  const pageOptions = { gatewayName: proxy.name, basePath: proxy.basePath };
   const idp = createIdentityProvider({ ...auth.idp, allowedOrgs: auth.policy.allowedOrgs, devMode: runtime.devMode });
   return {
     issuer: auth.issuer,
@@ -75,7 +86,8 @@ export async function createAuthServices(
       idp,
       policy: auth.policy,
       resources,
-      cookies: new CookieJar(auth.issuer.startsWith('https:')),
+      cookies,
+      sessions,
       options: { issuer: auth.issuer, gatewayName: proxy.name, basePath: proxy.basePath, refreshTokenTtlMs: auth.refreshTokenTtlMs },
       log,
     }),
@@ -88,6 +100,19 @@ export async function createAuthServices(
       log,
     }),
     revocations,
+    sessions,
+    credentials,
+    pages: new PersonPages({
+      credentials,
+      csrf: new CsrfTokens(auth.encryptionKey),
+      store,
+      clients,
+      resources,
+      revocations,
+      options: pageOptions,
+      log,
+    }),
+    pageOptions,
     log,
   };
 }

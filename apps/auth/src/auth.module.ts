@@ -11,6 +11,7 @@ import { RevokeController } from './oauth/token/revoke.controller.js';
 import { TokenController } from './oauth/token/token.controller.js';
 import { KeysAndRevocationsController } from './tokens/keys-and-revocations.controller.js';
 import { AUTH_LOGGER, HttpOverBusController } from './web/http-over-bus.controller.js';
+import { PersonPagesController } from './web/person-pages.controller.js';
 
 /**
  * The OAuth authorization server and identity-provider client. Its routes are reached only
@@ -24,7 +25,15 @@ export class AuthModule {
       controllers: [
         HttpOverBusController,
         ...(services
-          ? [MetadataController, RegisterController, AuthorizeController, TokenController, RevokeController, KeysAndRevocationsController]
+          ? [
+              MetadataController,
+              RegisterController,
+              AuthorizeController,
+              PersonPagesController,
+              TokenController,
+              RevokeController,
+              KeysAndRevocationsController,
+            ]
           : []),
       ],
       providers: [

@@ -1,4 +1,6 @@
 import type { Logger } from '#observability';
+import type { SealedBrowserSessions } from './browser/sealed-browser-sessions.js';
+import type { UserCredentials } from './credentials/user-credentials.port.js';
 import type { ClientRegistry } from './oauth/client-registry.js';
 import type { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import type { LoginFlow } from './oauth/authorize/login-flow.js';
@@ -8,6 +10,7 @@ import type { TokenGrants } from './oauth/token/token-grants.js';
 import type { AuthStore } from './persistence/auth-store.port.js';
 import type { Revocations } from './tokens/revocations.js';
 import type { SigningKeys } from './tokens/signing-keys.js';
+import type { PersonPages } from './web/person-pages.js';
 
 /** What auth's routes use, made once at start (see main.ts). */
 export interface AuthServices {
@@ -22,6 +25,13 @@ export interface AuthServices {
   loginFlow: LoginFlow;
   grants: TokenGrants;
   revocations: Revocations;
+  /** The browser session cookie (after an identity-provider login). */
+  sessions: SealedBrowserSessions;
+  /** The person's service credentials (their pages and the runner's requests). */
+  credentials: UserCredentials;
+  /** /my/tokens and the /oauth/* pages. */
+  pages: PersonPages;
+  pageOptions: { gatewayName: string; basePath: string };
   log: Logger;
 }
 

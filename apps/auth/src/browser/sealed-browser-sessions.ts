@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { randomId, type Envelope } from '#crypto';
 import { readCookie, type CookieJar } from '../web/cookies.js';
+import type { Identity } from '../idp/identity.js';
 import type { BrowserSession, BrowserSessions } from './browser-session.port.js';
 
 const COOKIE = 'gh-session';
@@ -11,22 +12,28 @@ const RENEW_AFTER_MS = 5 * 60_000;
 
 const Payload = z.object({
   id: z.string().min(1),
-  sub: z.string().min(1),
-  email: z.string().optional(),
-  groups: z.array(z.string()).optional(),
+  /** Whole, so the access policy can be decided again on every use. */
+  identity: z.object({
+    sub: z.string().min(1),
+    email: z.string(),
+    emailVerified: z.boolean(),
+    hostedDomain: z.string().optional(),
+    groups: z.array(z.string()),
+    orgs: z.array(z.string()),
+  }),
   authenticatedAt: z.number(),
   /** When this cookie was (re-)issued: the idle expiry counts from here. */
   seenAt: z.number(),
 });
 
-/** The person who signed in, as the identity provider vouched for them. */
-export type SignedIn = Pick<BrowserSession, 'sub' | 'email' | 'groups'>;
-
-/** A session read from a request, and the Set-Cookie that moves its idle expiry on, when due. */
+/** A session read from a request, who it is, and the Set-Cookie that moves its idle expiry on, when due. */
 export interface ReadSession {
   session: BrowserSession;
+  identity: Identity;
   renewal?: string;
 }
+
+type Sealed = z.infer<typeof Payload>;
 
 export interface SealedBrowserSessionsOptions {
   idleTimeoutMs: number;
@@ -61,22 +68,16 @@ export class SealedBrowserSessions implements BrowserSessions {
     const payload = value === undefined || value === '' ? undefined : this.open(value);
     const now = this.now();
     if (!payload || !this.live(payload, now)) return undefined;
-    const { seenAt, ...session } = payload;
-    if (now - seenAt < RENEW_AFTER_MS) return { session };
-    return { session, renewal: this.cookieFor({ ...payload, seenAt: now }, now) };
+    const read = { session: sessionOf(payload), identity: identityOf(payload) };
+    if (now - payload.seenAt < RENEW_AFTER_MS) return read;
+    return { ...read, renewal: this.cookieFor({ ...payload, seenAt: now }, now) };
   }
 
   /** A new session after a login at the identity provider, and its Set-Cookie. */
-  start(person: SignedIn): ReadSession {
+  start(identity: Identity): ReadSession {
     const now = this.now();
-    const session: BrowserSession = {
-      id: randomId(),
-      sub: person.sub,
-      ...(person.email !== undefined && { email: person.email }),
-      ...(person.groups !== undefined && { groups: person.groups }),
-      authenticatedAt: now,
-    };
-    return { session, renewal: this.cookieFor({ ...session, seenAt: now }, now) };
+    const payload: Sealed = { id: randomId(), identity, authenticatedAt: now, seenAt: now };
+    return { session: sessionOf(payload), identity, renewal: this.cookieFor(payload, now) };
   }
 
   /** The Set-Cookie that signs the browser out. */
@@ -84,7 +85,7 @@ export class SealedBrowserSessions implements BrowserSessions {
     return this.cookies.clear(COOKIE);
   }
 
-  private open(value: string): z.infer<typeof Payload> | undefined {
+  private open(value: string): Sealed | undefined {
     try {
       const parsed = Payload.safeParse(JSON.parse(this.envelope.open(value, AAD)));
       return parsed.success ? parsed.data : undefined;
@@ -94,13 +95,22 @@ export class SealedBrowserSessions implements BrowserSessions {
     }
   }
 
-  private live(payload: z.infer<typeof Payload>, now: number): boolean {
+  private live(payload: Sealed, now: number): boolean {
     const { idleTimeoutMs, maxAgeMs } = this.options;
     return now - payload.seenAt < idleTimeoutMs && now - payload.authenticatedAt < maxAgeMs && payload.seenAt <= now;
   }
 
-  private cookieFor(payload: z.infer<typeof Payload>, now: number): string {
+  private cookieFor(payload: Sealed, now: number): string {
     const remaining = Math.min(this.options.idleTimeoutMs, payload.authenticatedAt + this.options.maxAgeMs - now);
     return this.cookies.set(COOKIE, this.envelope.seal(JSON.stringify(payload), AAD), Math.max(0, Math.floor(remaining / 1000)));
   }
+}
+
+function sessionOf({ id, identity, authenticatedAt }: Sealed): BrowserSession {
+  return { id, sub: identity.sub, email: identity.email, groups: identity.groups, authenticatedAt };
+}
+
+function identityOf({ identity }: Sealed): Identity {
+  const { hostedDomain, ...rest } = identity;
+  return { ...rest, ...(hostedDomain !== undefined && { hostedDomain }) };
 }

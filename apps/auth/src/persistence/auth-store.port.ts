@@ -38,7 +38,7 @@ export interface PendingAuthorizationRecord {
   scope: string;
   /** SHA-256 of the consent form's CSRF token. */
   csrfHash: string;
-  /** Set when the user approves and is sent to the identity provider. */
+  /** The login at the identity provider this authorization would use (set with the consent page). */
   idpNonce?: string;
   idpCodeVerifier?: string;
   /** The servers' resource URIs the user approved. */

@@ -10,6 +10,8 @@ export interface ConsentView {
   servers: string[];
   /** The client named no resource: the user picks the servers to grant. */
   choose: boolean;
+  /** The person is signed in already: allowing sends the application back at once. */
+  signedIn?: boolean;
   pendingId: string;
   csrf: string;
   /** The form's action (base path + /oauth/consent). */
@@ -27,13 +29,13 @@ export function consentPage(view: ConsentView): string {
   const ask = view.choose ? 'Choose the MCP servers it may use in your name:' : 'It asks to use these MCP servers in your name:';
   const error = view.error === undefined ? '' : `<p role="alert"><strong>${escapeHtml(view.error)}</strong></p>`;
   const body = `${error}<p><strong>${escapeHtml(view.clientName)}</strong> wants to connect to ${escapeHtml(view.gateway)}.</p>
-<p class="muted">After you sign in, you will be sent back to <span class="host">${escapeHtml(view.redirectHost)}</span>.
+<p class="muted">${view.signedIn === true ? 'After you allow it' : 'After you sign in'}, you will be sent back to <span class="host">${escapeHtml(view.redirectHost)}</span>.
 Client id: <span class="host">${escapeHtml(view.clientId)}</span></p>
 <form method="post" action="${escapeHtml(view.action)}">
 <p>${ask}</p><ul>${servers}</ul>
 <input type="hidden" name="pending" value="${escapeHtml(view.pendingId)}">
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
-<button class="primary" type="submit" name="decision" value="approve">Allow and sign in</button>
+<button class="primary" type="submit" name="decision" value="approve">${view.signedIn === true ? 'Allow' : 'Allow and sign in'}</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>
 <p class="muted">Only allow applications you started yourself. If you did not just connect an application, choose Deny.</p>`;

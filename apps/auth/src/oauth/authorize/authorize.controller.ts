@@ -21,7 +21,7 @@ export class AuthorizeController {
       );
     }
     const request = await this.auth.authorizationChecks.check(queryOf(req.url));
-    await send(reply, await this.auth.loginFlow.begin(request));
+    await send(reply, await this.auth.loginFlow.begin(request, req.headers.cookie));
   }
 
   @Post('oauth/consent')

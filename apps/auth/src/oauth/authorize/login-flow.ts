@@ -1,16 +1,19 @@
 import { constantTimeEqual, randomId, sha256Base64Url } from '#crypto';
 import type { Logger } from '#observability';
+import type { ReadSession, SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import { decideAccess, type AccessPolicy } from '../../idp/access-policy.js';
 import { IdpError } from '../../idp/idp-error.js';
-import type { IdentityProvider } from '../../idp/identity-provider.port.js';
+import type { Identity } from '../../idp/identity.js';
+import type { IdentityProvider, LoginRequest } from '../../idp/identity-provider.port.js';
 import type { AuthStore, PendingAuthorizationRecord } from '../../persistence/auth-store.port.js';
 import type { ResourceIndicators } from '../../resources/resource-indicator.js';
 import { consentPage } from '../../web/consent-page.js';
 import type { ClientRegistry } from '../client-registry.js';
 import { readCookie, type CookieJar } from '../../web/cookies.js';
-import { errorPage, PAGE_HEADERS } from '../../web/html.js';
+import { errorPage, formTargetOf, pageHeaders, PAGE_HEADERS } from '../../web/html.js';
 import { PageError } from '../oauth-error.js';
 import { clientRedirect, type AuthorizationRequest } from './authorization-request.js';
+import { issueAuthorizationCode, type CodeRequest } from './authorization-code.js';
 
 /** What a browser route answers: a page or a redirect, with cookies. */
 export interface BrowserAnswer {
@@ -26,38 +29,55 @@ export interface LoginFlowDeps {
   policy: AccessPolicy;
   resources: ResourceIndicators;
   cookies: CookieJar;
+  sessions: SealedBrowserSessions;
   options: { issuer: string; gatewayName: string; basePath: string; refreshTokenTtlMs: number };
   log: Logger;
 }
 
 const PENDING_TTL_MS = 10 * 60_000;
-const CODE_TTL_MS = 60_000;
 const COOKIE_PREFIX = 'gh-consent-';
+/** The client id of a pending sign-in to Gatehouse's own pages; its redirectUri is the page's relative path. */
+const PAGE_SIGN_IN = '';
 
-const redirect = (location: string, cookie?: string): BrowserAnswer => ({
-  status: 302,
-  headers: { location, 'cache-control': 'no-store', ...(cookie !== undefined && { 'set-cookie': cookie }) },
-});
+const redirect = (location: string, ...cookies: (string | undefined)[]): BrowserAnswer => {
+  const set = cookies.filter((cookie): cookie is string => cookie !== undefined);
+  return { status: 302, headers: { location, 'cache-control': 'no-store', ...(set.length > 0 && { 'set-cookie': set }) } };
+};
 
 /**
- * The browser's way through an authorization: the consent page (before anything is sent to the
- * identity provider, as a proxy with one upstream client must), the login there, and the code
- * back to the client. A cookie set with the consent page ties the later steps to this browser.
+ * The browser's way through an authorization. With a live browser session the person is known:
+ * consent remembered for the client's servers sends the code back at once, otherwise the consent
+ * page is asked and then the code. Without one: the consent page (before anything is sent to the
+ * identity provider, as a proxy with one upstream client must), the login there, the browser
+ * session set, and the code back to the client. A cookie set with the consent page ties the
+ * later steps to this browser.
  */
 export class LoginFlow {
   constructor(private readonly deps: LoginFlowDeps) {}
 
-  async begin(request: AuthorizationRequest): Promise<BrowserAnswer> {
+  async begin(request: AuthorizationRequest, cookieHeader?: string): Promise<BrowserAnswer> {
     const now = Date.now();
+    const signedIn = this.signedIn(cookieHeader);
+    const { redirectUri, state, codeChallenge, scope } = request;
+    const codeRequest: CodeRequest = { clientId: request.client.clientId, redirectUri, state, codeChallenge, scope };
+    if (signedIn) {
+      const remembered = await this.deps.store.consents.find(signedIn.identity.sub, codeRequest.clientId);
+      const covered = this.coveredBy(request.resources, remembered?.resources ?? []);
+      if (covered) {
+        this.deps.log.info(
+          { sub: signedIn.session.sub, clientId: codeRequest.clientId },
+          'authorized from the browser session and remembered consent',
+        );
+        return redirect(await this.issue(codeRequest, signedIn.identity, covered, now), signedIn.renewal);
+      }
+    }
     const pending: PendingAuthorizationRecord = {
       id: randomId(),
-      clientId: request.client.clientId,
-      redirectUri: request.redirectUri,
-      state: request.state,
-      codeChallenge: request.codeChallenge,
+      ...codeRequest,
       resources: request.resources,
-      scope: request.scope,
       csrfHash: '',
+      idpNonce: randomId(),
+      idpCodeVerifier: randomId(32),
       createdAt: now,
       expiresAt: now + PENDING_TTL_MS,
     };
@@ -65,18 +85,21 @@ export class LoginFlow {
     pending.csrfHash = sha256Base64Url(csrf);
     await this.deps.store.pendingAuthorizations.insert(pending);
     const cookie = this.deps.cookies.set(COOKIE_PREFIX + pending.id, csrf, PENDING_TTL_MS / 1000);
-    return { status: 200, headers: { ...PAGE_HEADERS, 'set-cookie': cookie }, body: await this.consent(pending, csrf) };
+    const cookies = signedIn?.renewal === undefined ? [cookie] : [cookie, signedIn.renewal];
+    const headers = { ...(await this.consentHeaders(pending, signedIn !== undefined)), 'set-cookie': cookies };
+    return { status: 200, headers, body: await this.consent(pending, csrf, signedIn !== undefined) };
   }
 
-  /** The consent form was submitted: deny, or send the person to the identity provider. */
+  /** The consent form was submitted: deny, give the code (signed in), or send the person to the identity provider. */
   async decide(form: URLSearchParams, cookieHeader: string | undefined): Promise<BrowserAnswer> {
     const pending = await this.deps.store.pendingAuthorizations.find(form.get('pending') ?? '', Date.now());
-    if (!pending) throw expired();
+    if (!pending || pending.clientId === PAGE_SIGN_IN) throw expired();
     const csrf = form.get('csrf') ?? '';
     if (!constantTimeEqual(sha256Base64Url(csrf), pending.csrfHash) || !this.cookieMatches(cookieHeader, pending)) {
       throw new PageError('This form cannot be used', 'It was not opened in this browser, or it was sent from another site.', 403);
     }
     const { iss, resources } = { iss: this.deps.options.issuer, resources: this.deps.resources };
+    const clearCookie = this.deps.cookies.clear(COOKIE_PREFIX + pending.id);
     if (form.get('decision') !== 'approve') {
       await this.deps.store.pendingAuthorizations.take(pending.id, Date.now());
       const location = clientRedirect(pending.redirectUri, {
@@ -85,29 +108,50 @@ export class LoginFlow {
         state: pending.state,
         iss,
       });
-      return redirect(location, this.deps.cookies.clear(COOKIE_PREFIX + pending.id));
+      return redirect(location, clearCookie);
     }
     const chosen = form.getAll('server').flatMap((name) => resources.resolve(resources.uriOf(name)) ?? []);
     const approved = pending.resources.length > 0 ? pending.resources : [...new Set(chosen)];
+    const signedIn = this.signedIn(cookieHeader);
     if (approved.length === 0) {
-      return { status: 400, headers: { ...PAGE_HEADERS }, body: await this.consent(pending, csrf, 'Choose at least one server.') };
+      const body = await this.consent(pending, csrf, signedIn !== undefined, 'Choose at least one server.');
+      return { status: 400, headers: await this.consentHeaders(pending, signedIn !== undefined), body };
     }
-    const login = { state: pending.id, nonce: randomId(), codeVerifier: randomId(32) };
-    await this.deps.store.pendingAuthorizations.update(pending.id, {
-      idpNonce: login.nonce,
-      idpCodeVerifier: login.codeVerifier,
-      approvedResources: approved,
-    });
-    try {
-      return redirect((await this.deps.idp.authorizationUrl(login)).href);
-    } catch (err) {
-      if (!(err instanceof IdpError)) throw err;
-      this.deps.log.error({ code: err.code, reason: err.message }, 'the identity provider cannot be reached');
-      throw new PageError('Sign-in is not available right now', `${err.message}. Go back and try again in a moment.`, 502);
+    if (signedIn) {
+      const taken = await this.deps.store.pendingAuthorizations.take(pending.id, Date.now());
+      if (!taken) throw expired();
+      await this.deps.store.consents.remember(signedIn.identity.sub, taken.clientId, approved, Date.now());
+      return redirect(await this.issue(taken, signedIn.identity, approved, Date.now()), clearCookie, signedIn.renewal);
     }
+    await this.deps.store.pendingAuthorizations.update(pending.id, { approvedResources: approved });
+    return redirect((await this.idpUrl(loginOf(pending))).href);
   }
 
-  /** The identity provider sent the person back: check who they are, then give the client its code. */
+  /** Sends a person without a browser session to the identity provider, then back to `returnTo` (a path of ours). */
+  async signIn(returnTo: string): Promise<BrowserAnswer> {
+    const now = Date.now();
+    const csrf = randomId();
+    const pending: PendingAuthorizationRecord = {
+      id: randomId(),
+      clientId: PAGE_SIGN_IN,
+      redirectUri: this.ownPath(returnTo),
+      state: '',
+      codeChallenge: '',
+      resources: [],
+      scope: '',
+      csrfHash: sha256Base64Url(csrf),
+      idpNonce: randomId(),
+      idpCodeVerifier: randomId(32),
+      approvedResources: [],
+      createdAt: now,
+      expiresAt: now + PENDING_TTL_MS,
+    };
+    await this.deps.store.pendingAuthorizations.insert(pending);
+    const cookie = this.deps.cookies.set(COOKIE_PREFIX + pending.id, csrf, PENDING_TTL_MS / 1000);
+    return redirect((await this.idpUrl(loginOf(pending))).href, cookie);
+  }
+
+  /** The identity provider sent the person back: check who they are, start the browser session, then give the client its code. */
   async complete(callbackUrl: URL, cookieHeader: string | undefined): Promise<BrowserAnswer> {
     const now = Date.now();
     const state = callbackUrl.searchParams.get('state') ?? '';
@@ -120,25 +164,16 @@ export class LoginFlow {
     if (!pending?.idpNonce || !pending.idpCodeVerifier || !pending.approvedResources) throw expired();
     const clearCookie = this.deps.cookies.clear(COOKIE_PREFIX + pending.id);
     const refuse = (status: number, title: string, message: string, error: string): BrowserAnswer => {
-      const location = clientRedirect(pending.redirectUri, {
-        error,
-        error_description: message,
-        state: pending.state,
-        iss: this.deps.options.issuer,
-      });
-      return {
-        status,
-        headers: { ...PAGE_HEADERS, 'set-cookie': clearCookie },
-        body: errorPage(this.deps.options.gatewayName, title, message, location),
-      };
+      const location =
+        pending.clientId === PAGE_SIGN_IN
+          ? undefined
+          : clientRedirect(pending.redirectUri, { error, error_description: message, state: pending.state, iss: this.deps.options.issuer });
+      const body = errorPage(this.deps.options.gatewayName, title, message, location);
+      return { status, headers: { ...PAGE_HEADERS, 'set-cookie': clearCookie }, body };
     };
     let identity;
     try {
-      identity = await this.deps.idp.completeLogin(callbackUrl, {
-        state: pending.id,
-        nonce: pending.idpNonce,
-        codeVerifier: pending.idpCodeVerifier,
-      });
+      identity = await this.deps.idp.completeLogin(callbackUrl, loginOf(pending));
     } catch (err) {
       if (!(err instanceof IdpError)) throw err;
       this.deps.log.warn({ code: err.code, reason: err.message, clientId: pending.clientId }, 'login at the identity provider failed');
@@ -150,31 +185,52 @@ export class LoginFlow {
       this.deps.log.warn({ sub: identity.sub, email: identity.email, reason: decision.reason }, 'login refused by policy');
       return refuse(403, 'Access denied', `${decision.reason}. Ask your administrator for access.`, 'access_denied');
     }
-    // The grant exists from here, so a code replayed even before its first exchange finishes can revoke it.
-    const grant = {
-      id: randomId(),
-      clientId: pending.clientId,
-      subject: { sub: identity.sub, email: identity.email, groups: identity.groups },
-      resources: pending.approvedResources,
-      scope: pending.scope,
-      createdAt: now,
-      expiresAt: now + this.deps.options.refreshTokenTtlMs,
-    };
-    await this.deps.store.grants.insert(grant);
-    const code = randomId(32);
-    await this.deps.store.codes.insert({
-      codeHash: sha256Base64Url(code),
-      clientId: grant.clientId,
-      redirectUri: pending.redirectUri,
-      codeChallenge: pending.codeChallenge,
-      resources: grant.resources,
-      scope: grant.scope,
-      subject: grant.subject,
-      grantId: grant.id,
-      expiresAt: now + CODE_TTL_MS,
-    });
+    const started = this.deps.sessions.start(identity);
     this.deps.log.info({ sub: identity.sub, email: identity.email, clientId: pending.clientId }, 'login succeeded');
-    return redirect(clientRedirect(pending.redirectUri, { code, state: pending.state, iss: this.deps.options.issuer }), clearCookie);
+    if (pending.clientId === PAGE_SIGN_IN) return redirect(pending.redirectUri, clearCookie, started.renewal);
+    await this.deps.store.consents.remember(identity.sub, pending.clientId, pending.approvedResources, now);
+    return redirect(await this.issue(pending, identity, pending.approvedResources, now), clearCookie, started.renewal);
+  }
+
+  /** The browser's live session whose person the access policy still lets in. */
+  signedIn(cookieHeader: string | undefined): ReadSession | undefined {
+    const read = this.deps.sessions.readRenewing(cookieHeader);
+    if (!read) return undefined;
+    const decision = decideAccess(read.identity, this.deps.policy);
+    if (decision.allowed) return read;
+    this.deps.log.warn({ sub: read.identity.sub, reason: decision.reason }, 'browser session refused by policy');
+    return undefined;
+  }
+
+  /** The servers to grant without asking, or undefined when the client asks for one not approved before. */
+  private coveredBy(asked: string[], remembered: string[]): string[] | undefined {
+    // A client naming no server gets those approved before that still exist.
+    const wanted = asked.length > 0 ? asked : remembered.filter((uri) => this.deps.resources.all().includes(uri));
+    return wanted.length > 0 && wanted.every((uri) => remembered.includes(uri)) ? wanted : undefined;
+  }
+
+  private issue(request: CodeRequest, identity: Identity, resources: string[], now: number): Promise<string> {
+    const subject = { sub: identity.sub, email: identity.email, groups: identity.groups };
+    return issueAuthorizationCode(this.deps.store, this.deps.options, request, subject, resources, now);
+  }
+
+  private async idpUrl(login: LoginRequest): Promise<URL> {
+    try {
+      return await this.deps.idp.authorizationUrl(login);
+    } catch (err) {
+      if (!(err instanceof IdpError)) throw err;
+      this.deps.log.error({ code: err.code, reason: err.message }, 'the identity provider cannot be reached');
+      throw new PageError('Sign-in is not available right now', `${err.message}. Go back and try again in a moment.`, 502);
+    }
+  }
+
+  /** A path under the base path, never another origin (`//host`, `/\host`) nor anything but a path. */
+  private ownPath(returnTo: string): string {
+    const base = this.deps.options.basePath;
+    const fallback = `${base}/my/tokens`;
+    if (!returnTo.startsWith(`${base}/`) || returnTo.startsWith('//') || /[\\\s]/.test(returnTo)) return fallback;
+    const url = new URL(returnTo, 'http://own.invalid');
+    return url.origin === 'http://own.invalid' ? url.pathname + url.search : fallback;
   }
 
   private cookieMatches(cookieHeader: string | undefined, pending: PendingAuthorizationRecord): boolean {
@@ -182,7 +238,14 @@ export class LoginFlow {
     return value !== undefined && constantTimeEqual(sha256Base64Url(value), pending.csrfHash);
   }
 
-  private async consent(pending: PendingAuthorizationRecord, csrf: string, error?: string): Promise<string> {
+  /** The consent form's answer redirects to the client (denied, or signed in) or to the identity provider. */
+  private async consentHeaders(pending: PendingAuthorizationRecord, signedIn: boolean): Promise<Record<string, string>> {
+    const targets = formTargetOf(pending.redirectUri);
+    if (!signedIn) targets.push(...formTargetOf((await this.idpUrl(loginOf(pending))).href));
+    return pageHeaders(targets);
+  }
+
+  private async consent(pending: PendingAuthorizationRecord, csrf: string, signedIn: boolean, error?: string): Promise<string> {
     const { resources, options, clients } = this.deps;
     const client = await clients.find(pending.clientId).catch(() => undefined);
     const choose = pending.resources.length === 0;
@@ -193,12 +256,18 @@ export class LoginFlow {
       redirectHost: new URL(pending.redirectUri).host || pending.redirectUri,
       servers: (choose ? resources.all() : pending.resources).map((uri) => resources.serverOf(uri)),
       choose,
+      signedIn,
       pendingId: pending.id,
       csrf,
       action: `${options.basePath}/oauth/consent`,
       ...(error !== undefined && { error }),
     });
   }
+}
+
+function loginOf(pending: PendingAuthorizationRecord): LoginRequest {
+  if (pending.idpNonce === undefined || pending.idpCodeVerifier === undefined) throw expired();
+  return { state: pending.id, nonce: pending.idpNonce, codeVerifier: pending.idpCodeVerifier };
 }
 
 function expired(): PageError {
