@@ -88,7 +88,13 @@ export async function createAuthServices(
       resources,
       cookies,
       sessions,
-      options: { issuer: auth.issuer, gatewayName: proxy.name, basePath: proxy.basePath, refreshTokenTtlMs: auth.refreshTokenTtlMs },
+      options: {
+        issuer: auth.issuer,
+        gatewayName: proxy.name,
+        basePath: proxy.basePath,
+        refreshTokenTtlMs: auth.refreshTokenTtlMs,
+        browserSessionMaxAgeMs: auth.browserSessionMaxAgeMs,
+      },
       log,
     }),
     grants: new TokenGrants({

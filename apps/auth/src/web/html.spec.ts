@@ -29,7 +29,7 @@ describe('pages carry the gateway name (proxy.name)', () => {
 });
 
 describe('page headers', () => {
-  it('allow no script, only the page\'s own style (by hash), no framing, and forms to Gatehouse only', () => {
+  it("allow no script, only the page's own style (by hash), no framing, and forms to Gatehouse only", () => {
     const csp = PAGE_HEADERS['content-security-policy'] ?? '';
     const style = /<style>([^<]*)<\/style>/.exec(page('g', 't', ''))?.[1] ?? '';
     const hash = createHash('sha256').update(style).digest('base64');
@@ -37,7 +37,7 @@ describe('page headers', () => {
     expect(PAGE_HEADERS['x-frame-options']).toBe('DENY');
   });
 
-  it('add the origins (or app schemes) a form\'s answer redirects to', () => {
+  it("add the origins (or app schemes) a form's answer redirects to", () => {
     const targets = [...formTargetOf('http://127.0.0.1:3334/cb?x=1'), ...formTargetOf('cursor://anysphere/cb'), ...formTargetOf('::')];
     expect(targets).toEqual(['http://127.0.0.1:3334', 'cursor:']);
     expect(pageHeaders(targets)['content-security-policy']).toMatch(/; form-action 'self' http:\/\/127\.0\.0\.1:3334 cursor:$/);

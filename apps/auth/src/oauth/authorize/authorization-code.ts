@@ -16,16 +16,19 @@ export interface CodeRequest {
 
 /**
  * Starts a grant for the person and the servers and returns where the browser takes the code:
- * the client's redirect URI with `code`, `state` and `iss` (RFC 9207).
+ * the client's redirect URI with `code`, `state` and `iss` (RFC 9207). The grant (its refresh
+ * tokens) ends at `notAfter` at the latest: the absolute expiry of the browser session it came
+ * from, after which the person must sign in at the identity provider again.
  */
 export async function issueAuthorizationCode(
   store: AuthStore,
   options: { issuer: string; refreshTokenTtlMs: number },
   request: CodeRequest,
-  subject: Subject,
+  person: { subject: Subject; notAfter: number },
   resources: string[],
   now: number,
 ): Promise<string> {
+  const { subject } = person;
   // The grant exists from here, so a code replayed even before its first exchange finishes can revoke it.
   const grant = {
     id: randomId(),
@@ -34,7 +37,7 @@ export async function issueAuthorizationCode(
     resources,
     scope: request.scope,
     createdAt: now,
-    expiresAt: now + options.refreshTokenTtlMs,
+    expiresAt: Math.min(now + options.refreshTokenTtlMs, person.notAfter),
   };
   await store.grants.insert(grant);
   const code = randomId(32);

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { Envelope } from '#crypto';
+import { Envelope, sha256Base64Url } from '#crypto';
 import { createLogger } from '#observability';
 import { SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import type { Identity } from '../../idp/identity.js';
@@ -94,7 +94,7 @@ describe('LoginFlow with a browser session', () => {
         idleTimeoutMs: 3_600_000,
         maxAgeMs: 7_200_000,
       }),
-      options: { issuer: BASE, gatewayName: 'Acme', basePath: '', refreshTokenTtlMs: 3_600_000 },
+      options: { issuer: BASE, gatewayName: 'Acme', basePath: '', refreshTokenTtlMs: 30 * 86_400_000, browserSessionMaxAgeMs: 7_200_000 },
       log,
     });
   });
@@ -125,6 +125,20 @@ describe('LoginFlow with a browser session', () => {
     // A client naming no server gets those remembered.
     const unnamed = await flow.begin(request([]), browser.cookie);
     expect(codeIn(unnamed)).toBeTruthy();
+  });
+
+  it("ends the grants at the browser session's absolute expiry, not the refresh-token lifetime", async () => {
+    const browser = new Browser();
+    const started = Date.now();
+    const first = await firstLogin(browser, ['notion']);
+    const second = await flow.begin(request(['notion']), browser.cookie);
+    for (const answer of [first, second]) {
+      const consumed = await store.codes.consume(sha256Base64Url(codeIn(answer) ?? ''), Date.now());
+      const grant = await store.grants.find(consumed?.record.grantId ?? '');
+      const authenticatedAt = flow.signedIn(browser.cookie)?.session.authenticatedAt ?? 0;
+      expect(authenticatedAt).toBeGreaterThanOrEqual(started);
+      expect(grant?.expiresAt).toBe(authenticatedAt + 7_200_000);
+    }
   });
 
   it('asks again, without the identity provider, when the client asks for a server beyond those remembered', async () => {

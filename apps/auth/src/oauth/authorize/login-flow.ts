@@ -3,7 +3,6 @@ import type { Logger } from '#observability';
 import type { ReadSession, SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import { decideAccess, type AccessPolicy } from '../../idp/access-policy.js';
 import { IdpError } from '../../idp/idp-error.js';
-import type { Identity } from '../../idp/identity.js';
 import type { IdentityProvider, LoginRequest } from '../../idp/identity-provider.port.js';
 import type { AuthStore, PendingAuthorizationRecord } from '../../persistence/auth-store.port.js';
 import type { ResourceIndicators } from '../../resources/resource-indicator.js';
@@ -30,7 +29,7 @@ export interface LoginFlowDeps {
   resources: ResourceIndicators;
   cookies: CookieJar;
   sessions: SealedBrowserSessions;
-  options: { issuer: string; gatewayName: string; basePath: string; refreshTokenTtlMs: number };
+  options: { issuer: string; gatewayName: string; basePath: string; refreshTokenTtlMs: number; browserSessionMaxAgeMs: number };
   log: Logger;
 }
 
@@ -68,7 +67,7 @@ export class LoginFlow {
           { sub: signedIn.session.sub, clientId: codeRequest.clientId },
           'authorized from the browser session and remembered consent',
         );
-        return redirect(await this.issue(codeRequest, signedIn.identity, covered, now), signedIn.renewal);
+        return redirect(await this.issue(codeRequest, signedIn, covered, now), signedIn.renewal);
       }
     }
     const pending: PendingAuthorizationRecord = {
@@ -121,7 +120,7 @@ export class LoginFlow {
       const taken = await this.deps.store.pendingAuthorizations.take(pending.id, Date.now());
       if (!taken) throw expired();
       await this.deps.store.consents.remember(signedIn.identity.sub, taken.clientId, approved, Date.now());
-      return redirect(await this.issue(taken, signedIn.identity, approved, Date.now()), clearCookie, signedIn.renewal);
+      return redirect(await this.issue(taken, signedIn, approved, Date.now()), clearCookie, signedIn.renewal);
     }
     await this.deps.store.pendingAuthorizations.update(pending.id, { approvedResources: approved });
     return redirect((await this.idpUrl(loginOf(pending))).href);
@@ -189,7 +188,7 @@ export class LoginFlow {
     this.deps.log.info({ sub: identity.sub, email: identity.email, clientId: pending.clientId }, 'login succeeded');
     if (pending.clientId === PAGE_SIGN_IN) return redirect(pending.redirectUri, clearCookie, started.renewal);
     await this.deps.store.consents.remember(identity.sub, pending.clientId, pending.approvedResources, now);
-    return redirect(await this.issue(pending, identity, pending.approvedResources, now), clearCookie, started.renewal);
+    return redirect(await this.issue(pending, started, pending.approvedResources, now), clearCookie, started.renewal);
   }
 
   /** The browser's live session whose person the access policy still lets in. */
@@ -209,9 +208,12 @@ export class LoginFlow {
     return wanted.length > 0 && wanted.every((uri) => remembered.includes(uri)) ? wanted : undefined;
   }
 
-  private issue(request: CodeRequest, identity: Identity, resources: string[], now: number): Promise<string> {
+  private issue(request: CodeRequest, signedIn: ReadSession, resources: string[], now: number): Promise<string> {
+    const { identity, session } = signedIn;
     const subject = { sub: identity.sub, email: identity.email, groups: identity.groups };
-    return issueAuthorizationCode(this.deps.store, this.deps.options, request, subject, resources, now);
+    // A person removed at the identity provider keeps no access past the session's absolute expiry.
+    const notAfter = session.authenticatedAt + this.deps.options.browserSessionMaxAgeMs;
+    return issueAuthorizationCode(this.deps.store, this.deps.options, request, { subject, notAfter }, resources, now);
   }
 
   private async idpUrl(login: LoginRequest): Promise<URL> {
