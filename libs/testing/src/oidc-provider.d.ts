@@ -51,7 +51,7 @@ declare module 'oidc-provider' {
 
   export interface ClientMetadata {
     client_id: string;
-    client_secret: string;
+    client_secret?: string;
     redirect_uris: string[];
     grant_types?: string[];
     response_types?: string[];
@@ -77,6 +77,13 @@ declare module 'oidc-provider' {
     ttl?: Record<string, number>;
     clientBasedCORS?: () => boolean;
     renderError?: (ctx: { type: string; body: unknown }, out: ErrorOut, error: Error) => void;
+    issueRefreshToken?: (ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => boolean;
+    rotateRefreshToken?: () => boolean;
+  }
+
+  /** What an event listener is given (only what the stand-in reads). */
+  export interface EventContext {
+    oidc: { params?: Record<string, unknown> };
   }
 
   export default class Provider {
@@ -84,6 +91,7 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     readonly Grant: typeof Grant;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+    on(event: 'grant.success', listener: (ctx: EventContext) => void): this;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
     interactionFinished(
       req: IncomingMessage,
