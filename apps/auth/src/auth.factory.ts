@@ -6,6 +6,7 @@ import type { AuthConfig, GatehouseConfig, RuntimeEnvironment } from '#config';
 import { envelopeOf } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuthServices } from './auth.services.js';
+import { createUserCredentialService } from './credentials/user-credentials.factory.js';
 import { createIdentityProvider } from './idp/idp.factory.js';
 import { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import { LoginFlow } from './oauth/authorize/login-flow.js';
@@ -88,6 +89,15 @@ export async function createAuthServices(
       log,
     }),
     revocations,
+    userCredentials: createUserCredentialService({
+      store,
+      envelope,
+      servers: config.servers,
+      issuer: auth.issuer,
+      gatewayName: proxy.name,
+      devMode: runtime.devMode,
+      log,
+    }),
     log,
   };
 }

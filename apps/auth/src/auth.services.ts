@@ -1,4 +1,5 @@
 import type { Logger } from '#observability';
+import type { UserCredentialService } from './credentials/user-credential.service.js';
 import type { ClientRegistry } from './oauth/client-registry.js';
 import type { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import type { LoginFlow } from './oauth/authorize/login-flow.js';
@@ -22,6 +23,8 @@ export interface AuthServices {
   loginFlow: LoginFlow;
   grants: TokenGrants;
   revocations: Revocations;
+  /** Per-user service credentials: the person's pages (UserCredentials port) and the runner's gh.auth.credentials.get. */
+  userCredentials: UserCredentialService;
   log: Logger;
 }
 
