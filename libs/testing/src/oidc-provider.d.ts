@@ -46,6 +46,7 @@ declare module 'oidc-provider' {
   export class Grant {
     constructor(properties: { accountId: string; clientId: string });
     addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
   }
 
@@ -70,7 +71,7 @@ declare module 'oidc-provider' {
     cookies?: { keys: string[] };
     claims?: Record<string, string[]>;
     conformIdTokenClaims?: boolean;
-    features?: Record<string, { enabled: boolean }>;
+    features?: Record<string, { enabled: boolean; [option: string]: unknown }>;
     pkce?: { required: () => boolean };
     findAccount?: (ctx: unknown, sub: string) => Account | undefined | Promise<Account | undefined>;
     interactions?: { url: (ctx: unknown, interaction: Interaction) => string; policy?: InteractionPolicy };

@@ -40,6 +40,8 @@ export interface StandInUpstreamOptions {
   revocation?: boolean;
   /** RFC 7591 dynamic client registration, open to anyone. */
   registration?: boolean;
+  /** RFC 8707: any `resource` is a resource server taking this scope, with opaque access tokens. */
+  resourceScope?: string;
 }
 
 /** What oidc-provider needs from outside: its policy classes and in-memory storage, loaded lazily by the caller. */
@@ -68,6 +70,7 @@ export async function standInConfiguration(options: StandInIdpOptions, parts: Pr
       rpInitiatedLogout: { enabled: false },
       revocation: { enabled: options.upstream?.revocation === true },
       registration: { enabled: options.upstream?.registration === true },
+      ...(options.upstream?.resourceScope !== undefined && { resourceIndicators: resourceServers(options.upstream.resourceScope) }),
     },
     ...(options.upstream?.refreshTokens && { issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token') }),
     ...(options.upstream && { rotateRefreshToken: () => options.upstream?.rotateRefreshTokens === true }),
@@ -89,6 +92,14 @@ export async function standInConfiguration(options: StandInIdpOptions, parts: Pr
       ctx.type = 'json';
       ctx.body = out;
     },
+  };
+}
+
+function resourceServers(scope: string) {
+  return {
+    enabled: true,
+    useGrantedResource: () => true,
+    getResourceServerInfo: () => ({ scope, accessTokenFormat: 'opaque' }),
   };
 }
 

@@ -87,6 +87,9 @@ async function finishInteraction(provider: Provider, chooser: LoginChooser, req:
   if (typeof clientId !== 'string' || typeof scope !== 'string') throw new Error('interaction without client_id or scope');
   const grant = new provider.Grant({ accountId: user.sub, clientId });
   grant.addOIDCScope(scope);
+  // A resource server's scopes are granted per resource (RFC 8707), when the client named one.
+  const { resource } = interaction.params;
+  if (typeof resource === 'string') grant.addResourceScope(resource, scope);
   const grantId = await grant.save();
   const result = { login: { accountId: user.sub }, consent: { grantId } };
   await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });

@@ -80,7 +80,6 @@ export async function authorizationServerMetadata(issuer: string, fetch: Fetch):
 export interface RegistrationRequest {
   clientName: string;
   redirectUri: string;
-  scopes: string[];
 }
 
 export interface RegisteredClient {
@@ -108,7 +107,6 @@ export async function registerClient(
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: authMethod,
-    ...(request.scopes.length > 0 && { scope: request.scopes.join(' ') }),
   };
   const response = await fetch(metadata.registration_endpoint, {
     method: 'POST',

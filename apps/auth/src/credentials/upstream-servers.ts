@@ -111,13 +111,19 @@ export class UpstreamServers {
     if (stored !== undefined && stored.resource === resource && (auth.clientId === undefined || stored.clientId === auth.clientId))
       return stored;
     const { metadata, scopes } = await discoverAuthorization(resource, auth.displayName, this.fetch);
+    const endpoints = [metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint, metadata.registration_endpoint];
+    if (!this.options.devMode && endpoints.some((url) => url !== undefined && new URL(url).protocol !== 'https:')) {
+      throw new CredentialRefused(
+        `${auth.displayName}'s authorization server does not use https; Gatehouse will not send credentials to it.`,
+      );
+    }
     const wanted = auth.scopes.length > 0 ? auth.scopes : scopes;
     const client =
       auth.clientId !== undefined
         ? { clientId: auth.clientId, clientSecret: auth.clientSecret, authMethod: preferredAuthMethod(metadata) }
         : await registerClient(
             metadata,
-            { clientName: this.options.gatewayName, redirectUri: this.redirectUri(server.name), scopes: wanted },
+            { clientName: this.options.gatewayName, redirectUri: this.redirectUri(server.name) },
             auth.displayName,
             this.fetch,
           );
