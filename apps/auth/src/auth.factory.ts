@@ -8,7 +8,7 @@ import type { Logger } from '#observability';
 import type { AuthServices } from './auth.services.js';
 import { CsrfTokens } from './browser/csrf-tokens.js';
 import { SealedBrowserSessions } from './browser/sealed-browser-sessions.js';
-import type { UserCredentials } from './credentials/user-credentials.port.js';
+import { createUserCredentialService } from './credentials/user-credentials.factory.js';
 import { createIdentityProvider } from './idp/idp.factory.js';
 import { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import { LoginFlow } from './oauth/authorize/login-flow.js';
@@ -52,7 +52,6 @@ export async function createAuthServices(
   config: GatehouseConfig & { auth: AuthConfig },
   runtime: RuntimeEnvironment,
   log: Logger,
-  credentials: UserCredentials,
 ): Promise<AuthServices> {
   const { auth, proxy } = config;
   const envelope = envelopeOf(auth.encryptionKey, auth.previousEncryptionKeys);
@@ -68,6 +67,15 @@ export async function createAuthServices(
     maxAgeMs: auth.browserSessionMaxAgeMs,
   });
   const pageOptions = { gatewayName: proxy.name, basePath: proxy.basePath };
+  const userCredentials = createUserCredentialService({
+    store,
+    envelope,
+    servers: config.servers,
+    issuer: auth.issuer,
+    gatewayName: proxy.name,
+    devMode: runtime.devMode,
+    log,
+  });
   const idp = createIdentityProvider({ ...auth.idp, allowedOrgs: auth.policy.allowedOrgs, devMode: runtime.devMode });
   return {
     issuer: auth.issuer,
@@ -106,10 +114,10 @@ export async function createAuthServices(
       log,
     }),
     revocations,
+    userCredentials,
     sessions,
-    credentials,
     pages: new PersonPages({
-      credentials,
+      credentials: userCredentials,
       csrf: new CsrfTokens(auth.encryptionKey),
       store,
       clients,

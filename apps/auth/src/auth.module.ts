@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { BUS, type Bus } from '#bus';
 import type { Logger } from '#observability';
 import { AUTH_SERVICES, type AuthServices } from './auth.services.js';
+import { UserCredentialController } from './credentials/user-credential.controller.js';
 import { AuthorizeController } from './oauth/authorize/authorize.controller.js';
 import { MetadataController } from './oauth/metadata.controller.js';
 import { OAuthErrorFilter } from './oauth/oauth-error.filter.js';
@@ -33,6 +34,7 @@ export class AuthModule {
               TokenController,
               RevokeController,
               KeysAndRevocationsController,
+              UserCredentialController,
             ]
           : []),
       ],

@@ -1,6 +1,6 @@
 import type { Logger } from '#observability';
 import type { SealedBrowserSessions } from './browser/sealed-browser-sessions.js';
-import type { UserCredentials } from './credentials/user-credentials.port.js';
+import type { UserCredentialService } from './credentials/user-credential.service.js';
 import type { ClientRegistry } from './oauth/client-registry.js';
 import type { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import type { LoginFlow } from './oauth/authorize/login-flow.js';
@@ -27,11 +27,11 @@ export interface AuthServices {
   revocations: Revocations;
   /** The browser session cookie (after an identity-provider login). */
   sessions: SealedBrowserSessions;
-  /** The person's service credentials (their pages and the runner's requests). */
-  credentials: UserCredentials;
   /** /my/tokens and the /oauth/* pages. */
   pages: PersonPages;
   pageOptions: { gatewayName: string; basePath: string };
+  /** Per-user service credentials: the person's pages (UserCredentials port) and the runner's gh.auth.credentials.get. */
+  userCredentials: UserCredentialService;
   log: Logger;
 }
 

@@ -5,7 +5,6 @@ import { BusTransport, type Bus } from '#bus';
 import type { GatehouseConfig, RuntimeEnvironment } from '#config';
 import { NestPinoLogger, type Logger } from '#observability';
 import { createAuthServices, openConfiguredStore } from './auth.factory.js';
-import { NoUserCredentials } from './credentials/no-user-credentials.js';
 import { AuthModule } from './auth.module.js';
 import type { AuthServices } from './auth.services.js';
 import { parseJsonBodies } from './web/json-body.js';
@@ -37,10 +36,7 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
   const { config, runtime, log } = options;
   const store = config.auth && (await openConfiguredStore(config.auth, runtime, log));
   try {
-    const services =
-      store &&
-      config.auth &&
-      (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, new NoUserCredentials()));
+    const services = store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log));
     const app = await NestFactory.create<NestFastifyApplication>(
       AuthModule.forRoot(bus, log, services, config.proxy.name),
       new FastifyAdapter(),

@@ -73,7 +73,7 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   }
 }
 
-function loadOrExit(path: string): GatehouseConfig {
+export function loadOrExit(path: string): GatehouseConfig {
   const result = loadConfig(path);
   if (!result.ok) {
     process.stderr.write(`${path}: ${result.problems.length} problem(s)\n${formatProblems(result.problems)}\n`);

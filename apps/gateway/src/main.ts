@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command } from 'commander';
-import { runCommand } from './commands.js';
+import { loadOrExit, runCommand } from './commands.js';
+import { readRuntimeEnvironment } from '#config';
+import { runTokensCommand, type TokensAction } from './tokens.command.js';
 import { gatehouseVersion } from './version.js';
 
 const program = new Command()
@@ -45,5 +47,21 @@ program
   .description('check a configuration file: exit 0 if valid, 1 with every problem listed')
   .requiredOption(...configOption)
   .action((opts: { config: string }) => runCommand('validate', opts));
+
+const tokens = program.command('tokens').description("administer people's own service credentials (per-user tokens) in auth's store");
+for (const [action, description] of [
+  ['list', "list a person's stored credentials: server, type, when connected, expiry (never the secret)"],
+  ['revoke', "delete a person's credentials, revoking oauth ones at the service where it allows"],
+] as const) {
+  tokens
+    .command(action)
+    .description(description)
+    .requiredOption(...configOption)
+    .requiredOption('--user <email>', "the person's email, as the identity provider gave it")
+    .option('--server <name>', 'only this server')
+    .action((opts: { config: string; user: string; server?: string }) =>
+      runTokensCommand(action satisfies TokensAction, opts, loadOrExit(opts.config), readRuntimeEnvironment()),
+    );
+}
 
 await program.parseAsync();

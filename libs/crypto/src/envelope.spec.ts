@@ -151,6 +151,22 @@ describe('Envelope', () => {
   });
 });
 
+describe('Envelope.isCurrent', () => {
+  it('tells a value sealed by the current key from one sealed by a key it replaced', () => {
+    const [a, b] = [randomBytes(32), randomBytes(32)];
+    const old = new Envelope([{ id: deriveKeyId(a), key: a }]);
+    const rotated = new Envelope([
+      { id: deriveKeyId(b), key: b },
+      { id: deriveKeyId(a), key: a },
+    ]);
+    const sealedOld = old.seal('x');
+    expect(old.isCurrent(sealedOld)).toBe(true);
+    expect(rotated.isCurrent(sealedOld)).toBe(false);
+    expect(rotated.isCurrent(rotated.seal('x'))).toBe(true);
+    expect(rotated.isCurrent('garbage')).toBe(false);
+  });
+});
+
 describe('sha256Base64Url', () => {
   it('hashes UTF-8 text to unpadded base64url', () => {
     // RFC 7636 appendix B: the S256 challenge of this verifier.

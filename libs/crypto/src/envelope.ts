@@ -62,6 +62,11 @@ export class Envelope {
     return [VERSION, this.sealingKey.id, ...parts].join('.');
   }
 
+  /** Whether the value names the key that seals now; a value sealed by an older key is re-sealed when next used. */
+  isCurrent(sealed: string): boolean {
+    return sealed.startsWith(`${VERSION}.${this.sealingKey.id}.`);
+  }
+
   /** Decrypts a value sealed by any configured key; throws EnvelopeError when it is malformed, from an unknown key, or altered. */
   open(sealed: string, aad?: string): string {
     const { keyId, iv, ciphertext, tag } = parse(sealed);

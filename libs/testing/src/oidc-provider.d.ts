@@ -46,12 +46,13 @@ declare module 'oidc-provider' {
   export class Grant {
     constructor(properties: { accountId: string; clientId: string });
     addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
   }
 
   export interface ClientMetadata {
     client_id: string;
-    client_secret: string;
+    client_secret?: string;
     redirect_uris: string[];
     grant_types?: string[];
     response_types?: string[];
@@ -70,13 +71,20 @@ declare module 'oidc-provider' {
     cookies?: { keys: string[] };
     claims?: Record<string, string[]>;
     conformIdTokenClaims?: boolean;
-    features?: Record<string, { enabled: boolean }>;
+    features?: Record<string, { enabled: boolean; [option: string]: unknown }>;
     pkce?: { required: () => boolean };
     findAccount?: (ctx: unknown, sub: string) => Account | undefined | Promise<Account | undefined>;
     interactions?: { url: (ctx: unknown, interaction: Interaction) => string; policy?: InteractionPolicy };
     ttl?: Record<string, number>;
     clientBasedCORS?: () => boolean;
     renderError?: (ctx: { type: string; body: unknown }, out: ErrorOut, error: Error) => void;
+    issueRefreshToken?: (ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => boolean;
+    rotateRefreshToken?: () => boolean;
+  }
+
+  /** What an event listener is given (only what the stand-in reads). */
+  export interface EventContext {
+    oidc: { params?: Record<string, unknown> };
   }
 
   export default class Provider {
@@ -84,6 +92,7 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     readonly Grant: typeof Grant;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+    on(event: 'grant.success', listener: (ctx: EventContext) => void): this;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
     interactionFinished(
       req: IncomingMessage,

@@ -12,16 +12,36 @@ export interface StandInUser {
   name?: string;
 }
 
-/** A relying party registered with the stand-in; it authenticates with client_secret_post, as passport and openid-client do by default. */
+/** A relying party registered with the stand-in; by default it authenticates with client_secret_post, as passport and openid-client do. */
 export interface StandInClient {
   client_id: string;
-  client_secret: string;
+  /** Absent for a public client (token_endpoint_auth_method 'none'). */
+  client_secret?: string;
   redirect_uris: string[];
+  token_endpoint_auth_method?: 'client_secret_post' | 'client_secret_basic' | 'none';
+  /** Default ['authorization_code']; add 'refresh_token' for a client that is given refresh tokens. */
+  grant_types?: string[];
 }
 
 export interface StandInIdpOptions {
   users: Record<string, StandInUser>;
   clients: StandInClient[];
+  /** Standing in for a service's authorization server (an upstream of per-user credentials) rather than an IdP. */
+  upstream?: StandInUpstreamOptions;
+}
+
+export interface StandInUpstreamOptions {
+  /** Every code and refresh grant of a client allowed `refresh_token` gets a refresh token (no `offline_access` dance). */
+  refreshTokens?: boolean;
+  /** Each refresh returns a new refresh token and spends the old one. */
+  rotateRefreshTokens?: boolean;
+  accessTokenTtlSeconds?: number;
+  /** RFC 7009 revocation endpoint. */
+  revocation?: boolean;
+  /** RFC 7591 dynamic client registration, open to anyone. */
+  registration?: boolean;
+  /** RFC 8707: any `resource` is a resource server taking this scope, with opaque access tokens. */
+  resourceScope?: string;
 }
 
 /** What oidc-provider needs from outside: its policy classes and in-memory storage, loaded lazily by the caller. */
@@ -44,12 +64,22 @@ export async function standInConfiguration(options: StandInIdpOptions, parts: Pr
     claims: { openid: ['sub'], email: ['email', 'email_verified', 'hd'], profile: ['name', 'groups'] },
     // Like Google and Entra, the ID token carries the scope's claims too, not only userinfo.
     conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false }, userinfo: { enabled: true }, rpInitiatedLogout: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: false },
+      revocation: { enabled: options.upstream?.revocation === true },
+      registration: { enabled: options.upstream?.registration === true },
+      ...(options.upstream?.resourceScope !== undefined && { resourceIndicators: resourceServers(options.upstream.resourceScope) }),
+    },
+    ...(options.upstream?.refreshTokens && { issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token') }),
+    ...(options.upstream && { rotateRefreshToken: () => options.upstream?.rotateRefreshTokens === true }),
     pkce: { required: () => true },
     findAccount: (_ctx, sub) => accountOf(options.users, sub),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: alwaysInteractive(parts) },
     ttl: {
-      AccessToken: TEN_MINUTES,
+      AccessToken: options.upstream?.accessTokenTtlSeconds ?? TEN_MINUTES,
+      RefreshToken: TEN_MINUTES,
       AuthorizationCode: 60,
       IdToken: TEN_MINUTES,
       Interaction: TEN_MINUTES,
@@ -65,12 +95,20 @@ export async function standInConfiguration(options: StandInIdpOptions, parts: Pr
   };
 }
 
+function resourceServers(scope: string) {
+  return {
+    enabled: true,
+    useGrantedResource: () => true,
+    getResourceServerInfo: () => ({ scope, accessTokenFormat: 'opaque' }),
+  };
+}
+
 function registeredClient(client: StandInClient): ClientMetadata {
   return {
     ...client,
-    grant_types: ['authorization_code'],
+    grant_types: client.grant_types ?? ['authorization_code'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_post',
+    token_endpoint_auth_method: client.token_endpoint_auth_method ?? 'client_secret_post',
   };
 }
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type Provider from 'oidc-provider';
 import { standInConfiguration, type StandInIdpOptions, type StandInUser } from './stand-in-idp.config.js';
 
-export type { StandInClient, StandInIdpOptions, StandInUser } from './stand-in-idp.config.js';
+export type { StandInClient, StandInIdpOptions, StandInUpstreamOptions, StandInUser } from './stand-in-idp.config.js';
 
 /** A real OpenID Provider (oidc-provider) on a loopback port, standing in for Google or any OIDC IdP in tests. */
 export interface StandInIdp {
@@ -15,6 +15,8 @@ export interface StandInIdp {
   userInfoUrl: string;
   /** The next interactive login completes as this user (consent granted); 'deny' makes it end with access_denied. Later logins go back to the first user. */
   loginAs(userId: string): void;
+  /** How many token requests of this grant type (authorization_code, refresh_token, …) succeeded. */
+  grantCount(grantType: string): number;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,11 @@ export async function startStandInIdp(options: StandInIdpOptions): Promise<Stand
   const issuer = await listenOnLoopback(server);
   const provider = new Provider(issuer, await standInConfiguration(options, parts));
   const chooser = new LoginChooser(options.users, defaultUser);
+  const grants = new Map<string, number>();
+  provider.on('grant.success', (ctx) => {
+    const type = String(ctx.oidc.params?.grant_type);
+    grants.set(type, (grants.get(type) ?? 0) + 1);
+  });
   const handle = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const answered = req.url?.startsWith('/interaction/') ? finishInteraction(provider, chooser, req, res) : handle(req, res);
@@ -39,6 +46,7 @@ export async function startStandInIdp(options: StandInIdpOptions): Promise<Stand
     tokenUrl: `${issuer}/token`,
     userInfoUrl: `${issuer}/me`,
     loginAs: (userId) => chooser.choose(userId),
+    grantCount: (grantType) => grants.get(grantType) ?? 0,
     close: () => closeServer(server),
   };
 }
@@ -79,6 +87,9 @@ async function finishInteraction(provider: Provider, chooser: LoginChooser, req:
   if (typeof clientId !== 'string' || typeof scope !== 'string') throw new Error('interaction without client_id or scope');
   const grant = new provider.Grant({ accountId: user.sub, clientId });
   grant.addOIDCScope(scope);
+  // A resource server's scopes are granted per resource (RFC 8707), when the client named one.
+  const { resource } = interaction.params;
+  if (typeof resource === 'string') grant.addResourceScope(resource, scope);
   const grantId = await grant.save();
   const result = { login: { accountId: user.sub }, consent: { grantId } };
   await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });

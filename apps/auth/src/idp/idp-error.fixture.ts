@@ -44,7 +44,7 @@ export function ourClient(clientId: string): StandInClient {
 export function settingsFor(client: StandInClient, settings: Pick<IdpSettings, 'provider'> & Partial<IdpSettings>): IdpSettings {
   return {
     clientId: client.client_id,
-    clientSecret: client.client_secret,
+    clientSecret: client.client_secret ?? '',
     redirectUri: REDIRECT_URI,
     scopes: [],
     allowedOrgs: [],

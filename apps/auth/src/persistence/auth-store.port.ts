@@ -119,6 +119,50 @@ export interface RevocationRecord {
   until: number;
 }
 
+/** A person's own credential for one server that needs one (per-user credentials). */
+export interface UserCredentialRecord {
+  sub: string;
+  /** As the identity provider gave it when the credential was stored: how an administrator finds it. */
+  email?: string;
+  server: string;
+  type: 'manual' | 'oauth';
+  /** The secret part (the token; oauth: access token, refresh token, scope) sealed with the Envelope, AAD bound to (sub, server). */
+  sealedSecret: string;
+  createdAt: number;
+  updatedAt: number;
+  /** oauth: when the access token expires, if the service said. */
+  expiresAt?: number;
+}
+
+/** An upstream authorization a person started from /oauth/connect, until the service sends them back (one use). */
+export interface UpstreamAuthorizationRecord {
+  /** SHA-256 of the `state` sent to the service. */
+  stateHash: string;
+  /** The browser session that started it; only that session may complete it. */
+  sessionId: string;
+  sub: string;
+  email?: string;
+  server: string;
+  /** The PKCE code verifier, sealed (AAD bound to the state hash). */
+  sealedVerifier: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** The client Gatehouse registered for one server at the authorization server it discovered. */
+export interface UpstreamClientRecord {
+  server: string;
+  /** The protected resource (the server's URL) the registration was made for; a changed URL means a new registration. */
+  resource: string;
+  issuer: string;
+  clientId: string;
+  /** Sealed (AAD bound to the server); absent for a public client. */
+  sealedClientSecret?: string;
+  /** The authorization server's RFC 8414 metadata as discovered (endpoints, supported methods). */
+  metadata: Record<string, unknown>;
+  createdAt: number;
+}
+
 /** Outcome of consuming a single-use record: the record, and whether it had been used before. */
 export interface Consumed<T> {
   record: T;
@@ -191,6 +235,34 @@ export interface RevocationRepository {
   listActive(now: number): Promise<RevocationRecord[]>;
 }
 
+export interface UserCredentialRepository {
+  find(sub: string, server: string): Promise<UserCredentialRecord | undefined>;
+  listBySub(sub: string): Promise<UserCredentialRecord[]>;
+  listByEmail(email: string): Promise<UserCredentialRecord[]>;
+  /** Inserts it, or replaces type, email, secret, expiry and updatedAt of the stored one (its createdAt is kept). */
+  save(credential: UserCredentialRecord): Promise<void>;
+  /** Replaces the sealed secret only while it is still `from` (re-sealing under a newer key must not undo a refresh). */
+  reseal(sub: string, server: string, from: string, to: string): Promise<void>;
+  /** True when this call deleted it. */
+  delete(sub: string, server: string): Promise<boolean>;
+  /** Takes the refresh lock until `until` when no one holds it at `now`; true for the one caller that got it. Across replicas: one conditional UPDATE. */
+  lock(sub: string, server: string, now: number, until: number): Promise<boolean>;
+  unlock(sub: string, server: string): Promise<void>;
+}
+
+export interface UpstreamAuthorizationRepository {
+  insert(pending: UpstreamAuthorizationRecord): Promise<void>;
+  /** Deletes and returns it, atomically: a second call gets undefined. Undefined when expired at `now`. */
+  take(stateHash: string, now: number): Promise<UpstreamAuthorizationRecord | undefined>;
+}
+
+export interface UpstreamClientRepository {
+  find(server: string): Promise<UpstreamClientRecord | undefined>;
+  /** Inserts it or replaces the server's registration. */
+  save(client: UpstreamClientRecord): Promise<void>;
+  delete(server: string): Promise<void>;
+}
+
 /** All of auth's repositories over one database connection. */
 export interface AuthStore {
   clients: ClientRepository;
@@ -201,7 +273,10 @@ export interface AuthStore {
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;
   consents: ConsentRepository;
-  /** Deletes records whose time has passed (codes, pending authorizations, tokens, sealed successors, revocations). */
+  userCredentials: UserCredentialRepository;
+  upstreamAuthorizations: UpstreamAuthorizationRepository;
+  upstreamClients: UpstreamClientRepository;
+  /** Deletes records whose time has passed (codes, pending and upstream authorizations, tokens, sealed successors, revocations). */
   purgeExpired(now: number): Promise<void>;
   close(): Promise<void>;
 }

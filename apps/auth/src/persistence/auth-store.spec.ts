@@ -15,6 +15,7 @@ import type {
 } from './auth-store.port.js';
 import { Initial1795706400000 } from './migrations/1795706400000-initial.js';
 import { RefreshTokenSuccessor1796169600000 } from './migrations/1796169600000-refresh-token-successor.js';
+import { UserCredentials1796774400000 } from './migrations/1796774400000-user-credentials.js';
 import { RememberedConsent1797100000000 } from './migrations/1797100000000-remembered-consent.js';
 import { openAuthStore, type AuthStoreOptions } from './open-auth-store.js';
 
@@ -28,7 +29,7 @@ const sqlitePath = join(dataDir, 'nested', 'data', 'auth.sqlite');
 const NOW = 1_795_706_400_000;
 const MINUTE = 60_000;
 /** Files in migrations/. */
-const MIGRATIONS = 3;
+const MIGRATIONS = 4;
 /** The latest instant a JS Date can hold: far beyond 32 bits, still a safe integer. */
 const MAX_DATE = 8_640_000_000_000_000;
 
@@ -483,10 +484,19 @@ describe.each([
   it('goes down to the first schema and up again, keeping the tokens stored in between', async () => {
     // The first release's database, with a spent token in it.
     await openAuthStore(options).then((store) => store.close());
-    const old = dataSource([Initial1795706400000, RefreshTokenSuccessor1796169600000, RememberedConsent1797100000000]);
+    const old = dataSource([
+      Initial1795706400000,
+      RefreshTokenSuccessor1796169600000,
+      UserCredentials1796774400000,
+      RememberedConsent1797100000000,
+    ]);
     await old.initialize();
     try {
       await old.undoLastMigration();
+      await old.undoLastMigration();
+      const runner = old.createQueryRunner();
+      expect(await runner.hasTable('user_credentials')).toBe(false);
+      await runner.release();
       await old.undoLastMigration();
       expect(await columns(old)).toEqual(['expires_at', 'grant_id', 'token_hash', 'used_at']);
       const table = upgradeSchema === undefined ? 'refresh_tokens' : `"${upgradeSchema}".refresh_tokens`;
@@ -517,7 +527,12 @@ describe.each([
 ])('the remembered-consent migration on $name', ({ path, schema: upgradeSchema }) => {
   const options: AuthStoreOptions =
     path === undefined ? { type: 'postgres', url: postgresUrl, schema: upgradeSchema } : { type: 'sqlite', path };
-  const migrations = [Initial1795706400000, RefreshTokenSuccessor1796169600000, RememberedConsent1797100000000];
+  const migrations = [
+    Initial1795706400000,
+    RefreshTokenSuccessor1796169600000,
+    UserCredentials1796774400000,
+    RememberedConsent1797100000000,
+  ];
   const dataSource = (): DataSource =>
     new DataSource(
       path === undefined
@@ -607,6 +622,9 @@ describe('openAuthStore', () => {
       'refresh_tokens',
       'revocations',
       'signing_keys',
+      'upstream_authorizations',
+      'upstream_clients',
+      'user_credentials',
     ]);
     expect(indexes).toEqual([
       'idx_authorization_codes_expires_at',
@@ -618,6 +636,8 @@ describe('openAuthStore', () => {
       'idx_refresh_tokens_grant_id',
       'idx_refresh_tokens_successor_until',
       'idx_revocations_until',
+      'idx_upstream_authorizations_expires_at',
+      'idx_user_credentials_email',
     ]);
   });
 

@@ -94,6 +94,40 @@ export interface ConsentRow {
   updatedAt: number;
 }
 
+export interface UserCredentialRow {
+  sub: string;
+  server: string;
+  email: string | null;
+  type: 'manual' | 'oauth';
+  sealedSecret: string;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number | null;
+  refreshLockedUntil: number | null;
+}
+
+export interface UpstreamAuthorizationRow {
+  stateHash: string;
+  sessionId: string;
+  sub: string;
+  email: string | null;
+  server: string;
+  sealedVerifier: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface UpstreamClientRow {
+  server: string;
+  resource: string;
+  issuer: string;
+  clientId: string;
+  sealedClientSecret: string | null;
+  /** JSON text, parsed by the repository. */
+  metadata: string;
+  createdAt: number;
+}
+
 type Columns<Row> = { [P in keyof Row]-?: EntitySchemaColumnOptions };
 
 /** node-postgres returns BIGINT as a string (it may exceed 2^53); epoch milliseconds never do. */
@@ -225,6 +259,51 @@ export const consentSchema = new EntitySchema<ConsentRow>({
   } satisfies Columns<ConsentRow>,
 });
 
+export const userCredentialSchema = new EntitySchema<UserCredentialRow>({
+  name: 'UserCredential',
+  tableName: 'user_credentials',
+  columns: {
+    sub: key('sub'),
+    server: key('server'),
+    email: varchar('email', true),
+    type: varchar('type'),
+    sealedSecret: text('sealed_secret'),
+    createdAt: time('created_at'),
+    updatedAt: time('updated_at'),
+    expiresAt: time('expires_at', true),
+    refreshLockedUntil: time('refresh_locked_until', true),
+  } satisfies Columns<UserCredentialRow>,
+});
+
+export const upstreamAuthorizationSchema = new EntitySchema<UpstreamAuthorizationRow>({
+  name: 'UpstreamAuthorization',
+  tableName: 'upstream_authorizations',
+  columns: {
+    stateHash: key('state_hash'),
+    sessionId: varchar('session_id'),
+    sub: varchar('sub'),
+    email: varchar('email', true),
+    server: varchar('server'),
+    sealedVerifier: text('sealed_verifier'),
+    createdAt: time('created_at'),
+    expiresAt: time('expires_at'),
+  } satisfies Columns<UpstreamAuthorizationRow>,
+});
+
+export const upstreamClientSchema = new EntitySchema<UpstreamClientRow>({
+  name: 'UpstreamClient',
+  tableName: 'upstream_clients',
+  columns: {
+    server: key('server'),
+    resource: text('resource'),
+    issuer: text('issuer'),
+    clientId: text('client_id'),
+    sealedClientSecret: text('sealed_client_secret', true),
+    metadata: text('metadata'),
+    createdAt: time('created_at'),
+  } satisfies Columns<UpstreamClientRow>,
+});
+
 export const authEntities = [
   consentSchema,
   clientSchema,
@@ -234,4 +313,7 @@ export const authEntities = [
   refreshTokenSchema,
   signingKeySchema,
   revocationSchema,
+  userCredentialSchema,
+  upstreamAuthorizationSchema,
+  upstreamClientSchema,
 ];

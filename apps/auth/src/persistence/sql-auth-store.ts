@@ -12,12 +12,18 @@ import {
   refreshTokenSchema,
   revocationSchema,
   signingKeySchema,
+  upstreamAuthorizationSchema,
+  upstreamClientSchema,
+  userCredentialSchema,
 } from './entities.js';
 import { SqlGrantRepository } from './grant.repository.js';
 import { SqlPendingAuthorizationRepository } from './pending-authorization.repository.js';
 import { SqlRefreshTokenRepository } from './refresh-token.repository.js';
 import { SqlRevocationRepository } from './revocation.repository.js';
 import { SqlSigningKeyRepository } from './signing-key.repository.js';
+import { SqlUpstreamAuthorizationRepository } from './upstream-authorization.repository.js';
+import { SqlUpstreamClientRepository } from './upstream-client.repository.js';
+import { SqlUserCredentialRepository } from './user-credential.repository.js';
 
 /** The AuthStore over one initialized, migrated TypeORM DataSource (SQLite or PostgreSQL). */
 export class SqlAuthStore implements AuthStore {
@@ -29,6 +35,9 @@ export class SqlAuthStore implements AuthStore {
   readonly signingKeys: SqlSigningKeyRepository;
   readonly revocations: SqlRevocationRepository;
   readonly consents: SqlConsentRepository;
+  readonly userCredentials: SqlUserCredentialRepository;
+  readonly upstreamAuthorizations: SqlUpstreamAuthorizationRepository;
+  readonly upstreamClients: SqlUpstreamClientRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.clients = new SqlClientRepository(dataSource.getRepository(clientSchema));
@@ -39,14 +48,18 @@ export class SqlAuthStore implements AuthStore {
     this.signingKeys = new SqlSigningKeyRepository(dataSource.getRepository(signingKeySchema));
     this.revocations = new SqlRevocationRepository(dataSource.getRepository(revocationSchema));
     this.consents = new SqlConsentRepository(dataSource.getRepository(consentSchema));
+    this.userCredentials = new SqlUserCredentialRepository(dataSource.getRepository(userCredentialSchema));
+    this.upstreamAuthorizations = new SqlUpstreamAuthorizationRepository(dataSource.getRepository(upstreamAuthorizationSchema));
+    this.upstreamClients = new SqlUpstreamClientRepository(dataSource.getRepository(upstreamClientSchema));
   }
 
-  /** Grants, consents, clients and signing keys are kept: they end by revocation or retirement, not by time. */
+  /** Grants, consents, clients, signing keys and user credentials are kept: they end by revocation or retirement, not by time. */
   async purgeExpired(now: number): Promise<void> {
     await this.codes.deleteExpired(now);
     await this.pendingAuthorizations.deleteExpired(now);
     await this.refreshTokens.deleteExpired(now);
     await this.revocations.deleteExpired(now);
+    await this.upstreamAuthorizations.deleteExpired(now);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,88 @@
+import type { UserCredentialRecord, UserCredentialRepository } from '../persistence/auth-store.port.js';
+import { RefreshFailed, type IssuedTokens } from './oauth-connection.js';
+import type { SealedSecrets, StoredSecret } from './sealed-secret.js';
+
+/** A credential as it was read, opened. */
+export interface OpenedCredential {
+  record: UserCredentialRecord;
+  secret: StoredSecret;
+}
+
+export interface LockedRefreshOptions {
+  /** How long a holder may take before another replica may take the lock over (it crashed). */
+  lockMs: number;
+  /** How long a caller waits for another's refresh before answering `unavailable`. */
+  waitMs: number;
+  pollMs: number;
+  now: () => number;
+}
+
+export const DEFAULT_LOCKED_REFRESH: Omit<LockedRefreshOptions, 'now'> = { lockMs: 30_000, waitMs: 15_000, pollMs: 100 };
+
+/**
+ * One refresh at a time per (sub, server) across every auth replica: the database row's lock column
+ * is taken with a conditional UPDATE; whoever does not get it waits for the row to change and uses
+ * the token the holder stored (a rotating refresh token must never be spent twice).
+ */
+export class LockedRefresh {
+  constructor(
+    private readonly credentials: UserCredentialRepository,
+    private readonly secrets: SealedSecrets,
+    private readonly options: LockedRefreshOptions,
+  ) {}
+
+  /** The fresh credential, or undefined when it is gone (deleted, or its grant ended). Throws RefreshFailed when not now. */
+  async refresh(seen: OpenedCredential, refresh: (secret: StoredSecret) => Promise<IssuedTokens>): Promise<OpenedCredential | undefined> {
+    const { sub, server } = seen.record;
+    const deadline = this.options.now() + this.options.waitMs;
+    for (;;) {
+      const now = this.options.now();
+      if (await this.credentials.lock(sub, server, now, now + this.options.lockMs)) {
+        try {
+          return await this.asHolder(seen, refresh);
+        } finally {
+          await this.credentials.unlock(sub, server);
+        }
+      }
+      const current = await this.credentials.find(sub, server);
+      if (current === undefined) return undefined;
+      if (current.sealedSecret !== seen.record.sealedSecret) return { record: current, secret: await this.secrets.open(current) };
+      if (this.options.now() >= deadline) throw new RefreshFailed(false, 'another refresh of this credential is taking too long');
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));
+    }
+  }
+
+  private async asHolder(
+    seen: OpenedCredential,
+    refresh: (secret: StoredSecret) => Promise<IssuedTokens>,
+  ): Promise<OpenedCredential | undefined> {
+    const { sub, server } = seen.record;
+    // Another replica may have refreshed between our read and our lock: use its token, do not spend the refresh token again.
+    const current = await this.credentials.find(sub, server);
+    if (current === undefined) return undefined;
+    if (current.sealedSecret !== seen.record.sealedSecret) return { record: current, secret: await this.secrets.open(current) };
+    let tokens: IssuedTokens;
+    try {
+      tokens = await refresh(seen.secret);
+    } catch (err) {
+      if (err instanceof RefreshFailed && err.permanent) {
+        await this.credentials.delete(sub, server);
+        return undefined;
+      }
+      throw err;
+    }
+    // The expiry is the new token's: a service that states none leaves it unknown, not the old one's.
+    const record: UserCredentialRecord = {
+      sub,
+      server,
+      ...(current.email !== undefined && { email: current.email }),
+      type: current.type,
+      sealedSecret: this.secrets.seal(sub, server, tokens.secret),
+      createdAt: current.createdAt,
+      updatedAt: this.options.now(),
+      ...(tokens.expiresAt !== undefined && { expiresAt: tokens.expiresAt }),
+    };
+    await this.credentials.save(record);
+    return { record, secret: tokens.secret };
+  }
+}

@@ -1,0 +1,177 @@
+import * as oidc from 'openid-client';
+import { sha256Base64Url } from '#crypto';
+import type { AuthStore } from '../persistence/auth-store.port.js';
+import type { BrowserSession } from '../browser/browser-session.port.js';
+import { isNetworkFailure } from '../idp/oidc-configuration.js';
+import { OutboundFailure } from './bounded-fetch.js';
+import type { SealedSecrets, StoredSecret } from './sealed-secret.js';
+import type { OAuthServer, UpstreamServer, UpstreamServers } from './upstream-servers.js';
+import { CredentialRefused } from './user-credentials.port.js';
+
+/** How long a person has at the service between /oauth/connect and the callback. */
+export const UPSTREAM_AUTHORIZATION_TTL_MS = 10 * 60_000;
+
+const verifierAad = (stateHash: string) => `upstream-pkce\u0000${stateHash}`;
+
+/** Tokens the service issued, as stored. */
+export interface IssuedTokens {
+  secret: StoredSecret;
+  expiresAt?: number;
+}
+
+/** Why a refresh did not give a token: the grant is gone for good (`invalid_grant`), or the service could not be used now. */
+export class RefreshFailed extends Error {
+  override readonly name = 'RefreshFailed';
+
+  constructor(
+    readonly permanent: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The authorization-code flow with a service (PKCE S256, state bound to the browser session), its refresh and its revocation. */
+export class OAuthConnections {
+  constructor(
+    private readonly store: AuthStore,
+    private readonly upstream: UpstreamServers,
+    private readonly secrets: SealedSecrets,
+    private readonly now: () => number,
+  ) {}
+
+  async begin(session: BrowserSession, server: OAuthServer): Promise<URL> {
+    const upstream = await this.upstream.resolve(server);
+    const state = oidc.randomState();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const stateHash = sha256Base64Url(state);
+    const now = this.now();
+    await this.store.upstreamAuthorizations.insert({
+      stateHash,
+      sessionId: session.id,
+      sub: session.sub,
+      ...(session.email !== undefined && { email: session.email }),
+      server: server.name,
+      sealedVerifier: this.secrets.sealValue(verifier, verifierAad(stateHash)),
+      createdAt: now,
+      expiresAt: now + UPSTREAM_AUTHORIZATION_TTL_MS,
+    });
+    return oidc.buildAuthorizationUrl(upstream.config, {
+      redirect_uri: this.upstream.redirectUri(server.name),
+      state,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...(upstream.scopes.length > 0 && { scope: upstream.scopes.join(' ') }),
+      ...(upstream.resource !== undefined && { resource: upstream.resource }),
+    });
+  }
+
+  /** Checks the callback belongs to this session's pending authorization (one use), then redeems the code. */
+  async complete(session: BrowserSession, server: OAuthServer, callbackUrl: URL): Promise<IssuedTokens> {
+    const name = server.userAuthentication.displayName;
+    const state = callbackUrl.searchParams.get('state');
+    const pending = state ? await this.store.upstreamAuthorizations.take(sha256Base64Url(state), this.now()) : undefined;
+    if (
+      pending === undefined ||
+      state === null ||
+      pending.sessionId !== session.id ||
+      pending.sub !== session.sub ||
+      pending.server !== server.name
+    ) {
+      throw new CredentialRefused(`This ${name} connection has expired or was started elsewhere; start it again from your tokens page.`);
+    }
+    const upstream = await this.upstream.resolve(server);
+    const verifier = this.secrets.openValue(pending.sealedVerifier, verifierAad(pending.stateHash));
+    try {
+      const tokens = await oidc.authorizationCodeGrant(
+        upstream.config,
+        this.callbackAtRedirectUri(server.name, callbackUrl, upstream),
+        { pkceCodeVerifier: verifier, expectedState: state },
+        upstream.resource !== undefined ? { resource: upstream.resource } : undefined,
+      );
+      return issued(tokens, undefined, this.now());
+    } catch (err) {
+      throw connectFailure(err, name);
+    }
+  }
+
+  /** New tokens for the stored refresh token; a rotated refresh token replaces it, the old one is kept when none is given. */
+  async refresh(server: OAuthServer, secret: StoredSecret): Promise<IssuedTokens> {
+    const name = server.userAuthentication.displayName;
+    if (secret.refreshToken === undefined) throw new RefreshFailed(true, `${name} gave no refresh token`);
+    try {
+      const upstream = await this.upstream.resolve(server);
+      const tokens = await oidc.refreshTokenGrant(
+        upstream.config,
+        secret.refreshToken,
+        upstream.resource !== undefined ? { resource: upstream.resource } : undefined,
+      );
+      return issued(tokens, secret, this.now());
+    } catch (err) {
+      if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') {
+        throw new RefreshFailed(true, `${name} no longer accepts the connection (invalid_grant)`);
+      }
+      throw new RefreshFailed(false, `${name} could not refresh the connection now (${failureCode(err)})`);
+    }
+  }
+
+  /** RFC 7009 at the service, when its metadata names a revocation endpoint; false when there is none. Throws on failure. */
+  async revoke(server: OAuthServer, secret: StoredSecret): Promise<boolean> {
+    const upstream = await this.upstream.resolve(server);
+    if (upstream.config.serverMetadata().revocation_endpoint === undefined) return false;
+    // Revoking the refresh token ends the grant at most services; the access token is revoked too for those where it does not.
+    if (secret.refreshToken !== undefined)
+      await oidc.tokenRevocation(upstream.config, secret.refreshToken, { token_type_hint: 'refresh_token' });
+    await oidc.tokenRevocation(upstream.config, secret.token, { token_type_hint: 'access_token' });
+    return true;
+  }
+
+  /** The parameters the service sent, on the redirect URI it was given (the URL auth saw may be the relay's). */
+  private callbackAtRedirectUri(server: string, callbackUrl: URL, upstream: UpstreamServer): URL {
+    const url = new URL(this.upstream.redirectUri(server));
+    for (const [key, value] of callbackUrl.searchParams) {
+      // Nothing to check `iss` against when the issuer is not known (configured endpoints only).
+      if (key !== 'iss' || upstream.issuerKnown) url.searchParams.append(key, value);
+    }
+    return url;
+  }
+}
+
+function issued(
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  previous: StoredSecret | undefined,
+  now: number,
+): IssuedTokens {
+  const refreshToken = tokens.refresh_token ?? previous?.refreshToken;
+  const scope = tokens.scope ?? previous?.scope;
+  const expiresIn = tokens.expiresIn();
+  return {
+    secret: { token: tokens.access_token, ...(refreshToken !== undefined && { refreshToken }), ...(scope !== undefined && { scope }) },
+    ...(expiresIn !== undefined && { expiresAt: now + expiresIn * 1000 }),
+  };
+}
+
+/** For the page: what happened and what to do, never a response body (it may carry tokens). */
+function connectFailure(err: unknown, name: string): Error {
+  if (err instanceof CredentialRefused) return err;
+  if (err instanceof oidc.AuthorizationResponseError) {
+    return err.error === 'access_denied'
+      ? new CredentialRefused(`The connection to ${name} was cancelled or refused at ${name}.`)
+      : new CredentialRefused(`${name} reported an error (${safeCode(err.error)}); try connecting again.`);
+  }
+  if (err instanceof oidc.ResponseBodyError)
+    return new CredentialRefused(`${name} refused the connection (${safeCode(err.error)}); try connecting again.`);
+  if (err instanceof OutboundFailure || isNetworkFailure(err))
+    return new CredentialRefused(`${name} could not be reached; try again in a moment.`);
+  return new CredentialRefused(`The connection to ${name} failed (${failureCode(err)}); try connecting again.`);
+}
+
+function failureCode(err: unknown): string {
+  if (err instanceof oidc.ResponseBodyError) return safeCode(err.error);
+  if (err instanceof OutboundFailure || isNetworkFailure(err)) return 'unreachable';
+  if (err instanceof oidc.ClientError) return safeCode(err.code ?? 'invalid response');
+  return 'unexpected error';
+}
+
+/** OAuth error codes are a restricted charset (RFC 6749 §5.2); anything else is not echoed. */
+const safeCode = (code: string) => (/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(code) ? code : 'error');
