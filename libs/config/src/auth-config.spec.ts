@@ -197,6 +197,9 @@ describe('proxy.auth.previousEncryptionKeys', () => {
     const old = 'abcdefghijabcdefghijabcdefghij01';
     const { config } = configOf(parseConfig(fileWith({ previousEncryptionKeys: [old] }), env));
     expect(config.auth?.previousEncryptionKeys).toEqual([old]);
-    expect(problemsOf(parseConfig(fileWith({ previousEncryptionKeys: ['short'] }), env))).toContainEqual({ path: 'proxy.auth.previousEncryptionKeys[0]', message: 'expected exactly 32 bytes' });
+    expect(problemsOf(parseConfig(fileWith({ previousEncryptionKeys: ['short'] }), env))).toContainEqual({
+      path: 'proxy.auth.previousEncryptionKeys[0]',
+      message: 'expected exactly 32 bytes',
+    });
   });
 });
