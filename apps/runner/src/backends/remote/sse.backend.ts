@@ -21,7 +21,7 @@ export class SseBackend extends RemoteBackend {
 
   /** Opens the event stream and waits for the endpoint; rejects with a message safe to show. */
   async start(): Promise<void> {
-    const headers = { ...this.spec.headers, accept: 'text/event-stream' };
+    const headers = { ...this.headers, accept: 'text/event-stream' };
     let response: UpstreamResponse;
     try {
       response = await this.http.request({
@@ -54,7 +54,7 @@ export class SseBackend extends RemoteBackend {
     const endpoint = this.endpoint;
     if (!endpoint) return;
     const fail = (reason: string) => isRequest(message) && this.emit(errorResponse(message.id, JsonRpcCode.serverError, reason));
-    const headers = { ...this.spec.headers, 'content-type': 'application/json' };
+    const headers = { ...this.headers, 'content-type': 'application/json' };
     try {
       // Answers come on the event stream; the POST itself is acknowledged at once (202).
       const reply = await this.http.request({
