@@ -47,7 +47,17 @@ export function missingCredentialAnswer(request: Request, missing: Missing, urlE
   if (request.method === 'tools/call') {
     return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: describe(missing) }], isError: true } };
   }
-  return errorResponse(request.id, JsonRpcCode.serverError, describe(missing));
+  const error = errorResponse(request.id, JsonRpcCode.serverError, describe(missing));
+  // The link as data too, so an aggregate can tell this error from a member's failure and pass it on.
+  return missing.connectUrl === undefined
+    ? error
+    : { ...error, error: { ...record(error.error), data: { connectUrl: missing.connectUrl } } };
+}
+
+/** Whether a JSON-RPC error says a person's credential is needed (as the gate answers): passed on unchanged, never hidden. */
+export function isCredentialRequired(error: unknown): boolean {
+  const { code, data } = record(error);
+  return code === URL_ELICITATION_REQUIRED || (code === JsonRpcCode.serverError && typeof record(data).connectUrl === 'string');
 }
 
 function describe(missing: Missing): string {
