@@ -28,7 +28,7 @@ async function upstreamTakes(upstream: Upstream, authorization: string): Promise
   if (res.status !== 200) throw new Error(`admin require: ${res.status}`);
 }
 
-function configWith(remoteUrl: string): GatehouseConfig {
+function configWith(origin: string): GatehouseConfig {
   const result = parseConfig(
     {
       version: 'v1',
@@ -56,10 +56,17 @@ function configWith(remoteUrl: string): GatehouseConfig {
         },
         remote: {
           transportType: 'streamable-http',
-          url: remoteUrl,
+          url: `${origin}/mcp`,
           headers: { Authorization: { $userToken: 'Bearer {{token}}' } },
           requiresUserToken: true,
           userAuthentication: { type: 'oauth', displayName: 'Remote' },
+        },
+        legacy: {
+          transportType: 'sse',
+          url: `${origin}/sse`,
+          headers: { Authorization: { $userToken: 'Bearer {{token}}' } },
+          requiresUserToken: true,
+          userAuthentication: { type: 'oauth', displayName: 'Legacy' },
         },
       },
     },
@@ -78,7 +85,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   upstream = await startFixtureUpstream(['--require-header', 'Authorization:none yet']);
-  config = configWith(`${upstream.origin}/mcp`);
+  config = configWith(upstream.origin);
 });
 afterAll(async () => {
   await upstream.stop();
@@ -203,6 +210,16 @@ describe('CredentialGate', () => {
     expect(responder.requests.at(-1)).toEqual({ sub: 'alice', server: 'remote', rejected: sha256Base64Url('first') });
     expect((await upstreamStats(upstream)).initialized).toBe(sessionsBefore + 1);
     expect(JSON.stringify(lines)).not.toMatch(/Bearer (first|second)/);
+  });
+
+  it('renews a credential an SSE upstream refuses when its stream opens', async () => {
+    await upstreamTakes(upstream, 'Bearer fresh');
+    responder.set('alice', 'legacy', { token: 'expired' });
+    responder.refreshTo('alice', 'legacy', 'fresh');
+    const client = await open('legacy', alice);
+    const headers = JSON.parse(textOf(await client.callTool({ name: 'report-headers', arguments: {} }))) as Record<string, string>;
+    expect(headers.authorization).toBe('Bearer fresh');
+    expect(responder.requests.at(-1)).toEqual({ sub: 'alice', server: 'legacy', rejected: sha256Base64Url('expired') });
   });
 
   it('says the service refused the credential, with the connect link, when auth has no other', async () => {

@@ -163,7 +163,11 @@ export class CredentialGate implements BackendConnection {
     const inner = this.inner;
     this.inner = undefined;
     this.held?.close();
-    await inner?.backend.close().catch(() => undefined);
+    if (!inner) return;
+    // The gate stays open for the next try: the failed backend's end is not the session's.
+    inner.backend.onclose = undefined;
+    inner.backend.onmessage = undefined;
+    await inner.backend.close().catch(() => undefined);
   }
 
   private initializeBackend(): Promise<JsonRpcMessage> {
