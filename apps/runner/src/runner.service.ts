@@ -2,7 +2,9 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { BUS, type Bus } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
+import { envelopeOf } from '#crypto';
 import type { Logger } from '#observability';
+import { BusCredentialLookup } from './credentials/credential-lookup.js';
 import { AggregateHub } from './backends/aggregate/aggregate-hub.js';
 import { createBackend } from './backends/backend.factory.js';
 import { NodeProcessSpawner, type ProcessSpawner } from './process/child-process.js';
@@ -32,6 +34,8 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
   const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: sessions.timeoutMs });
   const spawner = options.spawner ?? new NodeProcessSpawner({ log });
   const servers = new Map<string, PoolServer>(Object.values(config.servers).map((s) => [s.name, s]));
+  const credentials =
+    config.auth && new BusCredentialLookup(bus, envelopeOf(config.auth.encryptionKey, config.auth.previousEncryptionKeys));
   return new RunnerPool(
     servers,
     { idleTimeoutMs: sessions.timeoutMs, maxPerUser: sessions.maxPerUser, replay: sessions.replay },
@@ -51,6 +55,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
           childBaseEnv: options.childBaseEnv,
           maxMessageBytes: config.proxy.limits.maxMessageBytes,
           log,
+          ...(credentials && { credentials }),
         });
       },
       // Every edge hears it: streams fail what is pending, cached routes go.

@@ -64,11 +64,6 @@ export class EnvResolver {
     }
     return stripMatchingQuotes(raw);
   }
-
-  /** Like `str`; a `$userToken` template yields undefined because the not-supported table reports it. */
-  tok(value: TokValue, path: string): string | undefined {
-    return typeof value !== 'string' && value.kind === 'userToken' ? undefined : this.str(value, path);
-  }
 }
 
 /** mcp-front strips one pair of surrounding quotes (as docker env files leave them); so do we. */

@@ -9,7 +9,7 @@ interface IgnoredKey {
 
 /**
  * Found in mcp-front's configuration types across its releases (June 2025 to April 2026). Keys with a
- * Gatehouse meaning are in the schema proper; the per-user token keys are in the not-supported table.
+ * Gatehouse meaning are in the schema proper.
  */
 export const IGNORED_KEYS: readonly IgnoredKey[] = [
   { path: 'proxy.admin', why: 'Gatehouse has no admin pages (mcp-front dropped its own in February 2026)' },

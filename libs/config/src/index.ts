@@ -12,7 +12,6 @@ export { ProxyAuthSchema } from './proxy-auth.schema.js';
 export { Str, Tok, type EnvReference, type StrValue, type TokValue, type UserTokenTemplate } from './config-value.js';
 export { Duration, parseDuration } from './duration.js';
 export { parseAddr, type ListenAddress } from './listen-address.js';
-export { NOT_SUPPORTED_YET } from './not-supported.table.js';
 export { isLoopbackHostname, type AuthConfig } from './auth-config.js';
 export type { GatehouseConfig } from './gatehouse-config.js';
 export {
@@ -31,8 +30,12 @@ export {
 } from './server-config.js';
 export { ARGUMENT_PLACEHOLDER, compileToolInputSchema, type CompiledToolSchema, type ToolArgumentsCheck } from './tool-input-schema.js';
 export { childProcessBaseEnvironment, readRuntimeEnvironment, type RuntimeEnvironment } from './runtime-environment.js';
+export { withUserToken } from './with-user-token.js';
+export type { UserTokenConfig } from './user-token-config.js';
+export type { UserTokenSlot } from './user-token-slots.js';
 export {
   DEFAULT_TOKEN_FORMAT,
+  fillTemplate,
   formatUserToken,
   type ManualUserAuthentication,
   type OAuthUserAuthentication,

@@ -3,7 +3,6 @@ import { describeIssue, messageOf, problemsFromIssues, type ConfigProblem } from
 import { ConfigFileSchema } from './config-file.schema.js';
 import { buildGatehouseConfig, type GatehouseConfig } from './gatehouse-config.js';
 import { findIgnoredKeys } from './ignored-keys.table.js';
-import { findNotSupported } from './not-supported.table.js';
 
 export type LoadResult = { ok: true; config: GatehouseConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[] };
 
@@ -28,8 +27,8 @@ export function loadConfig(filePath: string, env: NodeJS.ProcessEnv = process.en
 /** Validates and resolves an already-parsed config document (what `loadConfig` does after reading). */
 export function parseConfig(json: unknown, env: NodeJS.ProcessEnv = process.env): LoadResult {
   const parsed = ConfigFileSchema.safeParse(json, { error: describeIssue });
-  const problems = [...(parsed.success ? [] : problemsFromIssues(parsed.error.issues)), ...findNotSupported(json)];
-  if (!parsed.success) return { ok: false, problems };
+  if (!parsed.success) return { ok: false, problems: problemsFromIssues(parsed.error.issues) };
+  const problems: ConfigProblem[] = [];
 
   const built = buildGatehouseConfig(parsed.data, env);
   problems.push(...built.problems);

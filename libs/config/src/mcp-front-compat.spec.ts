@@ -85,11 +85,11 @@ describe('mcp-front files as they are', () => {
     });
   });
 
-  it("refuses mcp-front's early per-user token form (tokenSetup) as not supported yet", () => {
+  it("accepts mcp-front's early per-user token form (tokenSetup) on a server that does not require a token, with a warning", () => {
     const early = file({}, { requiresUserToken: false, tokenSetup: { displayName: 'Notion', instructions: 'Paste it' } });
-    expect(problemsOf(parseConfig(early, env))).toEqual([
-      { path: 'mcpServers.notes.tokenSetup', message: 'not supported yet: mcpServers.notes.tokenSetup' },
-    ]);
+    const { config, warnings } = configOf(parseConfig(early, env));
+    expect(config.servers.notes?.userAuthentication).toBeUndefined();
+    expect(warnings).toEqual(['mcpServers.notes.tokenSetup: used only when requiresUserToken is true; ignored']);
   });
 
   it('reads options.toolAccess beside toolFilter, and refuses a rule without tools or groups', () => {

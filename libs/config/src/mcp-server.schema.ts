@@ -72,8 +72,8 @@ const InlineToolSchema = z.strictObject({
   description: z.string().optional(),
   inputSchema: z.record(z.string(), z.unknown()).optional(),
   command: z.string(),
-  args: z.array(Str).optional(),
-  env: z.record(z.string(), Str).optional(),
+  args: z.array(Tok).optional(),
+  env: z.record(z.string(), Tok).optional(),
   timeout: Duration.optional(),
   /** Gatehouse addition: the most stdout a call's result carries. */
   maxOutputBytes: z.int().positive().optional(),

@@ -115,7 +115,7 @@ describe('remote servers in the config', () => {
   it('warns when headers would cross the network over plain http, not on loopback or https', () => {
     const server = (url: string) => withServer({ transportType: 'streamable-http', url, headers: { 'X-Key': 'k' } });
     expect(loaded(parseConfig(server('http://mcp.internal:8000/mcp'), env)).warnings).toEqual([
-      'mcpServers.s.url: plain http to mcp.internal:8000, so the headers cross the network unencrypted; prefer https',
+      'mcpServers.s.url: plain http to mcp.internal:8000, so credentials cross the network unencrypted; prefer https',
     ]);
     for (const url of ['http://127.0.0.1:8000/mcp', 'http://localhost/mcp', 'https://mcp.internal/mcp']) {
       expect(loaded(parseConfig(server(url), env)).warnings).toEqual([]);
@@ -132,15 +132,16 @@ describe('remote servers in the config', () => {
     ]);
   });
 
-  it('still refuses a $userToken in headers or url (per-user credentials come later)', () => {
+  it('refuses a $userToken in headers or url of a server that does not require a user token', () => {
     const server = {
       transportType: 'sse',
       url: { $userToken: 'https://x.test/sse?key={{token}}' },
       headers: { Authorization: { $userToken: 'Bearer {{token}}' } },
     };
-    expect(problemsOf(parseConfig(withServer(server), env)).map((p) => p.message)).toEqual([
-      'not supported yet: mcpServers.s.url',
-      'not supported yet: mcpServers.s.headers.Authorization',
+    const needs = 'a {"$userToken": …} value needs "requiresUserToken": true on this server';
+    expect(problemsOf(parseConfig(withServer(server), env))).toEqual([
+      { path: 'mcpServers.s.url', message: needs },
+      { path: 'mcpServers.s.headers.Authorization', message: needs },
     ]);
   });
 });

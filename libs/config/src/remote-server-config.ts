@@ -1,6 +1,8 @@
 import type { McpServerEntry } from './config-file.schema.js';
 import { childPath } from './config-problem.js';
 import type { RemoteServerConfig, ServerConfig, ServerFindings } from './server-config.js';
+import { fillTemplate } from './user-authentication.js';
+import type { UserTokenSlots } from './user-token-slots.js';
 
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -24,23 +26,30 @@ export function buildRemote(
   entry: McpServerEntry,
   path: string,
   found: ServerFindings,
+  slots: UserTokenSlots,
 ): Pick<RemoteServerConfig, 'transportType' | 'url' | 'headers'> {
-  const { resolver } = found;
-  const text = entry.url === undefined ? undefined : resolver.tok(entry.url, `${path}.url`);
+  const resolved = entry.url === undefined ? undefined : slots.tok(entry.url, `${path}.url`, ['url']);
+  // A URL with a person's token in it is checked with a stand-in token; until filled it is the template without one.
+  const urlTemplate = slots.templateAt(['url']);
+  const text = urlTemplate === undefined ? resolved : fillTemplate(urlTemplate, 'token');
   const url = text !== undefined && URL.canParse(text) ? new URL(text) : undefined;
   const usable = url && (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
   if (text !== undefined && !usable) {
     found.problems.push({ path: `${path}.url`, message: 'expected an http(s) URL without credentials (send those in headers)' });
   }
   const headers: Record<string, string> = {};
+  const checked: Record<string, string> = {};
   for (const [name, value] of Object.entries(entry.headers ?? {})) {
-    headers[name] = resolver.tok(value, childPath(`${path}.headers`, name)) ?? '';
+    headers[name] = slots.tok(value, childPath(`${path}.headers`, name), ['headers', name]) ?? '';
+    checked[name] = slots.templateAt(['headers', name]) ?? headers[name];
   }
-  checkHeaders(headers, `${path}.headers`, found);
-  if (usable && url.protocol === 'http:' && Object.keys(headers).length > 0 && !LOOPBACK_HOSTS.has(url.hostname)) {
-    found.warnings.push(`${path}.url: plain http to ${url.host}, so the headers cross the network unencrypted; prefer https`);
+  checkHeaders(checked, `${path}.headers`, found);
+  const secretInUrl = urlTemplate !== undefined;
+  if (usable && url.protocol === 'http:' && (Object.keys(headers).length > 0 || secretInUrl) && !LOOPBACK_HOSTS.has(url.hostname)) {
+    found.warnings.push(`${path}.url: plain http to ${url.host}, so credentials cross the network unencrypted; prefer https`);
   }
-  return { transportType, url: url?.href ?? '', headers };
+  const href = urlTemplate === undefined ? (url?.href ?? '') : fillTemplate(urlTemplate, '');
+  return { transportType, url: href, headers };
 }
 
 function checkHeaders(headers: Record<string, string>, path: string, found: ServerFindings): void {

@@ -1,13 +1,19 @@
 import type { ConfigFile, McpServerEntry } from './config-file.schema.js';
 import { childPath, type ConfigProblem } from './config-problem.js';
-import type { EnvResolver, StrValue } from './config-value.js';
+import type { EnvResolver, StrValue, TokValue } from './config-value.js';
 import { checkInlineTool } from './inline-tool.check.js';
 import type { UserAuthenticationConfig } from './user-authentication.js';
 import { buildRemote, warnIgnoredRemoteKeys } from './remote-server-config.js';
+import { buildUserToken, type UserTokenConfig } from './user-token-config.js';
+import { UserTokenSlots } from './user-token-slots.js';
 
-/** How a service (not a person) authenticates to one server. */
+/**
+ * How a service (not a person) authenticates to one server. `userToken`: what a caller
+ * authenticated by it uses for the server's `$userToken` values (before tokenFormat).
+ */
 export type ServiceAuth =
-  { type: 'bearer'; name?: string; tokens: string[] } | { type: 'basic'; name?: string; username: string; password: string };
+  | { type: 'bearer'; name?: string; tokens: string[]; userToken?: string }
+  | { type: 'basic'; name?: string; username: string; password: string; userToken?: string };
 
 export interface ToolFilter {
   mode: 'allow' | 'block';
@@ -34,6 +40,11 @@ interface ServerBase {
   runnerGroup: string;
   /** Present when the server needs each person's own credential (mcp-front's requiresUserToken). */
   userAuthentication?: UserAuthenticationConfig;
+  /**
+   * Present exactly when `userAuthentication` is: where the person's token goes. The values its
+   * slots point at are '' placeholders; a backend is only ever built from `withUserToken(server, …)`.
+   */
+  userToken?: UserTokenConfig;
 }
 
 /** A stdio backend: one subprocess per MCP session. */
@@ -64,6 +75,8 @@ export interface InlineToolConfig {
   timeoutMs: number;
   /** stdout beyond this is cut from the result (with a note). */
   maxOutputBytes: number;
+  /** Values a person's token was filled into (by `withUserToken`): passed as they are, never templated with a call's arguments. */
+  opaque?: { args: number[]; env: string[] };
 }
 
 /** Tools that run commands, served by a runner as an MCP server of its own. */
@@ -123,7 +136,7 @@ export function buildServers(file: ConfigFile, found: ServerFindings): Record<st
   return servers;
 }
 
-/** The kinds of server that run; the not-supported table reports the others (their values are not resolved). */
+/** The kinds of server that run (the schema admits no other). */
 const RUNNING_KINDS = new Set<ServerConfig['transportType']>(['stdio', 'streamable-http', 'sse', 'inline', 'aggregate']);
 
 // Distributes over the union, so each kind keeps its own fields.
@@ -138,9 +151,11 @@ function buildServer(name: string, entry: McpServerEntry, file: ConfigFile, foun
     for (const key of stray) found.warnings.push(`${path}.${key}: only aggregate servers use it; ignored`);
   }
   warnIgnoredRemoteKeys(entry, kind, path, found);
+  const slots = new UserTokenSlots(found);
   // What only this kind has comes first, so problems are listed as the file reads.
-  const specific = buildSpecific(kind, name, entry, file, path, found);
-  return { ...buildBase(name, entry, path, found), ...specific };
+  const specific = buildSpecific(kind, name, entry, file, path, found, slots);
+  const base = buildBase(name, entry, path, found);
+  return { ...base, ...buildUserToken(name, entry, kind, file, slots, found), ...specific };
 }
 
 function buildSpecific(
@@ -150,17 +165,18 @@ function buildSpecific(
   file: ConfigFile,
   path: string,
   found: ServerFindings,
+  slots: UserTokenSlots,
 ): Specific<ServerConfig> {
   switch (kind) {
     case 'aggregate':
       return buildAggregate(name, entry, file, path, found);
     case 'stdio':
-      return buildStdio(entry, path, found);
+      return buildStdio(entry, path, found, slots);
     case 'sse':
     case 'streamable-http':
-      return buildRemote(kind, entry, path, found);
+      return buildRemote(kind, entry, path, found, slots);
     case 'inline':
-      return buildInline(entry, path, found);
+      return buildInline(entry, path, found, slots);
   }
 }
 
@@ -172,23 +188,37 @@ function buildBase(name: string, entry: McpServerEntry, path: string, found: Ser
     timeoutMs: entry.timeout,
     ...(toolFilter && { toolFilter: { mode: toolFilter.mode, list: toolFilter.list } }),
     ...(toolAccess && { toolAccess: toolAccess.map((rule) => ({ tools: rule.tools, groups: rule.groups })) }),
-    serviceAuths: entry.serviceAuths.map((auth, i) => buildServiceAuth(auth, `${path}.serviceAuths[${i}]`, found)),
+    serviceAuths: [
+      ...entry.serviceAuths.map((auth, i) => buildServiceAuth(auth, `${path}.serviceAuths[${i}]`, found)),
+      ...legacyAuthTokens(entry, path, found),
+    ],
     runnerGroup: entry.runnerGroup,
   };
 }
 
-function buildStdio(entry: McpServerEntry, path: string, { resolver }: ServerFindings): Specific<StdioServerConfig> {
+/** mcp-front's earliest per-server bearer tokens (`options.authTokens`, June 2025): a bearer serviceAuth today. */
+function legacyAuthTokens(entry: McpServerEntry, path: string, found: ServerFindings): ServiceAuth[] {
+  const tokens = entry.options?.authTokens;
+  if (tokens === undefined) return [];
+  const at = `${path}.options.authTokens`;
+  found.warnings.push(
+    `${at}: mcp-front's earlier form, read as serviceAuths [{"type": "bearer", "tokens": …}]; write serviceAuths instead`,
+  );
+  if (tokens.length === 0) return [];
+  return [{ type: 'bearer', tokens: tokens.map((t, i) => credential(t, `${at}[${i}]`, found)) }];
+}
+
+function buildStdio(entry: McpServerEntry, path: string, { resolver }: ServerFindings, slots: UserTokenSlots): Specific<StdioServerConfig> {
   return {
     transportType: 'stdio',
     // The schema guarantees a command for stdio servers.
     command: entry.command === undefined ? '' : (resolver.str(entry.command, `${path}.command`) ?? ''),
-    args: entry.args.map((arg, i) => resolver.tok(arg, `${path}.args[${i}]`) ?? ''),
-    env: resolveRecord(entry.env, `${path}.env`, (value, at) => resolver.tok(value, at)),
+    args: entry.args.map((arg, i) => slots.tok(arg, `${path}.args[${i}]`, ['args', i]) ?? ''),
+    env: resolveRecord(entry.env, `${path}.env`, (value, at, key) => slots.tok(value, at, ['env', key])),
   };
 }
 
-function buildInline(entry: McpServerEntry, path: string, found: ServerFindings): Specific<InlineServerConfig> {
-  const { resolver } = found;
+function buildInline(entry: McpServerEntry, path: string, found: ServerFindings, slots: UserTokenSlots): Specific<InlineServerConfig> {
   const seen = new Set<string>();
   const tools = (entry.inline?.tools ?? []).map((tool, i): InlineToolConfig => {
     const at = `${path}.inline.tools[${i}]`;
@@ -201,8 +231,8 @@ function buildInline(entry: McpServerEntry, path: string, found: ServerFindings)
       // MCP requires `"type": "object"`; a schema that leaves it out means the same.
       inputSchema: { type: 'object', ...tool.inputSchema },
       command: tool.command,
-      args: (tool.args ?? []).map((arg, j) => resolver.str(arg, `${at}.args[${j}]`) ?? ''),
-      env: resolveRecord(tool.env ?? {}, `${at}.env`, (value, where) => resolver.str(value, where)),
+      args: (tool.args ?? []).map((arg, j) => slots.tok(arg, `${at}.args[${j}]`, ['tools', i, 'args', j]) ?? ''),
+      env: resolveRecord(tool.env ?? {}, `${at}.env`, (value, where, key) => slots.tok(value, where, ['tools', i, 'env', key])),
       timeoutMs: tool.timeout ?? DEFAULT_INLINE_TOOL_TIMEOUT_MS,
       maxOutputBytes: tool.maxOutputBytes ?? DEFAULT_INLINE_MAX_OUTPUT_BYTES,
     };
@@ -261,21 +291,23 @@ function buildAggregate(
 function resolveRecord<V>(
   record: Record<string, V>,
   path: string,
-  resolve: (value: V, at: string) => string | undefined,
+  resolve: (value: V, at: string, key: string) => string | undefined,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record)) out[key] = resolve(value, childPath(path, key)) ?? '';
+  for (const [key, value] of Object.entries(record)) out[key] = resolve(value, childPath(path, key), key) ?? '';
   return out;
 }
 
 function buildServiceAuth(auth: McpServerEntry['serviceAuths'][number], path: string, found: ServerFindings): ServiceAuth {
   const name = auth.name === undefined ? {} : { name: auth.name };
+  const userToken = serviceUserToken(auth.userToken, `${path}.userToken`, found);
+  const extra = { ...name, ...(userToken !== undefined && { userToken }) };
   if (auth.type === 'bearer') {
-    return { type: 'bearer', ...name, tokens: auth.tokens.map((t, i) => credential(t, `${path}.tokens[${i}]`, found)) };
+    return { type: 'bearer', ...extra, tokens: auth.tokens.map((t, i) => credential(t, `${path}.tokens[${i}]`, found)) };
   }
   return {
     type: 'basic',
-    ...name,
+    ...extra,
     username: credential(auth.username, `${path}.username`, found),
     password: credential(auth.password, `${path}.password`, found),
   };
@@ -289,4 +321,17 @@ function credential(value: StrValue, path: string, found: ServerFindings): strin
     found.warnings.push(`${path}: a secret written in the config file; prefer {"$env": "VAR"}`);
   }
   return resolved ?? '';
+}
+
+/** The token a service caller uses for `$userToken`: its own, so never itself a `$userToken`. */
+function serviceUserToken(value: TokValue | undefined, path: string, found: ServerFindings): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' && value.kind === 'userToken') {
+    found.problems.push({
+      path,
+      message: 'a service caller is not a person and has no token of its own to fill in; give its token (a string or {"$env": "VAR"})',
+    });
+    return undefined;
+  }
+  return credential(value, path, found);
 }

@@ -32,5 +32,10 @@ export const DEFAULT_TOKEN_FORMAT = '{{token}}';
 
 /** The stored token as `$userToken` templates see it: put through the server's tokenFormat. */
 export function formatUserToken(auth: Pick<UserAuthenticationConfig, 'tokenFormat'>, token: string): string {
-  return auth.tokenFormat.replaceAll('{{token}}', token);
+  return fillTemplate(auth.tokenFormat, token);
+}
+
+/** Every `{{token}}` in `template` replaced by `token`, taken literally (`$&` and the like are not patterns here). */
+export function fillTemplate(template: string, token: string): string {
+  return template.split('{{token}}').join(token);
 }

@@ -12,8 +12,13 @@ describe('authenticate', () => {
     it('accepts a configured token', () => {
       expect(authenticate('Bearer token-two', [bearer])).toEqual({
         ok: true,
-        principal: { sub: expect.stringMatching(/^bearer:/), method: 'bearer' },
+        principal: { sub: expect.stringMatching(/^bearer:/), method: 'bearer', serviceAuth: { server: 'service', index: 0 } },
       });
+    });
+
+    it('names which serviceAuth of which server authenticated the caller', () => {
+      const result = authenticate('Bearer token-one', [basic, bearer], 'notes');
+      expect(result).toMatchObject({ ok: true, principal: { serviceAuth: { server: 'notes', index: 1 } } });
     });
 
     it('refuses an unknown token with a Bearer challenge', () => {
@@ -45,7 +50,10 @@ describe('authenticate', () => {
   describe('basic', () => {
     it('accepts the configured user and password, splitting at the first colon', () => {
       const result = authenticate(basicHeader('alice:s3cret:with:colons'), [basic]);
-      expect(result).toEqual({ ok: true, principal: { sub: 'basic:service/0', method: 'basic' } });
+      expect(result).toEqual({
+        ok: true,
+        principal: { sub: 'basic:service/0', method: 'basic', serviceAuth: { server: 'service', index: 0 } },
+      });
       expect(JSON.stringify(result)).not.toContain('s3cret');
     });
 

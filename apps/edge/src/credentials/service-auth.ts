@@ -21,13 +21,14 @@ export function authenticate(authorization: string | undefined, auths: readonly 
   const kind = scheme.toLowerCase();
   for (const [i, auth] of auths.entries()) {
     const token = auth.type === 'bearer' && kind === 'bearer' ? constantTimeIndexOf(auth.tokens, credential) : -1;
-    if (token >= 0) return { ok: true, principal: { sub: `bearer:${scope}/${i}.${token}`, method: 'bearer' } };
+    const serviceAuth = { server: scope, index: i };
+    if (token >= 0) return { ok: true, principal: { sub: `bearer:${scope}/${i}.${token}`, method: 'bearer', serviceAuth } };
     if (auth.type === 'basic' && kind === 'basic') {
       const decoded = decodeBasic(credential);
       const userOk = constantTimeEqual(auth.username, decoded?.username ?? '');
       const passwordOk = constantTimeEqual(auth.password, decoded?.password ?? '');
       if (decoded && userOk && passwordOk) {
-        return { ok: true, principal: { sub: `basic:${scope}/${i}`, method: 'basic' } };
+        return { ok: true, principal: { sub: `basic:${scope}/${i}`, method: 'basic', serviceAuth } };
       }
     }
   }

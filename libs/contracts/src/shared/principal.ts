@@ -6,5 +6,7 @@ export const PrincipalSchema = z.object({
   email: z.string().optional(),
   groups: z.array(z.string()).optional(),
   method: z.enum(['anonymous', 'bearer', 'basic', 'oauth']),
+  /** A service caller (bearer, basic): which of which server's `serviceAuths` authenticated it. */
+  serviceAuth: z.object({ server: z.string().min(1).max(200), index: z.int().nonnegative() }).optional(),
 });
 export type Principal = z.infer<typeof PrincipalSchema>;

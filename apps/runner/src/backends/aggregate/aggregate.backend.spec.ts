@@ -28,6 +28,8 @@ class FakeMemberRunner {
   readonly streams = new Map<string, string>();
   readonly tools: Record<string, string[]> = {};
   readonly silent = new Set<string>();
+  /** Members that answer tools/list with this error, as a credential gate does. */
+  readonly refusing = new Map<string, Record<string, unknown>>();
   dead = false;
   private readonly members = new Map<string, string>();
 
@@ -65,7 +67,10 @@ class FakeMemberRunner {
 
   private take(member: string, message: JsonRpcMessage): void {
     this.received.push({ member, message });
-    if (message.method === 'tools/list' && !this.silent.has(member)) {
+    const refusal = this.refusing.get(member);
+    if (message.method === 'tools/list' && refusal) {
+      setImmediate(() => this.send(member, { jsonrpc: '2.0', id: message.id, error: refusal }));
+    } else if (message.method === 'tools/list' && !this.silent.has(member)) {
       const tools = (this.tools[member] ?? []).map((name) => ({ name, inputSchema: { type: 'object' } }));
       setImmediate(() => this.send(member, { jsonrpc: '2.0', id: message.id, result: { tools } }));
     }
@@ -111,6 +116,39 @@ const list = (id: number): JsonRpcMessage => ({ jsonrpc: '2.0', id, method: 'too
 const call = (id: number, name: string): JsonRpcMessage => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
 
 describe('AggregateBackend', () => {
+  it("passes on unchanged a member's answer that the caller must connect a credential, then lists every member once connected", async () => {
+    const { aggregate, runner, answer, close } = setup();
+    const elicitation = { mode: 'url', elicitationId: 'e1', url: 'https://g.test/oauth/connect?service=git', message: 'Connect Git.' };
+    const required = { code: -32042, message: 'Connect Git.', data: { elicitations: [elicitation] } };
+    runner.refusing.set('git', required);
+    aggregate.send(list(1));
+    expect(await answer(1)).toEqual({ jsonrpc: '2.0', id: 1, error: required });
+    const plain = {
+      code: -32000,
+      message: 'Connect Git. Connect it at https://g.test/my/tokens, then try again.',
+      data: { connectUrl: 'https://g.test/my/tokens' },
+    };
+    runner.refusing.set('git', plain);
+    aggregate.send(list(2));
+    expect(await answer(2)).toEqual({ jsonrpc: '2.0', id: 2, error: plain });
+    runner.refusing.delete('git');
+    aggregate.send(list(3));
+    expect(((await answer(3))?.result as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual([
+      'db_query',
+      'git_log',
+      'git_diff',
+    ]);
+    await close();
+  });
+
+  it('leaves out a member that fails otherwise, listing the others', async () => {
+    const { aggregate, runner, answer, close } = setup();
+    runner.refusing.set('git', { code: -32603, message: 'internal error' });
+    aggregate.send(list(1));
+    expect(((await answer(1))?.result as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual(['db_query']);
+    await close();
+  });
+
   it('answers initialize itself, with the tools capability and list changes', async () => {
     const { answer, close } = setup();
     expect(await answer('init')).toMatchObject({

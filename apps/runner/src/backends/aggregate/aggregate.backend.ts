@@ -87,8 +87,15 @@ export class AggregateBackend implements BackendConnection {
         return this.initialize(request);
       case 'ping':
         return {};
-      case 'tools/list':
-        return { tools: await this.members().tools() };
+      case 'tools/list': {
+        const tools = await this.members().tools();
+        // A member whose credential the caller has not connected: its link goes to the client unchanged, so
+        // the person connects it (or is asked to, -32042) and the retry lists every member.
+        const required = this.members().credentialRequired();
+        if (required === undefined) return { tools };
+        this.emit({ jsonrpc: '2.0', id: request.id, error: required });
+        return undefined;
+      }
       case 'tools/call':
         return this.call(request);
       default:

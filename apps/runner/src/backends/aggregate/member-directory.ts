@@ -1,5 +1,6 @@
 import { idKey, isResponse, type JsonRpcMessage, type Principal } from '#contracts';
 import type { Logger } from '#observability';
+import { isCredentialRequired } from '../credential/missing-credential.js';
 import type { AggregateHub } from './aggregate-hub.js';
 import { MemberGone, MemberLink, type MemberInitialize, type MemberServer } from './member-link.js';
 import { ToolRoutes, type ToolTarget } from './tool-names.js';
@@ -35,6 +36,8 @@ export class MemberDirectory {
   private readonly listed = new Map<string, { at: number; tools: Tool[] }>();
   private readonly routes = new ToolRoutes();
   private readonly listings = new Map<string, (answer: JsonRpcMessage) => void>();
+  /** Members whose last listing said the caller must connect a credential first: that error, as the member sent it. */
+  private readonly needsCredential = new Map<string, unknown>();
   private nextId = 1;
 
   constructor(
@@ -45,6 +48,11 @@ export class MemberDirectory {
     private readonly handlers: DirectoryHandlers,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** The error of the first member (in order) that needs the caller's credential before it lists anything. */
+  credentialRequired(): unknown {
+    return this.settings.members.map((member) => this.needsCredential.get(member.name)).find((error) => error !== undefined);
+  }
 
   /** Every member's tools, as the client sees them; a member that fails or is slow is left out. */
   async tools(): Promise<Tool[]> {
@@ -102,9 +110,12 @@ export class MemberDirectory {
       this.routes.dropMember(member);
       const shown = tools.map((tool) => ({ ...tool, name: this.routes.add(member, tool.name, this.settings.delimiter) }));
       this.listed.set(member, { at: this.now(), tools: shown });
+      this.needsCredential.delete(member);
     } catch (err) {
       // One member failing leaves the others' tools in place.
       this.listed.delete(member);
+      if (err instanceof CredentialRequired) this.needsCredential.set(member, err.error);
+      else this.needsCredential.delete(member);
       this.routes.dropMember(member);
       this.handlers.log.warn(
         { member, reason: err instanceof Error ? err.message : String(err) },
@@ -135,6 +146,7 @@ export class MemberDirectory {
     try {
       await this.link(member).send({ jsonrpc: '2.0', id, method, params });
       const answer = await answered;
+      if (answer.error !== undefined && isCredentialRequired(answer.error)) throw new CredentialRequired(member, answer.error);
       if (answer.error !== undefined) throw new MemberGone(`${member} refused ${method}`);
       return typeof answer.result === 'object' && answer.result !== null ? Object.fromEntries(Object.entries(answer.result)) : {};
     } finally {
@@ -164,4 +176,14 @@ export class MemberDirectory {
 
 function isTool(value: unknown): value is Tool {
   return typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string';
+}
+
+/** A member's gate answered: the caller has not connected the member's credential yet. */
+class CredentialRequired extends Error {
+  constructor(
+    member: string,
+    readonly error: unknown,
+  ) {
+    super(`${member} needs the caller's credential`);
+  }
 }

@@ -1,4 +1,4 @@
-import type { InlineToolConfig } from '#config';
+import { withUserToken, type InlineToolConfig } from '#config';
 import { renderInvocation } from './tool-invocation.js';
 
 const tool = (args: string[], env: Record<string, string> = {}): InlineToolConfig => ({
@@ -12,6 +12,29 @@ const tool = (args: string[], env: Record<string, string> = {}): InlineToolConfi
 });
 
 describe('renderInvocation', () => {
+  it("never templates a person's token filled in by withUserToken, even one that looks like a placeholder", () => {
+    const server = {
+      name: 'ops',
+      timeoutMs: 1000,
+      serviceAuths: [],
+      runnerGroup: 'default',
+      transportType: 'inline' as const,
+      tools: [tool(['{{message}}', ''], { KEY: '' })],
+      userToken: {
+        slots: [
+          { path: ['tools', 0, 'args', 1], template: '--key={{token}}' },
+          { path: ['tools', 0, 'env', 'KEY'], template: '{{token}}' },
+        ],
+      },
+    };
+    const filled = withUserToken(server, 'tok-{{message}}').tools[0];
+    if (!filled) throw new Error('no tool');
+    expect(renderInvocation(filled, { message: 'hello' })).toEqual({
+      args: ['hello', '--key=tok-{{message}}'],
+      env: { KEY: 'tok-{{message}}' },
+    });
+  });
+
   it('puts a string argument into its element verbatim, shell metacharacters and all', () => {
     const hostile = '; rm -rf / $(id) `id` "quoted" \'single\' \n\r\t|&<>*?~ {{other}}';
     expect(renderInvocation(tool(['--text', '{{text}}', 'x{{text}}y']), { text: hostile, other: 'NO' })).toEqual({

@@ -9,7 +9,8 @@ export interface ToolInvocation {
 /**
  * Replaces each `{{name}}` in the tool's args elements and env values by the argument `name`: a
  * string verbatim, anything else as JSON, an absent argument as "". One pass, inside one element:
- * a value is never split, joined or searched for placeholders itself. Arguments must be valid already.
+ * a value is never split, joined or searched for placeholders itself. Values a person's token was
+ * filled into (`tool.opaque`) are passed as they are. Arguments must be valid already.
  */
 export function renderInvocation(tool: InlineToolConfig, args: Readonly<Record<string, unknown>>): ToolInvocation | { refused: string } {
   const unusable = new Set<string>();
@@ -20,9 +21,10 @@ export function renderInvocation(tool: InlineToolConfig, args: Readonly<Record<s
       if (value.includes('\0')) unusable.add(name);
       return value;
     });
+  const opaque = tool.opaque ?? { args: [], env: [] };
   const rendered = {
-    args: tool.args.map(render),
-    env: Object.fromEntries(Object.entries(tool.env).map(([key, value]) => [key, render(value)])),
+    args: tool.args.map((arg, i) => (opaque.args.includes(i) ? arg : render(arg))),
+    env: Object.fromEntries(Object.entries(tool.env).map(([key, value]) => [key, opaque.env.includes(key) ? value : render(value)])),
   };
   if (unusable.size > 0) {
     const names = [...unusable].map((name) => JSON.stringify(name)).join(', ');

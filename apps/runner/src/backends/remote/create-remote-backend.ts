@@ -1,6 +1,7 @@
 import type { RemoteServerConfig } from '#config';
 import type { Logger } from '#observability';
-import type { BackendConnection, BackendLogContext } from '../backend.port.js';
+import type { BackendLogContext } from '../backend.port.js';
+import type { RemoteBackend, UpstreamCredential } from './remote-backend.js';
 import { SseBackend } from './sse.backend.js';
 import { StreamableHttpBackend } from './streamable-http.backend.js';
 
@@ -9,7 +10,16 @@ export function createRemoteBackend(
   server: RemoteServerConfig,
   context: BackendLogContext,
   deps: { maxMessageBytes: number; log: Logger },
-): BackendConnection {
-  const spec = { url: new URL(server.url), headers: server.headers, timeoutMs: server.timeoutMs, ...deps, context };
+  credential?: UpstreamCredential,
+): RemoteBackend {
+  const spec = {
+    url: new URL(server.url),
+    headers: server.headers,
+    timeoutMs: server.timeoutMs,
+    maxMessageBytes: deps.maxMessageBytes,
+    log: deps.log,
+    context,
+    ...(credential && { credential }),
+  };
   return server.transportType === 'sse' ? new SseBackend(spec) : new StreamableHttpBackend(spec);
 }

@@ -17,6 +17,14 @@ export interface RemoteSpec {
   maxMessageBytes: number;
   log: Logger;
   context: BackendLogContext;
+  /** For a server with a person's token in its headers: asked once when the upstream answers 401. */
+  credential?: UpstreamCredential;
+}
+
+/** The person's credential behind a remote backend's headers, renewed when the upstream refuses it. */
+export interface UpstreamCredential {
+  /** The upstream answered 401 to these headers: new headers to try once, or the reason to give the client. */
+  refused(): Promise<{ ok: true; headers: Record<string, string> } | { ok: false; reason: string }>;
 }
 
 /**
@@ -29,6 +37,8 @@ export abstract class RemoteBackend implements BackendConnection {
   onclose?: (reason: string) => void;
   protected readonly faults: UpstreamFaults;
   protected readonly http: UpstreamHttp;
+  /** The configured headers; replaced when the person's credential is renewed. */
+  protected headers: Record<string, string>;
   private readonly lifetime = new AbortController();
   private readonly scope: SessionScope;
   private finished = false;
@@ -36,6 +46,7 @@ export abstract class RemoteBackend implements BackendConnection {
   protected constructor(protected readonly spec: RemoteSpec) {
     this.faults = new UpstreamFaults(spec.context.server, spec.url);
     this.http = new UpstreamHttp(spec.url, this.faults, spec.timeoutMs);
+    this.headers = spec.headers;
     this.scope = { sessionId: spec.context.sessionId, end: (reason) => this.end(reason) };
   }
 
@@ -43,6 +54,11 @@ export abstract class RemoteBackend implements BackendConnection {
 
   send(message: JsonRpcMessage): void {
     if (!this.finished) this.spawn(() => this.deliver(message));
+  }
+
+  /** Headers for every later request (a renewed credential); requests under way keep theirs. */
+  renewHeaders(headers: Record<string, string>): void {
+    this.headers = headers;
   }
 
   async close(): Promise<void> {

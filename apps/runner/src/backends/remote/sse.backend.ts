@@ -10,7 +10,8 @@ import { readRefusal } from './upstream-status.js';
  * A remote server over the HTTP+SSE transport of 2024-11-05: one event stream per session, whose
  * first event (`endpoint`) names where messages are POSTed, resolved against `url` and followed
  * only on the same origin. Everything the server says comes on the stream, so when it ends, the
- * session ends (the protocol has no way to resume it).
+ * session ends (the protocol has no way to resume it). A person's credential refused (401) when the
+ * stream opens is renewed once; later requests of the session keep the stream's credential.
  */
 export class SseBackend extends RemoteBackend {
   private endpoint: URL | undefined;
@@ -21,18 +22,14 @@ export class SseBackend extends RemoteBackend {
 
   /** Opens the event stream and waits for the endpoint; rejects with a message safe to show. */
   async start(): Promise<void> {
-    const headers = { ...this.spec.headers, accept: 'text/event-stream' };
-    let response: UpstreamResponse;
-    try {
-      response = await this.http.request({
-        method: 'GET',
-        url: this.spec.url,
-        headers,
-        headersTimeoutMs: this.spec.timeoutMs,
-        signal: this.signal,
-      });
-    } catch (err) {
-      throw new Error(err instanceof UpstreamFault ? err.message : this.faults.noEndpoint(), { cause: err });
+    let response = await this.openStream();
+    // A person's credential the upstream refuses is renewed once (auth is asked); the stream opens with the new one.
+    if (response.status === 401 && this.spec.credential) {
+      response.body.resume();
+      const renewed = await this.spec.credential.refused();
+      if (!renewed.ok) throw new Error(renewed.reason);
+      this.headers = renewed.headers;
+      response = await this.openStream();
     }
     if (response.status < 200 || response.status > 299) {
       const { detail } = await readRefusal(response, false);
@@ -50,11 +47,25 @@ export class SseBackend extends RemoteBackend {
     this.log('info', 'upstream event stream open');
   }
 
+  private async openStream(): Promise<UpstreamResponse> {
+    try {
+      return await this.http.request({
+        method: 'GET',
+        url: this.spec.url,
+        headers: { ...this.headers, accept: 'text/event-stream' },
+        headersTimeoutMs: this.spec.timeoutMs,
+        signal: this.signal,
+      });
+    } catch (err) {
+      throw new Error(err instanceof UpstreamFault ? err.message : this.faults.noEndpoint(), { cause: err });
+    }
+  }
+
   protected async deliver(message: JsonRpcMessage): Promise<void> {
     const endpoint = this.endpoint;
     if (!endpoint) return;
     const fail = (reason: string) => isRequest(message) && this.emit(errorResponse(message.id, JsonRpcCode.serverError, reason));
-    const headers = { ...this.spec.headers, 'content-type': 'application/json' };
+    const headers = { ...this.headers, 'content-type': 'application/json' };
     try {
       // Answers come on the event stream; the POST itself is acknowledged at once (202).
       const reply = await this.http.request({

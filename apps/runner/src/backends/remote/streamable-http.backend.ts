@@ -16,8 +16,8 @@ import { readRefusal } from './upstream-status.js';
 
 type Request = JsonRpcMessage & { id: RequestId; method: string };
 
-/** What became of a message posted upstream. */
-type Posted = 'done' | 'session-gone';
+/** What became of a message posted upstream; 'unauthorized': a 401 left for the person's credential to be renewed. */
+type Posted = 'done' | 'session-gone' | 'unauthorized';
 
 /** Time a DELETE of the upstream session may take when the client session ends. */
 const DELETE_TIMEOUT_MS = 2000;
@@ -39,6 +39,7 @@ export class StreamableHttpBackend extends RemoteBackend {
   /** While the upstream session opens or renews, other messages wait for it; false once the session has ended. */
   private opening: Promise<boolean> | undefined;
   private readonly answers = new Set<AnswerStream>();
+  private renewingCredential: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
   private standalone: StandaloneStream | undefined;
 
   constructor(spec: RemoteSpec) {
@@ -79,7 +80,11 @@ export class StreamableHttpBackend extends RemoteBackend {
   /** The client's initialize: opens the upstream session and answers the client. */
   private async open(message: Request): Promise<boolean> {
     this.initialize = message;
-    const opened = await this.exchangeInitialize(message);
+    let opened = await this.exchangeInitialize(message);
+    if (!opened.ok && opened.status === 401 && this.spec.credential) {
+      const renewed = await this.renewCredential();
+      opened = renewed.ok ? await this.exchangeInitialize(message) : { ok: false, reason: renewed.reason };
+    }
     if (!opened.ok) {
       this.end(opened.reason);
       return false;
@@ -98,12 +103,45 @@ export class StreamableHttpBackend extends RemoteBackend {
   /** Posts, renewing the session once if the upstream no longer knows it; a second refusal ends the session. */
   private async postRenewing(message: JsonRpcMessage): Promise<void> {
     const sentIn = this.generation;
-    if ((await this.post(message)) === 'done') {
+    const posted = await this.post(message, true);
+    if (posted === 'done') {
       if (message.method === 'notifications/initialized') this.openStandalone();
       return;
     }
+    if (posted === 'unauthorized') return this.retryWithRenewedCredential(message);
     if (sentIn === this.generation && !(await this.renew())) return;
     if ((await this.post(message)) === 'session-gone') this.end(this.faults.sessionLost(404));
+  }
+
+  /**
+   * The upstream refused the person's credential (401): auth is asked once for a new one; with it
+   * the upstream session is opened again, as after an expiry, and the message posted once more.
+   */
+  private async retryWithRenewedCredential(message: JsonRpcMessage): Promise<void> {
+    const renewed = await this.renewCredential();
+    if (!renewed.ok) {
+      if (!isRequest(message)) this.log('warn', 'the upstream refused the credential for a notification or response');
+      return this.failRequests(isRequest(message) ? [message.id] : [], renewed.reason);
+    }
+    if (!(await this.renew())) return;
+    const posted = await this.post(message);
+    if (posted === 'session-gone') this.end(this.faults.sessionLost(404));
+  }
+
+  /** One renewal at a time: 401s that arrive together share it. */
+  private renewCredential(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const credential = this.spec.credential;
+    if (!credential) return Promise.resolve({ ok: false, reason: this.faults.refused(401) });
+    this.renewingCredential ??= credential
+      .refused()
+      .then((renewed) => {
+        if (!renewed.ok) return renewed;
+        this.headers = renewed.headers;
+        this.log('info', "renewed the person's credential after the upstream refused it");
+        return { ok: true as const };
+      })
+      .finally(() => (this.renewingCredential = undefined));
+    return this.renewingCredential;
   }
 
   /** Opens a new upstream session with the client's initialize and initialized; false once the session has ended. */
@@ -128,7 +166,9 @@ export class StreamableHttpBackend extends RemoteBackend {
   }
 
   /** Posts initialize without a session; its response is returned, not delivered (a renewal's goes to no one). */
-  private async exchangeInitialize(message: Request): Promise<{ ok: true; response: JsonRpcMessage } | { ok: false; reason: string }> {
+  private async exchangeInitialize(
+    message: Request,
+  ): Promise<{ ok: true; response: JsonRpcMessage } | { ok: false; reason: string; status?: number }> {
     let response: JsonRpcMessage | undefined;
     let failure: string | undefined;
     const answer = this.answerStream([message.id], {
@@ -143,7 +183,8 @@ export class StreamableHttpBackend extends RemoteBackend {
         body: JSON.stringify(message),
         signal: this.signal,
       });
-      if (reply.status < 200 || reply.status > 299) return { ok: false, reason: await this.refusalReason(reply, false) };
+      if (reply.status < 200 || reply.status > 299)
+        return { ok: false, reason: await this.refusalReason(reply, false), status: reply.status };
       this.sessionId = header(reply.headers['mcp-session-id']);
       this.generation++;
       await answer.consume(reply);
@@ -156,7 +197,7 @@ export class StreamableHttpBackend extends RemoteBackend {
   }
 
   /** One message to the upstream; requests are answered (or failed) through `emit` before this resolves. */
-  private async post(message: JsonRpcMessage): Promise<Posted> {
+  private async post(message: JsonRpcMessage, mayRenewCredential = false): Promise<Posted> {
     const requestIds = isRequest(message) ? [message.id] : [];
     const namedSession = this.sessionId !== undefined;
     const fail = (reason: string) => this.failRequests(requestIds, reason);
@@ -179,6 +220,7 @@ export class StreamableHttpBackend extends RemoteBackend {
       }
       const refusal = await readRefusal(reply, namedSession);
       if (refusal.sessionGone) return 'session-gone';
+      if (reply.status === 401 && mayRenewCredential && this.spec.credential) return 'unauthorized';
       const reason =
         reply.status === 401 || reply.status === 403 ? this.faults.refused(reply.status) : this.faults.status(reply.status, refusal.detail);
       if (requestIds.length === 0) this.log('warn', 'the upstream refused a notification or response', { status: reply.status });
@@ -244,7 +286,7 @@ export class StreamableHttpBackend extends RemoteBackend {
 
   private sessionHeaders(): Record<string, string> {
     return {
-      ...this.spec.headers,
+      ...this.headers,
       ...(this.sessionId !== undefined && { 'mcp-session-id': this.sessionId }),
       ...(this.protocolVersion !== undefined && { 'mcp-protocol-version': this.protocolVersion }),
     };

@@ -72,14 +72,22 @@ export class UpstreamHttp {
         outgoing.destroy();
         reject(new UpstreamFault(message));
       };
-      const outgoing = client.request(url, { method, headers, agent: this.agent, signal }, (response) => {
+      // Not http's `signal` option, and no error given: either would reach a socket already back in the
+      // keep-alive pool, where nothing listens for its error (an uncaught AbortError when a session ends).
+      const abort = () => outgoing.destroy();
+      const release = () => signal.removeEventListener('abort', abort);
+      const outgoing = client.request(url, { method, headers, agent: this.agent }, (response) => {
         clearTimeout(timer);
+        response.once('close', release);
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
       });
       outgoing.on('error', (err) => {
         clearTimeout(timer);
+        release();
         reject(new UpstreamFault(this.faults.unreachable(err)));
       });
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
       outgoing.on('socket', (socket) => {
         if (!socket.connecting) return;
         const connectTimer = setTimeout(() => fail(this.faults.noAnswer(this.connectTimeoutMs)), this.connectTimeoutMs);

@@ -1,35 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ConfigFileSchema, formatProblems, loadConfig, type ConfigProblem, type LoadResult } from './index.js';
-
-let dir: string;
-let count = 0;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-not-supported-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function writeConfig(content: unknown): string {
-  const file = join(dir, `config-${++count}.json`);
-  writeFileSync(file, JSON.stringify(content, null, 2));
-  return file;
-}
+import { ConfigFileSchema, parseConfig, type ConfigProblem, type LoadResult } from './index.js';
 
 function problemsOf(result: LoadResult): ConfigProblem[] {
   if (result.ok) throw new Error('expected problems, got a config');
   return result.problems;
 }
-
-const notSupported = (...paths: string[]) => paths.map((path) => ({ path, message: `not supported yet: ${path}` }));
-
-const withServers = (mcpServers: Record<string, unknown>, proxy: Record<string, unknown> = {}) => ({
-  version: 'v0.0.1-DEV_EDITION_EXPECT_CHANGES',
-  proxy: { baseURL: 'https://mcp.example.com', ...proxy },
-  mcpServers,
-});
-
-const stdio = { transportType: 'stdio', command: 'node' };
 const manualAuth = { type: 'manual', displayName: 'Linear API key', instructions: 'Create a key in Linear settings' };
 
 /** The mcp-front documentation's kind of file: OAuth, every transport, user tokens, aggregation. */
@@ -134,69 +108,32 @@ const fullMcpFrontExample = {
   },
 };
 
-describe('keys that are not supported yet', () => {
-  it('accepts a full mcp-front example with proxy.auth in the schema', () => {
+describe("mcp-front's documented example, per-user credentials included", () => {
+  it('parses in the schema', () => {
     const parsed = ConfigFileSchema.safeParse(fullMcpFrontExample);
     if (!parsed.success) throw new Error(JSON.stringify(parsed.error.issues));
     expect(parsed.data.mcpServers.linear?.headers?.Authorization).toEqual({ kind: 'userToken', template: 'Bearer {{token}}' });
     expect(parsed.data.proxy.auth?.refreshTokenTtl).toBe(2_592_000_000);
   });
 
-  it('reports that example as not supported, not as schema errors', () => {
+  it('loads with no key refused but Firestore storage', () => {
     const env = {
       ...{ DATABASE_URL: 'postgres://db', PGPASSWORD: 'pw', CI_PASSWORD: 'ci', OIDC_CLIENT_ID: 'id', OIDC_CLIENT_SECRET: 'secret' },
       ...{ JWT_SECRET: 'j'.repeat(32), ENCRYPTION_KEY: 'k'.repeat(32), UPTIME_FLAGS: '-p' },
+      ...{ NOTION_CLIENT_ID: 'notion-id', NOTION_CLIENT_SECRET: 'notion-secret' },
     };
-    const problems = problemsOf(loadConfig(writeConfig(fullMcpFrontExample), env));
-    expect(problems).toEqual([
-      ...notSupported(
-        'mcpServers.linear.headers.Authorization',
-        'mcpServers.linear.requiresUserToken',
-        'mcpServers.linear.userAuthentication',
-        'mcpServers.notion.url',
-        'mcpServers.notion.requiresUserToken',
-        'mcpServers.notion.userAuthentication',
-      ),
+    expect(problemsOf(parseConfig(fullMcpFrontExample, env))).toEqual([
       { path: 'proxy.auth.storage', message: 'Gatehouse has no Firestore: use "sqlite" or "postgres" (DATABASE_URL)' },
     ]);
-    // $env values inside unsupported sections are not resolved, so unset ones add no noise.
-    expect(formatProblems(problems)).not.toMatch(/environment variable/);
-  });
-
-  it.each<[string, Record<string, unknown>, string[]]>([
-    ['requiresUserToken', { ...stdio, requiresUserToken: true }, ['requiresUserToken']],
-    ['userAuthentication', { ...stdio, userAuthentication: manualAuth }, ['userAuthentication']],
-    ['options.authTokens', { ...stdio, options: { authTokens: ['t'] } }, ['options.authTokens']],
-    ['a $userToken in args', { ...stdio, args: ['--key', { $userToken: '{{token}}' }] }, ['args[1]']],
-    ['a $userToken in env', { ...stdio, env: { API_KEY: { $userToken: '{{token}}' } } }, ['env.API_KEY']],
-    [
-      'a serviceAuth userToken',
-      { ...stdio, serviceAuths: [{ type: 'bearer', tokens: ['t'], userToken: { $userToken: '{{token}}' } }] },
-      ['serviceAuths[0].userToken'],
-    ],
-  ])('%s', (_name, server, keys) => {
-    const problems = problemsOf(loadConfig(writeConfig(withServers({ s: server })), {}));
-    expect(problems).toEqual(notSupported(...keys.map((key) => `mcpServers.s.${key}`)));
-  });
-
-  it('supports stdio servers with toolFilter, serviceAuths and requiresUserToken: false', () => {
-    const server = {
-      ...stdio,
-      requiresUserToken: false,
-      options: { toolFilter: { mode: 'allow', list: ['echo'] } },
-      serviceAuths: [{ type: 'bearer', tokens: ['t'] }],
+    const sqlite = {
+      ...fullMcpFrontExample,
+      proxy: { ...fullMcpFrontExample.proxy, auth: { ...fullMcpFrontExample.proxy.auth, storage: 'sqlite' } },
     };
-    const result = loadConfig(writeConfig(withServers({ s: server })), {});
-    if (!result.ok) throw new Error(formatProblems(result.problems));
-    expect(result.config.servers.s?.toolFilter).toEqual({ mode: 'allow', list: ['echo'] });
-  });
-
-  it('is reported together with schema errors', () => {
-    const config = withServers({ notes: { ...stdio, requiresUserToken: true, timeout: 'later' } });
-    const problems = problemsOf(loadConfig(writeConfig(config), {}));
-    expect(problems).toEqual([
-      { path: 'mcpServers.notes.timeout', message: expect.stringContaining('invalid duration "later"') as string },
-      ...notSupported('mcpServers.notes.requiresUserToken'),
+    const result = parseConfig(sqlite, env);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.servers.linear?.userToken?.slots).toEqual([{ path: ['headers', 'Authorization'], template: 'Bearer {{token}}' }]);
+    expect(result.config.servers.notion?.userToken?.slots).toEqual([
+      { path: ['url'], template: 'https://mcp.notion.com/mcp?key={{token}}' },
     ]);
   });
 });
