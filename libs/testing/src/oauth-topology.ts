@@ -23,6 +23,8 @@ export interface OAuthTopologyOptions {
   storage?: 'sqlite' | 'postgres' | 'memory';
   runnerCount?: number;
   env?: NodeJS.ProcessEnv;
+  /** The gateway's port, when something started first must know its URLs (a free port otherwise). */
+  port?: number;
 }
 
 export interface OAuthTopology {
@@ -43,7 +45,7 @@ export interface OAuthTopology {
  * names it.
  */
 export async function startOAuthTopology(kind: TopologyKind, options: OAuthTopologyOptions): Promise<OAuthTopology> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const basePath = options.basePath ?? '';
   const baseURL = `http://127.0.0.1:${port}${basePath}`;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-oauth-'));

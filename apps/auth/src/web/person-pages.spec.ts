@@ -85,7 +85,7 @@ describe('PersonPages', () => {
     const answer = await pages.setToken(alice, form({ server: 'notion', token: 'not-a-notion-token' }));
     expect(answer.status).toBe(400);
     expect(answer.body).toContain('<p id="token-notion-error" class="error" role="alert">That is not a Notion &lt;API&gt; token.</p>');
-    expect(answer.body).toContain('aria-invalid="true"');
+    expect(answer.body).toContain('aria-invalid="true" autofocus');
     expect(answer.body).not.toContain('not-a-notion-token');
     expect(credentials.stored.get('alice')).toBeUndefined();
     expect((await pages.setToken(alice, form({ server: 'notion', token: ' ' }))).body).toContain('Enter the token.');

@@ -49,7 +49,7 @@ function manualForms(view: TokenPageView, status: CredentialStatus, error: strin
   const alert = error === undefined ? '' : `<p id="${escapeHtml(id)}-error" class="error" role="alert">${escapeHtml(error)}</p>`;
   const set = `<form method="post" action="${escapeHtml(view.basePath)}/my/tokens/set">${hidden('csrf', view.csrf)}${hidden('server', status.server)}
 <label for="${escapeHtml(id)}">${escapeHtml(status.connected ? `New token for ${status.displayName}` : `Token for ${status.displayName}`)}</label>
-<input type="password" id="${escapeHtml(id)}" name="token" required autocomplete="off" spellcheck="false"${describedBy === '' ? '' : ` aria-describedby="${escapeHtml(describedBy)}"`}${error === undefined ? '' : ' aria-invalid="true"'}>
+<input type="password" id="${escapeHtml(id)}" name="token" required autocomplete="off" spellcheck="false"${describedBy === '' ? '' : ` aria-describedby="${escapeHtml(describedBy)}"`}${error === undefined ? '' : ' aria-invalid="true" autofocus'}>
 <button class="primary" type="submit">${status.connected ? 'Replace token' : 'Save token'}</button></form>`;
   const remove = status.connected ? postForm(view, '/my/tokens/delete', { server: status.server }, 'Delete token') : '';
   return `${instructions}${alert}${set}${remove}`;
