@@ -176,6 +176,24 @@ describe("a person's service credentials on their pages, in Chromium (all-in-one
     expect(await statusOf(page, 'linear')).toBe('Not connected');
   });
 
+  it('sends a person without a session through the login and back: to the page asked for, or to their tokens from a service callback', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      gw.idp.loginAs('alice');
+      await page.goto(`${gw.baseURL}/oauth/connect?service=linear`);
+      // Signed in, then sent on to the service and back: connected.
+      expect(page.url()).toBe(`${gw.baseURL}/oauth/complete?service=linear`);
+      await context.clearCookies();
+      gw.idp.loginAs('alice');
+      await page.goto(`${gw.baseURL}/oauth/callback/linear?code=spent-code&state=old-state`);
+      expect(page.url()).toBe(`${gw.baseURL}/my/tokens`);
+      expect(await statusOf(page, 'linear')).toMatch(/^Connected since/);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('refuses a stale or foreign connection callback with a clear page, never a 500', async () => {
     const answer = await alice.page.goto(`${gw.baseURL}/oauth/callback/linear?code=forged&state=forged`);
     expect(answer?.status()).toBeGreaterThanOrEqual(400);

@@ -50,7 +50,9 @@ export class PersonPagesController {
   @Get('oauth/callback/:service')
   async connected(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('service') service: string): Promise<void> {
     const callbackUrl = new URL(req.url, this.auth.issuer);
-    await this.page(req, reply, (signedIn) => this.auth.pages.connected(signedIn, service, callbackUrl));
+    // Signed out meanwhile: back to the tokens page after signing in, not to this URL (its code is spent and stays out of the database).
+    const back = `${this.auth.pageOptions.basePath}/my/tokens`;
+    await this.page(req, reply, (signedIn) => this.auth.pages.connected(signedIn, service, callbackUrl), back);
   }
 
   @Post('oauth/disconnect')
@@ -63,9 +65,14 @@ export class PersonPagesController {
     await this.page(req, reply, (signedIn) => this.auth.pages.complete(signedIn, queryOf(req.url).get('service')));
   }
 
-  private async page(req: FastifyRequest, reply: FastifyReply, show: (signedIn: ReadSession) => Promise<BrowserAnswer>): Promise<void> {
+  private async page(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    show: (signedIn: ReadSession) => Promise<BrowserAnswer>,
+    returnTo = req.url,
+  ): Promise<void> {
     const signedIn = this.auth.loginFlow.signedIn(req.headers.cookie);
-    await send(reply, signedIn ? await show(signedIn) : await this.auth.loginFlow.signIn(req.url));
+    await send(reply, signedIn ? await show(signedIn) : await this.auth.loginFlow.signIn(returnTo));
   }
 
   private async change(
