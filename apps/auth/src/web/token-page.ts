@@ -90,7 +90,8 @@ export function tokenPage(view: TokenPageView): string {
     view.applications.length === 0
       ? '<p>No application can use your access.</p>'
       : `<ul class="apps">${view.applications.map((app) => applicationItem(view, app)).join('')}</ul>`;
-  const body = `<p>Signed in as <strong>${escapeHtml(view.person)}</strong>. ${postForm(view, '/my/logout', {}, 'Sign out')}</p>${notice}
+  // A div: a form may not sit inside a paragraph.
+  const body = `<div>Signed in as <strong>${escapeHtml(view.person)}</strong>. ${postForm(view, '/my/logout', {}, 'Sign out')}</div>${notice}
 <h2>Your service credentials</h2><p class="muted">Servers that act in your name with your own account or key. They are stored encrypted and used only for your sessions.</p>${credentials}
 <h2>Applications you have authorized</h2><p class="muted">Revoking one ends its access at once; it must ask you again.</p>${applications}`;
   return page(view.gateway, 'Your tokens', body);
