@@ -110,6 +110,14 @@ describe('UserCredentialService: manual tokens', () => {
     expect(await service.list(ada)).toEqual([expect.objectContaining({ connected: true, updatedAt: expect.any(Number) as number })]);
     expect((await service.credentialFor(session().sub, 'notion')).status).toBe('missing');
 
+    // The upstream refused it: the person is sent to replace it; it is kept until they do.
+    expect(await service.credentialFor(ada.sub, 'notion', sha256Base64Url('Bearer secret_abc123'))).toEqual({
+      status: 'missing',
+      connectUrl: `${ISSUER}/my/tokens`,
+      message: `Notion refused your token: replace it at ${ISSUER}/my/tokens`,
+    });
+    expect((await service.credentialFor(ada.sub, 'notion', sha256Base64Url('Bearer an older token'))).status).toBe('ok');
+
     await service.remove(ada, 'notion');
     expect((await service.credentialFor(ada.sub, 'notion')).status).toBe('missing');
   });
