@@ -59,8 +59,9 @@ function anyOf(signal: AbortSignal, other: AbortSignal | null | undefined): Abor
 
 const nullBodyStatus = (status: number) => status === 101 || status === 204 || status === 205 || status === 304;
 
-/** Node's fetch wraps the socket error as `cause`; its code is safe to show, its message may carry an address. */
+/** Node's fetch wraps the socket error as `cause`; its code is safe to show, its message may carry an address. Duck-typed: errors may come from another realm. */
 function networkCode(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
-  return cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : 'network error';
+  const cause: unknown = typeof err === 'object' && err !== null && 'cause' in err ? err.cause : undefined;
+  const code: unknown = typeof cause === 'object' && cause !== null && 'code' in cause ? cause.code : undefined;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'network error';
 }

@@ -91,6 +91,7 @@ export class OAuthConnections {
       );
       return issued(tokens, undefined, this.now());
     } catch (err) {
+      await this.forgetRefusedClient(server, err);
       throw connectFailure(err, name);
     }
   }
@@ -108,7 +109,8 @@ export class OAuthConnections {
       );
       return issued(tokens, secret, this.now());
     } catch (err) {
-      if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') {
+      await this.forgetRefusedClient(server, err);
+      if (oauthErrorCode(err) === 'invalid_grant') {
         throw new RefreshFailed(true, `${name} no longer accepts the connection (invalid_grant)`);
       }
       throw new RefreshFailed(false, `${name} could not refresh the connection now (${failureCode(err)})`);
@@ -124,6 +126,10 @@ export class OAuthConnections {
       await oidc.tokenRevocation(upstream.config, secret.refreshToken, { token_type_hint: 'refresh_token' });
     await oidc.tokenRevocation(upstream.config, secret.token, { token_type_hint: 'access_token' });
     return true;
+  }
+
+  private async forgetRefusedClient(server: OAuthServer, err: unknown): Promise<void> {
+    if (oauthErrorCode(err) === 'invalid_client') await this.upstream.forgetRegistration(server);
   }
 
   /** The parameters the service sent, on the redirect URI it was given (the URL auth saw may be the relay's). */
@@ -159,15 +165,27 @@ function connectFailure(err: unknown, name: string): Error {
       ? new CredentialRefused(`The connection to ${name} was cancelled or refused at ${name}.`)
       : new CredentialRefused(`${name} reported an error (${safeCode(err.error)}); try connecting again.`);
   }
-  if (err instanceof oidc.ResponseBodyError)
-    return new CredentialRefused(`${name} refused the connection (${safeCode(err.error)}); try connecting again.`);
+  const code = oauthErrorCode(err);
+  if (code !== undefined) return new CredentialRefused(`${name} refused the connection (${safeCode(code)}); try connecting again.`);
   if (err instanceof OutboundFailure || isNetworkFailure(err))
     return new CredentialRefused(`${name} could not be reached; try again in a moment.`);
   return new CredentialRefused(`The connection to ${name} failed (${failureCode(err)}); try connecting again.`);
 }
 
+/** The OAuth error of a token-endpoint answer: in its JSON body, or in the WWW-Authenticate challenge of a 401 (client authentication failed). */
+function oauthErrorCode(err: unknown): string | undefined {
+  if (err instanceof oidc.ResponseBodyError) return err.error;
+  if (err instanceof oidc.WWWAuthenticateChallengeError) {
+    return (
+      err.cause.find((challenge) => challenge.parameters.error)?.parameters.error ?? (err.status === 401 ? 'invalid_client' : undefined)
+    );
+  }
+  return undefined;
+}
+
 function failureCode(err: unknown): string {
-  if (err instanceof oidc.ResponseBodyError) return safeCode(err.error);
+  const code = oauthErrorCode(err);
+  if (code !== undefined) return safeCode(code);
   if (err instanceof OutboundFailure || isNetworkFailure(err)) return 'unreachable';
   if (err instanceof oidc.ClientError) return safeCode(err.code ?? 'invalid response');
   return 'unexpected error';

@@ -137,6 +137,31 @@ describe('connecting a remote MCP server that names only its URL: discovery and 
     expect((await store.upstreamClients.find('linear'))?.createdAt).toBe(registered?.createdAt);
   });
 
+  it('registers again when the stored registration has expired, or the authorization server no longer accepts it', async () => {
+    await connect('linear', 'carol');
+    const registered = await store.upstreamClients.find('linear');
+    if (registered === undefined) throw new Error('not registered');
+    await store.upstreamClients.save({
+      ...registered,
+      metadata: { ...registered.metadata, 'x-gatehouse-secret-expires-at': Date.now() - 1 },
+    });
+    const start = await connect('linear', 'carol');
+    const renewed = await store.upstreamClients.find('linear');
+    expect(renewed?.clientId).not.toBe(registered.clientId);
+    expect(start.searchParams.get('client_id')).toBe(renewed?.clientId);
+
+    // The authorization server refuses the stored client (here: a secret it never issued).
+    if (renewed === undefined) throw new Error('not registered');
+    await store.upstreamClients.save({
+      ...renewed,
+      sealedClientSecret: envelopeOf(KEY).seal('wrong', 'upstream-client-secret\u0000linear'),
+    });
+    await expect(connect('linear', 'dave')).rejects.toThrow(/refused the connection \(invalid_client\)/);
+    expect(await store.upstreamClients.find('linear')).toBeUndefined();
+    await connect('linear', 'dave');
+    expect((await store.upstreamClients.find('linear'))?.clientId).not.toBe(renewed.clientId);
+  });
+
   it('falls back to the well-known protected-resource metadata when the challenge names none', async () => {
     await connect('quiet', 'ada');
     expect((await service.credentialFor('ada', 'quiet')).status).toBe('ok');

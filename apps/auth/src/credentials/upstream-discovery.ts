@@ -27,6 +27,8 @@ const RegistrationResponseSchema = z.object({
   client_id: z.string().min(1).max(2048),
   client_secret: z.string().min(1).max(2048).optional(),
   token_endpoint_auth_method: z.string().optional(),
+  /** Seconds since the epoch; 0 = never (RFC 7591 §3.2.1). */
+  client_secret_expires_at: z.number().int().nonnegative().optional(),
 });
 
 /** What discovery found for one remote MCP server. */
@@ -86,6 +88,8 @@ export interface RegisteredClient {
   clientId: string;
   clientSecret?: string;
   authMethod: string;
+  /** When the client secret expires (ms since epoch), if it does. */
+  secretExpiresAt?: number;
 }
 
 /** Dynamic client registration at the authorization server; a confidential client when it supports client secrets. */
@@ -118,8 +122,18 @@ export async function registerClient(
   if (!parsed?.success) {
     throw new CredentialRefused(`${displayName}'s authorization server refused to register Gatehouse (HTTP ${response.status}).`);
   }
-  const { client_id: clientId, client_secret: clientSecret, token_endpoint_auth_method: method } = parsed.data;
-  return { clientId, ...(clientSecret !== undefined && { clientSecret }), authMethod: method ?? authMethod };
+  const {
+    client_id: clientId,
+    client_secret: clientSecret,
+    token_endpoint_auth_method: method,
+    client_secret_expires_at: expires,
+  } = parsed.data;
+  return {
+    clientId,
+    ...(clientSecret !== undefined && { clientSecret }),
+    authMethod: method ?? authMethod,
+    ...(expires !== undefined && expires > 0 && { secretExpiresAt: expires * 1000 }),
+  };
 }
 
 /** client_secret_basic where allowed (RFC 6749's default), else client_secret_post, else a public client with PKCE. */

@@ -79,6 +79,11 @@ export class UpstreamServers {
     };
   }
 
+  /** The authorization server no longer knows the client Gatehouse registered: the next connection registers again. */
+  async forgetRegistration(server: OAuthServer): Promise<void> {
+    if (server.userAuthentication.clientId === undefined) await this.clients.delete(server.name);
+  }
+
   private async fromConfig(name: string, auth: OAuthUserAuthentication, resource: string | undefined): Promise<UpstreamServer> {
     const { authorizationUrl = '', tokenUrl = '', clientId = '', clientSecret } = auth;
     let lookup = this.configured.get(name);
@@ -108,8 +113,10 @@ export class UpstreamServers {
   private async registration(server: OAuthServer, resource: string): Promise<UpstreamClientRecord> {
     const stored = await this.clients.find(server.name);
     const auth = server.userAuthentication;
-    if (stored !== undefined && stored.resource === resource && (auth.clientId === undefined || stored.clientId === auth.clientId))
-      return stored;
+    const expiresAt = stored?.metadata['x-gatehouse-secret-expires-at'];
+    const expired = typeof expiresAt === 'number' && expiresAt <= this.options.now();
+    const sameClient = auth.clientId === undefined || stored?.clientId === auth.clientId;
+    if (stored !== undefined && stored.resource === resource && sameClient && !expired) return stored;
     const { metadata, scopes } = await discoverAuthorization(resource, auth.displayName, this.fetch);
     const endpoints = [metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint, metadata.registration_endpoint];
     if (!this.options.devMode && endpoints.some((url) => url !== undefined && new URL(url).protocol !== 'https:')) {
@@ -135,7 +142,13 @@ export class UpstreamServers {
       ...(client.clientSecret !== undefined && {
         sealedClientSecret: this.secrets.sealValue(client.clientSecret, clientSecretAad(server.name)),
       }),
-      metadata: { ...metadata, 'x-gatehouse-auth-method': client.authMethod, 'x-gatehouse-scopes': wanted },
+      metadata: {
+        ...metadata,
+        'x-gatehouse-auth-method': client.authMethod,
+        'x-gatehouse-scopes': wanted,
+        ...('secretExpiresAt' in client &&
+          client.secretExpiresAt !== undefined && { 'x-gatehouse-secret-expires-at': client.secretExpiresAt }),
+      },
       createdAt: this.options.now(),
     };
     await this.clients.save(record);

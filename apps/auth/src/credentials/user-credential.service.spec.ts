@@ -45,8 +45,13 @@ const session = (over: Partial<BrowserSession> = {}): BrowserSession => ({
 /** Opens an `ok` reply as a runner would. */
 function opened(reply: UserCredentialReply, sub: string, server: string, key = KEY_A): string {
   if (reply.status !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(reply)}`);
-  return envelopeOf(key).open(reply.sealed, userCredentialAad(sub, server));
+  const token = envelopeOf(key).open(reply.sealed, userCredentialAad(sub, server));
+  handedOut.add(token.replace(/^Bearer /, ''));
+  return token;
 }
+
+/** Every token a test was handed: none may appear in a log line. */
+const handedOut = new Set<string>();
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -110,6 +115,14 @@ describe('UserCredentialService: manual tokens', () => {
     expect(await service.list(ada)).toEqual([expect.objectContaining({ connected: true, updatedAt: expect.any(Number) as number })]);
     expect((await service.credentialFor(session().sub, 'notion')).status).toBe('missing');
 
+    // The upstream refused it: the person is sent to replace it; it is kept until they do.
+    expect(await service.credentialFor(ada.sub, 'notion', sha256Base64Url('Bearer secret_abc123'))).toEqual({
+      status: 'missing',
+      connectUrl: `${ISSUER}/my/tokens`,
+      message: `Notion refused your token: replace it at ${ISSUER}/my/tokens`,
+    });
+    expect((await service.credentialFor(ada.sub, 'notion', sha256Base64Url('Bearer an older token'))).status).toBe('ok');
+
     await service.remove(ada, 'notion');
     expect((await service.credentialFor(ada.sub, 'notion')).status).toBe('missing');
   });
@@ -159,6 +172,11 @@ describe('UserCredentialService: manual tokens', () => {
 
 describe('UserCredentialService: oauth with configured endpoints', () => {
   const REDIRECT = `${ISSUER}/oauth/callback/linear`;
+  const logged: string[] = [];
+  const seen = new Set<string>(['upstream-secret']);
+  const capture = new PassThrough();
+  capture.on('data', (line: Buffer) => logged.push(line.toString()));
+  const oauthLog = createLogger({ service: 'test', level: 'trace', destination: capture });
   let upstream: StandInIdp;
   let store: AuthStore;
   let service: UserCredentialService;
@@ -187,7 +205,7 @@ describe('UserCredentialService: oauth with configured endpoints', () => {
       issuer: ISSUER,
       gatewayName: 'GH',
       devMode: true,
-      log,
+      log: oauthLog,
     });
   });
   afterAll(async () => {
@@ -308,5 +326,19 @@ describe('UserCredentialService: oauth with configured endpoints', () => {
     });
     expect(await unreachable.credentialFor(ada.sub, 'linear')).toMatchObject({ status: 'unavailable' });
     expect(await store.userCredentials.find(ada.sub, 'linear')).toBeDefined();
+  });
+
+  it('logged what happened, and never a token, refresh token or client secret', async () => {
+    const ada = session();
+    await service.completeConnect(ada, 'linear', await connect(ada));
+    const record = await store.userCredentials.find(ada.sub, 'linear');
+    const secret = record && (await new SealedSecrets(envelopeOf(KEY_A), store.userCredentials).open(record));
+    for (const value of [secret?.token, secret?.refreshToken, ...handedOut, ...seen]) if (value) seen.add(value);
+    await service.remove(ada, 'linear');
+    const text = logged.join('');
+    expect(text).toContain('user credential connected (oauth)');
+    expect(text).toContain('user credential removed');
+    expect(seen.size).toBeGreaterThan(4);
+    for (const value of seen) expect(text).not.toContain(value);
   });
 });

@@ -107,7 +107,12 @@ export class UserCredentialService implements UserCredentials {
     const auth = config.userAuthentication;
     try {
       const record = await this.store.userCredentials.find(sub, server);
-      const opened = record && (await this.usable({ record, secret: await this.secrets.open(record) }, config, rejected));
+      const current = record && { record, secret: await this.secrets.open(record) };
+      if (current !== undefined && auth.type === 'manual' && rejected === sha256Base64Url(formatUserToken(auth, current.secret.token))) {
+        // Nothing to refresh: the person must replace it (it is kept until they do).
+        return this.missing(config, `${auth.displayName} refused your token`);
+      }
+      const opened = current && (await this.usable(current, config, rejected));
       if (opened === undefined) return this.missing(config);
       const formatted = formatUserToken(auth, opened.secret.token);
       return {
@@ -140,12 +145,13 @@ export class UserCredentialService implements UserCredentials {
     return fresh;
   }
 
-  private missing(config: NeedsCredential): UserCredentialReply {
+  private missing(config: NeedsCredential, refused?: string): UserCredentialReply {
     const auth = config.userAuthentication;
     const connectUrl =
       auth.type === 'manual'
         ? `${this.options.issuer}/my/tokens`
         : `${this.options.issuer}/oauth/connect?service=${encodeURIComponent(config.name)}`;
+    if (refused !== undefined) return { status: 'missing', connectUrl, message: `${refused}: replace it at ${connectUrl}` };
     const action = auth.type === 'manual' ? `add your ${auth.displayName} token` : `connect your ${auth.displayName} account`;
     return {
       status: 'missing',

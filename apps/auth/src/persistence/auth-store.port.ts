@@ -227,6 +227,8 @@ export interface SigningKeyRepository {
   list(): Promise<SigningKeyRecord[]>;
   insert(key: SigningKeyRecord): Promise<void>;
   retire(kid: string, now: number): Promise<void>;
+  /** Replaces the sealed private half only while it is still `from` (re-sealing under a rotated encryption key). */
+  reseal(kid: string, from: string, to: string): Promise<void>;
 }
 
 export interface RevocationRepository {

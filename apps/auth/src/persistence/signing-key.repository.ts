@@ -18,4 +18,8 @@ export class SqlSigningKeyRepository implements SigningKeyRepository {
   async retire(kid: string, now: number): Promise<void> {
     await this.rows.update({ kid, retiredAt: IsNull() }, { retiredAt: now });
   }
+
+  async reseal(kid: string, from: string, to: string): Promise<void> {
+    await this.rows.update({ kid, sealedPrivateJwk: from }, { sealedPrivateJwk: to });
+  }
 }

@@ -45,6 +45,25 @@ describe('SigningKeys', () => {
     await expect(wrong.load()).rejects.toThrow();
   });
 
+  it('keeps signing after the encryption key is rotated, and re-seals its private half under the new key', async () => {
+    const keys = new SigningKeys(store.signingKeys, envelope, options());
+    await keys.load();
+    const other = Buffer.from('n'.repeat(32));
+    const rotated = new Envelope([
+      { id: deriveKeyId(other), key: other },
+      { id: deriveKeyId(key), key },
+    ]);
+    const restarted = new SigningKeys(store.signingKeys, rotated, options());
+    await restarted.load();
+    expect(restarted.current().kid).toBe(keys.current().kid);
+    const [record] = await store.signingKeys.list();
+    expect(record?.sealedPrivateJwk.split('.')[1]).toBe(deriveKeyId(other));
+    // The old key can now be dropped from previousEncryptionKeys.
+    const newOnly = new SigningKeys(store.signingKeys, new Envelope([{ id: deriveKeyId(other), key: other }]), options());
+    await newOnly.load();
+    expect(newOnly.current().kid).toBe(keys.current().kid);
+  });
+
   it('rotates without breaking unexpired tokens, and drops a retired key once its tokens have expired', async () => {
     const keys = new SigningKeys(store.signingKeys, envelope, options());
     await keys.load();

@@ -56,7 +56,12 @@ export class SigningKeys {
     this.keys = records.map((record) => ({ record, publicJwk: JSON.parse(record.publicJwk) as PublicJwk }));
     const newest = records[0];
     if (newest && newest.retiredAt === undefined && newest.kid !== this.signer?.kid) {
-      const privateJwk = JSON.parse(this.envelope.open(newest.sealedPrivateJwk, newest.kid)) as JWK;
+      const opened = this.envelope.open(newest.sealedPrivateJwk, newest.kid);
+      // Sealed by an encryption key since rotated: sealed again under the current one, so the old key can be dropped.
+      if (!this.envelope.isCurrent(newest.sealedPrivateJwk)) {
+        await this.repository.reseal(newest.kid, newest.sealedPrivateJwk, this.envelope.seal(opened, newest.kid));
+      }
+      const privateJwk = JSON.parse(opened) as JWK;
       this.signer = { kid: newest.kid, key: (await importJWK(privateJwk, ALG)) as CryptoKey };
     }
   }
