@@ -61,6 +61,27 @@ function configWith(origin: string): GatehouseConfig {
           requiresUserToken: true,
           userAuthentication: { type: 'oauth', displayName: 'Remote' },
         },
+        ops: {
+          transportType: 'inline',
+          requiresUserToken: true,
+          userAuthentication: { type: 'manual', displayName: 'Ops', instructions: 'Paste your key' },
+          inline: {
+            tools: [
+              {
+                name: 'say',
+                inputSchema: { type: 'object', properties: { message: { type: 'string' } } },
+                command: process.execPath,
+                args: [
+                  '-e',
+                  'console.log(process.argv.slice(1).join(" ") + " " + process.env.KEY)',
+                  '{{message}}',
+                  { $userToken: '--key={{token}}' },
+                ],
+                env: { KEY: { $userToken: '{{token}}' } },
+              },
+            ],
+          },
+        },
         legacy: {
           transportType: 'sse',
           url: `${origin}/sse`,
@@ -210,6 +231,13 @@ describe('CredentialGate', () => {
     expect(responder.requests.at(-1)).toEqual({ sub: 'alice', server: 'remote', rejected: sha256Base64Url('first') });
     expect((await upstreamStats(upstream)).initialized).toBe(sessionsBefore + 1);
     expect(JSON.stringify(lines)).not.toMatch(/Bearer (first|second)/);
+  });
+
+  it("runs an inline tool with the person's token as it is, never templated with the call's arguments", async () => {
+    responder.set('alice', 'ops', { token: 'tok-{{message}}' });
+    const client = await open('ops', alice);
+    const result = await client.callTool({ name: 'say', arguments: { message: 'hello' } });
+    expect(textOf(result).trim()).toBe('hello --key=tok-{{message}} tok-{{message}}');
   });
 
   it('renews a credential an SSE upstream refuses when its stream opens', async () => {
