@@ -7,7 +7,7 @@ import { parseConfig, type GatehouseConfig } from '#config';
 import type { Principal } from '#contracts';
 import { envelopeOf, sha256Base64Url } from '#crypto';
 import { eventually } from '#testing';
-import { startFixtureUpstream, upstreamStats, type Upstream } from '../../../../../test/fixtures/remote-upstreams.js';
+import { startFixtureUpstream, upstreamAdmin, upstreamStats, type Upstream } from '../../../../../test/fixtures/remote-upstreams.js';
 import { BusCredentialLookup } from '../../credentials/credential-lookup.js';
 import { NodeProcessSpawner } from '../../process/child-process.js';
 import { AggregateHub } from '../aggregate/aggregate-hub.js';
@@ -60,6 +60,27 @@ function configWith(origin: string): GatehouseConfig {
           headers: { Authorization: { $userToken: 'Bearer {{token}}' } },
           requiresUserToken: true,
           userAuthentication: { type: 'oauth', displayName: 'Remote' },
+        },
+        ops: {
+          transportType: 'inline',
+          requiresUserToken: true,
+          userAuthentication: { type: 'manual', displayName: 'Ops', instructions: 'Paste your key' },
+          inline: {
+            tools: [
+              {
+                name: 'say',
+                inputSchema: { type: 'object', properties: { message: { type: 'string' } } },
+                command: process.execPath,
+                args: [
+                  '-e',
+                  'console.log(process.argv.slice(1).join(" ") + " " + process.env.KEY)',
+                  '{{message}}',
+                  { $userToken: '--key={{token}}' },
+                ],
+                env: { KEY: { $userToken: '{{token}}' } },
+              },
+            ],
+          },
         },
         legacy: {
           transportType: 'sse',
@@ -212,6 +233,13 @@ describe('CredentialGate', () => {
     expect(JSON.stringify(lines)).not.toMatch(/Bearer (first|second)/);
   });
 
+  it("runs an inline tool with the person's token as it is, never templated with the call's arguments", async () => {
+    responder.set('alice', 'ops', { token: 'tok-{{message}}' });
+    const client = await open('ops', alice);
+    const result = await client.callTool({ name: 'say', arguments: { message: 'hello' } });
+    expect(textOf(result).trim()).toBe('hello --key=tok-{{message}} tok-{{message}}');
+  });
+
   it('renews a credential an SSE upstream refuses when its stream opens', async () => {
     await upstreamTakes(upstream, 'Bearer fresh');
     responder.set('alice', 'legacy', { token: 'expired' });
@@ -221,6 +249,25 @@ describe('CredentialGate', () => {
     expect(headers.authorization).toBe('Bearer fresh');
     expect(responder.requests.at(-1)).toEqual({ sub: 'alice', server: 'legacy', rejected: sha256Base64Url('expired') });
   });
+
+  it('asks again before an expiring token expires and sends the new one with later requests, no 401 needed', async () => {
+    await upstreamTakes(upstream, 'Bearer expiring');
+    // Already within the renewal window: asked again after the shortest delay (5 s).
+    responder.set('alice', 'remote', { token: 'expiring', expiresAt: Date.now() });
+    const client = await open('remote', alice);
+    const report = async () =>
+      (JSON.parse(textOf(await client.callTool({ name: 'report-headers', arguments: {} }))) as Record<string, string>).authorization;
+    expect(await report()).toBe('Bearer expiring');
+    responder.set('alice', 'remote', { token: 'renewed', expiresAt: Date.now() + 3_600_000 });
+    await eventually(() => responder.requests.length === 2, 'the renewal request', 8000);
+    await upstreamTakes(upstream, 'Bearer renewed');
+    await upstreamAdmin(upstream, 'expire'); // the new headers open the next upstream session too
+    expect(await report()).toBe('Bearer renewed');
+    expect(responder.requests).toEqual([
+      { sub: 'alice', server: 'remote' },
+      { sub: 'alice', server: 'remote' },
+    ]);
+  }, 15_000);
 
   it('says the service refused the credential, with the connect link, when auth has no other', async () => {
     await upstreamTakes(upstream, 'Bearer stale');
