@@ -109,7 +109,8 @@ export function pkce(): { verifier: string; challenge: string } {
  */
 export async function obtainTokens(
   baseURL: string,
-  resource: string,
+  resource: string | string[],
+  browser: ScriptedBrowser = new ScriptedBrowser(),
 ): Promise<{ accessToken: string; refreshToken: string; clientId: string }> {
   const redirectUri = 'http://127.0.0.1:9/callback';
   const registered = await fetch(`${baseURL}/register`, {
@@ -127,10 +128,10 @@ export async function obtainTokens(
     state: randomBytes(8).toString('hex'),
     code_challenge: challenge,
     code_challenge_method: 'S256',
-    resource,
   };
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  const stop = await authorizeInBrowser(new ScriptedBrowser(), url, redirectUri);
+  for (const uri of typeof resource === 'string' ? [resource] : resource) url.searchParams.append('resource', uri);
+  const stop = await authorizeInBrowser(browser, url, redirectUri);
   const code = stop.kind === 'redirect' ? stop.url.searchParams.get('code') : null;
   if (!code) throw new Error(`the login ended without a code: ${stop.kind === 'page' ? stop.html.slice(0, 300) : stop.url.href}`);
   const form = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId };
