@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freePort, pkce } from '#testing';
+import { freePort, pkce, startOAuthTopology, type OAuthTopology, type StandInUser } from '#testing';
 import { launchChromium } from './support/chromium.js';
-import { mcpStatus, refusedWithin, startOAuthGateway, type OAuthGateway } from './support/oauth-gateway.js';
+import { EVERYTHING } from './support/gateway-config.js';
+import { mcpStatus, refusedWithin } from './support/oauth-gateway.js';
+
+type OAuthGateway = OAuthTopology;
+
+/** Live: the stand-in IdP reads it at every login and refresh, so a person can be removed. */
+const USERS: Record<string, StandInUser> = {
+  alice: { sub: 'alice', email: 'alice@example.com', email_verified: true, hd: 'example.com' },
+  bob: { sub: 'bob', email: 'bob@example.com', email_verified: true, hd: 'example.com' },
+};
 
 const SHOTS = 'docs/screenshots';
 /** Codes that reached the client's loopback listener, as a native MCP client runs one. */
@@ -32,7 +41,12 @@ async function registerClient(
   const res = await fetch(`${gw.baseURL}/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_name: name, redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' }),
+    body: JSON.stringify({
+      client_name: name,
+      redirect_uris: [CLIENT_REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    }),
   });
   const { client_id: clientId } = (await res.json()) as { client_id: string };
   return {
@@ -63,21 +77,21 @@ async function personBrowser(browser: Browser): Promise<{ context: BrowserContex
   return { context, page: await context.newPage(), asked };
 }
 
-async function exchange(gw: OAuthGateway, clientId: string, code: string, verifier: string): Promise<string> {
+async function token(gw: OAuthGateway, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${gw.baseURL}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: CLIENT_REDIRECT,
-      client_id: clientId,
-    }).toString(),
+    body: new URLSearchParams(form).toString(),
   });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`no access token: ${JSON.stringify(body)}`);
-  return body.access_token;
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function exchange(gw: OAuthGateway, clientId: string, code: string, verifier: string): Promise<{ access: string; refresh: string }> {
+  const form = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: CLIENT_REDIRECT, client_id: clientId };
+  const { body } = await token(gw, form);
+  if (typeof body.access_token !== 'string' || typeof body.refresh_token !== 'string')
+    throw new Error(`no tokens: ${JSON.stringify(body)}`);
+  return { access: body.access_token, refresh: body.refresh_token };
 }
 
 describe("the person's pages and the browser session, in Chromium (all-in-one)", () => {
@@ -90,7 +104,11 @@ describe("the person's pages and the browser session, in Chromium (all-in-one)",
 
   beforeAll(async () => {
     clientListener = await listenAsClient();
-    [gw, browser] = await Promise.all([startOAuthGateway('all-in-one'), launchChromium()]);
+    const mcpServers = { everything: { transportType: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] } };
+    [gw, browser] = await Promise.all([
+      startOAuthTopology('all-in-one', { users: USERS, mcpServers, idpRefreshTokens: true }),
+      launchChromium(),
+    ]);
     client = await registerClient(gw, 'Claude Code (e2e)');
     alice = await personBrowser(browser);
   }, 60_000);
@@ -111,7 +129,7 @@ describe("the person's pages and the browser session, in Chromium (all-in-one)",
     await alice.page.getByRole('button', { name: 'Allow and sign in' }).click();
     await alice.page.waitForURL(`${CLIENT_REDIRECT}**`);
     expect(idpAsked(alice.asked).length).toBeGreaterThan(0);
-    accessToken = await exchange(gw, client.clientId, codes.at(-1) ?? '', verifier);
+    accessToken = (await exchange(gw, client.clientId, codes.at(-1) ?? '', verifier)).access;
     expect((await mcpStatus(gw.baseURL, 'everything', `Bearer ${accessToken}`)).status).toBe(200);
     const session = (await alice.context.cookies()).find((c) => c.name === SESSION_COOKIE);
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
@@ -234,5 +252,25 @@ describe("the person's pages and the browser session, in Chromium (all-in-one)",
     gw.idp.loginAs('alice');
     await alice.page.goto(`${gw.baseURL}/my/tokens`);
     expect(idpAsked(alice.asked).length).toBeGreaterThan(0);
+  });
+
+  it('ends the access of a person removed at the identity provider at their next refresh', async () => {
+    const other = await registerClient(gw, 'Cursor (e2e)');
+    await alice.page.context().clearCookies();
+    gw.idp.loginAs('alice');
+    const { url, verifier } = other.authorizeUrl();
+    await alice.page.goto(url);
+    await alice.page.getByRole('button', { name: 'Allow and sign in' }).click();
+    await alice.page.waitForURL(`${CLIENT_REDIRECT}**`);
+    const tokens = await exchange(gw, other.clientId, codes.at(-1) ?? '', verifier);
+    const refresh = (refreshToken: string) =>
+      token(gw, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: other.clientId });
+    // Still there: the identity provider vouches for her, and the refresh goes through.
+    const renewed = await refresh(tokens.refresh);
+    expect(renewed.status).toBe(200);
+    delete USERS.alice;
+    const refused = await refresh(String(renewed.body.refresh_token));
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    await refusedWithin(gw.baseURL, 5_000, String(renewed.body.access_token));
   });
 });

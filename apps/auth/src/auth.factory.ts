@@ -10,6 +10,7 @@ import { CsrfTokens } from './browser/csrf-tokens.js';
 import { SealedBrowserSessions } from './browser/sealed-browser-sessions.js';
 import { createUserCredentialService } from './credentials/user-credentials.factory.js';
 import { createIdentityProvider } from './idp/idp.factory.js';
+import { IdpRecheck } from './idp/idp-recheck.js';
 import { AuthorizationRequestChecks } from './oauth/authorize/authorization-request.js';
 import { LoginFlow } from './oauth/authorize/login-flow.js';
 import { ClientRegistry } from './oauth/client-registry.js';
@@ -77,6 +78,7 @@ export async function createAuthServices(
     log,
   });
   const idp = createIdentityProvider({ ...auth.idp, allowedOrgs: auth.policy.allowedOrgs, devMode: runtime.devMode });
+  const recheck = new IdpRecheck({ idp, policy: auth.policy, envelope, grants: store.grants, log });
   return {
     issuer: auth.issuer,
     store,
@@ -96,6 +98,7 @@ export async function createAuthServices(
       resources,
       cookies,
       sessions,
+      recheck,
       options: {
         issuer: auth.issuer,
         gatewayName: proxy.name,
@@ -112,6 +115,7 @@ export async function createAuthServices(
       revocations,
       resources,
       log,
+      recheck,
     }),
     revocations,
     userCredentials,

@@ -198,7 +198,11 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
     schema: contracts.UserCredentialReplySchema,
     valid: fc.oneof(
       fc.record({ status: fc.constant('ok'), sealed: nonEmpty, expiresAt: fc.integer() }, { requiredKeys: ['status', 'sealed'] }),
-      fc.record({ status: fc.constant('missing'), connectUrl: fc.constant('https://gw.example/oauth/connect?service=linear'), message: text }),
+      fc.record({
+        status: fc.constant('missing'),
+        connectUrl: fc.constant('https://gw.example/oauth/connect?service=linear'),
+        message: text,
+      }),
       fc.record({ status: fc.constant('unavailable'), message: text }),
     ),
     invalid: fc.oneof(

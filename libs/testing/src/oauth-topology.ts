@@ -25,6 +25,8 @@ export interface OAuthTopologyOptions {
   env?: NodeJS.ProcessEnv;
   /** The gateway's port, when something started first must know its URLs (a free port otherwise). */
   port?: number;
+  /** The stand-in IdP gives Gatehouse refresh tokens at login (as an OIDC provider asked for offline_access does). */
+  idpRefreshTokens?: boolean;
 }
 
 export interface OAuthTopology {
@@ -58,9 +60,18 @@ export async function startOAuthTopology(kind: TopologyKind, options: OAuthTopol
       for (const cleanup of [...cleanups].reverse()) await cleanup();
     })());
   try {
+    const refresh = options.idpRefreshTokens === true;
     const idp = await startStandInIdp({
       users: options.users,
-      clients: [{ client_id: IDP_CLIENT.id, client_secret: IDP_CLIENT.secret, redirect_uris: [`${baseURL}/oauth/callback`] }],
+      clients: [
+        {
+          client_id: IDP_CLIENT.id,
+          client_secret: IDP_CLIENT.secret,
+          redirect_uris: [`${baseURL}/oauth/callback`],
+          ...(refresh && { grant_types: ['authorization_code', 'refresh_token'] }),
+        },
+      ],
+      ...(refresh && { upstream: { refreshTokens: true } }),
     });
     cleanups.push(() => idp.close());
     const database = storage === 'postgres' ? await createDatabase() : undefined;

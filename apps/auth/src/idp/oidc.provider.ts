@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { authorizationCode, callbackOnRedirectUri, pkceChallenge, safeCode } from './authorization-response.js';
 import { IdpError } from './idp-error.js';
 import type { Identity } from './identity.js';
-import type { IdentityProvider, LoginRequest } from './identity-provider.port.js';
+import type { IdentityProvider, LoginRequest, Reverified } from './identity-provider.port.js';
 import { isNetworkFailure, loadOidcConfiguration, type OidcSource } from './oidc-configuration.js';
 
 /** Turns a verified ID token into an Identity; `userInfo` fetches the userinfo endpoint, for claims the token lacks. */
@@ -36,14 +36,35 @@ export class OidcIdentityProvider implements IdentityProvider {
     });
   }
 
-  async completeLogin(callbackUrl: URL, login: LoginRequest): Promise<Identity> {
+  async completeLogin(callbackUrl: URL, login: LoginRequest, keepRefreshToken?: (token: string) => void): Promise<Identity> {
     // Our own checks first, so that errors and foreign responses read the same for every provider.
     authorizationCode(callbackUrl, login);
     const config = await this.config();
     const tokens = await this.redeem(config, callbackOnRedirectUri(this.request.redirectUri, callbackUrl), login);
     const idToken = tokens.claims();
     if (idToken === undefined) throw new IdpError('idp_error', 'The identity provider returned no ID token.');
-    return this.toIdentity(idToken, () => this.userInfo(config, tokens.access_token, idToken.sub));
+    const identity = await this.toIdentity(idToken, () => this.userInfo(config, tokens.access_token, idToken.sub));
+    if (tokens.refresh_token !== undefined) keepRefreshToken?.(tokens.refresh_token);
+    return identity;
+  }
+
+  /** A refresh at the identity provider; its new ID token (and userinfo) say who the person is now. */
+  async refresh(refreshToken: string): Promise<Reverified> {
+    const config = await this.config();
+    let tokens;
+    try {
+      tokens = await oidc.refreshTokenGrant(config, refreshToken);
+    } catch (err) {
+      // The person was removed, or their sessions at the IdP ended: the IdP no longer vouches for them.
+      if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') {
+        throw new IdpError('access_denied', 'The identity provider no longer accepts this sign-in.');
+      }
+      throw oidcFailure(err, 'refresh');
+    }
+    const idToken = tokens.claims();
+    if (idToken === undefined) throw new IdpError('idp_error', 'The identity provider returned no ID token on refresh.');
+    const identity = await this.toIdentity(idToken, () => this.userInfo(config, tokens.access_token, idToken.sub));
+    return { identity, ...(tokens.refresh_token !== undefined && { refreshToken: tokens.refresh_token }) };
   }
 
   private config(): Promise<oidc.Configuration> {

@@ -71,6 +71,8 @@ export interface GrantRecord {
   createdAt: number;
   expiresAt: number;
   revokedAt?: number;
+  /** The identity provider's refresh token from the login that made the grant, sealed: each refresh asks the IdP again. */
+  idpRefreshSealed?: string;
 }
 
 export interface RefreshTokenRecord {
@@ -197,6 +199,8 @@ export interface GrantRepository {
   revoke(id: string, now: number): Promise<boolean>;
   /** The person's grants neither revoked nor expired at `now`, oldest first. */
   listActive(sub: string, now: number): Promise<GrantRecord[]>;
+  /** Replaces the sealed IdP refresh token (the IdP rotated it). */
+  keepIdpRefresh(id: string, sealed: string): Promise<void>;
 }
 
 export interface ConsentRepository {

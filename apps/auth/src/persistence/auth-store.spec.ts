@@ -249,6 +249,14 @@ describe.each(backends)('AuthStore on $name', (backend) => {
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
+    it("keeps the identity provider's sealed refresh token with a grant, and replaces it", async () => {
+      const record = grant({ idpRefreshSealed: 'v1.k.first' });
+      await store.grants.insert(record);
+      expect(await store.grants.find(record.id)).toEqual(record);
+      await store.grants.keepIdpRefresh(record.id, 'v1.k.rotated');
+      expect((await store.grants.find(record.id))?.idpRefreshSealed).toBe('v1.k.rotated');
+    });
+
     it("lists a person's grants neither revoked nor expired, oldest first", async () => {
       const sub = id('sub');
       const person = { ...subject, sub };

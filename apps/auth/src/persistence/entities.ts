@@ -58,6 +58,7 @@ export interface GrantRow {
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
+  idpRefreshSealed: string | null;
 }
 
 export interface RefreshTokenRow {
@@ -207,6 +208,7 @@ export const grantSchema = new EntitySchema<GrantRow>({
     createdAt: time('created_at'),
     expiresAt: time('expires_at'),
     revokedAt: time('revoked_at', true),
+    idpRefreshSealed: text('idp_refresh_sealed', true),
   } satisfies Columns<GrantRow>,
 });
 

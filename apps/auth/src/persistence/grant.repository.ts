@@ -6,12 +6,21 @@ export class SqlGrantRepository implements GrantRepository {
   constructor(private readonly rows: Repository<GrantRow>) {}
 
   async insert(grant: GrantRecord): Promise<void> {
-    await this.rows.insert({ ...grant, subjectSub: grant.subject.sub, revokedAt: grant.revokedAt ?? null });
+    await this.rows.insert({
+      ...grant,
+      subjectSub: grant.subject.sub,
+      revokedAt: grant.revokedAt ?? null,
+      idpRefreshSealed: grant.idpRefreshSealed ?? null,
+    });
   }
 
   async find(id: string): Promise<GrantRecord | undefined> {
     const row = await this.rows.findOneBy({ id });
     return row === null ? undefined : toRecord(row);
+  }
+
+  async keepIdpRefresh(id: string, sealed: string): Promise<void> {
+    await this.rows.update({ id }, { idpRefreshSealed: sealed });
   }
 
   async listActive(sub: string, now: number): Promise<GrantRecord[]> {
@@ -29,6 +38,6 @@ export class SqlGrantRepository implements GrantRepository {
   }
 }
 
-function toRecord({ subjectSub: _bySub, revokedAt, ...row }: GrantRow): GrantRecord {
-  return { ...row, ...(revokedAt !== null && { revokedAt }) };
+function toRecord({ subjectSub: _bySub, revokedAt, idpRefreshSealed, ...row }: GrantRow): GrantRecord {
+  return { ...row, ...(revokedAt !== null && { revokedAt }), ...(idpRefreshSealed !== null && { idpRefreshSealed }) };
 }

@@ -24,20 +24,22 @@ export async function issueAuthorizationCode(
   store: AuthStore,
   options: { issuer: string; refreshTokenTtlMs: number },
   request: CodeRequest,
-  person: { subject: Subject; notAfter: number },
+  person: { subject: Subject; notAfter: number; sealIdpRefresh?: (grantId: string) => string },
   resources: string[],
   now: number,
 ): Promise<string> {
   const { subject } = person;
   // The grant exists from here, so a code replayed even before its first exchange finishes can revoke it.
+  const id = randomId();
   const grant = {
-    id: randomId(),
+    id,
     clientId: request.clientId,
     subject,
     resources,
     scope: request.scope,
     createdAt: now,
     expiresAt: Math.min(now + options.refreshTokenTtlMs, person.notAfter),
+    ...(person.sealIdpRefresh && { idpRefreshSealed: person.sealIdpRefresh(id) }),
   };
   await store.grants.insert(grant);
   const code = randomId(32);

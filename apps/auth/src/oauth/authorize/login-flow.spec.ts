@@ -3,6 +3,7 @@ import { Envelope, sha256Base64Url } from '#crypto';
 import { createLogger } from '#observability';
 import { SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import type { Identity } from '../../idp/identity.js';
+import { IdpRecheck } from '../../idp/idp-recheck.js';
 import type { IdentityProvider, LoginRequest } from '../../idp/identity-provider.port.js';
 import type { AuthStore, ClientRecord } from '../../persistence/auth-store.port.js';
 import { openAuthStore } from '../../persistence/open-auth-store.js';
@@ -90,6 +91,7 @@ describe('LoginFlow with a browser session', () => {
       policy,
       resources: new ResourceIndicators(BASE, ['notion', 'linear', 'db']),
       cookies,
+      recheck: new IdpRecheck({ idp, policy, envelope: new Envelope([{ id: 'k', key: Buffer.alloc(32, 7) }]), grants: store.grants, log }),
       sessions: new SealedBrowserSessions(new Envelope([{ id: 'k', key: Buffer.alloc(32, 7) }]), cookies, {
         idleTimeoutMs: 3_600_000,
         maxAgeMs: 7_200_000,

@@ -3,6 +3,7 @@ import type { Logger } from '#observability';
 import type { ReadSession, SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import { decideAccess, type AccessPolicy } from '../../idp/access-policy.js';
 import { IdpError } from '../../idp/idp-error.js';
+import type { IdpRecheck } from '../../idp/idp-recheck.js';
 import type { IdentityProvider, LoginRequest } from '../../idp/identity-provider.port.js';
 import type { AuthStore, PendingAuthorizationRecord } from '../../persistence/auth-store.port.js';
 import type { ResourceIndicators } from '../../resources/resource-indicator.js';
@@ -29,6 +30,7 @@ export interface LoginFlowDeps {
   resources: ResourceIndicators;
   cookies: CookieJar;
   sessions: SealedBrowserSessions;
+  recheck: IdpRecheck;
   options: { issuer: string; gatewayName: string; basePath: string; refreshTokenTtlMs: number; browserSessionMaxAgeMs: number };
   log: Logger;
 }
@@ -171,8 +173,10 @@ export class LoginFlow {
       return { status, headers: { ...PAGE_HEADERS, 'set-cookie': clearCookie }, body };
     };
     let identity;
+    let idpRefreshToken: string | undefined;
+    const keep = this.deps.recheck.supported ? (token: string) => (idpRefreshToken = token) : undefined;
     try {
-      identity = await this.deps.idp.completeLogin(callbackUrl, loginOf(pending));
+      identity = await this.deps.idp.completeLogin(callbackUrl, loginOf(pending), keep);
     } catch (err) {
       if (!(err instanceof IdpError)) throw err;
       this.deps.log.warn({ code: err.code, reason: err.message, clientId: pending.clientId }, 'login at the identity provider failed');
@@ -188,7 +192,8 @@ export class LoginFlow {
     this.deps.log.info({ sub: identity.sub, email: identity.email, clientId: pending.clientId }, 'login succeeded');
     if (pending.clientId === PAGE_SIGN_IN) return redirect(pending.redirectUri, clearCookie, started.renewal);
     await this.deps.store.consents.remember(identity.sub, pending.clientId, pending.approvedResources, now);
-    return redirect(await this.issue(pending, started, pending.approvedResources, now), clearCookie, started.renewal);
+    const code = await this.issue(pending, started, pending.approvedResources, now, idpRefreshToken);
+    return redirect(code, clearCookie, started.renewal);
   }
 
   /** The browser's live session whose person the access policy still lets in. */
@@ -208,12 +213,18 @@ export class LoginFlow {
     return wanted.length > 0 && wanted.every((uri) => remembered.includes(uri)) ? wanted : undefined;
   }
 
-  private issue(request: CodeRequest, signedIn: ReadSession, resources: string[], now: number): Promise<string> {
+  /**
+   * A person removed at the identity provider keeps no access past the session's absolute expiry;
+   * a grant made at a login that gave an IdP refresh token is asked about at each refresh too.
+   */
+  private issue(request: CodeRequest, signedIn: ReadSession, resources: string[], now: number, idpRefreshToken?: string): Promise<string> {
     const { identity, session } = signedIn;
     const subject = { sub: identity.sub, email: identity.email, groups: identity.groups };
-    // A person removed at the identity provider keeps no access past the session's absolute expiry.
     const notAfter = session.authenticatedAt + this.deps.options.browserSessionMaxAgeMs;
-    return issueAuthorizationCode(this.deps.store, this.deps.options, request, { subject, notAfter }, resources, now);
+    const sealIdpRefresh =
+      idpRefreshToken === undefined ? undefined : (grantId: string) => this.deps.recheck.seal(grantId, idpRefreshToken);
+    const person = { subject, notAfter, ...(sealIdpRefresh && { sealIdpRefresh }) };
+    return issueAuthorizationCode(this.deps.store, this.deps.options, request, person, resources, now);
   }
 
   private async idpUrl(login: LoginRequest): Promise<URL> {

@@ -12,7 +12,7 @@ import { Revocations } from '../../tokens/revocations.js';
 import { SigningKeys } from '../../tokens/signing-keys.js';
 import { TokenIssuer } from '../../tokens/token-issuer.js';
 import { OAuthError } from '../oauth-error.js';
-import { TokenGrants } from './token-grants.js';
+import { TokenGrants, type TokenGrantsDeps } from './token-grants.js';
 
 const BASE = 'https://gh.example.com';
 const GRACE_MS = 10_000;
@@ -67,8 +67,14 @@ describe.each<{ name: string; options: AuthStoreOptions }>([
     now = Date.UTC(2026, 0, 1);
   });
 
-  function grants(reuseGraceMs = GRACE_MS, sealWith = envelope, repository: RefreshTokenRepository = store.refreshTokens): TokenGrants {
+  function grants(
+    reuseGraceMs = GRACE_MS,
+    sealWith = envelope,
+    repository: RefreshTokenRepository = store.refreshTokens,
+    recheck?: TokenGrantsDeps['recheck'],
+  ): TokenGrants {
     return new TokenGrants({
+      ...(recheck && { recheck }),
       store,
       issuer: new TokenIssuer(keys, { issuer: BASE, tokenTtlMs: HOUR, now: () => now }),
       refreshTokens: new RefreshTokenRotation(repository, sealWith, { reuseGraceMs }),
@@ -121,6 +127,25 @@ describe.each<{ name: string; options: AuthStoreOptions }>([
     const next = await tokenGrants.refreshToken(owner, form(successor));
     expect(next.refresh_token).not.toBe(successor);
     expect(await revoked(grant)).toBe(false);
+  });
+
+  it('asks the identity provider again once per rotation, and revokes the grant when it refuses the person', async () => {
+    const { grant, refreshToken } = await login();
+    const asked: string[] = [];
+    let vouches = true;
+    // A fake of our own IdpRecheck: what the identity provider would answer.
+    const tokenGrants = grants(GRACE_MS, envelope, store.refreshTokens, {
+      allows: (g) => (asked.push(g.id), Promise.resolve(vouches)),
+    });
+    const first = await tokenGrants.refreshToken(owner, form(refreshToken));
+    // The repeat within the grace window gets the same successor without asking again.
+    await tokenGrants.refreshToken(owner, form(refreshToken));
+    expect(asked).toEqual([grant.id]);
+    vouches = false;
+    expect(await refusal(tokenGrants.refreshToken(owner, form(first.refresh_token ?? '')))).toBe(
+      'invalid_grant: the identity provider no longer vouches for this person; sign in again',
+    );
+    expect(await revoked(grant)).toBe(true);
   });
 
   it('repeats the successor within the window, and revokes the grant for a reuse after it', async () => {

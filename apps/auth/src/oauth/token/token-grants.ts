@@ -1,5 +1,6 @@
 import { constantTimeEqual, sha256Base64Url } from '#crypto';
 import type { Logger } from '#observability';
+import type { IdpRecheck } from '../../idp/idp-recheck.js';
 import type { AuthStore, ClientRecord } from '../../persistence/auth-store.port.js';
 import type { ResourceIndicators } from '../../resources/resource-indicator.js';
 import type { Revocations } from '../../tokens/revocations.js';
@@ -17,6 +18,8 @@ export interface TokenGrantsDeps {
   revocations: Revocations;
   resources: ResourceIndicators;
   log: Logger;
+  /** Asks the identity provider again at each rotation, where the login kept its refresh token. */
+  recheck?: Pick<IdpRecheck, 'allows'>;
   now?: () => number;
 }
 
@@ -79,6 +82,11 @@ export class TokenGrants {
     }
     if (outcome.kind === 'repeated') {
       this.deps.log.info({ clientId: client.clientId, grantId: grant.id }, 'refresh token repeated within the reuse grace window');
+    }
+    // Only the rotation that won asks: a rotating IdP refresh token is used once.
+    if (outcome.kind === 'rotated' && this.deps.recheck && !(await this.deps.recheck.allows(grant))) {
+      await this.deps.revocations.revokeGrant(grant.id, 'the identity provider or the access policy refused the person at refresh');
+      throw new OAuthError('invalid_grant', 'the identity provider no longer vouches for this person; sign in again');
     }
     return this.deps.issuer.issue({ ...grant, resources }, outcome.refreshToken);
   }

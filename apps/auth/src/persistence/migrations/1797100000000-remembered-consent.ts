@@ -22,25 +22,30 @@ const consents = (): Table =>
 const OldGrants = z.array(z.object({ id: z.string(), subject: z.string() }));
 const Subject = z.object({ sub: z.string() });
 
-const subjectSub = (): TableColumn => new TableColumn({ name: 'subject_sub', type: 'varchar', length: '255', isNullable: true });
+const grantColumns = (): TableColumn[] => [
+  new TableColumn({ name: 'subject_sub', type: 'varchar', length: '255', isNullable: true }),
+  // The identity provider's refresh token from the login, sealed: each refresh of the grant asks the IdP again.
+  new TableColumn({ name: 'idp_refresh_sealed', type: 'text', isNullable: true }),
+];
 
 /**
  * Consent remembered per (person, client), so a second /authorize asks only for servers beyond
- * those; and grants findable by person (their pages list and revoke them).
+ * those; grants findable by person (their pages list and revoke them), and holding the identity
+ * provider's sealed refresh token (the policy is decided again at each refresh).
  */
 export class RememberedConsent1797100000000 implements MigrationInterface {
   readonly name = 'RememberedConsent1797100000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.createTable(consents());
-    await queryRunner.addColumn(GRANTS, subjectSub());
+    await queryRunner.addColumns(GRANTS, grantColumns());
     await queryRunner.createIndex(GRANTS, new TableIndex({ name: GRANTS_BY_SUB, columnNames: ['subject_sub'] }));
     await backfillSubjectSub(queryRunner);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.dropIndex(GRANTS, GRANTS_BY_SUB);
-    await queryRunner.dropColumn(GRANTS, subjectSub());
+    await queryRunner.dropColumns(GRANTS, grantColumns());
     await queryRunner.dropTable('consents');
   }
 }
