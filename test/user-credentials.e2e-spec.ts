@@ -50,7 +50,14 @@ async function start(kind: TopologyKind): Promise<Stand> {
       },
     ],
     // Tokens that expire within the minute are refreshed whenever they are handed out.
-    upstream: { refreshTokens: true, rotateRefreshTokens: true, accessTokenTtlSeconds: 30, revocation: true, registration: true },
+    upstream: {
+      refreshTokens: true,
+      rotateRefreshTokens: true,
+      accessTokenTtlSeconds: 30,
+      revocation: true,
+      registration: true,
+      resourceScope: 'mcp',
+    },
   });
   const upstream = await startFixtureUpstream(['--protected-by', tracker.issuer]);
   const remote = (extra: Record<string, unknown>) => ({
@@ -77,7 +84,7 @@ async function start(kind: TopologyKind): Promise<Stand> {
         clientSecret: { $env: 'TRACKER_CLIENT_SECRET' },
         authorizationUrl: tracker.authorizationUrl,
         tokenUrl: tracker.tokenUrl,
-        scopes: ['openid'],
+        scopes: ['mcp'],
         tokenFormat: 'Bearer {{token}}',
       },
     }),
@@ -107,7 +114,15 @@ async function setManualToken(gw: OAuthTopology, browser: ScriptedBrowser, serve
   if (page.kind !== 'page' || page.status !== 200) throw new Error('no token page');
   const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1];
   if (!csrf) throw new Error('no CSRF token on the page');
-  const answer = await browser.submit(`${gw.baseURL}/my/tokens/set`, [['csrf', csrf], ['server', server], ['token', token]], NOWHERE);
+  const answer = await browser.submit(
+    `${gw.baseURL}/my/tokens/set`,
+    [
+      ['csrf', csrf],
+      ['server', server],
+      ['token', token],
+    ],
+    NOWHERE,
+  );
   return answer.kind === 'page' ? `${answer.status} ${answer.html}` : answer.url.href;
 }
 
@@ -125,7 +140,8 @@ async function connectWithElicitation(url: string, token: string): Promise<Clien
   return client;
 }
 
-const headersSeen = async (client: Client) => JSON.parse(textOf(await client.callTool({ name: 'report-headers', arguments: {} }))) as Record<string, string>;
+const headersSeen = async (client: Client) =>
+  JSON.parse(textOf(await client.callTool({ name: 'report-headers', arguments: {} }))) as Record<string, string>;
 
 describe.each<TopologyKind>(['all-in-one', 'distributed'])("a person's own service credentials (%s)", (kind) => {
   let stand: Stand;
