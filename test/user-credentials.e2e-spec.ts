@@ -183,7 +183,9 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])("a person's own servi
     const { client, transport } = await connectStreamable(url('notes'), bearer(alice.token));
     const first = await client.callTool({ name: 'get-env', arguments: {} });
     expect(first.isError).toBe(true);
-    expect(textOf(first)).toContain(`${stand.gw.baseURL}/my/tokens`);
+    expect(textOf(first)).toBe(
+      `notes needs your own Notes credential: add your Notes token at ${stand.gw.baseURL}/my/tokens, then try again.`,
+    );
     expect(await setManualToken(stand.gw, alice.browser, 'notes', 'not-a-notes-key')).toMatch(/^400 [\s\S]*notes/i);
     const saved = await setManualToken(stand.gw, alice.browser, 'notes', 'notes_alice0123');
     expect(saved).not.toMatch(/^[45]\d\d /);

@@ -60,8 +60,11 @@ export function isCredentialRequired(error: unknown): boolean {
   return code === URL_ELICITATION_REQUIRED || (code === JsonRpcCode.serverError && typeof record(data).connectUrl === 'string');
 }
 
+/** Auth's message, with the link once and what to do after. */
 function describe(missing: Missing): string {
-  return missing.connectUrl === undefined ? missing.message : `${missing.message} Connect it at ${missing.connectUrl}, then try again.`;
+  if (missing.connectUrl === undefined) return missing.message;
+  if (missing.message.includes(missing.connectUrl)) return `${missing.message}, then try again.`;
+  return `${missing.message} Connect it at ${missing.connectUrl}, then try again.`;
 }
 
 function record(value: unknown): Record<string, unknown> {
