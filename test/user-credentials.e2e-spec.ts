@@ -7,6 +7,7 @@ import {
   freePort,
   obtainTokens,
   ScriptedBrowser,
+  startGatehouse,
   startOAuthTopology,
   startStandInIdp,
   type OAuthTopology,
@@ -22,6 +23,9 @@ const USERS = {
   bob: { sub: 'bob', email: 'bob@example.com', email_verified: true, hd: 'example.com' },
 };
 const TRACKER_CLIENT = { id: 'gatehouse-at-tracker', secret: 'tracker-client-secret-0123456789' };
+/** The encryption key after rotation; before it, `previousEncryptionKeys` names a key nothing was sealed with. */
+const NEW_KEY = 'rotated-encryption-key-012345678';
+const UNUSED_KEY = 'unused-previous-key-0123456789ab';
 /** Never contacted: the scripted browser stops where a page would go next. */
 const NOWHERE = 'http://127.0.0.1:9/nowhere';
 
@@ -91,7 +95,13 @@ async function start(kind: TopologyKind): Promise<Stand> {
     discovered: remote({ userAuthentication: { type: 'oauth', displayName: 'Discovered', tokenFormat: 'Bearer {{token}}' } }),
   };
   try {
-    const gw = await startOAuthTopology(kind, { users: USERS, mcpServers, port, env: { TRACKER_CLIENT_SECRET: TRACKER_CLIENT.secret } });
+    const gw = await startOAuthTopology(kind, {
+      users: USERS,
+      mcpServers,
+      port,
+      auth: { previousEncryptionKeys: [{ $env: 'GATEHOUSE_OLD_KEY' }] },
+      env: { TRACKER_CLIENT_SECRET: TRACKER_CLIENT.secret, GATEHOUSE_OLD_KEY: UNUSED_KEY },
+    });
     return { gw, tracker, upstream };
   } catch (err) {
     await Promise.all([tracker.close(), upstream.stop()]);
@@ -238,6 +248,32 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])("a person's own servi
     expect((await headersSeen(client)).authorization).toMatch(/^Bearer [A-Za-z0-9_-]{20,}$/);
     await transport.terminateSession();
     await client.close();
+  });
+
+  it('keeps every stored credential readable once encryptionKey is rotated (the old key kept in previousEncryptionKeys)', async () => {
+    const { gw } = stand;
+    const env = { ...gw.env, GATEHOUSE_ENCRYPTION_KEY: NEW_KEY, GATEHOUSE_OLD_KEY: gw.env.GATEHOUSE_ENCRYPTION_KEY };
+    // Every process that seals or opens: serve, or auth and the runners (edges never see a credential).
+    const keyed = gw.gateway.all.filter((p) => ['serve', 'auth', 'runner'].includes(p.args[0] ?? '') && p.child.exitCode === null);
+    await Promise.all(keyed.map((p) => p.stop()));
+    const restarted = keyed.map((p) => startGatehouse(p.args, env));
+    gw.gateway.all.push(...restarted);
+    await Promise.all(restarted.map((p) => p.waitFor(p.args[0] === 'runner' ? /Gatehouse runner \S+ is ready/ : /auth ready/, 30_000)));
+    for (let tries = 0; (await fetch(`${gw.baseURL}/ready`).catch(() => undefined))?.status !== 200; tries++) {
+      if (tries > 300) throw new Error('the gateway is not ready after the restart');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const notes = await connectStreamable(url('notes'), bearer(alice.token));
+    expect(textOf(await notes.client.callTool({ name: 'get-env', arguments: {} }))).toContain('"NOTES_KEY": "key=notes_alice0123"');
+    await notes.transport.terminateSession();
+    await notes.client.close();
+    const tracker = await connectStreamable(url('tracker'), bearer(alice.token));
+    expect((await headersSeen(tracker.client)).authorization).toMatch(/^Bearer [A-Za-z0-9_-]{20,}$/);
+    await tracker.transport.terminateSession();
+    await tracker.client.close();
+    // The person's browser sign-in, sealed with the old key, still opens their page.
+    const page = await alice.browser.open(`${gw.baseURL}/my/tokens`, NOWHERE);
+    expect(page.kind === 'page' && page.status === 200 && page.html.includes('alice@example.com')).toBe(true);
   });
 
   it('keeps no credential in clear text in the database', () => {

@@ -109,6 +109,10 @@ describe('per-user credentials in the config', () => {
       url: 'https://mcp.notion.test/mcp?key=ntn_abc',
       headers: { Authorization: 'Bearer ntn_abc', 'X-Static': 'v' },
     });
+    // In the URL a token is one component: it cannot add a path, a query or a fragment.
+    const hostile = withUserToken(server, formatUserToken(server.userAuthentication, '../x?y=1#z&w'));
+    expect(hostile.url).toBe('https://mcp.notion.test/mcp?key=ntn_..%2Fx%3Fy%3D1%23z%26w');
+    expect(hostile.headers.Authorization).toBe('Bearer ntn_../x?y=1#z&w');
   });
 
   it('lets a remote oauth server name no endpoints and no client (auth discovers and registers)', () => {

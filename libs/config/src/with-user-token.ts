@@ -3,7 +3,7 @@ import { fillTemplate } from './user-authentication.js';
 
 /**
  * A copy of `server` with every `$userToken` value filled: its template with each `{{token}}`
- * replaced by `formattedToken` (already put through tokenFormat). An inline tool's filled values
+ * replaced by `formattedToken` (already put through tokenFormat; percent-encoded in a `url`). An inline tool's filled values
  * are marked opaque, so a call's `{{name}}` arguments never template a person's token.
  */
 export function withUserToken<T extends ServerConfig>(server: T, formattedToken: string): T {
@@ -14,7 +14,9 @@ export function withUserToken<T extends ServerConfig>(server: T, formattedToken:
     if (last === undefined) continue;
     const parent = keys.reduce<unknown>((node, key) => (isContainer(node) ? (Reflect.get(node, key) as unknown) : undefined), copy);
     if (!isContainer(parent)) throw new Error(`withUserToken: no value at ${slot.path.join('.')} in ${server.name}`);
-    Reflect.set(parent, last, fillTemplate(slot.template, formattedToken));
+    // In a URL the token is one component: `/`, `?`, `#` or `..` in it cannot change the path or query.
+    const token = slot.path[0] === 'url' ? encodeURIComponent(formattedToken) : formattedToken;
+    Reflect.set(parent, last, fillTemplate(slot.template, token));
     markOpaque(copy, slot.path);
   }
   return copy;

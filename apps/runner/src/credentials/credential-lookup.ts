@@ -1,4 +1,4 @@
-import { BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
+import type { Bus } from '#bus';
 import { formatUserToken, type ServerConfig } from '#config';
 import {
   decode,
@@ -44,11 +44,9 @@ export class BusCredentialLookup implements CredentialLookup {
     let data: Uint8Array;
     try {
       data = (await this.bus.request(userCredentialSubject, request, { timeoutMs: this.timeoutMs })).data;
-    } catch (err) {
-      if (err instanceof BusNoRespondersError || err instanceof BusTimeoutError) {
-        return { status: 'unavailable', message: `the gateway could not look up your credential for ${server.name}; try again` };
-      }
-      throw err;
+    } catch {
+      // No responder, no answer in time, or the bus itself failing: the same for the person.
+      return { status: 'unavailable', message: `the gateway could not look up your credential for ${server.name}; try again` };
     }
     const reply = decode(UserCredentialReplySchema, data);
     if (!reply.ok) return { status: 'unavailable', message: `the gateway sent a malformed credential for ${server.name}; try again` };

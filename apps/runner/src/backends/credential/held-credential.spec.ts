@@ -48,11 +48,26 @@ describe('HeldCredential', () => {
       renewed: (token) => renewed.push(token),
     });
     await jest.advanceTimersByTimeAsync(600_000 - RENEW_BEFORE_EXPIRY_MS - 1);
-    expect(asked).toEqual([]);
+    expect(asked).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(1);
-    expect(asked).toEqual([undefined]);
+    expect(asked).toStrictEqual([undefined]);
     expect(renewed).toEqual(['second']);
     expect(held.current).toBe('second');
+    held.close();
+  });
+
+  it('waits out a token that lives longer than a timer can (about 24.8 days) instead of asking at once', async () => {
+    // Real timers: Node fires a longer setTimeout after 1 ms, which fake timers do not reproduce.
+    const year = 365 * 24 * 3_600_000;
+    const { lookup, asked } = scriptedLookup([{ status: 'ok', token: 'next', expiresAt: Date.now() + 2 * year }]);
+    const held = new HeldCredential(server, alice, 'first', Date.now() + year, {
+      lookup,
+      log: capturedLogger().log,
+      context,
+      renewed: () => undefined,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(asked).toHaveLength(0);
     held.close();
   });
 

@@ -9,6 +9,8 @@ import type { BackendLogContext } from '../backend.port.js';
 export const RENEW_BEFORE_EXPIRY_MS = 60_000;
 /** Never sooner than this between two renewals, whatever expiresAt says. */
 const MIN_RENEWAL_DELAY_MS = 5_000;
+/** The longest delay setTimeout takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export interface HeldCredentialDeps {
   lookup: CredentialLookup;
@@ -69,7 +71,10 @@ export class HeldCredential {
     clearTimeout(this.timer);
     if (expiresAt === undefined || this.closed) return;
     const delay = Math.max(expiresAt - RENEW_BEFORE_EXPIRY_MS - this.now(), MIN_RENEWAL_DELAY_MS);
-    this.timer = setTimeout(() => void this.renew(), delay);
+    // A timer longer than Node allows (about 24.8 days) would fire at once: wait in steps instead.
+    if (delay > MAX_TIMER_MS) {
+      this.timer = setTimeout(() => this.schedule(expiresAt), MAX_TIMER_MS);
+    } else this.timer = setTimeout(() => void this.renew(), delay);
     this.timer.unref();
   }
 
