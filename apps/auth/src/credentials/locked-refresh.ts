@@ -31,15 +31,23 @@ export class LockedRefresh {
     private readonly options: LockedRefreshOptions,
   ) {}
 
-  /** The fresh credential, or undefined when it is gone (deleted, or its grant ended). Throws RefreshFailed when not now. */
-  async refresh(seen: OpenedCredential, refresh: (secret: StoredSecret) => Promise<IssuedTokens>): Promise<OpenedCredential | undefined> {
+  /**
+   * The fresh credential, or undefined when it is gone (deleted, or its grant ended). Throws RefreshFailed when not now.
+   * `discard` is given tokens the service issued that could not be stored (the credential was deleted or replaced meanwhile),
+   * to revoke them at the service; its failure is ignored.
+   */
+  async refresh(
+    seen: OpenedCredential,
+    refresh: (secret: StoredSecret) => Promise<IssuedTokens>,
+    discard: (secret: StoredSecret) => Promise<void> = async () => {},
+  ): Promise<OpenedCredential | undefined> {
     const { sub, server } = seen.record;
     const deadline = this.options.now() + this.options.waitMs;
     for (;;) {
       const now = this.options.now();
       if (await this.credentials.lock(sub, server, now, now + this.options.lockMs)) {
         try {
-          return await this.asHolder(seen, refresh);
+          return await this.asHolder(seen, refresh, discard);
         } finally {
           await this.credentials.unlock(sub, server);
         }
@@ -55,6 +63,7 @@ export class LockedRefresh {
   private async asHolder(
     seen: OpenedCredential,
     refresh: (secret: StoredSecret) => Promise<IssuedTokens>,
+    discard: (secret: StoredSecret) => Promise<void>,
   ): Promise<OpenedCredential | undefined> {
     const { sub, server } = seen.record;
     // Another replica may have refreshed between our read and our lock: use its token, do not spend the refresh token again.
@@ -82,7 +91,10 @@ export class LockedRefresh {
       updatedAt: this.options.now(),
       ...(tokens.expiresAt !== undefined && { expiresAt: tokens.expiresAt }),
     };
-    await this.credentials.save(record);
-    return { record, secret: tokens.secret };
+    // Conditional, never an insert: a credential the person removed during the refresh stays removed.
+    if (await this.credentials.replaceSecret(sub, server, current.sealedSecret, record)) return { record, secret: tokens.secret };
+    await discard(tokens.secret).catch(() => undefined);
+    const stored = await this.credentials.find(sub, server);
+    return stored === undefined ? undefined : { record: stored, secret: await this.secrets.open(stored) };
   }
 }

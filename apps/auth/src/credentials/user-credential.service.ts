@@ -8,7 +8,7 @@ import type { AuthStore, UserCredentialRecord } from '../persistence/auth-store.
 import { LockedRefresh, type OpenedCredential } from './locked-refresh.js';
 import { checkManualToken } from './manual-token.js';
 import { RefreshFailed, type OAuthConnections } from './oauth-connection.js';
-import type { SealedSecrets } from './sealed-secret.js';
+import type { SealedSecrets, StoredSecret } from './sealed-secret.js';
 import type { OAuthServer } from './upstream-servers.js';
 import { CredentialRefused, type CredentialStatus, type UserCredentials } from './user-credentials.port.js';
 
@@ -66,8 +66,9 @@ export class UserCredentialService implements UserCredentials {
   async remove(session: BrowserSession, server: string): Promise<void> {
     const record = await this.store.userCredentials.find(session.sub, server);
     if (record === undefined) return;
-    await this.revokeAtService(record);
+    // Deleted first: a refresh in flight then finds no row to update and revokes what it was issued.
     await this.store.userCredentials.delete(session.sub, server);
+    await this.revokeAtService(record);
     this.options.log.info({ sub: session.sub, server }, 'user credential removed');
   }
 
@@ -97,6 +98,16 @@ export class UserCredentialService implements UserCredentials {
         { sub: record.sub, server: record.server, reason },
         'revoking the credential at the service failed; deleted locally',
       );
+    }
+  }
+
+  /** Tokens a refresh was issued but could not store (the credential was removed meanwhile): revoked at the service, best effort. */
+  private async revokeIssued(server: OAuthServer, secret: StoredSecret): Promise<void> {
+    try {
+      await this.connections.revoke(server, secret);
+    } catch (err) {
+      const reason = err instanceof Error ? err.name : 'error';
+      this.options.log.warn({ server: server.name, reason }, 'revoking tokens of a refresh that could not be stored failed');
     }
   }
 
@@ -140,7 +151,11 @@ export class UserCredentialService implements UserCredentials {
     const refused = rejected !== undefined && sha256Base64Url(formatUserToken(auth, opened.secret.token)) === rejected;
     if (!expiring && !refused) return opened;
     const server: OAuthServer = { ...config, userAuthentication: auth };
-    const fresh = await this.refresher.refresh(opened, (secret) => this.connections.refresh(server, secret));
+    const fresh = await this.refresher.refresh(
+      opened,
+      (secret) => this.connections.refresh(server, secret),
+      (secret) => this.revokeIssued(server, secret),
+    );
     if (fresh === undefined) this.options.log.info({ sub: opened.record.sub, server: config.name }, 'user credential ended at the service');
     return fresh;
   }

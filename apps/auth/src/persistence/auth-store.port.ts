@@ -249,6 +249,16 @@ export interface UserCredentialRepository {
   save(credential: UserCredentialRecord): Promise<void>;
   /** Replaces the sealed secret only while it is still `from` (re-sealing under a newer key must not undo a refresh). */
   reseal(sub: string, server: string, from: string, to: string): Promise<void>;
+  /**
+   * Replaces the secret, expiry and updatedAt only while the stored secret is still `from`; never inserts (a refresh must not
+   * bring back a credential deleted meanwhile). True when it changed the row.
+   */
+  replaceSecret(
+    sub: string,
+    server: string,
+    from: string,
+    to: Pick<UserCredentialRecord, 'sealedSecret' | 'updatedAt' | 'expiresAt'>,
+  ): Promise<boolean>;
   /** True when this call deleted it. */
   delete(sub: string, server: string): Promise<boolean>;
   /** Takes the refresh lock until `until` when no one holds it at `now`; true for the one caller that got it. Across replicas: one conditional UPDATE. */

@@ -33,6 +33,19 @@ export class SqlUserCredentialRepository implements UserCredentialRepository {
     await this.rows.update({ sub, server, sealedSecret: from }, { sealedSecret: to });
   }
 
+  async replaceSecret(
+    sub: string,
+    server: string,
+    from: string,
+    to: Pick<UserCredentialRecord, 'sealedSecret' | 'updatedAt' | 'expiresAt'>,
+  ): Promise<boolean> {
+    const { affected } = await this.rows.update(
+      { sub, server, sealedSecret: from },
+      { sealedSecret: to.sealedSecret, updatedAt: to.updatedAt, expiresAt: to.expiresAt ?? null },
+    );
+    return affected === 1;
+  }
+
   async delete(sub: string, server: string): Promise<boolean> {
     const { affected } = await this.rows.delete({ sub, server });
     return affected === 1;

@@ -90,6 +90,17 @@ describe.each(backends)('per-user credential records on $name', ({ options }) =>
       expect((await store.userCredentials.find(record.sub, record.server))?.sealedSecret).toBe('v1.k.resealed');
     });
 
+    it('replaces the secret of a refresh only while it is still the one read, and never inserts', async () => {
+      const record = credential();
+      const next = { sealedSecret: 'v1.k.refreshed', updatedAt: NOW + 1, expiresAt: NOW + 2 * MINUTE };
+      expect(await store.userCredentials.replaceSecret(record.sub, record.server, record.sealedSecret, next)).toBe(false);
+      expect(await store.userCredentials.find(record.sub, record.server)).toBeUndefined();
+      await store.userCredentials.save(record);
+      expect(await store.userCredentials.replaceSecret(record.sub, record.server, 'v1.k.not-this', next)).toBe(false);
+      expect(await store.userCredentials.replaceSecret(record.sub, record.server, record.sealedSecret, next)).toBe(true);
+      expect(await store.userCredentials.find(record.sub, record.server)).toEqual({ ...record, ...next });
+    });
+
     it('gives the refresh lock to exactly one of several concurrent callers, again once released or expired', async () => {
       const record = credential();
       await store.userCredentials.save(record);
