@@ -9,7 +9,10 @@ export interface OpenedCredential {
 }
 
 export interface LockedRefreshOptions {
-  /** How long a holder may take before another replica may take the lock over (it crashed). */
+  /**
+   * How long a holder may take before another replica may take the lock over (it crashed): clearly longer than the worst
+   * case of what runs under the lock (a token request, bounded at 10 s; the service's endpoints are resolved before it).
+   */
   lockMs: number;
   /** How long a caller waits for another's refresh before answering `unavailable`. */
   waitMs: number;
@@ -17,7 +20,7 @@ export interface LockedRefreshOptions {
   now: () => number;
 }
 
-export const DEFAULT_LOCKED_REFRESH: Omit<LockedRefreshOptions, 'now'> = { lockMs: 30_000, waitMs: 15_000, pollMs: 100 };
+export const DEFAULT_LOCKED_REFRESH: Omit<LockedRefreshOptions, 'now'> = { lockMs: 120_000, waitMs: 15_000, pollMs: 100 };
 
 /**
  * One refresh at a time per (sub, server) across every auth replica: the database row's lock column
@@ -45,11 +48,13 @@ export class LockedRefresh {
     const deadline = this.options.now() + this.options.waitMs;
     for (;;) {
       const now = this.options.now();
-      if (await this.credentials.lock(sub, server, now, now + this.options.lockMs)) {
+      const until = now + this.options.lockMs;
+      if (await this.credentials.lock(sub, server, now, until)) {
         try {
           return await this.asHolder(seen, refresh, discard);
         } finally {
-          await this.credentials.unlock(sub, server);
+          // Fenced: once our lock ran out and another replica took it, theirs is not ours to release.
+          await this.credentials.unlock(sub, server, until);
         }
       }
       const current = await this.credentials.find(sub, server);

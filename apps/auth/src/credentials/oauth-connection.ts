@@ -96,12 +96,27 @@ export class OAuthConnections {
     }
   }
 
+  /**
+   * Resolves the service's endpoints (discovery, registration: several outbound calls) and returns the refresh to run with
+   * them, so that only the token request itself runs under the refresh lock.
+   */
+  async refresher(server: OAuthServer): Promise<(secret: StoredSecret) => Promise<IssuedTokens>> {
+    let upstream: UpstreamServer;
+    try {
+      upstream = await this.upstream.resolve(server);
+    } catch (err) {
+      const name = server.userAuthentication.displayName;
+      throw new RefreshFailed(false, `${name} could not refresh the connection now (${failureCode(err)})`);
+    }
+    return (secret) => this.refresh(server, secret, upstream);
+  }
+
   /** New tokens for the stored refresh token; a rotated refresh token replaces it, the old one is kept when none is given. */
-  async refresh(server: OAuthServer, secret: StoredSecret): Promise<IssuedTokens> {
+  async refresh(server: OAuthServer, secret: StoredSecret, resolved?: UpstreamServer): Promise<IssuedTokens> {
     const name = server.userAuthentication.displayName;
     if (secret.refreshToken === undefined) throw new RefreshFailed(true, `${name} gave no refresh token`);
     try {
-      const upstream = await this.upstream.resolve(server);
+      const upstream = resolved ?? (await this.upstream.resolve(server));
       const tokens = await oidc.refreshTokenGrant(
         upstream.config,
         secret.refreshToken,

@@ -151,11 +151,9 @@ export class UserCredentialService implements UserCredentials {
     const refused = rejected !== undefined && sha256Base64Url(formatUserToken(auth, opened.secret.token)) === rejected;
     if (!expiring && !refused) return opened;
     const server: OAuthServer = { ...config, userAuthentication: auth };
-    const fresh = await this.refresher.refresh(
-      opened,
-      (secret) => this.connections.refresh(server, secret),
-      (secret) => this.revokeIssued(server, secret),
-    );
+    // The service's endpoints are resolved before the lock is taken: only the token request runs under it.
+    const refresh = await this.connections.refresher(server);
+    const fresh = await this.refresher.refresh(opened, refresh, (secret) => this.revokeIssued(server, secret));
     if (fresh === undefined) this.options.log.info({ sub: opened.record.sub, server: config.name }, 'user credential ended at the service');
     return fresh;
   }

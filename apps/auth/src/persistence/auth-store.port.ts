@@ -263,7 +263,8 @@ export interface UserCredentialRepository {
   delete(sub: string, server: string): Promise<boolean>;
   /** Takes the refresh lock until `until` when no one holds it at `now`; true for the one caller that got it. Across replicas: one conditional UPDATE. */
   lock(sub: string, server: string, now: number, until: number): Promise<boolean>;
-  unlock(sub: string, server: string): Promise<void>;
+  /** Releases the lock only while it is still the one this holder took (`until` as given to lock): never another holder's. */
+  unlock(sub: string, server: string, until: number): Promise<void>;
 }
 
 export interface UpstreamAuthorizationRepository {

@@ -62,8 +62,8 @@ export class SqlUserCredentialRepository implements UserCredentialRepository {
     return affected === 1;
   }
 
-  async unlock(sub: string, server: string): Promise<void> {
-    await this.rows.update({ sub, server }, { refreshLockedUntil: null });
+  async unlock(sub: string, server: string, until: number): Promise<void> {
+    await this.rows.update({ sub, server, refreshLockedUntil: until }, { refreshLockedUntil: null });
   }
 
   private async replace(

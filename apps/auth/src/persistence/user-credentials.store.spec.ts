@@ -110,7 +110,10 @@ describe.each(backends)('per-user credential records on $name', ({ options }) =>
       expect(await store.userCredentials.lock(sub, server, NOW + 9_999, NOW + 20_000)).toBe(false);
       // A crashed holder's lock runs out.
       expect(await store.userCredentials.lock(sub, server, NOW + 10_000, NOW + 20_000)).toBe(true);
-      await store.userCredentials.unlock(sub, server);
+      // The first holder, late, must not release the lock the second now holds.
+      await store.userCredentials.unlock(sub, server, NOW + 10_000);
+      expect(await store.userCredentials.lock(sub, server, NOW + 10_001, NOW + 30_000)).toBe(false);
+      await store.userCredentials.unlock(sub, server, NOW + 20_000);
       expect(await store.userCredentials.lock(sub, server, NOW + 10_001, NOW + 30_000)).toBe(true);
       expect(await store.userCredentials.lock(sub, 'unknown', NOW, NOW + 1)).toBe(false);
     });
