@@ -70,16 +70,16 @@ export class OAuthConnections {
   async complete(session: BrowserSession, server: OAuthServer, callbackUrl: URL): Promise<IssuedTokens> {
     const name = server.userAuthentication.displayName;
     const state = callbackUrl.searchParams.get('state');
-    const pending = state ? await this.store.upstreamAuthorizations.take(sha256Base64Url(state), this.now()) : undefined;
-    if (
-      pending === undefined ||
-      state === null ||
-      pending.sessionId !== session.id ||
-      pending.sub !== session.sub ||
-      pending.server !== server.name
-    ) {
-      throw new CredentialRefused(`This ${name} connection has expired or was started elsewhere; start it again from your tokens page.`);
-    }
+    const refused = new CredentialRefused(
+      `This ${name} connection has expired or was started elsewhere; start it again from your tokens page.`,
+    );
+    if (!state) throw refused;
+    const stateHash = sha256Base64Url(state);
+    // Checked before it is used up: a callback from another session (someone who learnt the state) must not burn the person's attempt.
+    const found = await this.store.upstreamAuthorizations.find(stateHash, this.now());
+    if (found === undefined || found.sessionId !== session.id || found.sub !== session.sub || found.server !== server.name) throw refused;
+    const pending = await this.store.upstreamAuthorizations.take(stateHash, this.now());
+    if (pending === undefined) throw refused;
     const upstream = await this.upstream.resolve(server);
     const verifier = this.secrets.openValue(pending.sealedVerifier, verifierAad(pending.stateHash));
     try {

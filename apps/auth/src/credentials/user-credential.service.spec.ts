@@ -265,6 +265,14 @@ describe('UserCredentialService: oauth with configured endpoints', () => {
     expect((await service.credentialFor(ada.sub, 'linear')).status).toBe('missing');
   });
 
+  it("does not let another session's callback with someone's state use up their connection attempt", async () => {
+    const ada = session();
+    const callback = await connect(ada);
+    await expect(service.completeConnect(session(), 'linear', callback)).rejects.toThrow(/expired or was started elsewhere/);
+    await expect(service.completeConnect(ada, 'linear', callback)).resolves.toBe('linear');
+    expect((await service.credentialFor(ada.sub, 'linear')).status).toBe('ok');
+  });
+
   it('refreshes an expiring token once for two concurrent requests, both getting the new token', async () => {
     const ada = session();
     await service.completeConnect(ada, 'linear', await connect(ada));

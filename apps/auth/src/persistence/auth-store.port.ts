@@ -269,6 +269,8 @@ export interface UserCredentialRepository {
 
 export interface UpstreamAuthorizationRepository {
   insert(pending: UpstreamAuthorizationRecord): Promise<void>;
+  /** Reads it without using it up (to check what it is bound to before taking it); undefined when expired at `now`. */
+  find(stateHash: string, now: number): Promise<UpstreamAuthorizationRecord | undefined>;
   /** Deletes and returns it, atomically: a second call gets undefined. Undefined when expired at `now`. */
   take(stateHash: string, now: number): Promise<UpstreamAuthorizationRecord | undefined>;
 }

@@ -132,6 +132,15 @@ describe.each(backends)('per-user credential records on $name', ({ options }) =>
       ...over,
     });
 
+    it('finds one without using it up, not once expired', async () => {
+      const record = pending();
+      await store.upstreamAuthorizations.insert(record);
+      expect(await store.upstreamAuthorizations.find(record.stateHash, NOW)).toEqual(record);
+      expect(await store.upstreamAuthorizations.find(record.stateHash, record.expiresAt)).toBeUndefined();
+      expect(await store.upstreamAuthorizations.take(record.stateHash, NOW)).toEqual(record);
+      expect(await store.upstreamAuthorizations.find(record.stateHash, NOW)).toBeUndefined();
+    });
+
     it('takes one exactly once, not once expired, and purges expired ones', async () => {
       const record = pending();
       await store.upstreamAuthorizations.insert(record);
