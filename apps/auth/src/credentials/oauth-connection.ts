@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { sha256Base64Url } from '#crypto';
+import { EnvelopeError, sha256Base64Url } from '#crypto';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import type { BrowserSession } from '../browser/browser-session.port.js';
 import { isNetworkFailure } from '../idp/oidc-configuration.js';
@@ -41,7 +41,7 @@ export class OAuthConnections {
   ) {}
 
   async begin(session: BrowserSession, server: OAuthServer): Promise<URL> {
-    const upstream = await this.upstream.resolve(server);
+    const upstream = await this.resolveForPerson(server);
     const state = oidc.randomState();
     const verifier = oidc.randomPKCECodeVerifier();
     const stateHash = sha256Base64Url(state);
@@ -80,8 +80,14 @@ export class OAuthConnections {
     if (found === undefined || found.sessionId !== session.id || found.sub !== session.sub || found.server !== server.name) throw refused;
     const pending = await this.store.upstreamAuthorizations.take(stateHash, this.now());
     if (pending === undefined) throw refused;
-    const upstream = await this.upstream.resolve(server);
-    const verifier = this.secrets.openValue(pending.sealedVerifier, verifierAad(pending.stateHash));
+    const upstream = await this.resolveForPerson(server);
+    let verifier: string;
+    try {
+      verifier = this.secrets.openValue(pending.sealedVerifier, verifierAad(pending.stateHash));
+    } catch (err) {
+      if (err instanceof EnvelopeError) throw refused;
+      throw err;
+    }
     try {
       const tokens = await oidc.authorizationCodeGrant(
         upstream.config,
@@ -141,6 +147,18 @@ export class OAuthConnections {
       await oidc.tokenRevocation(upstream.config, secret.refreshToken, { token_type_hint: 'refresh_token' });
     await oidc.tokenRevocation(upstream.config, secret.token, { token_type_hint: 'access_token' });
     return true;
+  }
+
+  /** The service's endpoints for the person's pages: failing to reach it (or to open its stored client) is a refusal they can read, not a 500. */
+  private async resolveForPerson(server: OAuthServer): Promise<UpstreamServer> {
+    try {
+      return await this.upstream.resolve(server);
+    } catch (err) {
+      if (err instanceof OutboundFailure || err instanceof EnvelopeError || isNetworkFailure(err)) {
+        throw new CredentialRefused(`${server.userAuthentication.displayName} could not be reached; try again in a moment.`);
+      }
+      throw err;
+    }
   }
 
   private async forgetRefusedClient(server: OAuthServer, err: unknown): Promise<void> {

@@ -175,4 +175,44 @@ describe('connecting a remote MCP server that names only its URL: discovery and 
     await expect(service.beginConnect(person, 'closed')).rejects.toThrow(/does not let Gatehouse register itself/);
     await expect(service.beginConnect(person, 'closed')).rejects.toBeInstanceOf(CredentialRefused);
   });
+
+  it('refuses, as a service that could not be reached, an authorization server whose registration endpoint does not answer', async () => {
+    // An authorization server whose metadata names a registration endpoint on a port nothing listens on.
+    const as = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const base = `http://${req.headers.host ?? ''}`;
+      if (req.method === 'GET' && req.url?.startsWith('/.well-known/') === true) {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            issuer: base,
+            authorization_endpoint: `${base}/authorize`,
+            token_endpoint: `${base}/token`,
+            registration_endpoint: 'http://127.0.0.1:1/register',
+            code_challenge_methods_supported: ['S256'],
+          }),
+        );
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => as.listen(0, '127.0.0.1', resolve));
+    servers.push(as);
+    const address = as.address();
+    if (address === null || typeof address === 'string') throw new Error('not listening');
+    const protectedMcp = await startProtectedMcp(() => `http://127.0.0.1:${address.port}`, 'challenge');
+    servers.push(protectedMcp.server);
+    const unreachable = createUserCredentialService({
+      store,
+      envelope: envelopeOf(KEY),
+      servers: { gone: remote('gone', protectedMcp.url, 'Service gone') },
+      issuer: ISSUER,
+      gatewayName: 'Test gateway',
+      devMode: true,
+      log,
+    });
+    const person = { id: 'b', sub: 'ada', authenticatedAt: Date.now() };
+    const attempt = unreachable.beginConnect(person, 'gone');
+    await expect(attempt).rejects.toBeInstanceOf(CredentialRefused);
+    await expect(attempt).rejects.toThrow(/Service gone could not be reached; try again/);
+  });
 });
