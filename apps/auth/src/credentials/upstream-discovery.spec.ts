@@ -7,6 +7,7 @@ import { createLogger } from '#observability';
 import { ScriptedBrowser, startStandInIdp, type StandInIdp } from '#testing';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import { openAuthStore } from '../persistence/open-auth-store.js';
+import { discoverAuthorization } from './upstream-discovery.js';
 import { createUserCredentialService } from './user-credentials.factory.js';
 import type { UserCredentialService } from './user-credential.service.js';
 import { CredentialRefused } from './user-credentials.port.js';
@@ -214,5 +215,40 @@ describe('connecting a remote MCP server that names only its URL: discovery and 
     const attempt = unreachable.beginConnect(person, 'gone');
     await expect(attempt).rejects.toBeInstanceOf(CredentialRefused);
     await expect(attempt).rejects.toThrow(/Service gone could not be reached; try again/);
+  });
+});
+
+describe('discovery outside dev mode', () => {
+  const SERVER = 'https://mcp.example.com/mcp';
+
+  /** A scripted network: every URL asked for is recorded; the MCP server answers 401 naming `resourceMetadata`. */
+  function network(resourceMetadata: string, authorizationServer: string) {
+    const asked: string[] = [];
+    const fetch = (url: string): Promise<Response> => {
+      asked.push(url);
+      if (url === SERVER) {
+        return Promise.resolve(
+          new Response('{}', { status: 401, headers: { 'www-authenticate': `Bearer resource_metadata="${resourceMetadata}"` } }),
+        );
+      }
+      if (url === resourceMetadata || url.startsWith('https://mcp.example.com/.well-known/oauth-protected-resource')) {
+        const body = JSON.stringify({ resource: SERVER, authorization_servers: [authorizationServer] });
+        return Promise.resolve(new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }));
+      }
+      return Promise.resolve(new Response('', { status: 404 }));
+    };
+    return { fetch, asked };
+  }
+
+  it('refuses a non-https resource_metadata URL from the 401 before fetching it', async () => {
+    const { fetch, asked } = network('http://metadata.example.com/prm', 'https://as.example.com');
+    await expect(discoverAuthorization(SERVER, 'Service', fetch, { httpsOnly: true })).rejects.toBeInstanceOf(CredentialRefused);
+    expect(asked).not.toContain('http://metadata.example.com/prm');
+  });
+
+  it('refuses a non-https authorization server before fetching its metadata', async () => {
+    const { fetch, asked } = network('https://mcp.example.com/.well-known/oauth-protected-resource/mcp', 'http://as.example.com');
+    await expect(discoverAuthorization(SERVER, 'Service', fetch, { httpsOnly: true })).rejects.toThrow(/does not use https/);
+    expect(asked.filter((url) => url.startsWith('http://as.example.com'))).toEqual([]);
   });
 });

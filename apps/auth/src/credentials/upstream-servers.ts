@@ -117,7 +117,7 @@ export class UpstreamServers {
     const expired = typeof expiresAt === 'number' && expiresAt <= this.options.now();
     const sameClient = auth.clientId === undefined || stored?.clientId === auth.clientId;
     if (stored !== undefined && stored.resource === resource && sameClient && !expired) return stored;
-    const { metadata, scopes } = await discoverAuthorization(resource, auth.displayName, this.fetch);
+    const { metadata, scopes } = await discoverAuthorization(resource, auth.displayName, this.fetch, { httpsOnly: !this.options.devMode });
     const endpoints = [metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint, metadata.registration_endpoint];
     if (!this.options.devMode && endpoints.some((url) => url !== undefined && new URL(url).protocol !== 'https:')) {
       throw new CredentialRefused(
