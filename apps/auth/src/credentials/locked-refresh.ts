@@ -59,7 +59,7 @@ export class LockedRefresh {
       }
       const current = await this.credentials.find(sub, server);
       if (current === undefined) return undefined;
-      if (current.sealedSecret !== seen.record.sealedSecret) return { record: current, secret: await this.secrets.open(current) };
+      if (current.sealedSecret !== seen.record.sealedSecret) return await this.secrets.openRecord(current);
       if (this.options.now() >= deadline) throw new RefreshFailed(false, 'another refresh of this credential is taking too long');
       await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));
     }
@@ -74,7 +74,7 @@ export class LockedRefresh {
     // Another replica may have refreshed between our read and our lock: use its token, do not spend the refresh token again.
     const current = await this.credentials.find(sub, server);
     if (current === undefined) return undefined;
-    if (current.sealedSecret !== seen.record.sealedSecret) return { record: current, secret: await this.secrets.open(current) };
+    if (current.sealedSecret !== seen.record.sealedSecret) return await this.secrets.openRecord(current);
     let tokens: IssuedTokens;
     try {
       tokens = await refresh(seen.secret);
@@ -100,6 +100,6 @@ export class LockedRefresh {
     if (await this.credentials.replaceSecret(sub, server, current.sealedSecret, record)) return { record, secret: tokens.secret };
     await discard(tokens.secret).catch(() => undefined);
     const stored = await this.credentials.find(sub, server);
-    return stored === undefined ? undefined : { record: stored, secret: await this.secrets.open(stored) };
+    return stored === undefined ? undefined : await this.secrets.openRecord(stored);
   }
 }

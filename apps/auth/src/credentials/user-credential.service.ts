@@ -118,7 +118,8 @@ export class UserCredentialService implements UserCredentials {
     const auth = config.userAuthentication;
     try {
       const record = await this.store.userCredentials.find(sub, server);
-      const current = record && { record, secret: await this.secrets.open(record) };
+      // The record as stored after opening it: a re-seal under the current key is not another replica's refresh.
+      const current = record && (await this.secrets.openRecord(record));
       if (current !== undefined && auth.type === 'manual' && rejected === sha256Base64Url(formatUserToken(auth, current.secret.token))) {
         // Nothing to refresh: the person must replace it (it is kept until they do).
         return this.missing(config, `${auth.displayName} refused your token`);

@@ -247,8 +247,8 @@ export interface UserCredentialRepository {
   listByEmail(email: string): Promise<UserCredentialRecord[]>;
   /** Inserts it, or replaces type, email, secret, expiry and updatedAt of the stored one (its createdAt is kept). */
   save(credential: UserCredentialRecord): Promise<void>;
-  /** Replaces the sealed secret only while it is still `from` (re-sealing under a newer key must not undo a refresh). */
-  reseal(sub: string, server: string, from: string, to: string): Promise<void>;
+  /** Replaces the sealed secret only while it is still `from` (re-sealing under a newer key must not undo a refresh); true when it did. */
+  reseal(sub: string, server: string, from: string, to: string): Promise<boolean>;
   /**
    * Replaces the secret, expiry and updatedAt only while the stored secret is still `from`; never inserts (a refresh must not
    * bring back a credential deleted meanwhile). True when it changed the row.

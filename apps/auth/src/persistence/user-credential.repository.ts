@@ -29,8 +29,9 @@ export class SqlUserCredentialRepository implements UserCredentialRepository {
     }
   }
 
-  async reseal(sub: string, server: string, from: string, to: string): Promise<void> {
-    await this.rows.update({ sub, server, sealedSecret: from }, { sealedSecret: to });
+  async reseal(sub: string, server: string, from: string, to: string): Promise<boolean> {
+    const { affected } = await this.rows.update({ sub, server, sealedSecret: from }, { sealedSecret: to });
+    return affected === 1;
   }
 
   async replaceSecret(

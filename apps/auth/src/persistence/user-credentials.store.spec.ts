@@ -84,9 +84,9 @@ describe.each(backends)('per-user credential records on $name', ({ options }) =>
     it('re-seals only while the secret is still the one read', async () => {
       const record = credential();
       await store.userCredentials.save(record);
-      await store.userCredentials.reseal(record.sub, record.server, 'v1.k.not-this', 'v1.k.lost');
+      expect(await store.userCredentials.reseal(record.sub, record.server, 'v1.k.not-this', 'v1.k.lost')).toBe(false);
       expect((await store.userCredentials.find(record.sub, record.server))?.sealedSecret).toBe(record.sealedSecret);
-      await store.userCredentials.reseal(record.sub, record.server, record.sealedSecret, 'v1.k.resealed');
+      expect(await store.userCredentials.reseal(record.sub, record.server, record.sealedSecret, 'v1.k.resealed')).toBe(true);
       expect((await store.userCredentials.find(record.sub, record.server))?.sealedSecret).toBe('v1.k.resealed');
     });
 
