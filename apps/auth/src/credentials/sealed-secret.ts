@@ -59,4 +59,9 @@ export class SealedSecrets {
   openValue(sealed: string, context: string): string {
     return this.envelope.open(sealed, context);
   }
+
+  /** False when it was sealed under a key since replaced: the caller re-seals what it opened. */
+  isCurrent(sealed: string): boolean {
+    return this.envelope.isCurrent(sealed);
+  }
 }

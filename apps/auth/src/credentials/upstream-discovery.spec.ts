@@ -216,6 +216,25 @@ describe('connecting a remote MCP server that names only its URL: discovery and 
     await expect(attempt).rejects.toBeInstanceOf(CredentialRefused);
     await expect(attempt).rejects.toThrow(/Service gone could not be reached; try again/);
   });
+
+  it('re-seals the registered client secret under the current key after a key rotation', async () => {
+    await connect('linear', 'erin');
+    const NEW_KEY = 'e'.repeat(32);
+    const rotated = createUserCredentialService({
+      store,
+      envelope: envelopeOf(NEW_KEY, [KEY]),
+      servers: { linear: remote('linear', mcp.linear ?? '', 'Service linear') },
+      issuer: ISSUER,
+      gatewayName: 'Test gateway',
+      devMode: true,
+      log,
+    });
+    await rotated.beginConnect({ id: 'browser-erin', sub: 'erin', authenticatedAt: Date.now() }, 'linear');
+    const sealed = (await store.upstreamClients.find('linear'))?.sealedClientSecret;
+    if (sealed === undefined) throw new Error('no client secret');
+    // Opens with the new key alone: the old key can be dropped from previousEncryptionKeys.
+    expect(() => envelopeOf(NEW_KEY).open(sealed, 'upstream-client-secret\u0000linear')).not.toThrow();
+  });
 });
 
 describe('discovery outside dev mode', () => {

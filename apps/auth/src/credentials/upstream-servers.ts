@@ -69,7 +69,12 @@ export class UpstreamServers {
     }
     const registered = await this.registration(server, resource);
     const metadata = AuthorizationServerMetadataSchema.parse(registered.metadata);
-    const secret = registered.sealedClientSecret && this.secrets.openValue(registered.sealedClientSecret, clientSecretAad(server.name));
+    const sealed = registered.sealedClientSecret;
+    const secret = sealed && this.secrets.openValue(sealed, clientSecretAad(server.name));
+    if (sealed && secret && !this.secrets.isCurrent(sealed)) {
+      // After an encryptionKey change: stored again under the current key, so the previous one can be retired.
+      await this.clients.reseal(server.name, sealed, this.secrets.sealValue(secret, clientSecretAad(server.name)));
+    }
     const method = auth.clientId !== undefined ? preferredAuthMethod(metadata) : stringOf(registered.metadata['x-gatehouse-auth-method']);
     return {
       config: this.configuration(metadata, registered.clientId, clientAuth(method, secret || undefined)),

@@ -279,6 +279,8 @@ export interface UpstreamClientRepository {
   find(server: string): Promise<UpstreamClientRecord | undefined>;
   /** Inserts it or replaces the server's registration. */
   save(client: UpstreamClientRecord): Promise<void>;
+  /** Replaces the sealed client secret only while it is still `from` (a re-seal must not undo a newer registration). */
+  reseal(server: string, from: string, to: string): Promise<void>;
   delete(server: string): Promise<void>;
 }
 
