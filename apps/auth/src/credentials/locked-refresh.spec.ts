@@ -8,6 +8,8 @@ import { createLogger } from '#observability';
 import { ScriptedBrowser, startStandInIdp, type StandInIdp } from '#testing';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import { openAuthStore } from '../persistence/open-auth-store.js';
+import { DEFAULT_LOCKED_REFRESH, LockedRefresh } from './locked-refresh.js';
+import { SealedSecrets, type StoredSecret } from './sealed-secret.js';
 import { createUserCredentialService } from './user-credentials.factory.js';
 
 /** The real PostgreSQL: unreachable means these tests fail, never skip. */
@@ -96,5 +98,39 @@ describe('refresh across auth replicas on PostgreSQL', () => {
     // The lock was released: the next expiring read refreshes again, with the rotated refresh token.
     expect((await replicas[1]?.credentialFor(ada.sub, 'linear'))?.status).toBe('ok');
     expect(upstream.grantCount('refresh_token')).toBe(before + 2);
+  });
+
+  it('does not bring back a credential deleted while its refresh was in flight, and discards the tokens it was issued', async () => {
+    const store = await openAuthStore({ type: 'postgres', url: postgresUrl, schema });
+    stores.push(store);
+    const secrets = new SealedSecrets(envelopeOf(KEY), store.userCredentials);
+    const refresher = new LockedRefresh(store.userCredentials, secrets, { ...DEFAULT_LOCKED_REFRESH, now: Date.now });
+    const sub = 'person-removed-mid-refresh';
+    const old: StoredSecret = { token: 'old-access', refreshToken: 'old-refresh' };
+    const record = {
+      sub,
+      server: 'linear',
+      type: 'oauth' as const,
+      sealedSecret: secrets.seal(sub, 'linear', old),
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    };
+    await store.userCredentials.save(record);
+    const discarded: StoredSecret[] = [];
+    const fresh = await refresher.refresh(
+      { record, secret: old },
+      async () => {
+        // The person disconnects while the service is answering the refresh.
+        await store.userCredentials.delete(sub, 'linear');
+        return { secret: { token: 'new-access', refreshToken: 'new-refresh' } };
+      },
+      (secret) => {
+        discarded.push(secret);
+        return Promise.resolve();
+      },
+    );
+    expect(fresh).toBeUndefined();
+    expect(await store.userCredentials.find(sub, 'linear')).toBeUndefined();
+    expect(discarded).toEqual([{ token: 'new-access', refreshToken: 'new-refresh' }]);
   });
 });

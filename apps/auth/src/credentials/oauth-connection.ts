@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { sha256Base64Url } from '#crypto';
+import { EnvelopeError, sha256Base64Url } from '#crypto';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import type { BrowserSession } from '../browser/browser-session.port.js';
 import { isNetworkFailure } from '../idp/oidc-configuration.js';
@@ -41,7 +41,7 @@ export class OAuthConnections {
   ) {}
 
   async begin(session: BrowserSession, server: OAuthServer): Promise<URL> {
-    const upstream = await this.upstream.resolve(server);
+    const upstream = await this.resolveForPerson(server);
     const state = oidc.randomState();
     const verifier = oidc.randomPKCECodeVerifier();
     const stateHash = sha256Base64Url(state);
@@ -70,18 +70,24 @@ export class OAuthConnections {
   async complete(session: BrowserSession, server: OAuthServer, callbackUrl: URL): Promise<IssuedTokens> {
     const name = server.userAuthentication.displayName;
     const state = callbackUrl.searchParams.get('state');
-    const pending = state ? await this.store.upstreamAuthorizations.take(sha256Base64Url(state), this.now()) : undefined;
-    if (
-      pending === undefined ||
-      state === null ||
-      pending.sessionId !== session.id ||
-      pending.sub !== session.sub ||
-      pending.server !== server.name
-    ) {
-      throw new CredentialRefused(`This ${name} connection has expired or was started elsewhere; start it again from your tokens page.`);
+    const refused = new CredentialRefused(
+      `This ${name} connection has expired or was started elsewhere; start it again from your tokens page.`,
+    );
+    if (!state) throw refused;
+    const stateHash = sha256Base64Url(state);
+    // Checked before it is used up: a callback from another session (someone who learnt the state) must not burn the person's attempt.
+    const found = await this.store.upstreamAuthorizations.find(stateHash, this.now());
+    if (found === undefined || found.sessionId !== session.id || found.sub !== session.sub || found.server !== server.name) throw refused;
+    const pending = await this.store.upstreamAuthorizations.take(stateHash, this.now());
+    if (pending === undefined) throw refused;
+    const upstream = await this.resolveForPerson(server);
+    let verifier: string;
+    try {
+      verifier = this.secrets.openValue(pending.sealedVerifier, verifierAad(pending.stateHash));
+    } catch (err) {
+      if (err instanceof EnvelopeError) throw refused;
+      throw err;
     }
-    const upstream = await this.upstream.resolve(server);
-    const verifier = this.secrets.openValue(pending.sealedVerifier, verifierAad(pending.stateHash));
     try {
       const tokens = await oidc.authorizationCodeGrant(
         upstream.config,
@@ -96,12 +102,27 @@ export class OAuthConnections {
     }
   }
 
+  /**
+   * Resolves the service's endpoints (discovery, registration: several outbound calls) and returns the refresh to run with
+   * them, so that only the token request itself runs under the refresh lock.
+   */
+  async refresher(server: OAuthServer): Promise<(secret: StoredSecret) => Promise<IssuedTokens>> {
+    let upstream: UpstreamServer;
+    try {
+      upstream = await this.upstream.resolve(server);
+    } catch (err) {
+      const name = server.userAuthentication.displayName;
+      throw new RefreshFailed(false, `${name} could not refresh the connection now (${failureCode(err)})`);
+    }
+    return (secret) => this.refresh(server, secret, upstream);
+  }
+
   /** New tokens for the stored refresh token; a rotated refresh token replaces it, the old one is kept when none is given. */
-  async refresh(server: OAuthServer, secret: StoredSecret): Promise<IssuedTokens> {
+  async refresh(server: OAuthServer, secret: StoredSecret, resolved?: UpstreamServer): Promise<IssuedTokens> {
     const name = server.userAuthentication.displayName;
     if (secret.refreshToken === undefined) throw new RefreshFailed(true, `${name} gave no refresh token`);
     try {
-      const upstream = await this.upstream.resolve(server);
+      const upstream = resolved ?? (await this.upstream.resolve(server));
       const tokens = await oidc.refreshTokenGrant(
         upstream.config,
         secret.refreshToken,
@@ -126,6 +147,18 @@ export class OAuthConnections {
       await oidc.tokenRevocation(upstream.config, secret.refreshToken, { token_type_hint: 'refresh_token' });
     await oidc.tokenRevocation(upstream.config, secret.token, { token_type_hint: 'access_token' });
     return true;
+  }
+
+  /** The service's endpoints for the person's pages: failing to reach it (or to open its stored client) is a refusal they can read, not a 500. */
+  private async resolveForPerson(server: OAuthServer): Promise<UpstreamServer> {
+    try {
+      return await this.upstream.resolve(server);
+    } catch (err) {
+      if (err instanceof OutboundFailure || err instanceof EnvelopeError || isNetworkFailure(err)) {
+        throw new CredentialRefused(`${server.userAuthentication.displayName} could not be reached; try again in a moment.`);
+      }
+      throw err;
+    }
   }
 
   private async forgetRefusedClient(server: OAuthServer, err: unknown): Promise<void> {

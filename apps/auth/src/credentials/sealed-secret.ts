@@ -29,13 +29,25 @@ export class SealedSecrets {
 
   /** Opens the record's secret (EnvelopeError when it will not) and, after rotation, stores it re-sealed under the current key. */
   async open(record: UserCredentialRecord): Promise<StoredSecret> {
+    return (await this.openRecord(record)).secret;
+  }
+
+  /** As open(), with the record as now stored: carrying the re-sealed secret when it was re-sealed (not another replica's refresh). */
+  async openRecord(record: UserCredentialRecord): Promise<{ record: UserCredentialRecord; secret: StoredSecret }> {
     const { sub, server, sealedSecret } = record;
     const secret = StoredSecretSchema.parse(JSON.parse(this.envelope.open(sealedSecret, storedCredentialAad(sub, server))));
-    if (!this.envelope.isCurrent(sealedSecret)) await this.credentials.reseal(sub, server, sealedSecret, this.seal(sub, server, secret));
+    let current = record;
+    if (!this.envelope.isCurrent(sealedSecret)) {
+      const resealed = this.seal(sub, server, secret);
+      if (await this.credentials.reseal(sub, server, sealedSecret, resealed)) current = { ...record, sealedSecret: resealed };
+    }
     return {
-      token: secret.token,
-      ...(secret.refreshToken && { refreshToken: secret.refreshToken }),
-      ...(secret.scope && { scope: secret.scope }),
+      record: current,
+      secret: {
+        token: secret.token,
+        ...(secret.refreshToken && { refreshToken: secret.refreshToken }),
+        ...(secret.scope && { scope: secret.scope }),
+      },
     };
   }
 
@@ -46,5 +58,10 @@ export class SealedSecrets {
 
   openValue(sealed: string, context: string): string {
     return this.envelope.open(sealed, context);
+  }
+
+  /** False when it was sealed under a key since replaced: the caller re-seals what it opened. */
+  isCurrent(sealed: string): boolean {
+    return this.envelope.isCurrent(sealed);
   }
 }

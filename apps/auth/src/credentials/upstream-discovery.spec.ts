@@ -7,6 +7,7 @@ import { createLogger } from '#observability';
 import { ScriptedBrowser, startStandInIdp, type StandInIdp } from '#testing';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import { openAuthStore } from '../persistence/open-auth-store.js';
+import { discoverAuthorization } from './upstream-discovery.js';
 import { createUserCredentialService } from './user-credentials.factory.js';
 import type { UserCredentialService } from './user-credential.service.js';
 import { CredentialRefused } from './user-credentials.port.js';
@@ -174,5 +175,99 @@ describe('connecting a remote MCP server that names only its URL: discovery and 
     );
     await expect(service.beginConnect(person, 'closed')).rejects.toThrow(/does not let Gatehouse register itself/);
     await expect(service.beginConnect(person, 'closed')).rejects.toBeInstanceOf(CredentialRefused);
+  });
+
+  it('refuses, as a service that could not be reached, an authorization server whose registration endpoint does not answer', async () => {
+    // An authorization server whose metadata names a registration endpoint on a port nothing listens on.
+    const as = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const base = `http://${req.headers.host ?? ''}`;
+      if (req.method === 'GET' && req.url?.startsWith('/.well-known/') === true) {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            issuer: base,
+            authorization_endpoint: `${base}/authorize`,
+            token_endpoint: `${base}/token`,
+            registration_endpoint: 'http://127.0.0.1:1/register',
+            code_challenge_methods_supported: ['S256'],
+          }),
+        );
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => as.listen(0, '127.0.0.1', resolve));
+    servers.push(as);
+    const address = as.address();
+    if (address === null || typeof address === 'string') throw new Error('not listening');
+    const protectedMcp = await startProtectedMcp(() => `http://127.0.0.1:${address.port}`, 'challenge');
+    servers.push(protectedMcp.server);
+    const unreachable = createUserCredentialService({
+      store,
+      envelope: envelopeOf(KEY),
+      servers: { gone: remote('gone', protectedMcp.url, 'Service gone') },
+      issuer: ISSUER,
+      gatewayName: 'Test gateway',
+      devMode: true,
+      log,
+    });
+    const person = { id: 'b', sub: 'ada', authenticatedAt: Date.now() };
+    const attempt = unreachable.beginConnect(person, 'gone');
+    await expect(attempt).rejects.toBeInstanceOf(CredentialRefused);
+    await expect(attempt).rejects.toThrow(/Service gone could not be reached; try again/);
+  });
+
+  it('re-seals the registered client secret under the current key after a key rotation', async () => {
+    await connect('linear', 'erin');
+    const NEW_KEY = 'e'.repeat(32);
+    const rotated = createUserCredentialService({
+      store,
+      envelope: envelopeOf(NEW_KEY, [KEY]),
+      servers: { linear: remote('linear', mcp.linear ?? '', 'Service linear') },
+      issuer: ISSUER,
+      gatewayName: 'Test gateway',
+      devMode: true,
+      log,
+    });
+    await rotated.beginConnect({ id: 'browser-erin', sub: 'erin', authenticatedAt: Date.now() }, 'linear');
+    const sealed = (await store.upstreamClients.find('linear'))?.sealedClientSecret;
+    if (sealed === undefined) throw new Error('no client secret');
+    // Opens with the new key alone: the old key can be dropped from previousEncryptionKeys.
+    expect(() => envelopeOf(NEW_KEY).open(sealed, 'upstream-client-secret\u0000linear')).not.toThrow();
+  });
+});
+
+describe('discovery outside dev mode', () => {
+  const SERVER = 'https://mcp.example.com/mcp';
+
+  /** A scripted network: every URL asked for is recorded; the MCP server answers 401 naming `resourceMetadata`. */
+  function network(resourceMetadata: string, authorizationServer: string) {
+    const asked: string[] = [];
+    const fetch = (url: string): Promise<Response> => {
+      asked.push(url);
+      if (url === SERVER) {
+        return Promise.resolve(
+          new Response('{}', { status: 401, headers: { 'www-authenticate': `Bearer resource_metadata="${resourceMetadata}"` } }),
+        );
+      }
+      if (url === resourceMetadata || url.startsWith('https://mcp.example.com/.well-known/oauth-protected-resource')) {
+        const body = JSON.stringify({ resource: SERVER, authorization_servers: [authorizationServer] });
+        return Promise.resolve(new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }));
+      }
+      return Promise.resolve(new Response('', { status: 404 }));
+    };
+    return { fetch, asked };
+  }
+
+  it('refuses a non-https resource_metadata URL from the 401 before fetching it', async () => {
+    const { fetch, asked } = network('http://metadata.example.com/prm', 'https://as.example.com');
+    await expect(discoverAuthorization(SERVER, 'Service', fetch, { httpsOnly: true })).rejects.toBeInstanceOf(CredentialRefused);
+    expect(asked).not.toContain('http://metadata.example.com/prm');
+  });
+
+  it('refuses a non-https authorization server before fetching its metadata', async () => {
+    const { fetch, asked } = network('https://mcp.example.com/.well-known/oauth-protected-resource/mcp', 'http://as.example.com');
+    await expect(discoverAuthorization(SERVER, 'Service', fetch, { httpsOnly: true })).rejects.toThrow(/does not use https/);
+    expect(asked.filter((url) => url.startsWith('http://as.example.com'))).toEqual([]);
   });
 });

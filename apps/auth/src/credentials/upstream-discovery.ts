@@ -31,6 +31,13 @@ const RegistrationResponseSchema = z.object({
   client_secret_expires_at: z.number().int().nonnegative().optional(),
 });
 
+export interface DiscoveryOptions {
+  /** Outside dev mode: URLs the service names (resource metadata, authorization server) must be https before they are fetched. */
+  httpsOnly: boolean;
+}
+
+const isHttps = (url: string) => URL.canParse(url) && new URL(url).protocol === 'https:';
+
 /** What discovery found for one remote MCP server. */
 export interface DiscoveredAuthorization {
   metadata: AuthorizationServerMetadata;
@@ -43,12 +50,21 @@ export interface DiscoveredAuthorization {
  * the RFC 9728 metadata (else the well-known URLs on the server's origin) → its first authorization server
  * → that server's RFC 8414 (or OpenID) metadata.
  */
-export async function discoverAuthorization(serverUrl: string, displayName: string, fetch: Fetch): Promise<DiscoveredAuthorization> {
+export async function discoverAuthorization(
+  serverUrl: string,
+  displayName: string,
+  fetch: Fetch,
+  options: DiscoveryOptions = { httpsOnly: true },
+): Promise<DiscoveredAuthorization> {
   const refused = (why: string) =>
     new CredentialRefused(
       `Gatehouse could not find how to connect to ${displayName}: ${why}. Ask the administrator to configure its OAuth endpoints.`,
     );
   const challenge = await unauthenticatedChallenge(serverUrl, fetch, refused);
+  // Checked before anything is fetched from a URL the service named (outside dev mode only https is spoken to).
+  if (options.httpsOnly && challenge.resourceMetadata !== undefined && !isHttps(challenge.resourceMetadata)) {
+    throw refused('its server names protected-resource metadata that does not use https');
+  }
   const resource = await firstJson(protectedResourceUrls(serverUrl, challenge.resourceMetadata), ProtectedResourceMetadataSchema, fetch);
   if (resource === undefined) throw refused('its server publishes no OAuth protected-resource metadata');
   if (resource.resource !== undefined && !sameResource(resource.resource, serverUrl)) {
@@ -56,6 +72,9 @@ export async function discoverAuthorization(serverUrl: string, displayName: stri
   }
   const [issuer] = resource.authorization_servers;
   if (issuer === undefined) throw refused('its server names no authorization server');
+  if (options.httpsOnly && !isHttps(issuer)) {
+    throw new CredentialRefused(`${displayName}'s authorization server does not use https; Gatehouse will not send credentials to it.`);
+  }
   const metadata = await authorizationServerMetadata(issuer, fetch);
   if (metadata === undefined) throw refused('its authorization server publishes no usable metadata');
   if (!metadata.code_challenge_methods_supported?.includes('S256')) throw refused('its authorization server does not support PKCE (S256)');

@@ -69,7 +69,12 @@ export class UpstreamServers {
     }
     const registered = await this.registration(server, resource);
     const metadata = AuthorizationServerMetadataSchema.parse(registered.metadata);
-    const secret = registered.sealedClientSecret && this.secrets.openValue(registered.sealedClientSecret, clientSecretAad(server.name));
+    const sealed = registered.sealedClientSecret;
+    const secret = sealed && this.secrets.openValue(sealed, clientSecretAad(server.name));
+    if (sealed && secret && !this.secrets.isCurrent(sealed)) {
+      // After an encryptionKey change: stored again under the current key, so the previous one can be retired.
+      await this.clients.reseal(server.name, sealed, this.secrets.sealValue(secret, clientSecretAad(server.name)));
+    }
     const method = auth.clientId !== undefined ? preferredAuthMethod(metadata) : stringOf(registered.metadata['x-gatehouse-auth-method']);
     return {
       config: this.configuration(metadata, registered.clientId, clientAuth(method, secret || undefined)),
@@ -117,7 +122,7 @@ export class UpstreamServers {
     const expired = typeof expiresAt === 'number' && expiresAt <= this.options.now();
     const sameClient = auth.clientId === undefined || stored?.clientId === auth.clientId;
     if (stored !== undefined && stored.resource === resource && sameClient && !expired) return stored;
-    const { metadata, scopes } = await discoverAuthorization(resource, auth.displayName, this.fetch);
+    const { metadata, scopes } = await discoverAuthorization(resource, auth.displayName, this.fetch, { httpsOnly: !this.options.devMode });
     const endpoints = [metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint, metadata.registration_endpoint];
     if (!this.options.devMode && endpoints.some((url) => url !== undefined && new URL(url).protocol !== 'https:')) {
       throw new CredentialRefused(

@@ -265,6 +265,32 @@ describe('UserCredentialService: oauth with configured endpoints', () => {
     expect((await service.credentialFor(ada.sub, 'linear')).status).toBe('missing');
   });
 
+  it("does not let another session's callback with someone's state use up their connection attempt", async () => {
+    const ada = session();
+    const callback = await connect(ada);
+    await expect(service.completeConnect(session(), 'linear', callback)).rejects.toThrow(/expired or was started elsewhere/);
+    await expect(service.completeConnect(ada, 'linear', callback)).resolves.toBe('linear');
+    expect((await service.credentialFor(ada.sub, 'linear')).status).toBe('ok');
+  });
+
+  it('refreshes an expiring token sealed under a key rotated away from, not taking its re-seal for another refresh', async () => {
+    const ada = session();
+    await service.completeConnect(ada, 'linear', await connect(ada));
+    const rotated = createUserCredentialService({
+      store,
+      envelope: envelopeOf(KEY_B, [KEY_A]),
+      servers: { linear: stdio('linear', linearAuth()) },
+      issuer: ISSUER,
+      gatewayName: 'GH',
+      devMode: true,
+      log,
+    });
+    const before = upstream.grantCount('refresh_token');
+    const reply = await rotated.credentialFor(ada.sub, 'linear');
+    expect(reply.status).toBe('ok');
+    expect(upstream.grantCount('refresh_token')).toBe(before + 1);
+  });
+
   it('refreshes an expiring token once for two concurrent requests, both getting the new token', async () => {
     const ada = session();
     await service.completeConnect(ada, 'linear', await connect(ada));

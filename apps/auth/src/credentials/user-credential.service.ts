@@ -8,7 +8,7 @@ import type { AuthStore, UserCredentialRecord } from '../persistence/auth-store.
 import { LockedRefresh, type OpenedCredential } from './locked-refresh.js';
 import { checkManualToken } from './manual-token.js';
 import { RefreshFailed, type OAuthConnections } from './oauth-connection.js';
-import type { SealedSecrets } from './sealed-secret.js';
+import type { SealedSecrets, StoredSecret } from './sealed-secret.js';
 import type { OAuthServer } from './upstream-servers.js';
 import { CredentialRefused, type CredentialStatus, type UserCredentials } from './user-credentials.port.js';
 
@@ -66,8 +66,9 @@ export class UserCredentialService implements UserCredentials {
   async remove(session: BrowserSession, server: string): Promise<void> {
     const record = await this.store.userCredentials.find(session.sub, server);
     if (record === undefined) return;
-    await this.revokeAtService(record);
+    // Deleted first: a refresh in flight then finds no row to update and revokes what it was issued.
     await this.store.userCredentials.delete(session.sub, server);
+    await this.revokeAtService(record);
     this.options.log.info({ sub: session.sub, server }, 'user credential removed');
   }
 
@@ -100,6 +101,16 @@ export class UserCredentialService implements UserCredentials {
     }
   }
 
+  /** Tokens a refresh was issued but could not store (the credential was removed meanwhile): revoked at the service, best effort. */
+  private async revokeIssued(server: OAuthServer, secret: StoredSecret): Promise<void> {
+    try {
+      await this.connections.revoke(server, secret);
+    } catch (err) {
+      const reason = err instanceof Error ? err.name : 'error';
+      this.options.log.warn({ server: server.name, reason }, 'revoking tokens of a refresh that could not be stored failed');
+    }
+  }
+
   /** The runner's request (gh.auth.credentials.get): the formatted token sealed for this person and server, or where to get one. */
   async credentialFor(sub: string, server: string, rejected?: string): Promise<UserCredentialReply> {
     const config = needingCredential(this.options.servers[server]);
@@ -107,7 +118,8 @@ export class UserCredentialService implements UserCredentials {
     const auth = config.userAuthentication;
     try {
       const record = await this.store.userCredentials.find(sub, server);
-      const current = record && { record, secret: await this.secrets.open(record) };
+      // The record as stored after opening it: a re-seal under the current key is not another replica's refresh.
+      const current = record && (await this.secrets.openRecord(record));
       if (current !== undefined && auth.type === 'manual' && rejected === sha256Base64Url(formatUserToken(auth, current.secret.token))) {
         // Nothing to refresh: the person must replace it (it is kept until they do).
         return this.missing(config, `${auth.displayName} refused your token`);
@@ -140,7 +152,9 @@ export class UserCredentialService implements UserCredentials {
     const refused = rejected !== undefined && sha256Base64Url(formatUserToken(auth, opened.secret.token)) === rejected;
     if (!expiring && !refused) return opened;
     const server: OAuthServer = { ...config, userAuthentication: auth };
-    const fresh = await this.refresher.refresh(opened, (secret) => this.connections.refresh(server, secret));
+    // The service's endpoints are resolved before the lock is taken: only the token request runs under it.
+    const refresh = await this.connections.refresher(server);
+    const fresh = await this.refresher.refresh(opened, refresh, (secret) => this.revokeIssued(server, secret));
     if (fresh === undefined) this.options.log.info({ sub: opened.record.sub, server: config.name }, 'user credential ended at the service');
     return fresh;
   }

@@ -247,17 +247,30 @@ export interface UserCredentialRepository {
   listByEmail(email: string): Promise<UserCredentialRecord[]>;
   /** Inserts it, or replaces type, email, secret, expiry and updatedAt of the stored one (its createdAt is kept). */
   save(credential: UserCredentialRecord): Promise<void>;
-  /** Replaces the sealed secret only while it is still `from` (re-sealing under a newer key must not undo a refresh). */
-  reseal(sub: string, server: string, from: string, to: string): Promise<void>;
+  /** Replaces the sealed secret only while it is still `from` (re-sealing under a newer key must not undo a refresh); true when it did. */
+  reseal(sub: string, server: string, from: string, to: string): Promise<boolean>;
+  /**
+   * Replaces the secret, expiry and updatedAt only while the stored secret is still `from`; never inserts (a refresh must not
+   * bring back a credential deleted meanwhile). True when it changed the row.
+   */
+  replaceSecret(
+    sub: string,
+    server: string,
+    from: string,
+    to: Pick<UserCredentialRecord, 'sealedSecret' | 'updatedAt' | 'expiresAt'>,
+  ): Promise<boolean>;
   /** True when this call deleted it. */
   delete(sub: string, server: string): Promise<boolean>;
   /** Takes the refresh lock until `until` when no one holds it at `now`; true for the one caller that got it. Across replicas: one conditional UPDATE. */
   lock(sub: string, server: string, now: number, until: number): Promise<boolean>;
-  unlock(sub: string, server: string): Promise<void>;
+  /** Releases the lock only while it is still the one this holder took (`until` as given to lock): never another holder's. */
+  unlock(sub: string, server: string, until: number): Promise<void>;
 }
 
 export interface UpstreamAuthorizationRepository {
   insert(pending: UpstreamAuthorizationRecord): Promise<void>;
+  /** Reads it without using it up (to check what it is bound to before taking it); undefined when expired at `now`. */
+  find(stateHash: string, now: number): Promise<UpstreamAuthorizationRecord | undefined>;
   /** Deletes and returns it, atomically: a second call gets undefined. Undefined when expired at `now`. */
   take(stateHash: string, now: number): Promise<UpstreamAuthorizationRecord | undefined>;
 }
@@ -266,6 +279,8 @@ export interface UpstreamClientRepository {
   find(server: string): Promise<UpstreamClientRecord | undefined>;
   /** Inserts it or replaces the server's registration. */
   save(client: UpstreamClientRecord): Promise<void>;
+  /** Replaces the sealed client secret only while it is still `from` (a re-seal must not undo a newer registration). */
+  reseal(server: string, from: string, to: string): Promise<void>;
   delete(server: string): Promise<void>;
 }
 

@@ -21,6 +21,10 @@ export class SqlUpstreamClientRepository implements UpstreamClientRepository {
     await this.rows.upsert(row, ['server']);
   }
 
+  async reseal(server: string, from: string, to: string): Promise<void> {
+    await this.rows.update({ server, sealedClientSecret: from }, { sealedClientSecret: to });
+  }
+
   async delete(server: string): Promise<void> {
     await this.rows.delete({ server });
   }

@@ -29,8 +29,22 @@ export class SqlUserCredentialRepository implements UserCredentialRepository {
     }
   }
 
-  async reseal(sub: string, server: string, from: string, to: string): Promise<void> {
-    await this.rows.update({ sub, server, sealedSecret: from }, { sealedSecret: to });
+  async reseal(sub: string, server: string, from: string, to: string): Promise<boolean> {
+    const { affected } = await this.rows.update({ sub, server, sealedSecret: from }, { sealedSecret: to });
+    return affected === 1;
+  }
+
+  async replaceSecret(
+    sub: string,
+    server: string,
+    from: string,
+    to: Pick<UserCredentialRecord, 'sealedSecret' | 'updatedAt' | 'expiresAt'>,
+  ): Promise<boolean> {
+    const { affected } = await this.rows.update(
+      { sub, server, sealedSecret: from },
+      { sealedSecret: to.sealedSecret, updatedAt: to.updatedAt, expiresAt: to.expiresAt ?? null },
+    );
+    return affected === 1;
   }
 
   async delete(sub: string, server: string): Promise<boolean> {
@@ -49,8 +63,8 @@ export class SqlUserCredentialRepository implements UserCredentialRepository {
     return affected === 1;
   }
 
-  async unlock(sub: string, server: string): Promise<void> {
-    await this.rows.update({ sub, server }, { refreshLockedUntil: null });
+  async unlock(sub: string, server: string, until: number): Promise<void> {
+    await this.rows.update({ sub, server, refreshLockedUntil: until }, { refreshLockedUntil: null });
   }
 
   private async replace(

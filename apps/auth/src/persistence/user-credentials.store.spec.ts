@@ -84,10 +84,21 @@ describe.each(backends)('per-user credential records on $name', ({ options }) =>
     it('re-seals only while the secret is still the one read', async () => {
       const record = credential();
       await store.userCredentials.save(record);
-      await store.userCredentials.reseal(record.sub, record.server, 'v1.k.not-this', 'v1.k.lost');
+      expect(await store.userCredentials.reseal(record.sub, record.server, 'v1.k.not-this', 'v1.k.lost')).toBe(false);
       expect((await store.userCredentials.find(record.sub, record.server))?.sealedSecret).toBe(record.sealedSecret);
-      await store.userCredentials.reseal(record.sub, record.server, record.sealedSecret, 'v1.k.resealed');
+      expect(await store.userCredentials.reseal(record.sub, record.server, record.sealedSecret, 'v1.k.resealed')).toBe(true);
       expect((await store.userCredentials.find(record.sub, record.server))?.sealedSecret).toBe('v1.k.resealed');
+    });
+
+    it('replaces the secret of a refresh only while it is still the one read, and never inserts', async () => {
+      const record = credential();
+      const next = { sealedSecret: 'v1.k.refreshed', updatedAt: NOW + 1, expiresAt: NOW + 2 * MINUTE };
+      expect(await store.userCredentials.replaceSecret(record.sub, record.server, record.sealedSecret, next)).toBe(false);
+      expect(await store.userCredentials.find(record.sub, record.server)).toBeUndefined();
+      await store.userCredentials.save(record);
+      expect(await store.userCredentials.replaceSecret(record.sub, record.server, 'v1.k.not-this', next)).toBe(false);
+      expect(await store.userCredentials.replaceSecret(record.sub, record.server, record.sealedSecret, next)).toBe(true);
+      expect(await store.userCredentials.find(record.sub, record.server)).toEqual({ ...record, ...next });
     });
 
     it('gives the refresh lock to exactly one of several concurrent callers, again once released or expired', async () => {
@@ -99,7 +110,10 @@ describe.each(backends)('per-user credential records on $name', ({ options }) =>
       expect(await store.userCredentials.lock(sub, server, NOW + 9_999, NOW + 20_000)).toBe(false);
       // A crashed holder's lock runs out.
       expect(await store.userCredentials.lock(sub, server, NOW + 10_000, NOW + 20_000)).toBe(true);
-      await store.userCredentials.unlock(sub, server);
+      // The first holder, late, must not release the lock the second now holds.
+      await store.userCredentials.unlock(sub, server, NOW + 10_000);
+      expect(await store.userCredentials.lock(sub, server, NOW + 10_001, NOW + 30_000)).toBe(false);
+      await store.userCredentials.unlock(sub, server, NOW + 20_000);
       expect(await store.userCredentials.lock(sub, server, NOW + 10_001, NOW + 30_000)).toBe(true);
       expect(await store.userCredentials.lock(sub, 'unknown', NOW, NOW + 1)).toBe(false);
     });
@@ -116,6 +130,15 @@ describe.each(backends)('per-user credential records on $name', ({ options }) =>
       createdAt: NOW,
       expiresAt: NOW + 10 * MINUTE,
       ...over,
+    });
+
+    it('finds one without using it up, not once expired', async () => {
+      const record = pending();
+      await store.upstreamAuthorizations.insert(record);
+      expect(await store.upstreamAuthorizations.find(record.stateHash, NOW)).toEqual(record);
+      expect(await store.upstreamAuthorizations.find(record.stateHash, record.expiresAt)).toBeUndefined();
+      expect(await store.upstreamAuthorizations.take(record.stateHash, NOW)).toEqual(record);
+      expect(await store.upstreamAuthorizations.find(record.stateHash, NOW)).toBeUndefined();
     });
 
     it('takes one exactly once, not once expired, and purges expired ones', async () => {
