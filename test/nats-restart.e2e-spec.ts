@@ -109,7 +109,13 @@ describe('a nats-server restart (same port and store) under live sessions, distr
       'mcp-session-id': sessionId,
       'mcp-protocol-version': '2025-11-25',
     };
-    const again = await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }), headers);
+    // /ready says the bus is back; JetStream (the route store) may take a moment longer to recover
+    // its streams, and a request in that moment is told to try again: the session must then answer.
+    let again = await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }), headers);
+    for (let tries = 0; tries < 50 && again.status === 200 && !hasResult(again.json); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      again = await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }), headers);
+    }
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ id: 3, result: { tools: expect.any(Array) } });
     await transport.terminateSession();
@@ -152,4 +158,8 @@ async function readyAgain(base: string, timeoutMs = 20_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${base}/ready did not answer 200 within ${timeoutMs} ms of the restart`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+function hasResult(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && 'result' in json;
 }
