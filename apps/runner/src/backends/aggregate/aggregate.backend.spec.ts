@@ -18,6 +18,13 @@ const OK = encode(AckReplySchema, { ok: true });
 const NOT_FOUND = encode(AckReplySchema, { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'no such session' } });
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/** Waits until `check` holds (a loaded machine may take longer than `settle`). */
+async function until(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check(); waited += 5) {
+    if (waited > 5000) throw new Error('the condition did not come true within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 /**
  * A member runner over the bus, as the aggregate sees one: it opens sessions, takes messages and
@@ -204,7 +211,7 @@ describe('AggregateBackend', () => {
   it("routes a call under the member's own tool name and answers with the client's id", async () => {
     const { aggregate, runner, answer, close } = setup();
     aggregate.send(call(7, 'git_diff'));
-    await settle();
+    await until(() => runner.received.some((r) => r.message.method === 'tools/call'));
     const sent = runner.received.find((r) => r.message.method === 'tools/call');
     expect(sent).toMatchObject({ member: 'git', message: { params: { name: 'diff' } } });
     runner.send('git', { jsonrpc: '2.0', id: sent?.message.id, result: { content: [{ type: 'text', text: 'the diff' }] } });
@@ -215,10 +222,10 @@ describe('AggregateBackend', () => {
   it("passes a client's cancel on under the aggregate's id, and drops the late answer", async () => {
     const { aggregate, runner, toClient, close } = setup();
     aggregate.send(call(7, 'db_query'));
-    await settle();
+    await until(() => runner.received.some((r) => r.message.method === 'tools/call'));
     const sent = runner.received.find((r) => r.message.method === 'tools/call');
     aggregate.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'enough' } });
-    await settle();
+    await until(() => runner.received.at(-1)?.message.method === 'notifications/cancelled');
     expect(runner.received.at(-1)).toEqual({
       member: 'db',
       message: { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: sent?.message.id, reason: 'enough' } },
