@@ -1,13 +1,5 @@
-import { Table, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
-
-/*
- * Column types portable between SQLite and PostgreSQL: varchar/text, bigint for epoch milliseconds,
- * JSON as text. Keep in step with ../entities.ts.
- */
-const key = (name: string): TableColumnOptions => ({ name, type: 'varchar', length: '255', isPrimary: true });
-const varchar = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '255', isNullable });
-const text = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'text', isNullable });
-const time = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable });
+import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { key, text, time, varchar } from './portable-columns.js';
 
 /** Built afresh per run: TypeORM may annotate the Table objects it is given. */
 const tables = (): Table[] => [

@@ -1,10 +1,5 @@
-import { Table, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
-
-/* Portable column types, as in 1795706400000-initial.ts; keep in step with ../entities.ts. */
-const key = (name: string): TableColumnOptions => ({ name, type: 'varchar', length: '255', isPrimary: true });
-const varchar = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '255', isNullable });
-const text = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'text', isNullable });
-const time = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable });
+import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { key, text, time, varchar } from './portable-columns.js';
 
 /** Built afresh per run: TypeORM may annotate the Table objects it is given. */
 const tables = (): Table[] => [
