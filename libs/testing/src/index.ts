@@ -6,3 +6,4 @@ export * from './oauth-test-client.js';
 export * from './scripted-browser.js';
 export * from './oauth-topology.js';
 export * from './fuzz-run.js';
+export * from './server-configs.js';

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
-import type { StdioServerConfig } from '#config';
 import { userCredentialAad } from '#contracts';
 import { envelopeOf } from '#crypto';
 import { createLogger } from '#observability';
-import { ScriptedBrowser, startStandInIdp, type StandInIdp } from '#testing';
+import { ScriptedBrowser, startStandInIdp, stdioServerConfig, type StandInIdp } from '#testing';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import { openAuthStore } from '../persistence/open-auth-store.js';
 import { DEFAULT_LOCKED_REFRESH, LockedRefresh } from './locked-refresh.js';
@@ -49,15 +48,7 @@ describe('refresh across auth replicas on PostgreSQL', () => {
   });
 
   it('lets exactly one of four replicas refresh an expiring token; every one hands out the new token', async () => {
-    const linear: StdioServerConfig = {
-      name: 'linear',
-      transportType: 'stdio',
-      command: 'node',
-      args: [],
-      env: {},
-      timeoutMs: 1000,
-      serviceAuths: [],
-      runnerGroup: 'default',
+    const linear = stdioServerConfig('linear', {
       userAuthentication: {
         type: 'oauth',
         displayName: 'Linear',
@@ -68,7 +59,7 @@ describe('refresh across auth replicas on PostgreSQL', () => {
         scopes: ['openid'],
         tokenFormat: '{{token}}',
       },
-    };
+    });
     // Each replica has its own database connection, as separate auth processes would.
     for (let i = 0; i < 4; i++) stores.push(await openAuthStore({ type: 'postgres', url: postgresUrl, schema }));
     const replicas = stores.map((store) =>

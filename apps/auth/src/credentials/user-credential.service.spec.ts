@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { OAuthUserAuthentication, ServerConfig, StdioServerConfig } from '#config';
+import type { OAuthUserAuthentication, ServerConfig } from '#config';
 import { userCredentialAad, type UserCredentialReply } from '#contracts';
 import { deriveKeyId, envelopeOf, sha256Base64Url } from '#crypto';
 import { createLogger } from '#observability';
-import { ScriptedBrowser, startStandInIdp, type StandInIdp } from '#testing';
+import { ScriptedBrowser, startStandInIdp, stdioServerConfig, type StandInIdp } from '#testing';
 import type { BrowserSession } from '../browser/browser-session.port.js';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import { openAuthStore } from '../persistence/open-auth-store.js';
@@ -22,17 +22,7 @@ const KEY_A = 'a'.repeat(32);
 const KEY_B = 'b'.repeat(32);
 const dataDir = mkdtempSync(join(tmpdir(), 'gh-user-credential-service-'));
 
-const stdio = (name: string, userAuthentication: ServerConfig['userAuthentication']): StdioServerConfig => ({
-  name,
-  transportType: 'stdio',
-  command: 'node',
-  args: [],
-  env: {},
-  timeoutMs: 1000,
-  serviceAuths: [],
-  runnerGroup: 'default',
-  userAuthentication,
-});
+const stdio = (name: string, userAuthentication: ServerConfig['userAuthentication']) => stdioServerConfig(name, { userAuthentication });
 
 const session = (over: Partial<BrowserSession> = {}): BrowserSession => ({
   id: randomBytes(8).toString('hex'),

@@ -1,24 +1,16 @@
 import { PassThrough } from 'node:stream';
 import { generateKeyPair, SignJWT } from 'jose';
 import { LocalBus } from '#bus';
-import type { AuthConfig, GatehouseConfig, StdioServerConfig } from '#config';
+import type { AuthConfig, GatehouseConfig } from '#config';
 import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpQueue, authHttpSubject, decode, encode } from '#contracts';
 import { createLogger } from '#observability';
+import { stdioServerConfig } from '#testing';
 import { startEdge, type RunningEdge } from '../main.js';
 
 const BASE = 'https://mcp.example.com/gh';
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 
-const db: StdioServerConfig = {
-  name: 'db',
-  transportType: 'stdio',
-  command: 'node',
-  args: [],
-  env: {},
-  timeoutMs: 1000,
-  serviceAuths: [],
-  runnerGroup: 'default',
-};
+const db = stdioServerConfig('db');
 
 const auth: AuthConfig = {
   issuer: BASE,
