@@ -28,7 +28,8 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
 
 /** A refusal as a JSON-RPC error body: only what the error lets the client read. */
 export function sendError(res: ServerResponse, err: GatehouseError): void {
-  sendJson(res, err.status, errorResponse(err.rpcId, err.rpcCode, err.publicMessage), { ...err.headers });
+  const data = err.expose ? err.rpcData : undefined;
+  sendJson(res, err.status, errorResponse(err.rpcId, err.rpcCode, err.publicMessage, data), { ...err.headers });
 }
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {

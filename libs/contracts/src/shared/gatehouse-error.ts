@@ -5,6 +5,8 @@ export interface GatehouseErrorOptions {
   rpcCode?: number;
   /** The JSON-RPC id of the request refused, when it could be read. */
   rpcId?: string | number | null;
+  /** The JSON-RPC error's `data` (a JSON value), for errors whose spec defines one; shown only when `expose` is. */
+  rpcData?: unknown;
   /** Response headers that go with the refusal (WWW-Authenticate, Retry-After). */
   headers?: Readonly<Record<string, string | string[]>>;
   cause?: unknown;
@@ -18,6 +20,7 @@ export class GatehouseError extends Error {
   readonly expose: boolean;
   readonly rpcCode: number;
   readonly rpcId: string | number | null;
+  readonly rpcData: unknown;
   readonly headers: Readonly<Record<string, string | string[]>>;
 
   constructor(
@@ -30,6 +33,7 @@ export class GatehouseError extends Error {
     this.expose = options.expose ?? true;
     this.rpcCode = options.rpcCode ?? -32000;
     this.rpcId = options.rpcId ?? null;
+    this.rpcData = options.rpcData;
     this.headers = options.headers ?? {};
   }
 

@@ -31,9 +31,9 @@ export const JsonRpcCode = {
   serverError: -32000,
 } as const;
 
-/** An error response; `id` is null when the request could not be read. */
-export function errorResponse(id: RequestId | null, code: number, message: string): JsonRpcMessage {
-  return { jsonrpc: '2.0', id, error: { code, message } };
+/** An error response; `id` is null when the request could not be read, `data` left out when undefined. */
+export function errorResponse(id: RequestId | null, code: number, message: string, data?: unknown): JsonRpcMessage {
+  return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
 }
 
 /** The progressToken a request asked for, if any. */
