@@ -36,13 +36,31 @@ export const McpErrors = {
   invalidParams: (why: string, rpcId: RequestId | null) =>
     new GatehouseError('invalid_params', 400, `Invalid params: ${why}`, { rpcCode: JsonRpcCode.invalidParams, rpcId }),
   badRequest: (why: string) => new GatehouseError('bad_request', 400, `Bad Request: ${why}`, { rpcCode: JsonRpcCode.invalidRequest }),
+  /** The header names a version we do not speak; the modern code and data, so a 2026 client probing can tell. */
   unsupportedVersion: (version: string, supported: readonly string[]) =>
     new GatehouseError(
       'unsupported_protocol_version',
       400,
       `Unsupported MCP-Protocol-Version ${JSON.stringify(version)}; supported: ${supported.join(', ')}`,
-      { rpcCode: JsonRpcCode.invalidRequest },
+      { rpcCode: JsonRpcCode.unsupportedProtocolVersion, rpcData: { supported: [...supported], requested: version } },
     ),
+  unsupportedProtocolVersion: (requested: string, supported: readonly string[], rpcId: RequestId | null) =>
+    new GatehouseError(
+      'unsupported_protocol_version',
+      400,
+      `Unsupported protocol version ${JSON.stringify(requested)}; supported: ${supported.join(', ')}`,
+      { rpcCode: JsonRpcCode.unsupportedProtocolVersion, rpcId, rpcData: { supported: [...supported], requested } },
+    ),
+  /** A request-metadata header missing, malformed, or not what the body says (2026-07-28 on). */
+  headerMismatch: (why: string, rpcId: RequestId | null) =>
+    new GatehouseError('header_mismatch', 400, `Header mismatch: ${why}`, { rpcCode: JsonRpcCode.headerMismatch, rpcId }),
+  /** The request needs client capabilities its `_meta` did not declare; `required` lists them. */
+  missingClientCapability: (required: Readonly<Record<string, unknown>>, rpcId: RequestId | null) =>
+    new GatehouseError('missing_client_capability', 400, `Missing required client capability: ${Object.keys(required).join(', ')}`, {
+      rpcCode: JsonRpcCode.missingRequiredClientCapability,
+      rpcId,
+      rpcData: { requiredCapabilities: required },
+    }),
   tooLarge: (message: string) => new GatehouseError('too_large', 413, message, { rpcCode: JsonRpcCode.invalidRequest }),
   sessionLimit: (message: string) => new GatehouseError('session_limit', 429, message),
   backendFailed: (message: string) => new GatehouseError('backend_failed', 502, message),

@@ -148,9 +148,10 @@ describe('protocolVersionOf', () => {
     expect(protocolVersionOf(post(undefined, { 'mcp-protocol-version': version }))).toBe(version);
   });
 
-  it('refuses an unsupported version with 400 naming it', () => {
+  it('refuses an unsupported version with 400 naming it, as the modern UnsupportedProtocolVersion error', () => {
     const err = refusal(() => protocolVersionOf(post(undefined, { 'mcp-protocol-version': '2023-01-01' })));
-    expect(err).toMatchObject({ status: 400, rpcCode: -32600, message: expect.stringContaining('"2023-01-01"') });
+    expect(err).toMatchObject({ status: 400, rpcCode: -32022, message: expect.stringContaining('"2023-01-01"') });
+    expect(err.rpcData).toEqual({ supported: expect.arrayContaining(['2025-11-25', '2025-03-26']), requested: '2023-01-01' });
   });
 });
 

@@ -29,6 +29,10 @@ export const JsonRpcCode = {
   invalidRequest: -32600,
   invalidParams: -32602,
   serverError: -32000,
+  /** MCP's own codes (2026-07-28 on). */
+  headerMismatch: -32020,
+  missingRequiredClientCapability: -32021,
+  unsupportedProtocolVersion: -32022,
 } as const;
 
 /** An error response; `id` is null when the request could not be read, `data` left out when undefined. */
