@@ -13,6 +13,7 @@ import { StreamableHttpHandler, type SessionDeps } from './mcp/streamable-http.h
 import { ProtectedResourceController } from './metadata/protected-resource.controller.js';
 import { AuthHttpController } from './relay/auth-http.controller.js';
 import { EdgeEventsController } from './relay/edge-events.controller.js';
+import { PoolRelay } from './relay/pool-relay.js';
 import { RouteTable } from './relay/route-table.js';
 import { SessionRelay } from './relay/session-relay.js';
 import { SessionWatch } from './relay/session-watch.js';
@@ -51,6 +52,7 @@ async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<EdgeDeps> {
   const routes = new RouteTable(kv, config.proxy.sessions.timeoutMs);
   const streams = new StreamRegistry(bus, edgeId, log);
   const relay = new SessionRelay(bus, routes, streams, log);
+  const pools = new PoolRelay(bus, kv, log);
   const servers = new Map<string, EdgeServer>(Object.values(config.servers).map((s) => [s.name, s]));
   const { auth } = config;
   const { baseURL } = config.proxy;
@@ -59,7 +61,7 @@ async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<EdgeDeps> {
     : null;
   const oauth = verifier ? { tokens: verifier, baseURL, log } : undefined;
   const admission = new Admission(servers, { allowed: config.proxy.allowedOrigins, own: new URL(baseURL).origin }, oauth);
-  return { admission, relay, routes, streams, watch: new SessionWatch(relay), verifier };
+  return { admission, pools, relay, routes, streams, watch: new SessionWatch(relay), verifier };
 }
 
 /** The only public ingress: MCP transports, health, protected-resource metadata, and the relay of auth's routes. */

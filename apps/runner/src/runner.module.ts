@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BUS, type Bus } from '#bus';
-import { RUNNER_OPTIONS, RunnerService, createRunnerPool, type RunnerOptions } from './runner.service.js';
+import { RUNNER_OPTIONS, RunnerService, createRunnerPool, createWarmPools, type RunnerOptions } from './runner.service.js';
+import { WarmPools } from './pools/warm-pools.js';
 import { AggregateHub } from './backends/aggregate/aggregate-hub.js';
 import { RunnerPool } from './sessions/runner-pool.js';
 import { RUNNER_ID, SessionController } from './sessions/session.controller.js';
@@ -18,6 +19,7 @@ export class RunnerModule {
         { provide: RUNNER_ID, useValue: options.runnerId },
         { provide: AggregateHub, useFactory: () => new AggregateHub(bus, options.runnerId, options.log) },
         { provide: RunnerPool, inject: [AggregateHub], useFactory: (hub: AggregateHub) => createRunnerPool(bus, options, hub) },
+        { provide: WarmPools, inject: [RunnerPool], useFactory: (pool: RunnerPool) => createWarmPools(bus, options, pool) },
         RunnerService,
       ],
     };

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { BUS, type Bus } from '#bus';
+import { BUS, type Bus, type KvBucket } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
 import { envelopeOf } from '#crypto';
@@ -13,6 +13,8 @@ import { RunnerPool, type PoolServer } from './sessions/runner-pool.js';
 import { SessionClosedEventSchema, encode, sessionClosedSubject } from '#contracts';
 import { SessionMessagesHandler } from './sessions/session-messages.handler.js';
 import { KvSessionRoutes } from './sessions/session-routes.js';
+import { PoolCallHandler } from './pools/pool-call.handler.js';
+import { WarmPools } from './pools/warm-pools.js';
 
 export const RUNNER_OPTIONS = Symbol('RunnerOptions');
 
@@ -27,11 +29,26 @@ export interface RunnerOptions {
   spawner?: ProcessSpawner;
 }
 
+/** The session routes bucket, whose TTL is the lease runners renew while a session (or warm pool) lives. */
+function sessionRoutesBucket(bus: Bus, config: GatehouseConfig): Promise<KvBucket> {
+  return bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: config.proxy.sessions.timeoutMs });
+}
+
+/** The warm pools of stateless callers, made of sessions of the runner's pool. */
+export async function createWarmPools(bus: Bus, options: RunnerOptions, sessions: RunnerPool): Promise<WarmPools> {
+  const { config, log, runnerId } = options;
+  const { pool, timeoutMs } = config.proxy.sessions;
+  return new WarmPools(
+    { ...pool, routeTtlMs: timeoutMs },
+    { sessions, sink: new BusStreamSink(bus, log), routes: await sessionRoutesBucket(bus, config), runnerId, log, now: Date.now },
+  );
+}
+
 /** The pool of this runner's sessions, recording their routes in the shared bucket and announcing their end. */
 export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggregates: AggregateHub): Promise<RunnerPool> {
   const { config, log, runnerId } = options;
   const { sessions } = config.proxy;
-  const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: sessions.timeoutMs });
+  const kv = await sessionRoutesBucket(bus, config);
   const spawner = options.spawner ?? new NodeProcessSpawner({ log });
   const servers = new Map<string, PoolServer>(Object.values(config.servers).map((s) => [s.name, s]));
   const credentials =
@@ -68,6 +85,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
 @Injectable()
 export class RunnerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly messages: SessionMessagesHandler;
+  private readonly poolCalls: PoolCallHandler;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -75,16 +93,19 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(RUNNER_OPTIONS) private readonly options: RunnerOptions,
     @Inject(RunnerPool) private readonly pool: RunnerPool,
     @Inject(AggregateHub) private readonly aggregates: AggregateHub,
+    @Inject(WarmPools) private readonly warmPools: WarmPools,
   ) {
     this.messages = new SessionMessagesHandler(bus, pool, options.runnerId);
+    this.poolCalls = new PoolCallHandler(bus, warmPools, options.log);
   }
 
   onApplicationBootstrap(): void {
     const { config, log, groups } = this.options;
     this.messages.start();
+    this.poolCalls.start(groups, this.options.runnerId);
     this.aggregates.start();
     this.sweeper = setInterval(
-      () => void this.pool.sweep(),
+      () => void this.pool.sweep().then(() => this.warmPools.renewRoutes()),
       Math.min(config.proxy.sessions.cleanupIntervalMs, config.proxy.sessions.timeoutMs / 4),
     );
     this.sweeper.unref();
@@ -94,6 +115,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
   /** Refuses new sessions and ends every open one; the control plane stops after. */
   async shutdown(): Promise<void> {
     clearInterval(this.sweeper);
+    this.poolCalls.stop();
     await this.pool.closeAll('runner shutting down');
     this.messages.stop();
     this.aggregates.stop();

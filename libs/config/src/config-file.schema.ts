@@ -18,12 +18,20 @@ const ReplaySchema = z.strictObject({
     .default(1024 * 1024),
 });
 
+/** Gatehouse addition: warm sessions serving stateless (2026-07-28) requests, per identity and server. */
+const PoolSchema = z.strictObject({
+  size: z.int().positive().default(2),
+  inputTimeout: Duration.prefault('5m'),
+  listTtl: Duration.prefault('1m'),
+});
+
 const SessionsSchema = z.strictObject({
   timeout: Duration.prefault('5m'),
   cleanupInterval: Duration.prefault('1m'),
   // 0 = unlimited, as in mcp-front.
   maxPerUser: z.int().nonnegative().default(10),
   replay: ReplaySchema.prefault({}),
+  pool: PoolSchema.prefault({}),
 });
 
 /** Gatehouse addition: request limits, and the longest message a stdio backend may send. */

@@ -17,7 +17,14 @@ export interface GatehouseConfig {
     addr: ListenAddress;
     name: string;
     /** maxPerUser: Infinity when the file says 0 (mcp-front's "unlimited"). */
-    sessions: { timeoutMs: number; cleanupIntervalMs: number; maxPerUser: number; replay: { messages: number; bytes: number } };
+    sessions: {
+      timeoutMs: number;
+      cleanupIntervalMs: number;
+      maxPerUser: number;
+      replay: { messages: number; bytes: number };
+      /** Warm sessions for stateless (2026-07-28) requests: per identity, server and capability set. */
+      pool: { size: number; inputTimeoutMs: number; listTtlMs: number };
+    };
     /** maxMessageBytes: the longest line a stdio backend may write to stdout; longer ends its session. */
     limits: { maxBodyBytes: number; maxMessageBytes: number };
     /** Browser origins allowed to call the MCP endpoints (proxy.auth.allowedOrigins); empty = any. */
@@ -76,6 +83,7 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
         cleanupIntervalMs: sessions.cleanupInterval,
         maxPerUser: sessions.maxPerUser === 0 ? Number.POSITIVE_INFINITY : sessions.maxPerUser,
         replay: sessions.replay,
+        pool: { size: sessions.pool.size, inputTimeoutMs: sessions.pool.inputTimeout, listTtlMs: sessions.pool.listTtl },
       },
       limits: { maxBodyBytes: limits.maxBodyBytes, maxMessageBytes: limits.maxMessageBytes },
       allowedOrigins: file.proxy.auth?.allowedOrigins ?? [],

@@ -109,6 +109,12 @@ const sessionOpenReply = fc.oneof(
   fc.record({ ok: fc.constant(true), runnerId: nonEmpty, response: jsonRpc }, { requiredKeys: ['ok', 'runnerId'] }),
   fc.record({ ok: fc.constant(false), error: replyError }),
 );
+const poolCallRequest = fc.record({ server: nonEmpty, principal, message: jsonRpc, stream: streamSubject });
+const poolCallReply = fc.oneof(
+  fc.record({ ok: fc.constant(true), runnerId: nonEmpty, sessionId }),
+  fc.record({ ok: fc.constant(false), error: replyError }),
+);
+const poolRoute = fc.record({ runnerId: nonEmpty, sub: text, server: text });
 const sessionRoute = fc.record({ runnerId: nonEmpty, sub: text, server: text, transport });
 const sessionIn = fc.record(
   { messages: fc.array(jsonRpc, { minLength: 1, maxLength: 3 }), stream: streamSubject },
@@ -263,6 +269,32 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
       fc.constant({ ok: false, error: { code: 'NOPE', message: '' } }),
       notAnObject,
     ),
+  },
+  PoolCallRequestSchema: {
+    schema: contracts.PoolCallRequestSchema,
+    valid: poolCallRequest,
+    invalid: fc.oneof(
+      breakField(poolCallRequest, 'server', fc.constant('')),
+      breakField(poolCallRequest, 'principal', badPrincipal),
+      poolCallRequest.chain((v) => badJsonRpc.map((message) => ({ ...v, message }))),
+      poolCallRequest.chain((v) => badStreamSubject.map((stream) => ({ ...v, stream }))),
+      poolCallRequest.map(({ stream: _, ...v }) => v),
+    ),
+  },
+  PoolCallReplySchema: {
+    schema: contracts.PoolCallReplySchema,
+    valid: poolCallReply,
+    invalid: fc.oneof(
+      poolCallReply.filter((r) => r.ok).map((r) => ({ ...r, sessionId: 'not-a-session-id' })),
+      fc.constant({ ok: true, runnerId: '' }),
+      fc.constant({ ok: false, error: { code: 'NOPE', message: '' } }),
+      notAnObject,
+    ),
+  },
+  PoolRouteSchema: {
+    schema: contracts.PoolRouteSchema,
+    valid: poolRoute,
+    invalid: fc.oneof(breakField(poolRoute, 'runnerId', fc.constant('')), breakField(poolRoute, 'sub', notString), notAnObject),
   },
   SessionRouteSchema: {
     schema: contracts.SessionRouteSchema,

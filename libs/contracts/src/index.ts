@@ -17,3 +17,4 @@ export * from './session-route/index.js';
 export * from './auth-jwks/index.js';
 export * from './token-revoked/index.js';
 export * from './user-credential/index.js';
+export * from './pool-call/index.js';

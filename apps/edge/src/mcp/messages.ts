@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { jsonNestedDeeperThan, JsonRpcMessageSchema, MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
 import { header, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
+import { GATEWAY_PROTOCOL_VERSIONS } from './request-metadata.js';
 
 /** What a request without MCP-Protocol-Version is taken to speak, as the spec says. */
 export const DEFAULT_PROTOCOL_VERSION = '2025-03-26';
@@ -33,7 +34,7 @@ const CLIENT_METHODS = new Map<string, z.ZodType>(
  */
 export function protocolVersionOf(req: McpHttpRequest): string {
   const version = header(req.headers, 'mcp-protocol-version') ?? DEFAULT_PROTOCOL_VERSION;
-  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) throw McpErrors.unsupportedVersion(version, SUPPORTED_PROTOCOL_VERSIONS);
+  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) throw McpErrors.unsupportedVersion(version, GATEWAY_PROTOCOL_VERSIONS);
   return version;
 }
 

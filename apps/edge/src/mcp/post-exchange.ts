@@ -11,6 +11,8 @@ export interface PostExchangeOptions {
   headers: Record<string, string>;
   /** The logical stream's key, when the client's version reads priming events (2025-11-25 on). */
   primeKey: string | undefined;
+  /** The HTTP status of a single JSON answer (200 unless said otherwise). */
+  status?: (response: JsonRpcMessage) => number;
 }
 
 /**
@@ -102,7 +104,9 @@ export class PostExchange implements StreamEndpoint {
     else if (this.collected.length === 0) sendEmpty(this.res, 202, this.options.headers);
     else {
       const messages = this.collected.map((c) => c.message);
-      sendJson(this.res, 200, this.options.batch ? messages : messages[0], this.options.headers);
+      const [first] = messages;
+      const status = !this.options.batch && first && this.options.status ? this.options.status(first) : 200;
+      sendJson(this.res, status, this.options.batch ? messages : first, this.options.headers);
     }
     this.markDone();
   }

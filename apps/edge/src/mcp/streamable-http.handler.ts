@@ -1,14 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import {
+  GatehouseError,
   isRequest,
+  JsonRpcCode,
   parseEventId,
-  type GatehouseError,
   type JsonRpcMessage,
   type Principal,
   type RequestId,
   type SessionRoute,
 } from '#contracts';
 import { randomId } from '#crypto';
+import type { PoolRelay } from '../relay/pool-relay.js';
 import type { RouteTable } from '../relay/route-table.js';
 import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
@@ -19,30 +21,45 @@ import { McpErrors } from './mcp-errors.js';
 import { acceptedModes, batchAllowedIn, parseBody, primesStreams, protocolVersionOf } from './messages.js';
 import { openSession } from './open-session.js';
 import { PostExchange } from './post-exchange.js';
+import { isStatelessRequest, STATELESS_VERSIONS } from './request-metadata.js';
+import { StatelessHandler } from './stateless.handler.js';
 import { SseStream } from './sse-stream.js';
 
 const SESSION_HEADER = 'mcp-session-id';
 
 export interface SessionDeps {
   admission: Admission;
+  pools: PoolRelay;
   relay: SessionRelay;
   routes: RouteTable;
   streams: StreamRegistry;
   watch: SessionWatch;
 }
 
-/** Streamable HTTP at /{server}/mcp: POST messages, GET the server's stream (or resume one), DELETE the session. */
+/**
+ * Streamable HTTP at /{server}/mcp: POST messages, GET the server's stream (or resume one), DELETE
+ * the session. A 2026-07-28 request has no session: it goes to the stateless handler.
+ */
 export class StreamableHttpHandler {
-  constructor(private readonly deps: SessionDeps) {}
+  private readonly stateless: StatelessHandler;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.stateless = new StatelessHandler(deps);
+  }
 
   async post(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
     const { server, principal } = await this.deps.admission.admit(req, serverName);
     const modes = acceptedModes(req);
     if (!modes.json && !modes.sse) throw McpErrors.notAcceptable('application/json or text/event-stream');
+    let parsed: ReturnType<typeof parseBody> | undefined;
+    const single = () => (parsed ??= parseBody(req, false));
+    if (isStatelessRequest(req.headers, single)) {
+      const [message] = single().messages;
+      if (message) return this.stateless.post(req, res, { server, principal, message, modes });
+    }
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) {
-      const { messages } = parseBody(req, false);
-      const initialize = messages[0];
+      const initialize = single().messages[0];
       if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') throw McpErrors.sessionRequired();
       return this.initialize(res, server, principal, initialize, modes.json);
     }
@@ -60,6 +77,7 @@ export class StreamableHttpHandler {
 
   async get(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
     const { server, principal } = await this.deps.admission.admit(req, serverName);
+    refuseStateless(req);
     if (!acceptedModes(req).sse) throw McpErrors.notAcceptable('text/event-stream');
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) throw McpErrors.sessionRequired();
@@ -92,6 +110,7 @@ export class StreamableHttpHandler {
 
   async delete(req: McpHttpRequest, res: ServerResponse, serverName: string): Promise<void> {
     const { server, principal } = await this.deps.admission.admit(req, serverName);
+    refuseStateless(req);
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) throw McpErrors.sessionRequired();
     protocolVersionOf(req);
@@ -162,6 +181,17 @@ export class StreamableHttpHandler {
     const route = await this.deps.routes.find(sessionId, { sub: principal.sub, server: server.name, transport: 'streamable-http' });
     if (!route) throw McpErrors.sessionNotFound();
     return route;
+  }
+}
+
+/** 2026-07-28 has no GET stream and no session to delete: 405, as the revision says. */
+function refuseStateless(req: McpHttpRequest): void {
+  const version = header(req.headers, 'mcp-protocol-version');
+  if (version !== undefined && STATELESS_VERSIONS.includes(version)) {
+    throw new GatehouseError('method_not_allowed', 405, `Method Not Allowed: ${version} clients only POST`, {
+      rpcCode: JsonRpcCode.invalidRequest,
+      headers: { allow: 'POST' },
+    });
   }
 }
 

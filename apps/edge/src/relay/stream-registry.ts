@@ -18,7 +18,8 @@ const NOT_DELIVERED = encode(DeliveryReplySchema, { delivered: false });
 
 /** An open HTTP stream on this edge that backend messages can be written to. */
 export interface StreamEndpoint {
-  readonly sessionId: string;
+  /** The session the stream belongs to; undefined for a stateless call until its runner names the pooled session. */
+  readonly sessionId: string | undefined;
   /** Writes a message (with its SSE event id when the stream is resumable); false when the stream can no longer take it. */
   write(message: JsonRpcMessage, eventId: string | undefined): boolean;
   /** The runner says the stream carries nothing more. */
@@ -29,7 +30,7 @@ export interface StreamEndpoint {
 
 /** Streams held open by this edge, reached over one wildcard subscription. */
 export class StreamRegistry {
-  private readonly streams = new Map<string, StreamEndpoint>();
+  private readonly streams = new Map<string, { endpoint: StreamEndpoint; sessionId: string | undefined }>();
   private readonly bySession = new Map<string, Set<string>>();
   private subscription: BusSubscription | undefined;
 
@@ -47,25 +48,41 @@ export class StreamRegistry {
     this.subscription?.unsubscribe();
   }
 
-  /** Registers a stream (under `streamId` when the caller chose it); returns its subject and a function that unregisters it. */
-  open(endpoint: StreamEndpoint, streamId = randomId(12)): { subject: string; close: () => void } {
-    this.streams.set(streamId, endpoint);
-    const ids = this.bySession.get(endpoint.sessionId) ?? new Set<string>();
-    ids.add(streamId);
-    this.bySession.set(endpoint.sessionId, ids);
-    const close = () => {
-      this.streams.delete(streamId);
-      ids.delete(streamId);
-      if (ids.size === 0 && this.bySession.get(endpoint.sessionId) === ids) this.bySession.delete(endpoint.sessionId);
+  /**
+   * Registers a stream (under `streamId` when the caller chose it); returns its subject, a function
+   * that unregisters it, and one that ties a stateless call's stream to the session serving it.
+   */
+  open(endpoint: StreamEndpoint, streamId = randomId(12)): { subject: string; close: () => void; bind: (sessionId: string) => void } {
+    const entry = { endpoint, sessionId: endpoint.sessionId };
+    this.streams.set(streamId, entry);
+    const index = () => {
+      if (entry.sessionId === undefined) return;
+      const ids = this.bySession.get(entry.sessionId) ?? new Set<string>();
+      this.bySession.set(entry.sessionId, ids.add(streamId));
     };
-    return { subject: streamSubject(this.edgeId, streamId), close };
+    const unindex = () => {
+      const ids = entry.sessionId === undefined ? undefined : this.bySession.get(entry.sessionId);
+      ids?.delete(streamId);
+      if (ids?.size === 0 && entry.sessionId !== undefined) this.bySession.delete(entry.sessionId);
+    };
+    index();
+    const close = () => {
+      if (this.streams.get(streamId) === entry) this.streams.delete(streamId);
+      unindex();
+    };
+    const bind = (sessionId: string) => {
+      unindex();
+      entry.sessionId = sessionId;
+      index();
+    };
+    return { subject: streamSubject(this.edgeId, streamId), close, bind };
   }
 
   /** Tells every stream of a session that it ended. */
   sessionEnded(sessionId: string, reason: string): void {
     const ids = this.bySession.get(sessionId);
     if (!ids) return;
-    for (const id of [...ids]) this.streams.get(id)?.sessionEnded(reason);
+    for (const id of [...ids]) this.streams.get(id)?.endpoint.sessionEnded(reason);
   }
 
   get size(): number {
@@ -73,14 +90,15 @@ export class StreamRegistry {
   }
 
   private receive(msg: BusMessage): void {
-    const stream = this.streams.get(streamIdOf(msg.subject));
+    const entry = this.streams.get(streamIdOf(msg.subject));
     const decoded = decode(StreamMessageSchema, msg.data);
     if (!decoded.ok) this.log.warn({ subject: msg.subject, error: decoded.error }, 'bad stream message');
     let delivered = false;
-    if (stream && decoded.ok && stream.sessionId === decoded.value.sessionId) {
+    // A stateless call's stream takes its first events before it knows its session.
+    if (entry && decoded.ok && (entry.sessionId === undefined || entry.sessionId === decoded.value.sessionId)) {
       const { message, eventId, end } = decoded.value;
-      delivered = message === undefined || stream.write(message, eventId);
-      if (end) stream.end();
+      delivered = message === undefined || entry.endpoint.write(message, eventId);
+      if (end) entry.endpoint.end();
     }
     msg.respond(delivered ? DELIVERED : NOT_DELIVERED);
   }

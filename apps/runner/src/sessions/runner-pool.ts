@@ -1,6 +1,7 @@
 import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport } from '#contracts';
 import type { Logger } from '#observability';
 import type { BackendConnection, BackendLogContext } from '../backends/backend.port.js';
+import type { Outbound } from './outbound.port.js';
 import { ReplayLog, type ReplayLimits } from './replay-log.js';
 import { RunnerSession } from './runner-session.js';
 import { SessionOutbound } from './session-outbound.js';
@@ -36,6 +37,8 @@ export interface OpenSession {
   /** Absent for a legacy SSE session, which starts with the initialize it relays later. */
   initialize?: (JsonRpcMessage & { id: RequestId }) | undefined;
   stream?: string | undefined;
+  /** A warm pool's session: where its messages go, and how it opens (instead of `initialize`). */
+  pooled?: { outbound: (sessionId: string) => Outbound; handshake: (session: RunnerSession) => Promise<JsonRpcMessage> };
 }
 
 export type OpenResult = { ok: true; response?: JsonRpcMessage } | { ok: false; error: ReplyError };
@@ -95,7 +98,7 @@ export class RunnerPool {
     const session = this.create(request, server, filter);
     let response: JsonRpcMessage | undefined;
     try {
-      response = request.initialize && (await session.open(request.initialize));
+      response = request.pooled ? await request.pooled.handshake(session) : request.initialize && (await session.open(request.initialize));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await session.end(message);
@@ -151,7 +154,7 @@ export class RunnerPool {
     const identity = { id, sub: principal.sub, server: server.name, transport };
     const backend = this.deps.createBackend(server.name, { sessionId: id, sub: principal.sub, server: server.name }, principal);
     const replay = transport === 'streamable-http' ? new ReplayLog(this.limits.replay) : undefined;
-    const outbound = new SessionOutbound(id, this.deps.sink, this.deps.log, replay, request.stream);
+    const outbound = request.pooled?.outbound(id) ?? new SessionOutbound(id, this.deps.sink, this.deps.log, replay, request.stream);
     const session = new RunnerSession(identity, backend, outbound, {
       toolFilter: toolFilter.forCaller(principal.groups),
       log: this.deps.log,

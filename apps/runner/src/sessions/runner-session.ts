@@ -13,7 +13,7 @@ import {
 } from '#contracts';
 import type { Logger } from '#observability';
 import type { BackendConnection } from '../backends/backend.port.js';
-import type { SessionOutbound } from './session-outbound.js';
+import type { Outbound } from './outbound.port.js';
 import type { ToolFilter } from './tool-filter.js';
 
 export interface SessionIdentity {
@@ -53,6 +53,7 @@ export class RunnerSession {
   private state: 'reserved' | 'starting' | 'open' | 'ended' = 'reserved';
   private initializeWaiter: { key: string; resolve: (m: JsonRpcMessage) => void } | undefined;
   private ending: Promise<void> | undefined;
+  private started: Promise<void> | undefined;
   private announceEnd: (reason: string) => void = () => undefined;
   /** Resolves with the reason once the session has ended, however it ended. */
   private readonly endedWith = new Promise<string>((resolve) => (this.announceEnd = resolve));
@@ -60,7 +61,7 @@ export class RunnerSession {
   constructor(
     readonly identity: SessionIdentity,
     private readonly backend: BackendConnection,
-    readonly outbound: SessionOutbound,
+    readonly outbound: Outbound,
     private readonly deps: SessionDeps,
   ) {
     this.lastActivity = deps.now();
@@ -68,7 +69,11 @@ export class RunnerSession {
     backend.onclose = (reason) => void this.end(reason);
   }
 
-  /** Starts the backend and relays initialize; resolves with the backend's response, rejects on failure. */
+  /**
+   * Starts the backend (once) and relays the request that opens the session — initialize, or a
+   * warm pool's server/discover probe, which may be followed by initialize when it is refused.
+   * Resolves with the backend's response, rejects on failure.
+   */
   async open(initialize: PendingInitialize): Promise<JsonRpcMessage> {
     this.state = 'starting';
     const timeoutMs = this.deps.startTimeoutMs;
@@ -81,7 +86,7 @@ export class RunnerSession {
     });
     const ended = this.endedWith.then((reason) => Promise.reject(new Error(reason)));
     const answered = (async () => {
-      await this.backend.start();
+      await (this.started ??= this.backend.start());
       const response = new Promise<JsonRpcMessage>((resolve) => (this.initializeWaiter = { key: idKey(initialize.id), resolve }));
       this.backend.send(initialize);
       return response;

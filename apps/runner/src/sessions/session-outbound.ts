@@ -1,5 +1,6 @@
 import { parseEventId, STANDALONE_STREAM_KEY, streamIdOf, type JsonRpcMessage } from '#contracts';
 import type { Logger } from '#observability';
+import type { Outbound } from './outbound.port.js';
 import type { ReplayLog } from './replay-log.js';
 import type { StreamSink } from './stream-sink.port.js';
 
@@ -11,7 +12,7 @@ const HELD_LIMIT = 256;
  * its stream id, or the standalone GET stream — is held by one edge subject at a time and may
  * move to another (a resume, on any edge). What resumable streams carry is logged for replay.
  */
-export class SessionOutbound {
+export class SessionOutbound implements Outbound {
   /** Request streams with requests in flight, oldest first, and the subject holding each now. */
   private readonly requestStreams = new Map<string, string>();
   private standalone: string | undefined;

@@ -6,7 +6,8 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 /** KV bucket where any edge finds which runner owns a session; only the owning runner writes it. */
 export const SESSION_ROUTES_BUCKET = 'gh-sessions';
 
-export const SessionTransportSchema = z.enum(['streamable-http', 'sse']);
+/** `pool`: a warm session serving stateless (2026-07-28) calls; no client holds it, so no client names it. */
+export const SessionTransportSchema = z.enum(['streamable-http', 'sse', 'pool']);
 export type SessionTransport = z.infer<typeof SessionTransportSchema>;
 
 export const SessionRouteSchema = z.object({

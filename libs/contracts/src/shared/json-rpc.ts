@@ -27,7 +27,9 @@ export function idKey(id: RequestId): string {
 export const JsonRpcCode = {
   parseError: -32700,
   invalidRequest: -32600,
+  methodNotFound: -32601,
   invalidParams: -32602,
+  internalError: -32603,
   serverError: -32000,
   /** MCP's own codes (2026-07-28 on). */
   headerMismatch: -32020,

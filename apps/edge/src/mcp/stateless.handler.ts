@@ -1,0 +1,146 @@
+import type { ServerResponse } from 'node:http';
+import {
+  GatehouseError,
+  isRequest,
+  isResponse,
+  JsonRpcCode,
+  type JsonRpcMessage,
+  type Principal,
+  type ReplyError,
+  type RequestId,
+} from '#contracts';
+import { randomId } from '#crypto';
+import type { PoolRelay } from '../relay/pool-relay.js';
+import type { SessionRelay } from '../relay/session-relay.js';
+import type { SessionWatch } from '../relay/session-watch.js';
+import type { StreamEndpoint, StreamRegistry } from '../relay/stream-registry.js';
+import type { EdgeServer } from './admission.js';
+import { sendEmpty, type McpHttpRequest } from './http-io.js';
+import { PostExchange } from './post-exchange.js';
+import { checkStatelessRequest } from './request-metadata.js';
+
+export interface StatelessDeps {
+  pools: PoolRelay;
+  relay: SessionRelay;
+  streams: StreamRegistry;
+  watch: SessionWatch;
+}
+
+/** Time for the bus on top of the server's own start-up timeout (a first call may start a backend). */
+const CALL_MARGIN_MS = 5000;
+
+/**
+ * 2026-07-28 at /{server}/mcp: each POST one request, no session. A runner serves it from the
+ * caller's warm pool; the answer (with the call's progress) comes back on this POST. Closing the
+ * response before the answer cancels the call.
+ */
+export class StatelessHandler {
+  constructor(private readonly deps: StatelessDeps) {}
+
+  async post(
+    req: McpHttpRequest,
+    res: ServerResponse,
+    target: { server: EdgeServer; principal: Principal; message: JsonRpcMessage; modes: { json: boolean; sse: boolean } },
+  ): Promise<void> {
+    const { server, principal, message, modes } = target;
+    checkStatelessRequest(req.headers, message);
+    // The revision defines no client notification over HTTP (closing a stream cancels): accepted, nothing to do.
+    if (!isRequest(message)) return sendEmpty(res, 202);
+    const streamId = randomId(12);
+    const exchange = new StatelessExchange(res, message, modes);
+    const stream = this.deps.streams.open(exchange, streamId);
+    let cancel: (() => void) | undefined;
+    req.onClose(() => {
+      if (!exchange.isDone) cancel?.();
+      exchange.abandon();
+    });
+    const watched: { stop: () => void }[] = [];
+    try {
+      // The call's id is its stream's: unique in the pooled session, mapped back to the client's here.
+      const call = { server: server.name, principal, message: { ...message, id: streamId }, stream: stream.subject };
+      const reply = await this.deps.pools.call(server.runnerGroup, call, server.timeoutMs + CALL_MARGIN_MS);
+      if (!reply.ok) {
+        if (exchange.isDone) return;
+        exchange.abandon();
+        throw callRefused(reply.error, message.id);
+      }
+      stream.bind(reply.sessionId);
+      const watch = this.deps.watch.watch(reply.sessionId, reply.runnerId);
+      watch.busy(true);
+      watched.push({ stop: () => (watch.busy(false), watch.stop()) });
+      const cancelled = {
+        jsonrpc: '2.0' as const,
+        method: 'notifications/cancelled',
+        params: { requestId: streamId, reason: 'the client closed the response' },
+      };
+      cancel = () => void this.deps.relay.send(reply.runnerId, reply.sessionId, [cancelled]).catch(() => undefined);
+      await exchange.finished();
+    } finally {
+      for (const w of watched) w.stop();
+      stream.close();
+    }
+  }
+}
+
+/**
+ * The answer to one stateless POST: PostExchange's JSON-or-SSE answer, with the response's id
+ * given back as the client sent it, and 404 for a method nobody implements (the revision's rule).
+ */
+class StatelessExchange implements StreamEndpoint {
+  readonly sessionId = undefined;
+  private readonly inner: PostExchange;
+
+  constructor(
+    res: ServerResponse,
+    private readonly request: JsonRpcMessage & { id: RequestId },
+    modes: { json: boolean; sse: boolean },
+  ) {
+    this.inner = new PostExchange('', res, [request], { batch: false, ...modes, headers: {}, primeKey: undefined, status: statusOf });
+  }
+
+  get isDone(): boolean {
+    return this.inner.isDone;
+  }
+
+  finished(): Promise<void> {
+    return this.inner.finished();
+  }
+
+  write(message: JsonRpcMessage): boolean {
+    return this.inner.write(isResponse(message) ? { ...message, id: this.request.id } : message, undefined);
+  }
+
+  end(): void {
+    this.inner.end();
+  }
+
+  sessionEnded(reason: string): void {
+    this.inner.sessionEnded(reason);
+  }
+
+  abandon(): void {
+    this.inner.abandon();
+  }
+}
+
+const REFUSAL_STATUS: Record<ReplyError['code'], number> = {
+  SESSION_NOT_FOUND: 400,
+  SESSION_LIMIT: 429,
+  BAD_REQUEST: 400,
+  UNKNOWN_SERVER: 502,
+  BACKEND_FAILED: 502,
+  UNAVAILABLE: 503,
+  INTERNAL: 502,
+};
+
+/** A call no runner took, answered with the client's id; a retry whose waiting call is gone is the client's to redo. */
+function callRefused(error: ReplyError, rpcId: RequestId): GatehouseError {
+  const rpcCode = error.code === 'SESSION_NOT_FOUND' || error.code === 'BAD_REQUEST' ? JsonRpcCode.invalidParams : JsonRpcCode.serverError;
+  const headers: Record<string, string> = error.code === 'UNAVAILABLE' ? { 'retry-after': '1' } : {};
+  return new GatehouseError(`call_${error.code.toLowerCase()}`, REFUSAL_STATUS[error.code], error.message, { rpcCode, rpcId, headers });
+}
+
+function statusOf(response: JsonRpcMessage): number {
+  const { error } = response;
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === JsonRpcCode.methodNotFound ? 404 : 200;
+}
