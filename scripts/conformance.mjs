@@ -29,7 +29,8 @@ const NODE22 = join(TOOLS, 'node_modules/node/bin/node');
 const CONFORMANCE_CLI = join(TOOLS, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const FIXTURE = join(ROOT, 'test/fixtures/conformance-server.mjs');
 const GATEHOUSE = join(ROOT, 'dist/apps/gateway/src/main.js');
-const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
+const NATS_SERVER =
+  ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
 const REVISIONS = ['2025-11-25', '2026-07-28'];
 const TARGETS = ['direct', 'serve', 'nats'];
@@ -37,8 +38,17 @@ const SERVER_NAME = 'conformance';
 
 // ---------------------------------------------------------------- options
 
+/**
+ * @typedef {{ revisions: string[], targets: string[], scenarios: string[], build: boolean, verbose: boolean }} Options
+ * @typedef {{ pass: boolean, failed: string[] }} Outcome
+ * @typedef {Map<string, Outcome>} SuiteResults  scenario → outcome
+ */
+
+/** @param {string[]} argv @returns {Options} */
 function parseOptions(argv) {
+  /** @type {Options} */
   const options = { revisions: REVISIONS, targets: TARGETS, scenarios: [], build: true, verbose: false };
+  /** @param {string | undefined} value @param {string} name @returns {string[]} */
   const list = (value, name) => {
     if (value === undefined || value.startsWith('--')) usage(`${name} needs a value`);
     return value.split(',').filter(Boolean);
@@ -61,6 +71,7 @@ function parseOptions(argv) {
   return options;
 }
 
+/** @param {string} [problem] @returns {never} */
 function usage(problem) {
   if (problem) console.error(`conformance: ${problem}`);
   console.error(
@@ -71,18 +82,34 @@ function usage(problem) {
 
 // ---------------------------------------------------------------- processes
 
-/** Every child this script started and has not seen exit, so a failure or Ctrl-C stops them all. */
+/**
+ * @typedef {{
+ *   child: import('node:child_process').ChildProcessWithoutNullStreams,
+ *   name: string,
+ *   output: () => string,
+ *   waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>,
+ *   stop: () => Promise<void>,
+ * }} Proc
+ */
+
+/** Every child this script started and has not seen exit, so a failure or Ctrl-C stops them all. @type {Set<Proc>} */
 const running = new Set();
 
 /**
  * Starts a process whose output goes to `logFile` (and is kept for waitFor).
- * @returns {{ child: import('node:child_process').ChildProcess, name: string, output: () => string, waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>, stop: () => Promise<void> }}
+ * @param {string} name
+ * @param {string} command
+ * @param {string[]} args
+ * @param {{ env?: Record<string, string>, logFile?: string }} [options]
+ * @returns {Proc}
  */
-function start(name, command, args, { env = {}, logFile, cwd = ROOT } = {}) {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(name, command, args, { env = {}, logFile } = {}) {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = logFile ? createWriteStream(logFile) : undefined;
   let text = '';
+  /** @type {Set<() => void>} */
   const waiters = new Set();
+  /** @param {Buffer} chunk */
   const onData = (chunk) => {
     text += chunk.toString('utf8');
     if (text.length > 1_000_000) text = text.slice(-500_000);
@@ -91,6 +118,7 @@ function start(name, command, args, { env = {}, logFile, cwd = ROOT } = {}) {
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
+  /** @type {Promise<void>} */
   const exited = new Promise((resolveExit) =>
     child.once('exit', () => {
       running.delete(proc);
@@ -99,6 +127,7 @@ function start(name, command, args, { env = {}, logFile, cwd = ROOT } = {}) {
       resolveExit();
     }),
   );
+  /** @type {Proc} */
   const proc = {
     child,
     name,
@@ -113,11 +142,12 @@ function start(name, command, args, { env = {}, logFile, cwd = ROOT } = {}) {
             finish(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before ${re}:\n${text.slice(-3000)}`));
           }
         };
+        /** @param {Error | undefined} err @param {RegExpMatchArray} [match] */
         const finish = (err, match) => {
           clearTimeout(deadline);
           waiters.delete(check);
           if (err) reject(err);
-          else resolveWait(match);
+          else if (match) resolveWait(match);
         };
         waiters.add(check);
         check();
@@ -134,13 +164,14 @@ function start(name, command, args, { env = {}, logFile, cwd = ROOT } = {}) {
   return proc;
 }
 
+/** @param {Proc[]} procs */
 async function stopAll(procs) {
   // Edges first, then auth, runners and NATS last: reverse start order.
   for (const p of [...procs].reverse()) await p.stop();
 }
 
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
@@ -151,14 +182,17 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 // ---------------------------------------------------------------- helpers
 
+/** @returns {Promise<number>} a TCP port free on 127.0.0.1 now */
 async function freePort() {
   const server = createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const address = server.address();
+  await new Promise((r) => server.close(() => r(undefined)));
+  if (typeof address !== 'object' || address === null) throw new Error('no free port');
+  return address.port;
 }
 
+/** @param {() => Promise<boolean>} check @param {string} what @param {number} [ms] */
 async function waitFor(check, what, ms = 20000) {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -168,18 +202,25 @@ async function waitFor(check, what, ms = 20000) {
   }
 }
 
+/** @param {string} url */
 const httpOk = (url) => async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).status === 200;
 
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options });
+/** @param {string} file @returns {unknown} */
+const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+
+/** @param {string} command @param {string[]} args */
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`);
 }
 
 // ---------------------------------------------------------------- tools
 
+/** @param {string} pkgDir @returns {string | undefined} */
 function installedVersion(pkgDir) {
   try {
-    return JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
+    const pkg = /** @type {{ version?: string }} */ (readJson(join(pkgDir, 'package.json')));
+    return pkg.version;
   } catch {
     return undefined;
   }
@@ -194,15 +235,24 @@ function ensureTools() {
   if (!existsSync(join(TOOLS, 'package.json'))) {
     writeFileSync(join(TOOLS, 'package.json'), JSON.stringify({ name: 'gatehouse-conformance-tools', private: true }, null, 2) + '\n');
   }
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefix', TOOLS, 'node@22', `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`]);
+  run('npm', [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--prefix',
+    TOOLS,
+    'node@22',
+    `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`,
+  ]);
   if (!existsSync(NODE22) || !existsSync(CONFORMANCE_CLI)) throw new Error(`the install left no ${NODE22} or ${CONFORMANCE_CLI}`);
 }
 
-/** The server scenarios a revision requires, in the CLI's order. */
+/** The server scenarios a revision requires, in the CLI's order. @param {string} revision */
 function requiredScenarios(revision) {
   const result = spawnSync(NODE22, [CONFORMANCE_CLI, 'list', '--requirements', revision], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`conformance list failed: ${result.stderr}`);
   const lines = result.stdout.split('\n');
+  /** @type {string[]} */
   const names = [];
   for (const line of lines.slice(lines.findIndex((l) => l.startsWith('Server scenarios')) + 1)) {
     const match = line.match(/^\s+- (\S+)/);
@@ -215,6 +265,7 @@ function requiredScenarios(revision) {
 
 // ---------------------------------------------------------------- targets
 
+/** @param {number} port */
 function gatehouseConfig(port) {
   return {
     version: 'v0.0.1-DEV_EDITION_EXPECT_CHANGES',
@@ -225,8 +276,15 @@ function gatehouseConfig(port) {
   };
 }
 
-/** Starts a target; resolves with its MCP URL and the processes to stop. */
+/**
+ * Starts a target; resolves with its MCP URL and the processes to stop.
+ * @param {string} target
+ * @param {string} dir  where logs and the config go
+ * @param {string} tmp  state removed afterwards (Gatehouse data, the NATS store)
+ * @returns {Promise<{ url: string, procs: Proc[] }>}
+ */
 async function startTarget(target, dir, tmp) {
+  /** @type {Proc[]} */
   const procs = [];
   try {
     const port = await freePort();
@@ -239,6 +297,7 @@ async function startTarget(target, dir, tmp) {
     const configPath = join(dir, 'gatehouse.json');
     writeFileSync(configPath, JSON.stringify(gatehouseConfig(port), null, 2));
     const env = { LOG_LEVEL: 'info', GATEHOUSE_DATA_DIR: join(tmp, 'data') };
+    /** @param {string} role @param {string[]} args @param {Record<string, string>} [extraEnv] */
     const gatehouse = (role, args, extraEnv = {}) => {
       const p = start(`gatehouse ${role}`, process.execPath, [GATEHOUSE, ...args], {
         env: { ...env, ...extraEnv },
@@ -274,7 +333,12 @@ async function startTarget(target, dir, tmp) {
 
 // ---------------------------------------------------------------- one run
 
-/** Runs the conformance CLI; resolves with scenario → { pass, failed: [check ids] }. */
+/**
+ * Runs the conformance CLI (once, or once per scenario when some are named); reads its checks.json files.
+ * @param {string} url @param {string} revision @param {string[]} scenarios  empty: all the revision requires
+ * @param {string} dir @param {boolean} verbose
+ * @returns {Promise<SuiteResults>}
+ */
 async function runSuite(url, revision, scenarios, dir, verbose) {
   const outDir = join(dir, 'results');
   mkdirSync(outDir, { recursive: true });
@@ -285,15 +349,15 @@ async function runSuite(url, revision, scenarios, dir, verbose) {
     const args = [CONFORMANCE_CLI, 'server', '--url', url, ...selection, '-o', outDir];
     const cli = start(`conformance ${revision}`, NODE22, args, { logFile: join(dir, `conformance${scenario ? `-${scenario}` : ''}.log`) });
     if (verbose) cli.child.stdout.pipe(process.stderr);
-    await new Promise((r) => (cli.child.exitCode !== null ? r() : cli.child.once('exit', r)));
+    await new Promise((r) => (cli.child.exitCode !== null ? r(undefined) : cli.child.once('exit', () => r(undefined))));
   }
-  /** @type {Map<string, { pass: boolean, failed: string[] }>} */
+  /** @type {SuiteResults} */
   const results = new Map();
   for (const entry of readdirSync(outDir)) {
     const match = entry.match(/^server-(.+)-\d{4}-\d\d-\d\dT[\d-]+Z$/);
     const file = join(outDir, entry, 'checks.json');
     if (!match || !existsSync(file)) continue;
-    const checks = JSON.parse(readFileSync(file, 'utf8'));
+    const checks = /** @type {{ id: string, status: string }[]} */ (readJson(file));
     const failed = checks.filter((c) => c.status === 'FAILURE').map((c) => c.id);
     results.set(match[1], { pass: failed.length === 0, failed });
   }
@@ -315,6 +379,7 @@ async function main() {
 
   let regressions = 0;
   let broken = 0;
+  /** @type {string[]} */
   const summaries = [];
   for (const revision of options.revisions) {
     const required = requiredScenarios(revision);
@@ -323,7 +388,7 @@ async function main() {
     const scenarios = options.scenarios.length > 0 ? required.filter((s) => options.scenarios.includes(s)) : required;
     if (scenarios.length === 0) continue;
 
-    /** @type {Map<string, Map<string, { pass: boolean, failed: string[] }> | Error>} */
+    /** @type {Map<string, SuiteResults | Error>} */
     const byTarget = new Map();
     for (const target of options.targets) {
       if (interrupted) return 130;
@@ -358,7 +423,13 @@ async function main() {
   return regressions > 0 || broken > 0 ? 1 : 0;
 }
 
+/**
+ * Prints one revision's table; counts scenarios that pass direct but not through a Gatehouse target.
+ * @param {string} revision @param {string[]} scenarios @param {string[]} targets
+ * @param {Map<string, SuiteResults | Error>} byTarget
+ */
 function printTable(revision, scenarios, targets, byTarget) {
+  /** @param {string} target @param {string} scenario */
   const cell = (target, scenario) => {
     const r = byTarget.get(target);
     if (r instanceof Error) return 'error';
@@ -366,6 +437,7 @@ function printTable(revision, scenarios, targets, byTarget) {
     return s === undefined ? 'missing' : s.pass ? 'pass' : 'FAIL';
   };
   const width = Math.max(...scenarios.map((s) => s.length), 'scenario'.length);
+  /** @param {string} t */
   const col = (t) => t.padEnd(8);
   console.log(`\n${revision}`);
   console.log(`${'scenario'.padEnd(width)}  ${targets.map(col).join('')}`);
@@ -374,13 +446,15 @@ function printTable(revision, scenarios, targets, byTarget) {
   for (const scenario of scenarios) {
     const cells = targets.map((t) => cell(t, scenario));
     const direct = targets.includes('direct') ? cell('direct', scenario) : undefined;
+    /** @type {string[]} */
     const notes = [];
     targets.forEach((t, i) => {
       if (t !== 'direct' && direct === 'pass' && cells[i] !== 'pass') {
         regressions++;
         const r = byTarget.get(t);
-        const failed = r instanceof Map ? (r.get(scenario)?.failed ?? []) : [];
-        notes.push(`${t}: ${failed.join(', ') || cells[i]}`);
+        const failed = [...new Set(r instanceof Map ? (r.get(scenario)?.failed ?? []) : [])];
+        const shown = failed.slice(0, 3).join(', ') + (failed.length > 3 ? ` +${failed.length - 3} more` : '');
+        notes.push(`${t}: ${shown || cells[i]}`);
       }
     });
     console.log(`${scenario.padEnd(width)}  ${cells.map(col).join('')}${notes.length ? `  ← ${notes.join('; ')}` : ''}`);
@@ -397,4 +471,3 @@ main().then(
     process.exit(1);
   },
 );
-
