@@ -94,6 +94,12 @@ function usage(problem) {
 
 /** Every child this script started and has not seen exit, so a failure or Ctrl-C stops them all. @type {Set<Proc>} */
 const running = new Set();
+/** Temporary directories (Gatehouse data, NATS store) still to remove. @type {Set<string>} */
+const tempDirs = new Set();
+const removeTempDirs = () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+};
 
 /**
  * Starts a process whose output goes to `logFile` (and is kept for waitFor).
@@ -176,7 +182,10 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
     if (interrupted) return;
     interrupted = true;
     console.error(`\nconformance: ${signal}, stopping ${running.size} process(es)…`);
-    void stopAll([...running]).finally(() => process.exit(130));
+    void stopAll([...running]).finally(() => {
+      removeTempDirs();
+      process.exit(130);
+    });
   });
 }
 
@@ -396,6 +405,7 @@ async function main() {
       mkdirSync(dir, { recursive: true });
       console.error(`conformance: ${revision} × ${target} …`);
       const tmp = mkdtempSync(join(tmpdir(), `gatehouse-conformance-${target}-`));
+      tempDirs.add(tmp);
       try {
         const started = await startTarget(target, dir, tmp);
         try {
@@ -409,6 +419,7 @@ async function main() {
         broken++;
       } finally {
         rmSync(tmp, { recursive: true, force: true });
+        tempDirs.delete(tmp);
       }
     }
 
@@ -468,6 +479,7 @@ main().then(
   async (err) => {
     console.error(`conformance: ${err instanceof Error ? err.message : String(err)}`);
     await stopAll([...running]);
+    removeTempDirs();
     process.exit(1);
   },
 );
