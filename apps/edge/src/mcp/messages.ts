@@ -48,7 +48,7 @@ export function primesStreams(version: string): boolean {
  * against the protocol's schema for its method: a malformed request is the client's error (400),
  * found here, never the backend's.
  */
-export function parseBody(req: McpHttpRequest, batchAllowed: boolean): ParsedBody {
+export function parseBody(req: McpHttpRequest, batchAllowed: boolean, options: { schemas?: boolean } = {}): ParsedBody {
   const contentType = header(req.headers, 'content-type') ?? '';
   if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json') throw McpErrors.unsupportedMediaType();
   const body = req.body ?? Buffer.alloc(0);
@@ -63,24 +63,29 @@ export function parseBody(req: McpHttpRequest, batchAllowed: boolean): ParsedBod
   const items: unknown[] = Array.isArray(json) ? json : [json];
   if (batch && !batchAllowed) throw McpErrors.invalidRequest('JSON-RPC batches are not part of this protocol version');
   if (items.length === 0) throw McpErrors.invalidRequest('empty batch');
-  const messages = items.map((item, i) => checked(item, batch ? ` (batch item ${i})` : ''));
+  const messages = items.map((item, i) => checked(item, batch ? ` (batch item ${i})` : '', options.schemas ?? true));
   if (batch && messages.some((m) => m.method === 'initialize')) throw McpErrors.invalidRequest('initialize must not be part of a batch');
   return { messages, batch };
 }
 
-function checked(item: unknown, where: string): JsonRpcMessage {
+function checked(item: unknown, where: string, schemas: boolean): JsonRpcMessage {
   const message = JsonRpcMessageSchema.safeParse(item);
   if (!message.success || !JSONRPCMessageSchema.safeParse(item).success) {
     throw McpErrors.invalidRequest(`not a JSON-RPC 2.0 message${where}`);
   }
-  const { method, id } = message.data;
+  if (schemas) checkSchema(message.data, where);
+  return message.data;
+}
+
+/** Checks a message against the protocol's schema for its method (400 -32602 with its id when it breaks it). */
+export function checkSchema(message: JsonRpcMessage, where = ''): void {
+  const { method, id } = message;
   const schema = typeof method === 'string' ? CLIENT_METHODS.get(method) : undefined;
-  const result = schema?.safeParse(item);
+  const result = schema?.safeParse(message);
   if (result && !result.success) {
     const rpcId = typeof id === 'string' || typeof id === 'number' ? id : null;
     throw McpErrors.invalidParams(`${String(method)}${where}: ${describe(result.error)}`, rpcId);
   }
-  return message.data;
 }
 
 /** The first problems zod found, as `path: message`. */

@@ -17,7 +17,8 @@ import type { StreamEndpoint, StreamRegistry } from '../relay/stream-registry.js
 import type { EdgeServer } from './admission.js';
 import { sendEmpty, type McpHttpRequest } from './http-io.js';
 import { PostExchange } from './post-exchange.js';
-import { checkStatelessRequest } from './request-metadata.js';
+import { checkSchema } from './messages.js';
+import { checkStatelessRequest, GATEWAY_PROTOCOL_VERSIONS, STATELESS_PROTOCOL_VERSION } from './request-metadata.js';
 
 export interface StatelessDeps {
   pools: PoolRelay;
@@ -46,8 +47,10 @@ export class StatelessHandler {
     checkStatelessRequest(req.headers, message);
     // The revision defines no client notification over HTTP (closing a stream cancels): accepted, nothing to do.
     if (!isRequest(message)) return sendEmpty(res, 202);
+    if (REMOVED_METHODS.has(message.method)) throw methodNotFound(message.method, message.id);
+    checkSchema(message);
     const streamId = randomId(12);
-    const exchange = new StatelessExchange(res, message, modes);
+    const exchange = new StatelessExchange(res, message, streamId, modes);
     const stream = this.deps.streams.open(exchange, streamId);
     let cancel: (() => void) | undefined;
     req.onClose(() => {
@@ -92,7 +95,9 @@ class StatelessExchange implements StreamEndpoint {
 
   constructor(
     res: ServerResponse,
-    private readonly request: JsonRpcMessage & { id: RequestId },
+    private readonly request: JsonRpcMessage & { id: RequestId; method: string },
+    /** The id the call has at the runner and the backend. */
+    private readonly relayedId: string,
     modes: { json: boolean; sse: boolean },
   ) {
     this.inner = new PostExchange('', res, [request], { batch: false, ...modes, headers: {}, primeKey: undefined, status: statusOf });
@@ -107,7 +112,9 @@ class StatelessExchange implements StreamEndpoint {
   }
 
   write(message: JsonRpcMessage): boolean {
-    return this.inner.write(isResponse(message) ? { ...message, id: this.request.id } : message, undefined);
+    if (!isResponse(message)) return this.inner.write(withSubscriptionId(message, this.relayedId, this.request.id), undefined);
+    const answer = { ...message, id: this.request.id };
+    return this.inner.write(this.request.method === 'server/discover' ? speakingEveryVersion(answer) : answer, undefined);
   }
 
   end(): void {
@@ -140,7 +147,48 @@ function callRefused(error: ReplyError, rpcId: RequestId): GatehouseError {
   return new GatehouseError(`call_${error.code.toLowerCase()}`, REFUSAL_STATUS[error.code], error.message, { rpcCode, rpcId, headers });
 }
 
+/** Methods 2026-07-28 removed: a 2025 backend would still answer them, so they stop here. */
+const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+
+function methodNotFound(method: string, rpcId: RequestId): GatehouseError {
+  return new GatehouseError(
+    'method_not_found',
+    404,
+    `Method not found: ${method} is not part of protocol revision ${STATELESS_PROTOCOL_VERSION}`,
+    {
+      rpcCode: JsonRpcCode.methodNotFound,
+      rpcId,
+    },
+  );
+}
+
+/** The HTTP status the revision gives an answer: 404 for an unknown method, 400 for its own request errors. */
 function statusOf(response: JsonRpcMessage): number {
   const { error } = response;
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === JsonRpcCode.methodNotFound ? 404 : 200;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (code === JsonRpcCode.methodNotFound) return 404;
+  const requestErrors: unknown[] = [
+    JsonRpcCode.headerMismatch,
+    JsonRpcCode.missingRequiredClientCapability,
+    JsonRpcCode.unsupportedProtocolVersion,
+  ];
+  return requestErrors.includes(code) ? 400 : 200;
+}
+
+/** The endpoint speaks every version the gateway does, whatever the backend behind it lists. */
+function speakingEveryVersion(response: JsonRpcMessage): JsonRpcMessage {
+  const { result } = response;
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return response;
+  return { ...response, result: { ...result, supportedVersions: GATEWAY_PROTOCOL_VERSIONS } };
+}
+
+const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
+
+/** A subscriptions/listen notification names the listen request by the id the backend knows: the client's is given back. */
+function withSubscriptionId(message: JsonRpcMessage, relayedId: string, clientId: RequestId): JsonRpcMessage {
+  const params = message.params;
+  if (typeof params !== 'object' || params === null || !('_meta' in params)) return message;
+  const meta = params._meta;
+  if (typeof meta !== 'object' || meta === null || !(SUBSCRIPTION_ID in meta) || meta[SUBSCRIPTION_ID] !== relayedId) return message;
+  return { ...message, params: { ...params, _meta: { ...meta, [SUBSCRIPTION_ID]: clientId } } };
 }

@@ -18,7 +18,7 @@ import type { StreamRegistry } from '../relay/stream-registry.js';
 import type { Admission, EdgeServer } from './admission.js';
 import { header, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
-import { acceptedModes, batchAllowedIn, parseBody, primesStreams, protocolVersionOf } from './messages.js';
+import { acceptedModes, batchAllowedIn, checkSchema, parseBody, primesStreams, protocolVersionOf } from './messages.js';
 import { openSession } from './open-session.js';
 import { PostExchange } from './post-exchange.js';
 import { isStatelessRequest, STATELESS_VERSIONS } from './request-metadata.js';
@@ -51,8 +51,9 @@ export class StreamableHttpHandler {
     const { server, principal } = await this.deps.admission.admit(req, serverName);
     const modes = acceptedModes(req);
     if (!modes.json && !modes.sse) throw McpErrors.notAcceptable('application/json or text/event-stream');
+    // Parsed once; checked against its method's schema only once its revision is known.
     let parsed: ReturnType<typeof parseBody> | undefined;
-    const single = () => (parsed ??= parseBody(req, false));
+    const single = () => (parsed ??= parseBody(req, false, { schemas: false }));
     if (isStatelessRequest(req.headers, single)) {
       const [message] = single().messages;
       if (message) return this.stateless.post(req, res, { server, principal, message, modes });
@@ -60,6 +61,7 @@ export class StreamableHttpHandler {
     const sessionId = header(req.headers, SESSION_HEADER);
     if (sessionId === undefined) {
       const initialize = single().messages[0];
+      if (initialize) checkSchema(initialize);
       if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') throw McpErrors.sessionRequired();
       return this.initialize(res, server, principal, initialize, modes.json);
     }

@@ -14,7 +14,9 @@ import {
 import type { Logger } from '#observability';
 import type { Outbound } from '../sessions/outbound.port.js';
 import type { StreamSink } from '../sessions/stream-sink.port.js';
-import { paramsOf, requestName } from './stateless-messages.js';
+import { INPUT_CAPABLE_METHODS, META, metaOf, paramsOf, requestName } from './stateless-messages.js';
+
+const SUBSCRIPTION_ID = META.subscriptionId;
 
 /** One stateless call in flight on a pooled session. */
 export interface PooledCall {
@@ -133,7 +135,10 @@ export class CallOutbound implements Outbound {
     if (isRequest(message)) return this.bridge(message);
     const method = message.method;
     if (typeof method !== 'string') return;
-    if (method.endsWith('/list_changed')) return this.deps.onListChanged(method);
+    if (method.endsWith('/list_changed')) this.deps.onListChanged(method);
+    // A 2026 backend tags what it sends for a subscriptions/listen call with that call's id.
+    const listener = [...this.calls.values()].find((c) => c.requestId === metaOf(message)[SUBSCRIPTION_ID]);
+    if (listener) return this.publish(listener, message);
     // A log line belongs to a call only when one call could have caused it.
     const [only, ...others] = this.calls.values();
     if (method === 'notifications/message' && only?.logs && others.length === 0) this.publish(only, message);
@@ -184,7 +189,8 @@ export class CallOutbound implements Outbound {
 
   /** A backend request during a call: the call's client is asked for it in an input_required result. */
   private bridge(request: JsonRpcMessage & { id: RequestId; method: string }): void {
-    const [call, ...others] = this.calls.values();
+    // Only a call that may answer input_required can have caused it; lists in flight beside it cannot.
+    const [call, ...others] = [...this.calls.values()].filter((c) => INPUT_CAPABLE_METHODS.has(c.method));
     if (!INPUT_METHODS.has(request.method) || !call || others.length > 0) {
       const why = !INPUT_METHODS.has(request.method)
         ? `${request.method} is not a request a stateless client can answer`

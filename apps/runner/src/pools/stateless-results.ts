@@ -1,8 +1,6 @@
 import { JsonRpcCode, type JsonRpcMessage, type RequestId } from '#contracts';
 import { bridgedCapabilities, isObject, LIST_METHODS, META, metaOf, STATELESS_VERSION } from './stateless-messages.js';
 
-/** What the gateway tells a stateless client it speaks on every endpoint (both eras). */
-export const SUPPORTED_VERSIONS = [STATELESS_VERSION, '2025-11-25', '2025-06-18', '2025-03-26'];
 const GATEWAY_CLIENT = { name: 'gatehouse', version: '0.1.0' };
 /** The 2025 revision a pooled session is opened with (the backend may agree on an older one). */
 const BRIDGED_VERSION = '2025-11-25';
@@ -36,7 +34,8 @@ export function discoverResult(id: RequestId, initialized: JsonRpcMessage, ttlMs
   const init = isObject(initialized.result) ? initialized.result : {};
   const result = {
     resultType: 'complete',
-    supportedVersions: SUPPORTED_VERSIONS,
+    // The edge answers with every version the endpoint speaks.
+    supportedVersions: [STATELESS_VERSION],
     capabilities: isObject(init.capabilities) ? init.capabilities : {},
     ...(typeof init.instructions === 'string' && { instructions: init.instructions }),
     ttlMs,
