@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { headerText, sometimes } from './fuzz-arbitraries.js';
-import { initializeBody, largeBody, mcpBody, protocolVersion } from './fuzz-json-rpc.js';
+import { initializeBody, largeBody, mcpBody, protocolVersion, statelessRequest } from './fuzz-json-rpc.js';
 import { oauthRequests, otherRequests, type FuzzSite } from './fuzz-oauth-requests.js';
 
 /** The fuzz gateway's servers: static bearer token, basic credentials, OAuth only. */
@@ -127,6 +127,47 @@ const streamablePost = fc
     return { method: 'POST', path, headers: { ...headers, ...(id !== undefined && { 'mcp-session-id': id }) }, credential, session, body };
   });
 
+/** 2026-07-28: no session; headers that mostly mirror the body (Mcp-Name sometimes Base64-encoded), sometimes not. */
+const statelessPost = fc
+  .record({
+    server,
+    credential,
+    headers: mcpHeaders({ contentType: true }),
+    request: statelessRequest,
+    version: fc.oneof({ arbitrary: fc.constant('2026-07-28'), weight: 10 }, { arbitrary: protocolVersion, weight: 1 }),
+    methodHeader: fc.oneof({ arbitrary: fc.constant(true), weight: 8 }, { arbitrary: sometimes(headerText(20), 2), weight: 1 }),
+    nameHeader: fc.oneof(
+      { arbitrary: fc.constant<'plain' | 'base64'>('plain'), weight: 8 },
+      { arbitrary: fc.constant<'plain' | 'base64'>('base64'), weight: 2 },
+      {
+        arbitrary: sometimes(fc.oneof(headerText(20), fc.constantFrom('=?base64?!!?=', '=?base64??=', '=?BASE64?ZWNobw==?=')), 2),
+        weight: 1,
+      },
+    ),
+  })
+  .map(({ server, credential, headers, request, version, methodHeader, nameHeader }): FuzzRequest => {
+    const method = methodHeader === true ? request.method : methodHeader;
+    const name =
+      nameHeader === 'plain'
+        ? request.name
+        : nameHeader === 'base64'
+          ? `=?base64?${Buffer.from(request.name).toString('base64')}?=`
+          : nameHeader;
+    const mirrored = {
+      'mcp-protocol-version': version,
+      ...(method !== undefined && { 'mcp-method': method }),
+      ...(name !== undefined && { 'mcp-name': name }),
+    };
+    return {
+      method: 'POST',
+      path: `/${server}/mcp`,
+      headers: { ...headers, ...mirrored },
+      credential,
+      session: { kind: 'none' },
+      body: request.body,
+    };
+  });
+
 const streamableGetOrDelete = fc
   .record({
     method: fc.constantFrom('GET', 'DELETE', 'GET', 'HEAD', 'PUT', 'PATCH', 'OPTIONS'),
@@ -178,6 +219,7 @@ const legacyMessage = fc
 export function fuzzRequests(site: FuzzSite): fc.Arbitrary<FuzzRequest> {
   return fc.oneof(
     { arbitrary: streamablePost, weight: 30 },
+    { arbitrary: statelessPost, weight: 12 },
     { arbitrary: streamableGetOrDelete, weight: 8 },
     { arbitrary: legacyStream, weight: 3 },
     { arbitrary: legacyMessage, weight: 12 },

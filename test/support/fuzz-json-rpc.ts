@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { sometimes } from './fuzz-arbitraries.js';
 
 /** The protocol revisions clients send, and a few they must not. */
 export const PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'] as const;
@@ -207,3 +208,78 @@ export const largeBody = fc.constantFrom(
 
 /** Initialize as a client sends it, for the requests that must reach a backend. */
 export const initializeBody = initialize.map((m) => JSON.stringify(m));
+
+const STATELESS_METHODS = [
+  'tools/list',
+  'tools/call',
+  'server/discover',
+  'resources/list',
+  'resources/read',
+  'prompts/list',
+  'prompts/get',
+];
+const META_KEYS = {
+  version: 'io.modelcontextprotocol/protocolVersion',
+  info: 'io.modelcontextprotocol/clientInfo',
+  capabilities: 'io.modelcontextprotocol/clientCapabilities',
+};
+
+/** `_meta` of a 2026-07-28 request: usually complete, sometimes missing or wrongly typed fields. */
+const statelessMeta = fc.record(
+  {
+    [META_KEYS.version]: fc.oneof({ arbitrary: fc.constant('2026-07-28'), weight: 12 }, { arbitrary: protocolVersion, weight: 1 }),
+    [META_KEYS.info]: fc.oneof({ arbitrary: fc.constant({ name: 'fuzz', version: '1' }), weight: 8 }, { arbitrary: jsonValue, weight: 1 }),
+    [META_KEYS.capabilities]: fc.oneof(
+      { arbitrary: fc.constantFrom({}, { elicitation: { form: {} } }, { sampling: {}, roots: {} }), weight: 8 },
+      { arbitrary: jsonValue, weight: 1 },
+    ),
+    progressToken: fc.oneof(fc.integer(), fc.string({ maxLength: 8 })),
+  },
+  { requiredKeys: [] },
+);
+
+/** A requestState as a client may send one: forged in Gatehouse's own shape, or anything. */
+const requestState = fc.oneof(
+  fc
+    .tuple(
+      fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/),
+      fc.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/),
+      fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    )
+    .map((parts) => `gh1.${parts.join('.')}`),
+  fc.string({ maxLength: 80 }),
+  jsonValue,
+);
+
+/** A 2026-07-28 request (one per POST) with the name its Mcp-Name header should mirror. */
+export const statelessRequest = fc
+  .record(
+    {
+      id: requestId,
+      method: fc.oneof(
+        { arbitrary: fc.constantFrom(...STATELESS_METHODS), weight: 10 },
+        { arbitrary: fc.constantFrom('initialize', 'ping', 'subscriptions/listen', 'x/y'), weight: 1 },
+      ),
+      name: fc.oneof(
+        { arbitrary: fc.constantFrom(...TOOLS, 'demo://resource/static/document/architecture.md', 'simple-prompt'), weight: 6 },
+        { arbitrary: fc.string({ maxLength: 12 }), weight: 1 },
+      ),
+      meta: statelessMeta,
+      requestState: sometimes(requestState, 4),
+      inputResponses: sometimes(fc.dictionary(fc.string({ maxLength: 12 }), jsonValue, { maxKeys: 3 }), 4),
+      notification: sometimes(fc.constant(true), 12),
+    },
+    { requiredKeys: ['id', 'method', 'name', 'meta'] },
+  )
+  .map(({ id, method, name, meta, requestState, inputResponses, notification }) => {
+    const target = method === 'resources/read' ? { uri: name } : { name, arguments: { message: 'fuzz' } };
+    const params = {
+      ...target,
+      _meta: meta,
+      ...(requestState !== undefined && { requestState }),
+      ...(inputResponses && { inputResponses }),
+    };
+    const message = { jsonrpc: '2.0', ...(notification ? {} : { id }), method, params };
+    return { method, name, body: JSON.stringify(message) };
+  });
