@@ -6,23 +6,26 @@ import {
   type Implementation,
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
-import { isRequest, type JsonRpcMessage, type RequestId } from '#contracts';
+import {
+  isJsonObject as isObject,
+  isRequest,
+  MCP_META,
+  metaOf,
+  STATELESS_PROTOCOL_VERSION,
+  type JsonRpcMessage,
+  type RequestId,
+} from '#contracts';
 import { header } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import type { ParsedBody } from './messages.js';
 
 /** The first revision without initialize or sessions: each request carries its version, identity and capabilities. */
-export const STATELESS_PROTOCOL_VERSION = '2026-07-28';
+export { STATELESS_PROTOCOL_VERSION };
 export const STATELESS_VERSIONS: readonly string[] = [STATELESS_PROTOCOL_VERSION];
 /** Every version the gateway speaks, stateless and session-based: what an UnsupportedProtocolVersion error lists. */
 export const GATEWAY_PROTOCOL_VERSIONS: readonly string[] = [...STATELESS_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
 
-const META = {
-  protocolVersion: 'io.modelcontextprotocol/protocolVersion',
-  clientInfo: 'io.modelcontextprotocol/clientInfo',
-  clientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
-  logLevel: 'io.modelcontextprotocol/logLevel',
-} as const;
+const META = MCP_META;
 
 /** The request-metadata headers, as the spec spells them in messages. */
 const VERSION_HEADER = 'MCP-Protocol-Version';
@@ -174,15 +177,6 @@ function fieldValue(headers: IncomingHttpHeaders, name: string, rpcId: RequestId
 /** Visible ASCII, space and tab: RFC 9110's field-value characters without obs-text. */
 function isFieldValue(value: string): boolean {
   return /^[\t\x20-\x7e]*$/.test(value);
-}
-
-function metaOf(message: JsonRpcMessage): Record<string, unknown> {
-  const meta = isObject(message.params) ? message.params._meta : undefined;
-  return isObject(meta) ? meta : {};
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function mismatch(name: string, headerValue: string, bodyValue: string | undefined, rpcId: RequestId | null) {

@@ -2,6 +2,10 @@ import type { ServerResponse } from 'node:http';
 import {
   GatehouseError,
   isRequest,
+  MCP_META,
+  metaOf,
+  paramsOf,
+  parseRequestState,
   isResponse,
   JsonRpcCode,
   type JsonRpcMessage,
@@ -59,8 +63,8 @@ export class StatelessHandler {
     });
     const watched: { stop: () => void }[] = [];
     try {
-      // The call's id is its stream's: unique in the pooled session, mapped back to the client's here.
-      const call = { server: server.name, principal, message: { ...message, id: streamId }, stream: stream.subject };
+      // The call's id (and progress token) is its stream's: unique in the pooled session, mapped back to the client's here.
+      const call = { server: server.name, principal, message: relayed(message, streamId), stream: stream.subject };
       const reply = await this.deps.pools.call(server.runnerGroup, call, server.timeoutMs + CALL_MARGIN_MS);
       if (!reply.ok) {
         if (exchange.isDone) return;
@@ -71,12 +75,15 @@ export class StatelessHandler {
       const watch = this.deps.watch.watch(reply.sessionId, reply.runnerId);
       watch.busy(true);
       watched.push({ stop: () => (watch.busy(false), watch.stop()) });
+      // A retry continues the call its requestState names: that call is the one to cancel.
+      const requestId = parseRequestState(paramsOf(message).requestState)?.callId ?? streamId;
       const cancelled = {
         jsonrpc: '2.0' as const,
         method: 'notifications/cancelled',
-        params: { requestId: streamId, reason: 'the client closed the response' },
+        params: { requestId, reason: 'the client closed the response' },
       };
       cancel = () => void this.deps.relay.send(reply.runnerId, reply.sessionId, [cancelled]).catch(() => undefined);
+      if (exchange.isDone) cancel(); // the client left before the runner took the call
       await exchange.finished();
     } finally {
       for (const w of watched) w.stop();
@@ -112,13 +119,25 @@ class StatelessExchange implements StreamEndpoint {
   }
 
   write(message: JsonRpcMessage): boolean {
-    if (!isResponse(message)) return this.inner.write(withSubscriptionId(message, this.relayedId, this.request.id), undefined);
+    if (!isResponse(message)) return this.inner.write(this.clientsOwn(message), undefined);
     const answer = { ...message, id: this.request.id };
     return this.inner.write(this.request.method === 'server/discover' ? speakingEveryVersion(answer) : answer, undefined);
   }
 
   end(): void {
     this.inner.end();
+  }
+
+  /** A notification for this call names it as the client did: its progress token, its subscription id. */
+  private clientsOwn(message: JsonRpcMessage): JsonRpcMessage {
+    const params = paramsOf(message);
+    const meta = metaOf(message);
+    if (message.method === 'notifications/progress' && params.progressToken === this.relayedId) {
+      const token = metaOf(this.request).progressToken;
+      return { ...message, params: { ...params, progressToken: token } };
+    }
+    if (meta[SUBSCRIPTION_ID] !== this.relayedId) return message;
+    return { ...message, params: { ...params, _meta: { ...meta, [SUBSCRIPTION_ID]: this.request.id } } };
   }
 
   sessionEnded(reason: string): void {
@@ -182,13 +201,11 @@ function speakingEveryVersion(response: JsonRpcMessage): JsonRpcMessage {
   return { ...response, result: { ...result, supportedVersions: GATEWAY_PROTOCOL_VERSIONS } };
 }
 
-const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
+const SUBSCRIPTION_ID = MCP_META.subscriptionId;
 
-/** A subscriptions/listen notification names the listen request by the id the backend knows: the client's is given back. */
-function withSubscriptionId(message: JsonRpcMessage, relayedId: string, clientId: RequestId): JsonRpcMessage {
-  const params = message.params;
-  if (typeof params !== 'object' || params === null || !('_meta' in params)) return message;
-  const meta = params._meta;
-  if (typeof meta !== 'object' || meta === null || !(SUBSCRIPTION_ID in meta) || meta[SUBSCRIPTION_ID] !== relayedId) return message;
-  return { ...message, params: { ...params, _meta: { ...meta, [SUBSCRIPTION_ID]: clientId } } };
+/** The request as the runner sees it: id and progress token unique in the pooled session. */
+function relayed(message: JsonRpcMessage & { id: RequestId }, streamId: string): JsonRpcMessage & { id: RequestId } {
+  const meta = metaOf(message);
+  if (meta.progressToken === undefined) return { ...message, id: streamId };
+  return { ...message, id: streamId, params: { ...paramsOf(message), _meta: { ...meta, progressToken: streamId } } };
 }

@@ -10,13 +10,16 @@ import {
   type JsonRpcMessage,
   type ParkedCallState,
   type RequestId,
+  MCP_META,
+  metaOf,
+  paramsOf,
 } from '#contracts';
 import type { Logger } from '#observability';
 import type { Outbound } from '../sessions/outbound.port.js';
 import type { StreamSink } from '../sessions/stream-sink.port.js';
-import { INPUT_CAPABLE_METHODS, META, metaOf, paramsOf, requestName } from './stateless-messages.js';
+import { INPUT_CAPABLE_METHODS, requestName } from './stateless-messages.js';
 
-const SUBSCRIPTION_ID = META.subscriptionId;
+const SUBSCRIPTION_ID = MCP_META.subscriptionId;
 
 /** One stateless call in flight on a pooled session. */
 export interface PooledCall {
@@ -59,14 +62,20 @@ export interface CallOutboundDeps {
   secret: Buffer;
   /** How long a call waits for the client to retry with the input asked for. */
   inputTimeoutMs: number;
+  /** What the session's clients declared they can answer (sampling, elicitation and its modes, roots). */
+  capabilities: Record<string, unknown>;
   /** Completes a result for a stateless client (resultType, server identity, cache hints). */
   decorate: (call: PooledCall, response: JsonRpcMessage) => JsonRpcMessage;
   onListChanged: (method: string) => void;
   onEnded: () => void;
 }
 
-/** Requests a 2025 backend may send while it serves a call, and the result type each becomes. */
-const INPUT_METHODS = new Set(['sampling/createMessage', 'elicitation/create', 'roots/list']);
+/** Requests a 2025 backend may send while it serves a call, and the client capability each needs. */
+const INPUT_METHODS = new Map([
+  ['sampling/createMessage', 'sampling'],
+  ['elicitation/create', 'elicitation'],
+  ['roots/list', 'roots'],
+]);
 
 /**
  * Where a pooled session's backend messages go: each call's answer to the edge stream holding
@@ -191,10 +200,12 @@ export class CallOutbound implements Outbound {
   private bridge(request: JsonRpcMessage & { id: RequestId; method: string }): void {
     // Only a call that may answer input_required can have caused it; lists in flight beside it cannot.
     const [call, ...others] = [...this.calls.values()].filter((c) => INPUT_CAPABLE_METHODS.has(c.method));
-    if (!INPUT_METHODS.has(request.method) || !call || others.length > 0) {
-      const why = !INPUT_METHODS.has(request.method)
-        ? `${request.method} is not a request a stateless client can answer`
+    const why = !INPUT_METHODS.has(request.method)
+      ? `${request.method} is not a request a stateless client can answer`
+      : !this.declared(request)
+        ? `the client did not declare the capability ${request.method} needs`
         : 'no single client request is in progress to carry this request to its client';
+    if (!call || others.length > 0 || !this.declared(request)) {
       this.deps.log.warn({ sessionId: this.deps.sessionId, method: request.method }, `backend request refused: ${why}`);
       return this.toBackend(errorResponse(request.id, JsonRpcCode.internalError, why));
     }
@@ -206,6 +217,15 @@ export class CallOutbound implements Outbound {
       request: { method: request.method, ...(request.params !== undefined && { params: request.params }) },
     });
     if (call.subject !== undefined) this.askClient(call);
+  }
+
+  /** Whether the session's clients declared what `request` asks of them (a URL elicitation needs its mode). */
+  private declared(request: JsonRpcMessage & { method: string }): boolean {
+    const capability = INPUT_METHODS.get(request.method);
+    const declared = capability === undefined ? undefined : this.deps.capabilities[capability];
+    if (declared === undefined) return false;
+    if (request.method !== 'elicitation/create' || paramsOf(request).mode !== 'url') return true;
+    return typeof declared === 'object' && declared !== null && 'url' in declared;
   }
 
   /** Answers the call's current stream with input_required; the call waits for the retry. */

@@ -1,5 +1,5 @@
-import { JsonRpcCode, type JsonRpcMessage, type RequestId } from '#contracts';
-import { bridgedCapabilities, isObject, LIST_METHODS, META, metaOf, STATELESS_VERSION } from './stateless-messages.js';
+import { JsonRpcCode, type JsonRpcMessage, type RequestId, isJsonObject, MCP_META, metaOf, STATELESS_PROTOCOL_VERSION } from '#contracts';
+import { bridgedCapabilities, LIST_METHODS } from './stateless-messages.js';
 
 const GATEWAY_CLIENT = { name: 'gatehouse', version: '0.1.0' };
 /** The 2025 revision a pooled session is opened with (the backend may agree on an older one). */
@@ -9,34 +9,38 @@ const RESOURCE_NOT_FOUND_2025 = -32002;
 
 /** The probe that tells a backend speaking 2026-07-28 (it answers) from one that needs initialize. */
 export function discoverRequest(): JsonRpcMessage & { id: RequestId } {
-  const _meta = { [META.protocolVersion]: STATELESS_VERSION, [META.clientInfo]: GATEWAY_CLIENT, [META.clientCapabilities]: {} };
+  const _meta = {
+    [MCP_META.protocolVersion]: STATELESS_PROTOCOL_VERSION,
+    [MCP_META.clientInfo]: GATEWAY_CLIENT,
+    [MCP_META.clientCapabilities]: {},
+  };
   return { jsonrpc: '2.0', id: 'gatehouse-discover', method: 'server/discover', params: { _meta } };
 }
 
 export function speaksStateless(response: JsonRpcMessage): boolean {
   const result = response.result;
-  return isObject(result) && Array.isArray(result.supportedVersions) && result.supportedVersions.includes(STATELESS_VERSION);
+  return isJsonObject(result) && Array.isArray(result.supportedVersions) && result.supportedVersions.includes(STATELESS_PROTOCOL_VERSION);
 }
 
 /** The initialize that opens a bridged session for the client whose request came first. */
 export function initializeRequest(first: JsonRpcMessage | undefined): JsonRpcMessage & { id: RequestId } {
-  const clientInfo = first && metaOf(first)[META.clientInfo];
+  const clientInfo = first && metaOf(first)[MCP_META.clientInfo];
   const params = {
     protocolVersion: BRIDGED_VERSION,
     capabilities: first ? bridgedCapabilities(first) : {},
-    clientInfo: isObject(clientInfo) && typeof clientInfo.name === 'string' ? clientInfo : GATEWAY_CLIENT,
+    clientInfo: isJsonObject(clientInfo) && typeof clientInfo.name === 'string' ? clientInfo : GATEWAY_CLIENT,
   };
   return { jsonrpc: '2.0', id: 'gatehouse-initialize', method: 'initialize', params };
 }
 
 /** server/discover of a bridged pool, from the backend's answer to initialize. */
 export function discoverResult(id: RequestId, initialized: JsonRpcMessage, ttlMs: number): JsonRpcMessage {
-  const init = isObject(initialized.result) ? initialized.result : {};
+  const init = isJsonObject(initialized.result) ? initialized.result : {};
   const result = {
     resultType: 'complete',
     // The edge answers with every version the endpoint speaks.
-    supportedVersions: [STATELESS_VERSION],
-    capabilities: isObject(init.capabilities) ? init.capabilities : {},
+    supportedVersions: [STATELESS_PROTOCOL_VERSION],
+    capabilities: isJsonObject(init.capabilities) ? init.capabilities : {},
     ...(typeof init.instructions === 'string' && { instructions: init.instructions }),
     ttlMs,
     cacheScope: 'private',
@@ -53,14 +57,14 @@ export function bridgedResult(
   ttlMs: number,
 ): JsonRpcMessage {
   const { error } = response;
-  if (isObject(error)) {
+  if (isJsonObject(error)) {
     return method === 'resources/read' && error.code === RESOURCE_NOT_FOUND_2025
       ? { ...response, error: { ...error, code: JsonRpcCode.invalidParams } }
       : response;
   }
-  if (!isObject(response.result)) return response;
-  const init = initialized && isObject(initialized.result) ? initialized.result : {};
-  const meta = isObject(response.result._meta) ? response.result._meta : {};
+  if (!isJsonObject(response.result)) return response;
+  const init = initialized && isJsonObject(initialized.result) ? initialized.result : {};
+  const meta = isJsonObject(response.result._meta) ? response.result._meta : {};
   const result: Record<string, unknown> = { resultType: 'complete', ...response.result, _meta: { ...serverInfoMeta(init), ...meta } };
   // Lists are cached here for ttlMs; a read is not, so the client is told it is stale at once.
   if (LIST_METHODS.has(method) || method === 'resources/read') {
@@ -71,5 +75,5 @@ export function bridgedResult(
 }
 
 function serverInfoMeta(init: Record<string, unknown>): Record<string, unknown> {
-  return isObject(init.serverInfo) ? { [META.serverInfo]: init.serverInfo } : {};
+  return isJsonObject(init.serverInfo) ? { [MCP_META.serverInfo]: init.serverInfo } : {};
 }

@@ -81,11 +81,17 @@ function meta(capabilities: object = {}) {
   };
 }
 
-function callOf(id: string, method: string, params: object = {}, who = alice): PoolCallRequest {
+function callOf(
+  id: string,
+  method: string,
+  params: object = {},
+  who = alice,
+  capabilities: object = { elicitation: { form: {} } },
+): PoolCallRequest {
   return {
     server: 'files',
     principal: who,
-    message: { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta({ elicitation: { form: {} } }) } },
+    message: { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta(capabilities) } },
     stream: stream(id),
   };
 }
@@ -235,6 +241,35 @@ describe('WarmPools', () => {
     await settle();
     expect(backends[0]?.received.map((m) => m.method)).toEqual(['server/discover', 'tools/call']);
     expect(sink.on(stream('n1')).messages[0]?.result).toEqual({ resultType: 'input_required', requestState: 'the-backends-own' });
+    await close();
+  });
+
+  it('gives calls that may need input a session each when they arrive together, while the pool has room', async () => {
+    const { pools, sink, backends, close } = await setup();
+    await Promise.all([pools.call(callOf('p1', 'tools/call', { name: 'ask' })), pools.call(callOf('p2', 'tools/call', { name: 'ask' }))]);
+    await settle();
+    expect(backends).toHaveLength(2);
+    for (const id of ['p1', 'p2']) expect(sink.on(stream(id)).messages[0]?.result).toMatchObject({ resultType: 'input_required' });
+    await close();
+  });
+
+  it('refuses the backend a request for input its client never declared, instead of asking the client', async () => {
+    const { pools, sink, backends, close } = await setup();
+    await pools.call(callOf('u1', 'tools/call', { name: 'ask' }, alice, {}));
+    await settle();
+    expect(sink.on(stream('u1')).messages).toEqual([]);
+    const refusal = backends[0]?.received.find((m) => m.error !== undefined);
+    expect(refusal?.error).toMatchObject({ code: -32603, message: expect.stringContaining('did not declare') });
+    await close();
+  });
+
+  it('refuses a retry sent to another server than the call it continues', async () => {
+    const { pools, sink, close } = await setup();
+    await pools.call(callOf('c1', 'tools/call', { name: 'ask' }));
+    await settle();
+    const { requestState } = sink.on(stream('c1')).messages[0]?.result as { requestState: string };
+    const elsewhere = { ...callOf('c2', 'tools/call', { name: 'ask', requestState }), server: 'other' };
+    expect(await pools.call(elsewhere)).toMatchObject({ ok: false, error: { code: 'SESSION_NOT_FOUND' } });
     await close();
   });
 });

@@ -12,6 +12,10 @@ import {
   type Principal,
   type ReplyError,
   type RequestId,
+  isJsonObject,
+  MCP_META,
+  metaOf,
+  paramsOf,
 } from '#contracts';
 import { randomId } from '#crypto';
 import type { Logger } from '#observability';
@@ -20,16 +24,7 @@ import type { RunnerSession } from '../sessions/runner-session.js';
 import type { StreamSink } from '../sessions/stream-sink.port.js';
 import { CallOutbound, type PooledCall } from './call-outbound.js';
 import { ListCache } from './list-cache.js';
-import {
-  bridgedCapabilities,
-  canonicalJson,
-  INPUT_CAPABLE_METHODS,
-  isObject,
-  LIST_METHODS,
-  META,
-  metaOf,
-  paramsOf,
-} from './stateless-messages.js';
+import { bridgedCapabilities, canonicalJson, INPUT_CAPABLE_METHODS, LIST_METHODS } from './stateless-messages.js';
 import { bridgedResult, discoverResult, discoverRequest, initializeRequest, speaksStateless } from './stateless-results.js';
 
 export interface WarmPoolLimits {
@@ -62,6 +57,9 @@ interface PooledSession {
   native: boolean;
   /** The backend's answer to the request that opened it (initialize, or server/discover). */
   opened: JsonRpcMessage | undefined;
+  /** Calls given this session and not registered on it yet: counted as in flight. */
+  reserved: number;
+  readonly pool: Pool;
 }
 
 interface Pool {
@@ -71,8 +69,13 @@ interface Pool {
   readonly server: string;
   readonly sessions: Set<PooledSession>;
   readonly lists: ListCache;
+  /** The capabilities its sessions declare to the backend (the names a client declared). */
+  readonly capabilities: Record<string, unknown>;
   opening: Promise<PooledSession> | undefined;
 }
+
+/** How long a backend has to answer the server/discover probe before it is taken for a 2025 one. */
+const PROBE_TIMEOUT_MS = 5000;
 
 /** A session's calls share it until this many are in flight (calls that may need input have it to themselves). */
 const SHARED_CALLS = 8;
@@ -103,31 +106,37 @@ export class WarmPools {
     const parked = parseRequestState(paramsOf(message).requestState);
     if (parked?.runnerId === this.deps.runnerId) {
       const pooled = this.bySession.get(parked.sessionId);
-      if (!pooled) return refused('SESSION_NOT_FOUND', 'the call this requestState belongs to has ended; call again without requestState');
+      if (!pooled || pooled.pool.server !== request.server) {
+        return refused('SESSION_NOT_FOUND', 'the call this requestState belongs to has ended; call again without requestState');
+      }
       pooled.outbound.resume(parked, message, principal.sub, stream);
       return { ok: true, runnerId: this.deps.runnerId, sessionId: pooled.id };
     }
     const pool = this.poolFor(request);
     let pooled: PooledSession;
     try {
-      const exclusive = INPUT_CAPABLE_METHODS.has(message.method) && Object.keys(bridgedCapabilities(message)).length > 0;
+      const exclusive = INPUT_CAPABLE_METHODS.has(message.method) && Object.keys(pool.capabilities).length > 0;
       pooled = await this.sessionFor(pool, exclusive, message);
     } catch (err) {
+      this.forgetIfEmpty(pool);
       return { ok: false, error: errorOf(err) };
     }
-    void this.renewRoute(pool);
-    const reply: PoolCallReply = { ok: true, runnerId: this.deps.runnerId, sessionId: pooled.id };
-    const answer = pooled.native ? undefined : this.answerHere(pool, pooled, message);
-    if (answer) {
-      this.deps.sink.publish(stream, { sessionId: pooled.id, message: answer });
-      this.deps.sink.publish(stream, { sessionId: pooled.id, end: true });
-      return reply;
+    try {
+      void this.renewRoute(pool);
+      const answer = pooled.native ? undefined : this.answerHere(pool, pooled, message);
+      if (answer) {
+        this.deps.sink.publish(stream, { sessionId: pooled.id, message: answer });
+        this.deps.sink.publish(stream, { sessionId: pooled.id, end: true });
+      } else {
+        const logs = metaOf(message)[MCP_META.logLevel] !== undefined;
+        const list = isFirstPage(message) ? { listKey: message.method, listGeneration: pool.lists.generation } : {};
+        pooled.outbound.register(stream, message, { sub: principal.sub, logs, ...list });
+        pooled.session?.fromClient([message], stream);
+      }
+    } finally {
+      pooled.reserved -= 1;
     }
-    const logs = metaOf(message)[META.logLevel] !== undefined;
-    const list = LIST_METHODS.has(message.method) ? { listKey: listKey(message), listGeneration: pool.lists.generation } : {};
-    pooled.outbound.register(stream, message, { sub: principal.sub, logs, ...list });
-    pooled.session?.fromClient([message], stream);
-    return reply;
+    return { ok: true, runnerId: this.deps.runnerId, sessionId: pooled.id };
   }
 
   /** Renews the routes of pools still held (called with the idle sweep). */
@@ -142,15 +151,20 @@ export class WarmPools {
     request: JsonRpcMessage & { id: RequestId; method: string },
   ): JsonRpcMessage | undefined {
     if (request.method === 'server/discover') return pooled.opened && discoverResult(request.id, pooled.opened, this.limits.listTtlMs);
-    if (!LIST_METHODS.has(request.method)) return undefined;
-    const cached = pool.lists.get(listKey(request));
+    if (!isFirstPage(request)) return undefined;
+    const cached = pool.lists.get(request.method);
     return cached && { jsonrpc: '2.0', id: request.id, result: { ...cached.result, ttlMs: cached.freshForMs } };
   }
 
+  /**
+   * The caller's pool: per identity, server, groups (its tool policy) and the capabilities the
+   * client declares — by name, so a client cannot make the key as large as it likes.
+   */
   private poolFor(request: PoolCallRequest): Pool {
     const { principal, server, message } = request;
-    const capabilities = this.eras.get(server) === 'native' ? '' : canonicalJson(bridgedCapabilities(message));
-    const key = [principal.sub, server, capabilities].join('\0');
+    const capabilities = this.eras.get(server) === 'native' ? {} : bridgedCapabilities(message);
+    const groups = [...new Set(principal.groups ?? [])].sort();
+    const key = JSON.stringify([principal.sub, server, groups, canonicalJson(capabilities)]);
     let pool = this.pools.get(key);
     if (!pool) {
       pool = {
@@ -158,6 +172,7 @@ export class WarmPools {
         routeKey: poolRouteKey(principal.sub, server),
         principal,
         server,
+        capabilities,
         sessions: new Set(),
         lists: new ListCache(this.deps.now),
         opening: undefined,
@@ -167,28 +182,55 @@ export class WarmPools {
     return pool;
   }
 
-  /** The least busy warm session, or a new one when all are crowded and the pool has room. */
-  private async sessionFor(pool: Pool, exclusive: boolean, first?: JsonRpcMessage): Promise<PooledSession> {
+  /**
+   * The least busy warm session, or a new one when all are crowded and the pool has room; the
+   * call is counted on it at once (reserved), so calls arriving together spread. When an open
+   * fails, every call waiting for it fails with it.
+   */
+  private async sessionFor(pool: Pool, exclusive: boolean, first: JsonRpcMessage): Promise<PooledSession> {
     for (;;) {
-      const best = [...pool.sessions].sort((a, b) => a.outbound.active - b.outbound.active)[0];
-      if (best && best.outbound.active < (exclusive ? 1 : SHARED_CALLS)) return best;
-      if (pool.opening) {
-        await pool.opening.catch(() => undefined);
+      const best = [...pool.sessions].sort((a, b) => load(a) - load(b))[0];
+      const crowded = !best || load(best) >= (exclusive ? 1 : SHARED_CALLS);
+      if (pool.opening && crowded) {
+        await pool.opening;
         continue;
       }
-      if (best && pool.sessions.size >= this.limits.size) return best;
-      pool.opening = this.open(pool, first);
+      const chosen = !crowded || pool.sessions.size >= this.limits.size ? best : undefined;
+      if (chosen) {
+        chosen.reserved += 1;
+        return chosen;
+      }
+      pool.opening = this.openOnce(pool, first);
       try {
-        return await pool.opening;
+        const opened = await pool.opening;
+        opened.reserved += 1;
+        return opened;
       } finally {
         pool.opening = undefined;
       }
     }
   }
 
+  /** Opens a session; when the discover probe killed the backend, the server is taken for a 2025 one and opened again. */
+  private async openOnce(pool: Pool, first: JsonRpcMessage): Promise<PooledSession> {
+    const probing = this.eras.get(pool.server) === undefined;
+    try {
+      return await this.open(pool, first);
+    } catch (err) {
+      if (!probing || this.eras.get(pool.server) !== 'bridged') throw err;
+      return this.open(pool, first);
+    }
+  }
+
+  /** A pool left with no session (its open failed) is dropped, so failed calls leave nothing behind. */
+  private forgetIfEmpty(pool: Pool): void {
+    if (pool.sessions.size === 0 && !pool.opening && this.pools.get(pool.key) === pool) this.pools.delete(pool.key);
+  }
+
   private async open(pool: Pool, first: JsonRpcMessage | undefined): Promise<PooledSession> {
     const id = randomId();
-    const pooled: PooledSession = { id, session: undefined, outbound: this.outboundFor(pool, id), native: false, opened: undefined };
+    const outbound = this.outboundFor(pool, id);
+    const pooled: PooledSession = { id, session: undefined, outbound, native: false, opened: undefined, reserved: 0, pool };
     const opened = await this.deps.sessions.open({
       sessionId: id,
       server: pool.server,
@@ -218,14 +260,16 @@ export class WarmPools {
     first: JsonRpcMessage | undefined,
   ): Promise<JsonRpcMessage> {
     if (this.eras.get(pool.server) !== 'bridged') {
-      const probe = await session.open(discoverRequest()).catch(() => undefined);
+      const probe = await session.open(discoverRequest(), PROBE_TIMEOUT_MS).catch(() => undefined);
       if (probe && speaksStateless(probe)) {
         this.eras.set(pool.server, 'native');
         pooled.native = true;
         pooled.opened = probe;
         return probe;
       }
+      // Refused, unanswered, or the backend died of it (then it is opened again, with initialize).
       this.eras.set(pool.server, 'bridged');
+      this.deps.log.info({ server: pool.server, answered: probe !== undefined }, 'the backend does not speak 2026-07-28: bridged');
     }
     const response = await session.open(initializeRequest(first));
     if (response.error === undefined) session.fromClient([{ jsonrpc: '2.0', method: 'notifications/initialized' }], undefined);
@@ -241,6 +285,7 @@ export class WarmPools {
       log: this.deps.log,
       secret: this.secret,
       inputTimeoutMs: this.limits.inputTimeoutMs,
+      capabilities: pool.capabilities,
       decorate: (call, response) => this.decorate(pool, sessionId, call, response),
       onListChanged: (method) => pool.lists.invalidate(method),
       onEnded: () => this.ended(pool, sessionId),
@@ -251,7 +296,7 @@ export class WarmPools {
     const pooled = this.bySession.get(sessionId);
     if (!pooled || pooled.native) return response;
     const answer = bridgedResult(call.method, response, pooled.opened, this.limits.listTtlMs);
-    if (LIST_METHODS.has(call.method) && isObject(answer.result) && call.listKey !== undefined) {
+    if (LIST_METHODS.has(call.method) && isJsonObject(answer.result) && call.listKey !== undefined) {
       pool.lists.put(call.listKey, answer.result, this.limits.listTtlMs, call.listGeneration);
     }
     return answer;
@@ -261,8 +306,8 @@ export class WarmPools {
     const pooled = this.bySession.get(sessionId);
     this.bySession.delete(sessionId);
     if (pooled) pool.sessions.delete(pooled);
-    if (pool.sessions.size > 0 || pool.opening) return;
-    this.pools.delete(pool.key);
+    if (pool.sessions.size > 0) return;
+    this.forgetIfEmpty(pool);
     const others = [...this.pools.values()].some((p) => p.routeKey === pool.routeKey);
     if (others) return;
     this.routeWrittenAt.delete(pool.routeKey);
@@ -281,10 +326,13 @@ export class WarmPools {
   }
 }
 
-/** The cache key of a list request: its method and page. */
-export function listKey(request: JsonRpcMessage & { method: string }): string {
-  const cursor = paramsOf(request).cursor;
-  return `${request.method}\0${typeof cursor === 'string' ? cursor : ''}`;
+/** Lists are cached by their first page only: a cursor is the client's to choose. */
+function isFirstPage(request: JsonRpcMessage & { method: string }): boolean {
+  return LIST_METHODS.has(request.method) && paramsOf(request).cursor === undefined;
+}
+
+function load(pooled: PooledSession): number {
+  return pooled.outbound.active + pooled.reserved;
 }
 
 class PoolOpenError extends Error {

@@ -74,13 +74,12 @@ export class RunnerSession {
    * warm pool's server/discover probe, which may be followed by initialize when it is refused.
    * Resolves with the backend's response, rejects on failure.
    */
-  async open(initialize: PendingInitialize): Promise<JsonRpcMessage> {
+  async open(initialize: PendingInitialize, timeoutMs = this.deps.startTimeoutMs): Promise<JsonRpcMessage> {
     this.state = 'starting';
-    const timeoutMs = this.deps.startTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`the backend of ${this.identity.server} did not answer initialize within ${timeoutMs} ms`)),
+        () => reject(new Error(`the backend of ${this.identity.server} did not answer ${String(initialize.method)} within ${timeoutMs} ms`)),
         timeoutMs,
       );
     });
