@@ -79,7 +79,8 @@ export class RunnerSession {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`the backend of ${this.identity.server} did not answer ${String(initialize.method)} within ${timeoutMs} ms`)),
+        () =>
+          reject(new Error(`the backend of ${this.identity.server} did not answer ${String(initialize.method)} within ${timeoutMs} ms`)),
         timeoutMs,
       );
     });
