@@ -250,7 +250,12 @@ describe('renderReport: the 2026-07-28 rows', () => {
       '1.00×',
       '1.60×',
     ]);
-    expect(row(page, '### 16 concurrent sessions', 'gatehouse serve', 'bearer, 2026-07-28').slice(6)).toEqual(['3.33×', '0.40×', '2.00×', '—']);
+    expect(row(page, '### 16 concurrent sessions', 'gatehouse serve', 'bearer, 2026-07-28').slice(6)).toEqual([
+      '3.33×',
+      '0.40×',
+      '2.00×',
+      '—',
+    ]);
     // The 2025 row keeps its own figures: the 2026 row never stands in for it.
     expect(row(page, '### 1 session', 'gatehouse serve', 'bearer')[2]).toBe('2.00');
     const labels = page.split('\n').filter((line) => line.startsWith('| gatehouse serve'));
@@ -271,7 +276,15 @@ describe('renderReport: the 2026-07-28 rows', () => {
       '9.00',
       '0.03×',
     ]);
-    expect(row(page, heading, 'gatehouse serve', '2025 session').slice(2)).toEqual(['`initialize`', '15', '250.00', '270.00', '260.00', '280.00', '1.00×']);
+    expect(row(page, heading, 'gatehouse serve', '2025 session').slice(2)).toEqual([
+      '`initialize`',
+      '15',
+      '250.00',
+      '270.00',
+      '260.00',
+      '280.00',
+      '1.00×',
+    ]);
     expect(row(page, heading, 'gatehouse serve', '2026 cold pool').at(-1)).toBe('1.02×');
     expect(page).not.toMatch(/NaN|Infinity|undefined/);
   });

@@ -44,7 +44,12 @@ export function rawModern(url: string, authorization: string): Caller {
   };
   return {
     call: async () => {
-      const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'echo', arguments: ECHO_ARGUMENTS, _meta: META } });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: ++id,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: ECHO_ARGUMENTS, _meta: META },
+      });
       const res = await fetch(url, { method: 'POST', headers, body });
       const text = await res.text();
       if (res.status !== 200 || !text.includes('Echo: ping')) throw new Error(`tools/call answered ${res.status}: ${text.slice(0, 200)}`);

@@ -111,7 +111,7 @@ function poolStartSubsection({ poolStart }: BenchResults): string[] {
     '### 2026-07-28: warm pool against cold spawn',
     'A new client through Gatehouse, with the Node.js echo server as the backend and a bearer token as the credential. ' +
       "`2025 session`: the SDK client's `initialize` (and its `initialized` notification) opens a session, which spawns " +
-      "its backend. `2026 warm pool`: a new SDK v2 client pinned to 2026-07-28, of an identity whose warm pool is open; " +
+      'its backend. `2026 warm pool`: a new SDK v2 client pinned to 2026-07-28, of an identity whose warm pool is open; ' +
       'its first request, `server/discover`, is answered from the pool without a spawn. `2026 cold pool`: the same for ' +
       'an identity never seen before (a token of its own per sample), whose first request spawns and initializes the ' +
       "pool's backend. First answer: from the first request to its answer; first echo: from the first request to the " +

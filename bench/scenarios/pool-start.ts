@@ -44,18 +44,19 @@ export async function samplePoolStart(
   samples: number,
 ): Promise<PoolStartRow[]> {
   const [warm, ...cold] = bearers;
-  if (warm === undefined || cold.length < samples + 1) throw new Error(`pool start needs ${samples + 2} spare bearer tokens, not ${bearers.length}`);
+  if (warm === undefined || cold.length < samples + 1)
+    throw new Error(`pool start needs ${samples + 2} spare bearer tokens, not ${bearers.length}`);
   const modern = (authorization: string) => () => connectSdkModern(mcpUrl, authorization);
   const legacy = async () => sessionCaller(await session2025());
   // Unmeasured: the warm identity's first client opens its pool; the first spawn pays for cold caches.
   await timeOne(modern(warm));
-  await timeOne(modern(cold[0] as string));
+  await timeOne(modern(cold[0]));
   await timeOne(legacy);
   const timings: Record<Start, Timing[]> = { '2025 session': [], '2026 warm pool': [], '2026 cold pool': [] };
   for (let i = 0; i < samples; i++) {
     timings['2025 session'].push(await timeOne(legacy));
     timings['2026 warm pool'].push(await timeOne(modern(warm)));
-    timings['2026 cold pool'].push(await timeOne(modern(cold[i + 1] as string)));
+    timings['2026 cold pool'].push(await timeOne(modern(cold[i + 1])));
   }
   return (Object.entries(timings) as [Start, Timing[]][]).map(([start, times]) => {
     const answer = percentiles(times.map((t) => t.firstAnswerMs));
