@@ -4,6 +4,13 @@ import { track, untrack } from './lib/process-guard.js';
 import { obtainTokens, startOAuthTopology, type GatewayProcess, type TopologyKind } from '#testing';
 
 const BEARER = 'bench-token-0123456789abcdef';
+/**
+ * More static tokens, each its own identity (`bearer:echo/0.<n>`), so a scenario can reach a cold
+ * warm pool as a caller never seen before; one per sample of the session-start scenario, and spare.
+ */
+export const EXTRA_BEARERS = 40;
+/** Warm backend sessions one identity may hold (`proxy.sessions.pool.size`): the default, written out. */
+export const POOL_SIZE = 2;
 
 /** What `echo` is: a stdio server Gatehouse spawns, or a remote server its runner connects to. */
 export type BenchBackend = BackendCommand | RemoteBackend;
@@ -17,6 +24,8 @@ export interface RunningGatehouse {
   sseUrl: string;
   /** Authorization header values: the static token, and an OAuth access token from a real login. */
   authorization: { bearer: string; jwt: string };
+  /** Authorization header values of the other static tokens: one identity each, none used by anything else. */
+  otherBearers: string[];
   /** The process that terminates HTTP (the gateway itself for `serve`). */
   edge: GatewayProcess;
   /** The process that owns the backends (the gateway itself for `serve`). */
@@ -31,13 +40,14 @@ export interface RunningGatehouse {
 export async function startBenchGatehouse(
   kind: TopologyKind,
   backend: BenchBackend,
-  sessions = { maxPerUser: 2000, timeout: '30m' },
+  sessions: Record<string, unknown> = { maxPerUser: 2000, timeout: '30m', pool: { size: POOL_SIZE } },
 ): Promise<RunningGatehouse> {
   const server =
     'url' in backend
       ? { transportType: 'streamable-http', url: backend.url }
       : { transportType: 'stdio', command: backend.command, args: backend.args };
-  const echo = { ...server, serviceAuths: [{ type: 'bearer', tokens: [BEARER] }] };
+  const others = Array.from({ length: EXTRA_BEARERS }, (_, i) => `${BEARER}-${i + 1}`);
+  const echo = { ...server, serviceAuths: [{ type: 'bearer', tokens: [BEARER, ...others] }] };
   const started = await startOAuthTopology(kind, {
     users: { alice: { sub: 'alice', email: 'alice@example.com', email_verified: true } },
     mcpServers: { echo: { ...echo, runnerGroup: `bench${Date.now().toString(36)}` } },
@@ -63,6 +73,7 @@ export async function startBenchGatehouse(
       mcpUrl: `${baseURL}/echo/mcp`,
       sseUrl: `${baseURL}/echo/sse`,
       authorization: { bearer: `Bearer ${BEARER}`, jwt: `Bearer ${accessToken}` },
+      otherBearers: others.map((token) => `Bearer ${token}`),
       edge,
       runner,
       stop,

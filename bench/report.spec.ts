@@ -214,6 +214,105 @@ describe('renderReport: the remote rows', () => {
   });
 });
 
+describe('renderReport: the 2026-07-28 rows', () => {
+  function withModern(): BenchResults {
+    const results = sample();
+    results.roundTrip.push(
+      { ...trip('gatehouse serve', 'bearer', 1, 2.5, 200), protocol: '2026-07-28' },
+      { ...trip('gatehouse serve', 'bearer', 16, 5.0, 1600), protocol: '2026-07-28' },
+    );
+    results.poolStart = [
+      { target: 'gatehouse serve', start: '2025 session', samples: 15, ...figures(250, 270, 260, 280) },
+      { target: 'gatehouse serve', start: '2026 warm pool', samples: 15, ...figures(4, 6, 6.5, 9) },
+      { target: 'gatehouse serve', start: '2026 cold pool', samples: 15, ...figures(255, 290, 265, 300) },
+    ];
+    return results;
+  }
+
+  function figures(answer: number, answer95: number, call: number, call95: number) {
+    return { firstAnswerP50Ms: answer, firstAnswerP95Ms: answer95, firstCallP50Ms: call, firstCallP95Ms: call95 };
+  }
+
+  const results = withModern();
+  const page = renderReport(results, '').markdown;
+
+  it('puts a 2026-07-28 row beside the 2025 rows of its target, against the same direct floor and peers', () => {
+    // target | auth | p50 | p95 | p99 | calls/s | p50 ÷ direct | calls/s ÷ direct | × supergateway | × mcp-proxy
+    expect(row(page, '### 1 session', 'gatehouse serve', 'bearer, 2026-07-28')).toEqual([
+      'gatehouse serve',
+      'bearer, 2026-07-28',
+      '2.50',
+      '5.00',
+      '7.50',
+      '200',
+      '5.00×',
+      '0.20×',
+      '1.00×',
+      '1.60×',
+    ]);
+    expect(row(page, '### 16 concurrent sessions', 'gatehouse serve', 'bearer, 2026-07-28').slice(6)).toEqual([
+      '3.33×',
+      '0.40×',
+      '2.00×',
+      '—',
+    ]);
+    // The 2025 row keeps its own figures: the 2026 row never stands in for it.
+    expect(row(page, '### 1 session', 'gatehouse serve', 'bearer')[2]).toBe('2.00');
+    const labels = page.split('\n').filter((line) => line.startsWith('| gatehouse serve'));
+    expect(labels.slice(0, 3).map((line) => line.split('|')[2]?.trim())).toEqual(['bearer', 'jwt', 'bearer, 2026-07-28']);
+  });
+
+  it('shows a new client on a warm and a cold pool against a 2025 session', () => {
+    const heading = '### 2026-07-28: warm pool against cold spawn';
+    // target | client | first request | samples | first answer p50 | p95 | first echo p50 | p95 | first echo ÷ 2025
+    expect(row(page, heading, 'gatehouse serve', '2026 warm pool')).toEqual([
+      'gatehouse serve',
+      '2026 warm pool',
+      '`server/discover`',
+      '15',
+      '4.00',
+      '6.00',
+      '6.50',
+      '9.00',
+      '0.03×',
+    ]);
+    expect(row(page, heading, 'gatehouse serve', '2025 session').slice(2)).toEqual([
+      '`initialize`',
+      '15',
+      '250.00',
+      '270.00',
+      '260.00',
+      '280.00',
+      '1.00×',
+    ]);
+    expect(row(page, heading, 'gatehouse serve', '2026 cold pool').at(-1)).toBe('1.02×');
+    expect(page).not.toMatch(/NaN|Infinity|undefined/);
+  });
+
+  it('reads the new fields back, and a run without them (an older one) still renders', () => {
+    expect(parseBenchResults(JSON.stringify(results), 'modern.json')).toEqual(results);
+    const older = renderReport(sample(), '').markdown;
+    expect(older).not.toContain('warm pool against cold spawn');
+    expect(older).not.toContain('bearer, 2026-07-28 |');
+  });
+
+  it('draws the 2026-07-28 series dotted, with diamond markers, after the 2025 series of its target', () => {
+    const all = elements(parseXml(renderReport(results, '').svg));
+    const legend = all.find((e) => e.attributes.get('class') === 'legend');
+    const labels = (legend === undefined ? [] : elements(legend)).filter((e) => e.name === 'text').map(textOf);
+    expect(labels).toEqual([
+      'direct',
+      'gatehouse serve (bearer)',
+      'gatehouse serve (jwt)',
+      'gatehouse serve (bearer, 2026-07-28)',
+      'supergateway',
+      'mcp-proxy',
+    ]);
+    const diamonds = all.filter((e) => e.name === 'polygon').map((e) => textOf(e));
+    expect(diamonds).toContain('gatehouse serve (bearer, 2026-07-28), 16: 5.00 ms');
+  });
+});
+
 describe('renderReport: the chart', () => {
   const { svg } = renderReport(sample(), '');
   const root = parseXml(svg);

@@ -17,7 +17,9 @@ import { measureSessionStart } from './scenarios/session-start.js';
 import { measureTokenChecks } from './scenarios/token-checks.js';
 import { judgeTargets } from './targets.js';
 
-const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const runStarted = Date.now();
+/** A progress line, with the seconds since the run started: where the run's time goes. */
+const progress = (line: string) => process.stderr.write(`bench: [${((Date.now() - runStarted) / 1000).toFixed(0)} s] ${line}\n`);
 
 // The SDK's HTTP client adds an abort listener per request to one long-lived signal (see the
 // notes); Node warns once per request past 1,500. Said once here instead of thousands of times.
@@ -50,12 +52,12 @@ function natsServerVersion(): string {
 async function main(): Promise<void> {
   const started = new Date();
   const [cpu] = cpus();
-  progress('round trips (direct, gatehouse serve and over NATS with bearer and JWT, supergateway, mcp-proxy)');
+  progress('round trips (direct, gatehouse serve and over NATS with bearer and JWT and 2026-07-28, supergateway, mcp-proxy)');
   const roundTrip = await measureRoundTrips(progress);
   progress('remote round trips (server-everything over streamable HTTP: direct, through gatehouse serve and over NATS)');
   const remoteRoundTrip = await measureRemoteRoundTrips(progress);
-  progress('session start');
-  const sessionStart = await measureSessionStart(progress);
+  progress('session start (and a 2026-07-28 client on a warm and a cold pool)');
+  const { sessionStart, poolStart } = await measureSessionStart(progress);
   progress('memory');
   const perSession = await measurePerSession(progress);
   const idleStreams = await measureIdleStreams(progress);
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
     roundTrip,
     remoteRoundTrip,
     sessionStart,
+    poolStart,
     memory: { perSession, idleStreams },
     tokenChecks,
   };

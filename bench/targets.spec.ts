@@ -69,4 +69,18 @@ describe('judgeTargets', () => {
     });
     expect(rows.map((t) => t.figure).join(' ')).not.toMatch(/NaN|Infinity/);
   });
+
+  it('judges the 2025 rows only: a 2026-07-28 row of the same target and auth never stands in for one', () => {
+    const modern = (row: RoundTripRow): RoundTripRow => ({ ...row, protocol: '2026-07-28' });
+    const rows = judgeTargets(
+      results([
+        trip('direct', 'none', 1, 0.2, 5000),
+        modern(trip('gatehouse serve', 'bearer', 1, 0.3, 3000)),
+        trip('gatehouse serve', 'bearer', 1, 1.2, 800),
+        modern(trip('gatehouse serve', 'jwt', 1, 0.3, 3000)),
+      ]),
+    );
+    expect(find(rows, 'p50 overhead over direct, 1 session: gatehouse serve (bearer)')).toMatchObject({ figure: '1.00 ms', met: false });
+    expect(find(rows, 'p50 overhead over direct, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '— ms', met: false });
+  });
 });

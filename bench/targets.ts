@@ -10,7 +10,8 @@ function judged(name: string, target: string, figure: string, value: number, mee
 }
 
 function row(rows: readonly RoundTripRow[], target: TargetName, auth: RoundTripRow['auth'], concurrency: number): RoundTripRow | undefined {
-  return rows.find((r) => r.target === target && r.auth === auth && r.concurrency === concurrency);
+  // The targets are about 2025 sessions: a 2026-07-28 row never stands in for one.
+  return rows.find((r) => r.target === target && r.auth === auth && r.concurrency === concurrency && r.protocol === undefined);
 }
 
 /** The targets, judged on this run's figures (ratios within the run, never absolute times). */

@@ -19,29 +19,42 @@ export interface LoadOptions {
   durationMs: number;
 }
 
+/** One client calling `echo`, whatever it speaks: an SDK client of either revision, or raw POSTs. */
+export interface Caller {
+  call(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A 2025 SDK client as a caller; closing it ends its session. */
+export function sessionCaller(client: Client): Caller {
+  return {
+    call: () => client.callTool({ name: 'echo', arguments: { message: 'ping' } }),
+    close: () => disconnect(client),
+  };
+}
+
 /**
- * Opens `concurrency` sessions with `connect`, warms each up, then has all of them call `echo`
- * back to back for `durationMs`: the latency of every call and the calls per second of all.
+ * Opens `concurrency` clients with `open` (a session each, for 2025), warms each up, then has all of
+ * them call `echo` back to back for `durationMs`: the latency of every call and the calls per second of all.
  */
-export async function runLoad(connect: () => Promise<Client>, options: LoadOptions): Promise<LoadResult> {
-  const clients: Client[] = [];
+export async function runCalls(open: () => Promise<Caller>, options: LoadOptions): Promise<LoadResult> {
+  const callers: Caller[] = [];
   try {
     // Opened one by one: a burst of spawns is the session-start benchmark's business.
-    for (let i = 0; i < options.concurrency; i++) clients.push(await connect());
-    const call = (client: Client) => client.callTool({ name: 'echo', arguments: { message: 'ping' } });
+    for (let i = 0; i < options.concurrency; i++) callers.push(await open());
     await Promise.all(
-      clients.map(async (client) => {
-        for (let i = 0; i < options.warmupCalls; i++) await call(client);
+      callers.map(async (caller) => {
+        for (let i = 0; i < options.warmupCalls; i++) await caller.call();
       }),
     );
     const samples: number[] = [];
     const started = process.hrtime.bigint();
     const deadline = Date.now() + options.durationMs;
     await Promise.all(
-      clients.map(async (client) => {
+      callers.map(async (caller) => {
         while (Date.now() < deadline) {
           const start = process.hrtime.bigint();
-          await call(client);
+          await caller.call();
           samples.push(msSince(start));
         }
       }),
@@ -50,6 +63,6 @@ export async function runLoad(connect: () => Promise<Client>, options: LoadOptio
     const { p50, p95, p99 } = percentiles(samples);
     return { calls: samples.length, p50Ms: p50, p95Ms: p95, p99Ms: p99, callsPerSec: samples.length / elapsedSec };
   } finally {
-    await Promise.all(clients.map((client) => disconnect(client)));
+    await Promise.all(callers.map((caller) => caller.close()));
   }
 }

@@ -12,6 +12,8 @@ export interface BenchResults {
   /** The same to a remote streamable-HTTP server: direct, and through Gatehouse's runner (absent in older runs). */
   remoteRoundTrip?: RoundTripRow[];
   sessionStart: SessionStartRow[];
+  /** A new client's first answers through Gatehouse: a 2025 session, a 2026-07-28 client of a warm and of a cold pool (absent in older runs). */
+  poolStart?: PoolStartRow[];
   memory: { perSession: MemoryPerSessionRow[]; idleStreams: IdleStreamsRow[] };
   tokenChecks: { cachedPerSec: number; firstSightPerSec: number };
   /** The issue's targets, each with the figure measured in this run. */
@@ -25,8 +27,10 @@ export interface RoundTripRow {
   target: TargetName;
   /** How callers authenticate: none (direct, peers), a static bearer token, or an OAuth JWT. */
   auth: 'none' | 'bearer' | 'jwt';
-  /** Concurrent sessions, each calling `echo` in a loop. */
+  /** Concurrent sessions, each calling `echo` in a loop (2026-07-28: concurrent stateless clients of one identity). */
   concurrency: number;
+  /** Absent: 2025 sessions (initialize, Mcp-Session-Id). `2026-07-28`: stateless calls served by the identity's warm pool. */
+  protocol?: '2026-07-28';
   calls: number;
   p50Ms: number;
   p95Ms: number;
@@ -42,6 +46,23 @@ export interface SessionStartRow {
   samples: number;
   p50Ms: number;
   p95Ms: number;
+}
+
+/** How a new client through Gatehouse got to its first answers, the `node echo server` as the backend. */
+export interface PoolStartRow {
+  target: 'gatehouse serve' | 'gatehouse nats';
+  /**
+   * `2025 session`: initialize (a backend spawned for the session); `2026 warm pool`: a new client of an identity whose pool
+   * is open; `2026 cold pool`: a new client of an identity never seen, whose first request spawns the pool's backend.
+   */
+  start: '2025 session' | '2026 warm pool' | '2026 cold pool';
+  samples: number;
+  /** The client's first request to its answer: `initialize` (and the `initialized` notification), or `server/discover`. */
+  firstAnswerP50Ms: number;
+  firstAnswerP95Ms: number;
+  /** From the first request to the answer of the client's first `tools/call` of `echo`. */
+  firstCallP50Ms: number;
+  firstCallP95Ms: number;
 }
 
 export interface MemoryPerSessionRow {

@@ -9,6 +9,7 @@ const roundTripRow = z.object({
   target,
   auth: z.enum(['none', 'bearer', 'jwt']),
   concurrency: count,
+  protocol: z.literal('2026-07-28').optional(),
   calls: count,
   p50Ms: figure,
   p95Ms: figure,
@@ -27,6 +28,19 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
   sessionStart: z.array(
     z.object({ target, backend: z.enum(['node echo server', 'awk server']), samples: count, p50Ms: figure, p95Ms: figure }),
   ),
+  poolStart: z
+    .array(
+      z.object({
+        target: z.enum(['gatehouse serve', 'gatehouse nats']),
+        start: z.enum(['2025 session', '2026 warm pool', '2026 cold pool']),
+        samples: count,
+        firstAnswerP50Ms: figure,
+        firstAnswerP95Ms: figure,
+        firstCallP50Ms: figure,
+        firstCallP95Ms: figure,
+      }),
+    )
+    .optional(),
   memory: z.object({
     perSession: z.array(
       z.object({

@@ -3,7 +3,10 @@ import type { RoundTripRow, TargetName } from '../lib/results.js';
 import { concurrencies, roundTripSeries, type RoundTripSeries } from './round-trip-series.js';
 import { renderChart, type ChartSeries } from './svg-chart.js';
 
-/** One colour per target (Okabe–Ito, told apart with colour-blindness too); JWT callers dashed with square markers. */
+/**
+ * One colour per target (Okabe–Ito, told apart with colour-blindness too); JWT callers dashed with
+ * square markers; 2026-07-28 stateless calls dotted with diamond markers.
+ */
 const COLOURS: Record<TargetName, string> = {
   direct: '#555555',
   'gatehouse serve': '#0072B2',
@@ -34,6 +37,8 @@ function valueAt(series: RoundTripSeries, concurrency: number, pick: (row: Round
 }
 
 function style(series: RoundTripSeries): ChartSeries {
+  const colour = COLOURS[series.target];
+  if (series.protocol !== undefined) return { label: series.label, colour, dashed: false, dotted: true, marker: 'diamond' };
   const jwt = series.auth === 'jwt';
-  return { label: series.label, colour: COLOURS[series.target], dashed: jwt, marker: jwt ? 'square' : 'circle' };
+  return { label: series.label, colour, dashed: jwt, marker: jwt ? 'square' : 'circle' };
 }

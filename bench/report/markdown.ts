@@ -1,6 +1,6 @@
 /** docs/benchmarks.md from one run's results: every section a pure function of the results. */
 import type { BenchResults } from '../lib/results.js';
-import { bytes, duration, kibibytes, MISSING, milliseconds, perSecond, runTime, signedMilliseconds } from './format.js';
+import { bytes, duration, kibibytes, MISSING, milliseconds, perSecond, ratio, runTime, signedMilliseconds } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
 import { remoteRoundTripSection } from './remote-round-trip-section.js';
 import { roundTripSection } from './round-trip-section.js';
@@ -82,7 +82,42 @@ function sessionStartSection(results: BenchResults): string {
       'backend costs to start (about 200 ms of Node.js start-up, which varies by tens of ms); the awk server starts in ' +
       'milliseconds, so its rows show what the gateway itself adds.',
     rows.length > 0 ? table(columns, rows) : '_Session start was not measured in this run._',
+    ...poolStartSubsection(results),
   ].join('\n\n');
+}
+
+/** 2026-07-28 against 2025: a new client's first answers on a warm pool, a cold pool and a 2025 session; absent in older runs. */
+function poolStartSubsection({ poolStart }: BenchResults): string[] {
+  if (poolStart === undefined) return [];
+  const session2025 = (target: string) => poolStart.find((r) => r.target === target && r.start === '2025 session');
+  const columns: Column[] = [
+    { header: 'target' },
+    { header: 'client' },
+    { header: 'first request' },
+    ...figureColumns(['samples', 'first answer p50 (ms)', 'p95 (ms)', 'first echo p50 (ms)', 'p95 (ms)', 'first echo ÷ 2025']),
+  ];
+  const rows = poolStart.map((r) => [
+    r.target,
+    r.start,
+    r.start === '2025 session' ? '`initialize`' : '`server/discover`',
+    String(r.samples),
+    milliseconds(r.firstAnswerP50Ms),
+    milliseconds(r.firstAnswerP95Ms),
+    milliseconds(r.firstCallP50Ms),
+    milliseconds(r.firstCallP95Ms),
+    ratio(r.firstCallP50Ms, session2025(r.target)?.firstCallP50Ms),
+  ]);
+  return [
+    '### 2026-07-28: warm pool against cold spawn',
+    'A new client through Gatehouse, with the Node.js echo server as the backend and a bearer token as the credential. ' +
+      "`2025 session`: the SDK client's `initialize` (and its `initialized` notification) opens a session, which spawns " +
+      'its backend. `2026 warm pool`: a new SDK v2 client pinned to 2026-07-28, of an identity whose warm pool is open; ' +
+      'its first request, `server/discover`, is answered from the pool without a spawn. `2026 cold pool`: the same for ' +
+      'an identity never seen before (a token of its own per sample), whose first request spawns and initializes the ' +
+      "pool's backend. First answer: from the first request to its answer; first echo: from the first request to the " +
+      'answer of the first `tools/call` of `echo`. The three are sampled in turn.',
+    rows.length > 0 ? table(columns, rows) : '_Not measured in this run._',
+  ];
 }
 
 function memorySection({ memory }: BenchResults): string {

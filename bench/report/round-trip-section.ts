@@ -26,7 +26,11 @@ export function roundTripSection(rows: readonly RoundTripRow[]): string {
     '## Round trip of a tool call',
     'Each session calls `echo` in a loop and waits for the answer before the next call; all sessions run at once. ' +
       'p50 ÷ direct says how many times slower than the bare stdio connection a call is; calls/s ÷ direct how much of the ' +
-      "direct throughput is kept. The × columns set a Gatehouse row's calls/s against each peer's (above 1.00× is faster).",
+      "direct throughput is kept. The × columns set a Gatehouse row's calls/s against each peer's (above 1.00× is faster). " +
+      'Rows marked 2026-07-28 are stateless calls (no initialize, no session; `_meta` and the MCP-Protocol-Version, ' +
+      'Mcp-Method and Mcp-Name headers on each) by as many SDK v2 clients pinned to that revision, all of one identity ' +
+      "(the bearer token), served by that identity's warm pool of backend sessions, open before measuring: there are " +
+      'as many concurrent calls, but only as many backends as the pool holds, not one per session.',
     ...(tables.length > 0 ? tables : ['_No round trips were measured in this run._']),
     `![p50 latency against concurrency](${CHART_FILE})`,
   ].join('\n\n');
@@ -44,7 +48,7 @@ function concurrencyTable(rows: readonly RoundTripRow[], series: RoundTripSeries
     const againstPeers = peers.map((peer) => (isGatehouse(s.target) ? ratio(row?.callsPerSec, peer?.callsPerSec) : MISSING));
     return [
       s.target,
-      s.auth,
+      s.protocol === undefined ? s.auth : `${s.auth}, ${s.protocol}`,
       milliseconds(row?.p50Ms),
       milliseconds(row?.p95Ms),
       milliseconds(row?.p99Ms),

@@ -13,7 +13,9 @@ export const PEERS: readonly TargetName[] = ['supergateway', 'mcp-proxy'];
 export interface RoundTripSeries {
   target: TargetName;
   auth: Auth;
-  /** "gatehouse serve (jwt)"; just the target when callers do not authenticate. */
+  /** `2026-07-28` for stateless calls through a warm pool; absent for 2025 sessions. */
+  protocol?: RoundTripRow['protocol'];
+  /** "gatehouse serve (jwt)", "gatehouse serve (bearer, 2026-07-28)"; just the target when callers do not authenticate. */
   label: string;
   /** Concurrency → the row measured at it; a concurrency the series lacks has no entry. */
   byConcurrency: ReadonlyMap<number, RoundTripRow>;
@@ -23,8 +25,9 @@ export function isGatehouse(target: TargetName): boolean {
   return target === 'gatehouse serve' || target === 'gatehouse nats';
 }
 
-export function seriesLabel(target: TargetName, auth: Auth): string {
-  return auth === 'none' ? target : `${target} (${auth})`;
+export function seriesLabel(target: TargetName, auth: Auth, protocol?: RoundTripRow['protocol']): string {
+  const qualifiers = [...(auth === 'none' ? [] : [auth]), ...(protocol === undefined ? [] : [protocol])];
+  return qualifiers.length === 0 ? target : `${target} (${qualifiers.join(', ')})`;
 }
 
 /** The concurrencies measured, ascending. */
@@ -32,23 +35,37 @@ export function concurrencies(rows: readonly RoundTripRow[]): number[] {
   return [...new Set(rows.map((r) => r.concurrency))].sort((a, b) => a - b);
 }
 
-/** Every (target, auth) measured at any concurrency, in page order; the first row wins if one is repeated. */
+/**
+ * Every (target, auth, protocol) measured at any concurrency, in page order (a target's 2026-07-28
+ * series after its 2025 ones); the first row wins if one is repeated.
+ */
 export function roundTripSeries(rows: readonly RoundTripRow[]): RoundTripSeries[] {
-  const series = new Map<string, { target: TargetName; auth: Auth; byConcurrency: Map<number, RoundTripRow> }>();
+  type Entry = { target: TargetName; auth: Auth; protocol?: RoundTripRow['protocol']; byConcurrency: Map<number, RoundTripRow> };
+  const series = new Map<string, Entry>();
   for (const row of rows) {
-    const key = `${row.target}\u0000${row.auth}`;
-    const entry = series.get(key) ?? { target: row.target, auth: row.auth, byConcurrency: new Map<number, RoundTripRow>() };
+    const key = `${row.target}\u0000${row.auth}\u0000${row.protocol ?? ''}`;
+    const entry: Entry = series.get(key) ?? {
+      target: row.target,
+      auth: row.auth,
+      ...(row.protocol !== undefined && { protocol: row.protocol }),
+      byConcurrency: new Map<number, RoundTripRow>(),
+    };
     if (!entry.byConcurrency.has(row.concurrency)) entry.byConcurrency.set(row.concurrency, row);
     series.set(key, entry);
   }
   return [...series.values()]
-    .sort((a, b) => rank(TARGET_ORDER, a.target) - rank(TARGET_ORDER, b.target) || rank(AUTH_ORDER, a.auth) - rank(AUTH_ORDER, b.auth))
-    .map((s) => ({ ...s, label: seriesLabel(s.target, s.auth) }));
+    .sort(
+      (a, b) =>
+        rank(TARGET_ORDER, a.target) - rank(TARGET_ORDER, b.target) ||
+        Number(a.protocol !== undefined) - Number(b.protocol !== undefined) ||
+        rank(AUTH_ORDER, a.auth) - rank(AUTH_ORDER, b.auth),
+    )
+    .map((s) => ({ ...s, label: seriesLabel(s.target, s.auth, s.protocol) }));
 }
 
-/** The row of `target` at `concurrency`, preferring unauthenticated callers (the peers and direct take no auth). */
+/** The 2025 row of `target` at `concurrency`, preferring unauthenticated callers (the peers and direct take no auth). */
 export function referenceRow(rows: readonly RoundTripRow[], target: TargetName, concurrency: number): RoundTripRow | undefined {
-  const candidates = rows.filter((r) => r.target === target && r.concurrency === concurrency);
+  const candidates = rows.filter((r) => r.target === target && r.concurrency === concurrency && r.protocol === undefined);
   return candidates.find((r) => r.auth === 'none') ?? candidates[0];
 }
 

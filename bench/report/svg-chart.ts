@@ -5,7 +5,9 @@ export interface ChartSeries {
   label: string;
   colour: string;
   dashed: boolean;
-  marker: 'circle' | 'square';
+  /** A dotted line (wins over `dashed`). */
+  dotted?: boolean;
+  marker: 'circle' | 'square' | 'diamond';
 }
 
 export interface ChartPanel {
@@ -123,7 +125,7 @@ function renderSeries(chart: Chart, series: ChartSeries, panel: ChartPanel, valu
     const value = values[i];
     return value !== undefined && Number.isFinite(value) ? { category, value, x: xOf(i, area), y: yOf(value, area) } : undefined;
   });
-  const dash = series.dashed ? ' stroke-dasharray="6 4"' : '';
+  const dash = dashArray(series);
   // A missing point breaks the line rather than joining its neighbours across the gap.
   const lines = runs(points).map(
     (run) =>
@@ -148,10 +150,25 @@ function runs<T>(points: (T | undefined)[]): T[][] {
 function marker(series: ChartSeries, x: number, y: number, tooltip: string): string {
   const title = tooltip === '' ? '' : `<title>${escapeXml(tooltip)}</title>`;
   const paint = `fill="${series.colour}" stroke="#ffffff" stroke-width="1"`;
+  if (series.marker === 'diamond') {
+    const corners: [number, number][] = [
+      [x, y - 5.5],
+      [x + 5.5, y],
+      [x, y + 5.5],
+      [x - 5.5, y],
+    ];
+    const points = corners.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
+    return `<polygon points="${points}" ${paint}>${title}</polygon>`;
+  }
   if (series.marker === 'square') {
     return `<rect x="${(x - 4).toFixed(1)}" y="${(y - 4).toFixed(1)}" width="8" height="8" ${paint}>${title}</rect>`;
   }
   return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4.5" ${paint}>${title}</circle>`;
+}
+
+function dashArray(series: ChartSeries): string {
+  if (series.dotted === true) return ' stroke-dasharray="2 3"';
+  return series.dashed ? ' stroke-dasharray="6 4"' : '';
 }
 
 function renderLegend(series: ChartSeries[]): string {
@@ -159,7 +176,7 @@ function renderLegend(series: ChartSeries[]): string {
   const entries = series.map((s, i) => {
     const x = 40 + (i % LEGEND_COLUMNS) * columnWidth;
     const y = LEGEND_TOP + Math.floor(i / LEGEND_COLUMNS) * LEGEND_ROW;
-    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    const dash = dashArray(s);
     return [
       `<line x1="${x}" y1="${y}" x2="${x + 28}" y2="${y}" stroke="${s.colour}" stroke-width="2"${dash}/>`,
       marker(s, x + 14, y, ''),
