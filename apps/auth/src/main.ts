@@ -37,7 +37,8 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
   const { config, runtime, log, metrics } = options;
   const store = config.auth && (await openConfiguredStore(config.auth, runtime, log));
   try {
-    const services = store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, metrics));
+    const services =
+      store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, metrics));
     const app = await NestFactory.create<NestFastifyApplication>(
       AuthModule.forRoot(bus, log, services, config.proxy.name),
       new FastifyAdapter(),

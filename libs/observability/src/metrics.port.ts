@@ -7,7 +7,8 @@ export type LoginOutcome = 'ok' | 'denied' | 'failed' | 'refused' | 'expired' | 
 /** How a request over the bus ended. */
 export type BusRequestOutcome = 'ok' | 'no_responders' | 'timeout' | 'error';
 /** What went wrong with a remote backend. */
-export type UpstreamErrorKind = 'unreachable' | 'timeout' | 'auth_refused' | 'http_status' | 'redirect' | 'protocol' | 'closed' | 'session_lost';
+export type UpstreamErrorKind =
+  'unreachable' | 'timeout' | 'auth_refused' | 'http_status' | 'redirect' | 'protocol' | 'closed' | 'session_lost';
 
 /**
  * The counters and gauges a service moves, sized for its hot paths: each member records one event.

@@ -49,14 +49,24 @@ export class PrometheusMetrics implements Metrics {
       buckets: MCP_BUCKETS,
       registers,
     });
-    this.openSessions = new Gauge({ name: 'gatehouse_open_sessions', help: 'MCP sessions open on this runner', labelNames: ['server'], registers });
+    this.openSessions = new Gauge({
+      name: 'gatehouse_open_sessions',
+      help: 'MCP sessions open on this runner',
+      labelNames: ['server'],
+      registers,
+    });
     this.openStreams = new Gauge({
       name: 'gatehouse_open_streams',
       help: "Clients' event streams (GET /{server}/mcp, legacy /{server}/sse) held open by this edge",
       labelNames: ['server'],
       registers,
     });
-    this.processes = new Gauge({ name: 'gatehouse_backend_processes', help: 'Backend processes running', labelNames: ['server'], registers });
+    this.processes = new Gauge({
+      name: 'gatehouse_backend_processes',
+      help: 'Backend processes running',
+      labelNames: ['server'],
+      registers,
+    });
     this.spawnFailures = new Counter({
       name: 'gatehouse_backend_spawn_failures_total',
       help: 'Backend processes that could not be started',
@@ -76,8 +86,18 @@ export class PrometheusMetrics implements Metrics {
       labelNames: ['subject'],
       registers,
     });
-    this.tokenChecks = new Counter({ name: 'gatehouse_token_checks_total', help: 'Access tokens checked at the edge', labelNames: ['outcome'], registers });
-    this.logins = new Counter({ name: 'gatehouse_logins_total', help: 'Sign-ins back from the identity provider', labelNames: ['outcome'], registers });
+    this.tokenChecks = new Counter({
+      name: 'gatehouse_token_checks_total',
+      help: 'Access tokens checked at the edge',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.logins = new Counter({
+      name: 'gatehouse_logins_total',
+      help: 'Sign-ins back from the identity provider',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.upstreamErrors = new Counter({
       name: 'gatehouse_upstream_errors_total',
       help: 'Failures of remote backends, by server and kind',

@@ -72,9 +72,10 @@ function createFilledBackend(
       const spawner = meteredSpawner(deps.spawner, deps.metrics, server.name);
       return { backend: new StdioBackend(spawner, spec, deps.log, context, { maxMessageBytes: deps.maxMessageBytes }) };
     }
-    case 'inline':
+    case 'inline': {
       const spawner = meteredSpawner(deps.spawner, deps.metrics, server.name);
       return { backend: new InlineBackend(server, { spawner, childBaseEnv: deps.childBaseEnv, log: deps.log }, context) };
+    }
     case 'streamable-http':
     case 'sse': {
       const backend = createRemoteBackend(server, context, deps, upstream);

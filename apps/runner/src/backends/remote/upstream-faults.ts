@@ -15,7 +15,8 @@ const NETWORK_CAUSES: Record<string, string> = {
 const UNTRUSTED_CERTIFICATE = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|CERT_|ERR_TLS_CERT_ALTNAME_INVALID)/;
 
 /** The metrics' name for each kind of fault below. */
-export type UpstreamFaultKind = 'unreachable' | 'timeout' | 'auth_refused' | 'http_status' | 'redirect' | 'protocol' | 'closed' | 'session_lost';
+export type UpstreamFaultKind =
+  'unreachable' | 'timeout' | 'auth_refused' | 'http_status' | 'redirect' | 'protocol' | 'closed' | 'session_lost';
 
 /** Longest piece of an upstream's own error text repeated to the client. */
 const DETAIL_CHARS = 200;
