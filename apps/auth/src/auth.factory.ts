@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Bus } from '#bus';
 import type { AuthConfig, GatehouseConfig, RuntimeEnvironment } from '#config';
 import { envelopeOf } from '#crypto';
-import type { Logger } from '#observability';
+import type { Logger, Metrics } from '#observability';
 import type { AuthServices } from './auth.services.js';
 import { CsrfTokens } from './browser/csrf-tokens.js';
 import { SealedBrowserSessions } from './browser/sealed-browser-sessions.js';
@@ -53,6 +53,7 @@ export async function createAuthServices(
   config: GatehouseConfig & { auth: AuthConfig },
   runtime: RuntimeEnvironment,
   log: Logger,
+  metrics: Metrics,
 ): Promise<AuthServices> {
   const { auth, proxy } = config;
   const envelope = envelopeOf(auth.encryptionKey, auth.previousEncryptionKeys);
@@ -107,6 +108,7 @@ export async function createAuthServices(
         browserSessionMaxAgeMs: auth.browserSessionMaxAgeMs,
       },
       log,
+      metrics,
     }),
     grants: new TokenGrants({
       store,

@@ -3,7 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance } from 'fastify';
 import { BusTransport, type Bus } from '#bus';
 import type { GatehouseConfig, RuntimeEnvironment } from '#config';
-import { NestPinoLogger, type Logger } from '#observability';
+import { NestPinoLogger, type Logger, type Metrics } from '#observability';
 import { createAuthServices, openConfiguredStore } from './auth.factory.js';
 import { AuthModule } from './auth.module.js';
 import type { AuthServices } from './auth.services.js';
@@ -13,6 +13,7 @@ export interface AuthOptions {
   config: GatehouseConfig;
   runtime: RuntimeEnvironment;
   log: Logger;
+  metrics: Metrics;
 }
 
 export interface RunningAuth {
@@ -33,10 +34,11 @@ const CORS_PATHS = [
 
 /** Starts auth without a port: its HTTP routes are injected from bus requests. */
 export async function startAuth(bus: Bus, options: AuthOptions): Promise<RunningAuth> {
-  const { config, runtime, log } = options;
+  const { config, runtime, log, metrics } = options;
   const store = config.auth && (await openConfiguredStore(config.auth, runtime, log));
   try {
-    const services = store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log));
+    const services =
+      store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, metrics));
     const app = await NestFactory.create<NestFastifyApplication>(
       AuthModule.forRoot(bus, log, services, config.proxy.name),
       new FastifyAdapter(),

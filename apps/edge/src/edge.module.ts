@@ -2,9 +2,9 @@ import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type O
 import { BUS, type Bus } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
-import type { Logger } from '#observability';
+import type { Logger, Metrics } from '#observability';
 import { AccessTokenVerifier } from './credentials/access-token.verifier.js';
-import { EDGE_LOGGER, EDGE_OPTIONS } from './edge.tokens.js';
+import { EDGE_LOGGER, EDGE_METRICS, EDGE_OPTIONS } from './edge.tokens.js';
 import { HealthController } from './health/health.controller.js';
 import { Admission, type EdgeServer } from './mcp/admission.js';
 import { LegacySseHandler } from './mcp/legacy-sse.handler.js';
@@ -23,6 +23,7 @@ export interface EdgeOptions {
   config: GatehouseConfig;
   edgeId: string;
   log: Logger;
+  metrics: Metrics;
 }
 
 const SESSION_DEPS = Symbol('SessionDeps');
@@ -47,7 +48,7 @@ class EdgeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 }
 
 async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<EdgeDeps> {
-  const { config, edgeId, log } = options;
+  const { config, edgeId, log, metrics } = options;
   const kv = await bus.kv(SESSION_ROUTES_BUCKET, { ttlMs: config.proxy.sessions.timeoutMs });
   const routes = new RouteTable(kv, config.proxy.sessions.timeoutMs);
   const streams = new StreamRegistry(bus, edgeId, log);
@@ -57,11 +58,11 @@ async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<EdgeDeps> {
   const { auth } = config;
   const { baseURL } = config.proxy;
   const verifier = auth
-    ? new AccessTokenVerifier(bus, { issuer: auth.issuer, baseURL, acceptIssuerAudience: auth.acceptIssuerAudience, log })
+    ? new AccessTokenVerifier(bus, { issuer: auth.issuer, baseURL, acceptIssuerAudience: auth.acceptIssuerAudience, log, metrics })
     : null;
   const oauth = verifier ? { tokens: verifier, baseURL, log } : undefined;
   const admission = new Admission(servers, { allowed: config.proxy.allowedOrigins, own: new URL(baseURL).origin }, oauth);
-  return { admission, pools, relay, routes, streams, watch: new SessionWatch(relay), verifier };
+  return { admission, pools, relay, routes, streams, watch: new SessionWatch(relay), verifier, metrics };
 }
 
 /** The only public ingress: MCP transports, health, protected-resource metadata, and the relay of auth's routes. */
@@ -81,6 +82,7 @@ export class EdgeModule {
         { provide: BUS, useValue: bus },
         { provide: EDGE_OPTIONS, useValue: options },
         { provide: EDGE_LOGGER, useValue: options.log },
+        { provide: EDGE_METRICS, useValue: options.metrics },
         { provide: SESSION_DEPS, useFactory: () => sessionDeps(bus, options) },
         { provide: SessionRelay, inject: [SESSION_DEPS], useFactory: (deps: EdgeDeps) => deps.relay },
         { provide: AccessTokenVerifier, inject: [SESSION_DEPS], useFactory: (deps: EdgeDeps) => deps.verifier },

@@ -1,3 +1,4 @@
 /** Injection tokens of the edge module. */
 export const EDGE_LOGGER = Symbol('EdgeLogger');
 export const EDGE_OPTIONS = Symbol('EdgeOptions');
+export const EDGE_METRICS = Symbol('EdgeMetrics');

@@ -8,6 +8,7 @@ import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
 import { HostPolicy, refuseForeignHosts } from './http/host-check.js';
 import { httpServerLimits, refuseTooManyHeaders } from './http/http-limits.js';
+import { countHttpRequests } from './http/http-metrics.js';
 import { wellKnownPathInsertion } from './metadata/path-insertion.js';
 
 export interface RunningEdge {
@@ -58,6 +59,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  if (options.metrics.enabled) countHttpRequests(fastify, options.metrics);
   refuseForeignHosts(fastify, new HostPolicy(options.config.proxy.baseURL, options.config.proxy.allowedHosts), basePath);
   refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
   refuseTooManyHeaders(fastify);

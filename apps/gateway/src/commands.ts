@@ -1,7 +1,17 @@
-import { LocalBus, NatsBus, type Bus } from '#bus';
+import { LocalBus, MeteredBus, NatsBus, type Bus } from '#bus';
 import { childProcessBaseEnvironment, formatProblems, loadConfig, parseAddr, readRuntimeEnvironment, type GatehouseConfig } from '#config';
+import { subjectPattern } from '#contracts';
 import { randomId } from '#crypto';
-import { createLogger, droppedLogLines, flushLogs, type Logger } from '#observability';
+import {
+  createLogger,
+  droppedLogLines,
+  flushLogs,
+  noMetrics,
+  PrometheusMetrics,
+  serveMetrics,
+  type Logger,
+  type Metrics,
+} from '#observability';
 import { startAuth } from '../../auth/src/main.js';
 import { startEdge } from '../../edge/src/main.js';
 import { startRunner } from '../../runner/src/main.js';
@@ -13,6 +23,8 @@ export interface CommandOptions {
   config: string;
   addr?: string;
   group?: string[];
+  /** Where to serve Prometheus metrics at /metrics; no metrics without it. */
+  metricsAddr?: string;
 }
 
 type Stoppable = { close(): Promise<void> };
@@ -45,10 +57,14 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   const stack: Stoppable[] = [];
   const shutdown = installShutdown(stack, log);
   try {
-    const bus: Bus =
+    const metrics = await startMetrics(config, options.metricsAddr, stack);
+    const connected: Bus =
       command === 'serve'
         ? new LocalBus({ onError: busError(log), maxPayloadBytes: IN_PROCESS_MAX_PAYLOAD })
         : await NatsBus.connect({ servers: runtime.natsUrl, name: `gatehouse-${command}`, onError: busError(log) });
+    const bus = metrics.enabled
+      ? new MeteredBus(connected, (subject, outcome, seconds) => metrics.busRequest(subjectPattern(subject), outcome, seconds))
+      : connected;
     stack.push(bus);
     void bus.closed.then((err) => {
       if (!shutdown.stopping) fatal(log, `lost the bus connection${err ? `: ${err.message}` : ''}`);
@@ -57,20 +73,37 @@ export async function runCommand(command: CommandName, options: CommandOptions):
       const groups = options.group ?? [...new Set(Object.values(config.servers).map((s) => s.runnerGroup))];
       const runnerId = randomId(9);
       stack.push(
-        await startRunner(bus, { config, runnerId, groups, childBaseEnv: childProcessBaseEnvironment(), log: log.child({ runnerId }) }),
+        await startRunner(bus, {
+          config,
+          runnerId,
+          groups,
+          childBaseEnv: childProcessBaseEnvironment(),
+          log: log.child({ runnerId }),
+          metrics,
+        }),
       );
       process.stderr.write(`Gatehouse runner ${runnerId} is ready (groups: ${groups.join(', ')})\n`);
     }
-    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log }));
+    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log, metrics }));
     if (command === 'serve' || command === 'edge') {
       const addr = options.addr ? parseAddr(options.addr) : config.proxy.addr;
-      const edge = await startEdge(bus, { config, edgeId: randomId(9), log }, addr);
+      const edge = await startEdge(bus, { config, edgeId: randomId(9), log, metrics }, addr);
       stack.push(edge);
       announce(config, edge.address);
     }
   } catch (err) {
     fatal(log, err instanceof Error ? err.message : String(err));
   }
+}
+
+/** One registry for the whole process, served on its own listener; the no-op without `--metrics-addr`. */
+async function startMetrics(config: GatehouseConfig, addr: string | undefined, stack: Stoppable[]): Promise<Metrics> {
+  if (addr === undefined) return noMetrics;
+  const metrics = new PrometheusMetrics(Object.values(config.servers).map((s) => s.name));
+  const listener = await serveMetrics(metrics, parseAddr(addr));
+  stack.push(listener);
+  process.stderr.write(`Gatehouse metrics: http://${listener.address.host}:${listener.address.port}/metrics\n`);
+  return metrics;
 }
 
 export function loadOrExit(path: string): GatehouseConfig {

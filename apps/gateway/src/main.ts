@@ -14,33 +14,38 @@ const program = new Command()
 
 const configOption = ['-c, --config <file>', 'configuration file (mcp-front format)'] as const;
 const addrOption = ['--addr <host:port>', 'listen address, overrides proxy.addr'] as const;
+const metricsOption = ['--metrics-addr <host:port>', 'serve Prometheus metrics at /metrics on this address (off by default)'] as const;
 
 program
   .command('serve')
   .description('run edge, auth and a runner in one process over an in-process bus (no NATS needed)')
   .requiredOption(...configOption)
   .option(...addrOption)
-  .action((opts: { config: string; addr?: string }) => runCommand('serve', opts));
+  .option(...metricsOption)
+  .action((opts: { config: string; addr?: string; metricsAddr?: string }) => runCommand('serve', opts));
 
 program
   .command('edge')
   .description('run the public ingress, connected to NATS_URL (default nats://127.0.0.1:4222)')
   .requiredOption(...configOption)
   .option(...addrOption)
-  .action((opts: { config: string; addr?: string }) => runCommand('edge', opts));
+  .option(...metricsOption)
+  .action((opts: { config: string; addr?: string; metricsAddr?: string }) => runCommand('edge', opts));
 
 program
   .command('auth')
   .description('run the authorization service, connected to NATS_URL; it listens on no port')
   .requiredOption(...configOption)
-  .action((opts: { config: string }) => runCommand('auth', opts));
+  .option(...metricsOption)
+  .action((opts: { config: string; metricsAddr?: string }) => runCommand('auth', opts));
 
 program
   .command('runner')
   .description('run a backend runner, connected to NATS_URL; it listens on no port (several may run)')
   .requiredOption(...configOption)
   .option('--group <name...>', 'runner groups to serve (default: every group in the config)')
-  .action((opts: { config: string; group?: string[] }) => runCommand('runner', opts));
+  .option(...metricsOption)
+  .action((opts: { config: string; group?: string[]; metricsAddr?: string }) => runCommand('runner', opts));
 
 program
   .command('validate')

@@ -3,7 +3,7 @@ import { BUS, type Bus, type KvBucket } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
 import { envelopeOf } from '#crypto';
-import type { Logger } from '#observability';
+import type { Logger, Metrics } from '#observability';
 import { BusCredentialLookup } from './credentials/credential-lookup.js';
 import { AggregateHub } from './backends/aggregate/aggregate-hub.js';
 import { createBackend } from './backends/backend.factory.js';
@@ -26,6 +26,7 @@ export interface RunnerOptions {
   /** The allowlisted part of the gateway's environment that backends may see. */
   childBaseEnv: Record<string, string>;
   log: Logger;
+  metrics: Metrics;
   spawner?: ProcessSpawner;
 }
 
@@ -46,7 +47,7 @@ export async function createWarmPools(bus: Bus, options: RunnerOptions, sessions
 
 /** The pool of this runner's sessions, recording their routes in the shared bucket and announcing their end. */
 export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggregates: AggregateHub): Promise<RunnerPool> {
-  const { config, log, runnerId } = options;
+  const { config, log, runnerId, metrics } = options;
   const { sessions } = config.proxy;
   const kv = await sessionRoutesBucket(bus, config);
   const spawner = options.spawner ?? new NodeProcessSpawner({ log });
@@ -61,6 +62,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
       routes: new KvSessionRoutes(kv),
       runnerId,
       log,
+      metrics,
       now: Date.now,
       createBackend: (name, context, principal) => {
         const server = config.servers[name];
@@ -72,6 +74,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
           childBaseEnv: options.childBaseEnv,
           maxMessageBytes: config.proxy.limits.maxMessageBytes,
           log,
+          metrics,
           ...(credentials && { credentials }),
         });
       },

@@ -5,6 +5,7 @@ export * from './shared/json-depth.js';
 export * from './shared/gatehouse-error.js';
 export * from './shared/principal.js';
 export * from './shared/reply.js';
+export * from './shared/subject-pattern.js';
 export * from './auth-http/index.js';
 export * from './runner-ping/index.js';
 export * from './session-close/index.js';

@@ -53,10 +53,10 @@ export function isAlive(pid: number): boolean {
   return state !== undefined && state !== 'Z';
 }
 
-/** Waits until `check` holds, polling; rejects with `message` after `timeoutMs`. */
-export async function eventually(check: () => boolean, message: string, timeoutMs = 10000): Promise<void> {
+/** Waits until `check` holds (it may be async, a scrape say), polling; rejects with `message` after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, message: string, timeoutMs = 10000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(message);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -35,10 +35,13 @@ export async function startTopology(
     basePath?: string;
     /** Distributed only: the `--group` names of each runner (one entry per runner; default: every group). */
     runnerGroups?: readonly (readonly string[])[];
+    /** More arguments for each process, by its command and its index among those of that command. */
+    args?: (command: 'serve' | 'edge' | 'auth' | 'runner', index: number) => readonly string[];
   } = {},
 ): Promise<Topology> {
   const env = options.env ?? {};
   const addr = options.addr ?? '127.0.0.1:0';
+  const extra = options.args ?? (() => []);
   const all: GatewayProcess[] = [];
   const stop = async () => {
     const results = await Promise.all(all.map((p) => p.stop()));
@@ -48,19 +51,20 @@ export async function startTopology(
     let edges: GatewayProcess[];
     let runners: GatewayProcess[];
     if (kind === 'all-in-one') {
-      edges = [startGatehouse(['serve', '--config', configPath, '--addr', addr], env)];
+      edges = [startGatehouse(['serve', '--config', configPath, '--addr', addr, ...extra('serve', 0)], env)];
       all.push(...edges);
       runners = edges;
     } else {
       const groups = options.runnerGroups;
       runners = Array.from({ length: groups?.length ?? options.runnerCount ?? 2 }, (_, i) => {
         const serves = groups?.[i] ?? [];
-        return startGatehouse(['runner', '--config', configPath, ...(serves.length > 0 ? ['--group', ...serves] : [])], env);
+        const groupArgs = serves.length > 0 ? ['--group', ...serves] : [];
+        return startGatehouse(['runner', '--config', configPath, ...extra('runner', i), ...groupArgs], env);
       });
-      all.push(...runners, startGatehouse(['auth', '--config', configPath], env));
+      all.push(...runners, startGatehouse(['auth', '--config', configPath, ...extra('auth', 0)], env));
       await Promise.all(runners.map((r) => r.waitFor(/Gatehouse runner \S+ is ready/)));
       edges = Array.from({ length: options.edgeCount ?? 1 }, (_, i) =>
-        startGatehouse(['edge', '--config', configPath, '--addr', i === 0 ? addr : '127.0.0.1:0'], env),
+        startGatehouse(['edge', '--config', configPath, '--addr', i === 0 ? addr : '127.0.0.1:0', ...extra('edge', i)], env),
       );
       all.push(...edges);
     }

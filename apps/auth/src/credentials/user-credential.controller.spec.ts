@@ -6,7 +6,7 @@ import { LocalBus } from '#bus';
 import { parseConfig, type GatehouseConfig, type RuntimeEnvironment } from '#config';
 import { decode, UserCredentialReplySchema, userCredentialAad, userCredentialSubject } from '#contracts';
 import { envelopeOf } from '#crypto';
-import { createLogger } from '#observability';
+import { createLogger, noMetrics } from '#observability';
 import { startAuth, type RunningAuth } from '../main.js';
 import { openAuthStore } from '../persistence/open-auth-store.js';
 import { createUserCredentialService } from './user-credentials.factory.js';
@@ -59,7 +59,7 @@ describe('gh.auth.credentials.get over the bus', () => {
     bus = new LocalBus();
     config = gatewayConfig();
     const runtime: RuntimeEnvironment = { natsUrl: 'unused', dataDir, devMode: true, logLevel: 'silent', databaseUrl: undefined };
-    auth = await startAuth(bus, { config, runtime, log });
+    auth = await startAuth(bus, { config, runtime, log, metrics: noMetrics });
   });
 
   afterAll(async () => {

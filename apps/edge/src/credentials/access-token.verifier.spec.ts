@@ -11,7 +11,7 @@ import {
   revocationsListSubject,
   type Revocation,
 } from '#contracts';
-import { createLogger } from '#observability';
+import { createLogger, PrometheusMetrics } from '#observability';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 
 const BASE = 'https://mcp.example.com/gh';
@@ -61,13 +61,16 @@ function serveAuth(): () => void {
   };
 }
 
-async function startVerifier(options: { acceptIssuerAudience?: boolean; cacheSize?: number } = {}): Promise<AccessTokenVerifier> {
+async function startVerifier(
+  options: { acceptIssuerAudience?: boolean; cacheSize?: number; metrics?: PrometheusMetrics } = {},
+): Promise<AccessTokenVerifier> {
   const started = new AccessTokenVerifier(bus, {
     issuer: BASE,
     baseURL: BASE,
     acceptIssuerAudience: options.acceptIssuerAudience ?? false,
     log,
     now: () => now,
+    ...(options.metrics && { metrics: options.metrics }),
     ...(options.cacheSize !== undefined && { cacheSize: options.cacheSize }),
   });
   await started.start();
@@ -292,6 +295,31 @@ describe('AccessTokenVerifier: revocations', () => {
     revoke({ kind: 'jti', value: payloadOf(token).jti, until: now + 3_600_000 });
     await eventually(async () => (await reasonOf(token)) === 'revoked');
     expect(await reasonOf(other)).toBe('ok');
+  });
+
+  it('counts each check by outcome', async () => {
+    const metrics = new PrometheusMetrics([]);
+    const counted = await startVerifier({ metrics });
+    try {
+      const nowSec = Math.floor(now / 1000);
+      const token = await sign();
+      for (const [text, server] of [
+        [token, 'db'],
+        [token, 'db'],
+        [token, 'elsewhere'],
+        [await sign({ exp: nowSec - 10 }), 'db'],
+        ['not a token', 'db'],
+      ] as const) {
+        await counted.verify(text, server);
+      }
+      counted.revoked({ kind: 'jti', value: payloadOf(token).jti, until: now + 3_600_000 });
+      expect(await counted.verify(token, 'db')).toMatchObject({ ok: false, reason: 'revoked' });
+      const values = (await metrics.registry.getSingleMetric('gatehouse_token_checks_total')?.get())?.values ?? [];
+      const count = (outcome: string) => values.find((v) => v.labels.outcome === outcome)?.value;
+      expect([count('valid'), count('wrong_audience'), count('expired'), count('invalid'), count('revoked')]).toEqual([2, 1, 1, 1, 1]);
+    } finally {
+      counted.stop();
+    }
   });
 
   it('refuses every token of a revoked grant', async () => {

@@ -1,7 +1,7 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Bus } from '#bus';
 import type { Principal, Revocation } from '#contracts';
-import type { Logger } from '#observability';
+import { noMetrics, type Logger, type Metrics, type TokenCheckOutcome } from '#observability';
 import { RevocationList } from './revocation-list.js';
 import { AuthPublicKeys } from './auth-public-keys.js';
 
@@ -21,6 +21,8 @@ export interface AccessTokenVerifierOptions {
   now?: () => number;
   /** Verified tokens remembered (default 10,000), so a repeated token costs no signature check. */
   cacheSize?: number;
+  /** Where each check's outcome is counted; none by default. */
+  metrics?: Metrics;
 }
 
 /** What a verified token grants, kept per token string. */
@@ -34,6 +36,7 @@ interface VerifiedToken {
 }
 
 const DEFAULT_CACHE_SIZE = 10_000;
+const AUDIENCE_LACKS = 'audience lacks';
 
 /** Why a token names no usable key; jose passes it through from the key lookup. */
 class SigningKeyNotFound extends Error {}
@@ -93,6 +96,12 @@ export class AccessTokenVerifier {
 
   /** Whether `token` grants access to `serverName`; the reason is for logs and never holds the token. */
   async verify(token: string, serverName: string): Promise<TokenVerification> {
+    const verification = await this.check(token, serverName);
+    (this.options.metrics ?? noMetrics).tokenCheck(outcomeOf(verification));
+    return verification;
+  }
+
+  private async check(token: string, serverName: string): Promise<TokenVerification> {
     const known = this.verified.get(token);
     if (known) return this.grants(known, serverName, token);
     let payload: JWTPayload;
@@ -124,7 +133,7 @@ export class AccessTokenVerifier {
     if (this.revocations.isRevoked(token.jti, token.grantId)) return { ok: false, reason: 'revoked' };
     const resource = `${this.options.baseURL}/${serverName}`;
     const forIssuer = this.options.acceptIssuerAudience && token.audiences.includes(this.options.issuer);
-    if (!forIssuer && !token.audiences.includes(resource)) return { ok: false, reason: `audience lacks ${resource}` };
+    if (!forIssuer && !token.audiences.includes(resource)) return { ok: false, reason: `${AUDIENCE_LACKS} ${resource}` };
     return { ok: true, principal: token.principal };
   }
 
@@ -179,4 +188,13 @@ function reasonOf(err: unknown): string {
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
   if (err instanceof errors.JOSEError) return `${err.code}: ${err.message}`;
   return 'not a token';
+}
+
+/** The metrics' name for a verdict, read from the reasons given above. */
+function outcomeOf(verification: TokenVerification): TokenCheckOutcome {
+  if (verification.ok) return 'valid';
+  if (verification.unavailable) return 'unavailable';
+  if (verification.reason === 'expired') return 'expired';
+  if (verification.reason === 'revoked') return 'revoked';
+  return verification.reason.startsWith(AUDIENCE_LACKS) ? 'wrong_audience' : 'invalid';
 }

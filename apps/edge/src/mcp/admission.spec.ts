@@ -11,7 +11,15 @@ import type { McpHttpRequest } from './http-io.js';
 const server: EdgeServer = { name: 'db', serviceAuths: [{ type: 'bearer', tokens: ['tok'] }], runnerGroup: 'default', timeoutMs: 1000 };
 
 function request(headers: Record<string, string>): McpHttpRequest {
-  return { method: 'POST', headers, query: new URLSearchParams(), body: undefined, clientAddress: '192.0.2.7', onClose: () => undefined };
+  return {
+    method: 'POST',
+    headers,
+    query: new URLSearchParams(),
+    body: undefined,
+    receivedAt: 0,
+    clientAddress: '192.0.2.7',
+    onClose: () => undefined,
+  };
 }
 
 async function refusal(admission: Admission, headers: Record<string, string>, name = 'db'): Promise<GatehouseError | undefined> {

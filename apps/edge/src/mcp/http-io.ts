@@ -9,6 +9,8 @@ export interface McpHttpRequest {
   body: Buffer | undefined;
   /** The caller's address as this edge sees it: it tells apart callers that present no credentials. */
   clientAddress: string;
+  /** `performance.now()` when the request arrived: MCP requests are timed from here. */
+  receivedAt: number;
   /** Called once when the client goes away or the response ends. */
   onClose(listener: () => void): void;
 }

@@ -2,10 +2,11 @@ import { GatehouseError } from '#contracts';
 import { Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { Logger } from '#observability';
-import { EDGE_LOGGER } from '../edge.tokens.js';
+import type { Logger, Metrics } from '#observability';
+import { EDGE_LOGGER, EDGE_METRICS } from '../edge.tokens.js';
 import { sendError, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
+import { refusedMethods, requestMeter } from './request-meter.js';
 import { LegacySseHandler } from './legacy-sse.handler.js';
 import { StreamableHttpHandler } from './streamable-http.handler.js';
 
@@ -18,6 +19,7 @@ export class McpController {
     @Inject(StreamableHttpHandler) private readonly streamable: StreamableHttpHandler,
     @Inject(LegacySseHandler) private readonly legacy: LegacySseHandler,
     @Inject(EDGE_LOGGER) private readonly log: Logger,
+    @Inject(EDGE_METRICS) private readonly metrics: Metrics,
   ) {}
 
   @Post(':server/mcp')
@@ -46,6 +48,7 @@ export class McpController {
   }
 
   private async run(handler: Handler, server: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const receivedAt = performance.now();
     reply.hijack();
     const res = reply.raw;
     const request: McpHttpRequest = {
@@ -54,6 +57,7 @@ export class McpController {
       query: new URL(req.url, 'http://edge').searchParams,
       body: Buffer.isBuffer(req.body) ? req.body : undefined,
       clientAddress: req.ip,
+      receivedAt,
       // The client may already be gone by the time a handler registers (it awaits first).
       onClose: (listener) => (res.closed ? queueMicrotask(listener) : res.once('close', listener)),
     };
@@ -62,7 +66,15 @@ export class McpController {
     } catch (err) {
       const refusal = err instanceof GatehouseError ? err : McpErrors.internal(err);
       if (!refusal.expose) this.log.error({ err: refusal.cause ?? err, server }, 'MCP request failed');
+      if (request.method === 'POST') this.countRefused(server, request);
       sendError(res, refusal);
     }
+  }
+
+  /** The requests of a POST the edge refused: the handlers counted none of them. */
+  private countRefused(server: string, request: McpHttpRequest): void {
+    if (!this.metrics.enabled) return;
+    const meter = requestMeter(this.metrics, server, request.receivedAt);
+    for (const method of refusedMethods(request.body)) meter(method, 'refused');
   }
 }

@@ -9,6 +9,7 @@ function post(body: string | undefined, headers: IncomingHttpHeaders = { 'conten
     headers,
     query: new URLSearchParams(),
     body: body === undefined ? undefined : Buffer.from(body, 'utf8'),
+    receivedAt: 0,
     clientAddress: '127.0.0.1',
     onClose: () => undefined,
   };

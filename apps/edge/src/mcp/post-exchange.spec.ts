@@ -175,3 +175,38 @@ describe('PostExchange', () => {
     expect(JSON.parse(got.body)).toEqual(result(1));
   });
 });
+
+describe('PostExchange metering', () => {
+  const error = (id: RequestId): JsonRpcMessage => ({ jsonrpc: '2.0', id, error: { code: -32602, message: 'bad' } });
+
+  it('counts each request once: answered ok or error, failed, cancelled or abandoned; withdrawn ones not at all', async () => {
+    const counted: string[] = [];
+    const meter = (method: string, outcome: string) => counted.push(`${method} ${outcome}`);
+    await exchange((res) => {
+      const post = new PostExchange('s1', res, [request(1), request(2), request(3)], { batch: true, ...both, meter });
+      post.write(result(1), undefined);
+      post.write(result(1), undefined);
+      post.write(error(2), undefined);
+      post.end();
+    });
+    expect(counted).toEqual(['tools/call ok', 'tools/call error', 'tools/call cancelled']);
+    counted.length = 0;
+    await exchange((res) => {
+      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both, meter });
+      post.fail('the runner is gone');
+    });
+    expect(counted).toEqual(['tools/call error']);
+    counted.length = 0;
+    await exchange((res) => {
+      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both, meter });
+      post.abandon();
+      res.end();
+    });
+    await exchange((res) => {
+      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both, meter });
+      post.withdraw();
+      res.end();
+    });
+    expect(counted).toEqual(['tools/call cancelled']);
+  });
+});

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { JsonRpcCode, errorResponse, eventIdOf, idKey, isRequest, isResponse, type JsonRpcMessage, type RequestId } from '#contracts';
 import type { StreamEndpoint } from '../relay/stream-registry.js';
 import { sendEmpty, sendJson } from './http-io.js';
+import type { RequestMeter } from './request-meter.js';
 import { SseStream } from './sse-stream.js';
 
 export interface PostExchangeOptions {
@@ -13,6 +14,8 @@ export interface PostExchangeOptions {
   primeKey: string | undefined;
   /** The HTTP status of a single JSON answer (200 unless said otherwise). */
   status?: (response: JsonRpcMessage) => number;
+  /** Counts each request once, as it is answered, failed or abandoned. */
+  meter?: RequestMeter;
 }
 
 /**
@@ -21,8 +24,8 @@ export interface PostExchangeOptions {
  * when the runner says every request on it is answered or cancelled.
  */
 export class PostExchange implements StreamEndpoint {
-  /** Requests not answered yet: only for failing them at once when the runner is gone. */
-  private readonly pending = new Map<string, RequestId>();
+  /** Requests not answered yet: for failing them at once when the runner is gone, and for the metrics. */
+  private readonly pending = new Map<string, { id: RequestId; method: string }>();
   private readonly collected: { message: JsonRpcMessage; eventId: string | undefined }[] = [];
   private sse: SseStream | undefined;
   private done = false;
@@ -35,7 +38,7 @@ export class PostExchange implements StreamEndpoint {
     requests: readonly JsonRpcMessage[],
     private readonly options: PostExchangeOptions,
   ) {
-    for (const r of requests) if (isRequest(r)) this.pending.set(idKey(r.id), r.id);
+    for (const r of requests) if (isRequest(r)) this.pending.set(idKey(r.id), { id: r.id, method: r.method });
     if (!options.json) this.openSse();
   }
 
@@ -51,7 +54,7 @@ export class PostExchange implements StreamEndpoint {
   write(message: JsonRpcMessage, eventId: string | undefined): boolean {
     if (this.done) return false;
     if (isResponse(message)) {
-      this.pending.delete(idKey(message.id));
+      this.settle(idKey(message.id), message.error === undefined ? 'ok' : 'error');
       if (this.sse) return this.sse.send(message, eventId);
       this.collected.push({ message, eventId });
       return true;
@@ -74,7 +77,8 @@ export class PostExchange implements StreamEndpoint {
 
   fail(message: string): void {
     if (this.done) return;
-    for (const id of this.pending.values()) {
+    for (const { id, method } of this.pending.values()) {
+      this.options.meter?.(method, 'error');
       const error = errorResponse(id, JsonRpcCode.serverError, message);
       if (this.sse) this.sse.send(error);
       else this.collected.push({ message: error, eventId: undefined });
@@ -85,10 +89,23 @@ export class PostExchange implements StreamEndpoint {
 
   /** The client went away: nothing more can be written. */
   abandon(): void {
+    for (const { method } of this.pending.values()) this.options.meter?.(method, 'cancelled');
+    this.withdraw();
+  }
+
+  /** Ends the exchange uncounted: its requests were refused, and the refusal is counted where it is answered. */
+  withdraw(): void {
     this.pending.clear();
     this.done = true;
     this.sse?.end();
     this.markDone();
+  }
+
+  private settle(key: string, outcome: 'ok' | 'error'): void {
+    const request = this.pending.get(key);
+    if (!request) return;
+    this.pending.delete(key);
+    this.options.meter?.(request.method, outcome);
   }
 
   private openSse(): void {
@@ -98,6 +115,9 @@ export class PostExchange implements StreamEndpoint {
   }
 
   private finish(): void {
+    // The runner ends an exchange early only for requests the client cancelled.
+    for (const { method } of this.pending.values()) this.options.meter?.(method, 'cancelled');
+    this.pending.clear();
     this.done = true;
     if (this.sse) this.sse.end();
     // Nothing to answer when every request was cancelled: accepted, like a notification.

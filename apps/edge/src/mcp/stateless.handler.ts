@@ -14,6 +14,7 @@ import {
   type RequestId,
 } from '#contracts';
 import { randomId } from '#crypto';
+import type { Metrics } from '#observability';
 import type { PoolRelay } from '../relay/pool-relay.js';
 import type { SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
@@ -21,6 +22,7 @@ import type { StreamEndpoint, StreamRegistry } from '../relay/stream-registry.js
 import type { EdgeServer } from './admission.js';
 import { sendEmpty, type McpHttpRequest } from './http-io.js';
 import { PostExchange } from './post-exchange.js';
+import { requestMeter, type RequestMeter } from './request-meter.js';
 import { checkSchema } from './messages.js';
 import { checkStatelessRequest, GATEWAY_PROTOCOL_VERSIONS, STATELESS_PROTOCOL_VERSION } from './request-metadata.js';
 
@@ -29,6 +31,7 @@ export interface StatelessDeps {
   relay: SessionRelay;
   streams: StreamRegistry;
   watch: SessionWatch;
+  metrics: Metrics;
 }
 
 /** Time for the bus on top of the server's own start-up timeout (a first call may start a backend). */
@@ -54,7 +57,8 @@ export class StatelessHandler {
     if (REMOVED_METHODS.has(message.method)) throw methodNotFound(message.method, message.id);
     checkSchema(message);
     const streamId = randomId(12);
-    const exchange = new StatelessExchange(res, message, streamId, modes);
+    const meter = requestMeter(this.deps.metrics, server.name, req.receivedAt);
+    const exchange = new StatelessExchange(res, message, streamId, { ...modes, meter });
     const stream = this.deps.streams.open(exchange, streamId);
     let cancel: (() => void) | undefined;
     req.onClose(() => {
@@ -68,7 +72,7 @@ export class StatelessHandler {
       const reply = await this.deps.pools.call(server.runnerGroup, call, server.timeoutMs + CALL_MARGIN_MS);
       if (!reply.ok) {
         if (exchange.isDone) return;
-        exchange.abandon();
+        exchange.withdraw();
         throw callRefused(reply.error, message.id);
       }
       stream.bind(reply.sessionId);
@@ -105,7 +109,7 @@ class StatelessExchange implements StreamEndpoint {
     private readonly request: JsonRpcMessage & { id: RequestId; method: string },
     /** The id the call has at the runner and the backend. */
     private readonly relayedId: string,
-    modes: { json: boolean; sse: boolean },
+    modes: { json: boolean; sse: boolean; meter: RequestMeter },
   ) {
     this.inner = new PostExchange('', res, [request], { batch: false, ...modes, headers: {}, primeKey: undefined, status: statusOf });
   }
@@ -146,6 +150,10 @@ class StatelessExchange implements StreamEndpoint {
 
   abandon(): void {
     this.inner.abandon();
+  }
+
+  withdraw(): void {
+    this.inner.withdraw();
   }
 }
 

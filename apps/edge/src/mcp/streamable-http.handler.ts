@@ -10,6 +10,7 @@ import {
   type SessionRoute,
 } from '#contracts';
 import { randomId } from '#crypto';
+import type { Metrics } from '#observability';
 import type { PoolRelay } from '../relay/pool-relay.js';
 import type { RouteTable } from '../relay/route-table.js';
 import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
@@ -21,6 +22,7 @@ import { McpErrors } from './mcp-errors.js';
 import { acceptedModes, batchAllowedIn, checkSchema, parseBody, primesStreams, protocolVersionOf } from './messages.js';
 import { openSession } from './open-session.js';
 import { PostExchange } from './post-exchange.js';
+import { requestMeter } from './request-meter.js';
 import { isStatelessRequest, STATELESS_VERSIONS } from './request-metadata.js';
 import { StatelessHandler } from './stateless.handler.js';
 import { SseStream } from './sse-stream.js';
@@ -34,6 +36,7 @@ export interface SessionDeps {
   routes: RouteTable;
   streams: StreamRegistry;
   watch: SessionWatch;
+  metrics: Metrics;
 }
 
 /**
@@ -63,7 +66,7 @@ export class StreamableHttpHandler {
       const initialize = single().messages[0];
       if (initialize) checkSchema(initialize);
       if (!initialize || !isRequest(initialize) || initialize.method !== 'initialize') throw McpErrors.sessionRequired();
-      return this.initialize(res, server, principal, initialize, modes.json);
+      return this.initialize(req, res, { server, principal, initialize, json: modes.json });
     }
     const version = protocolVersionOf(req);
     const { messages, batch } = parseBody(req, batchAllowedIn(version));
@@ -105,6 +108,8 @@ export class StreamableHttpHandler {
     const attached = await this.deps.relay.attach(route.runnerId, sessionId, { attach: stream.subject, resumeAfter: lastEventId });
     if (!attached.ok) throw relayFailure(attached);
     open.sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
+    this.deps.metrics.streams(server.name, 1);
+    req.onClose(() => this.deps.metrics.streams(server.name, -1));
     if (attached.eventId !== undefined && primesStreams(version)) open.sse.prime(attached.eventId);
     for (const [message, eventId] of open.early.splice(0)) open.sse.send(message, eventId);
     if (open.ended) open.sse.end();
@@ -124,17 +129,21 @@ export class StreamableHttpHandler {
   }
 
   private async initialize(
+    req: McpHttpRequest,
     res: ServerResponse,
-    server: EdgeServer,
-    principal: Principal,
-    initialize: JsonRpcMessage & { id: RequestId },
-    json: boolean,
+    target: { server: EdgeServer; principal: Principal; initialize: JsonRpcMessage & { id: RequestId }; json: boolean },
   ): Promise<void> {
+    const { server, principal, initialize, json } = target;
     const sessionId = randomId();
+    const meter = requestMeter(this.deps.metrics, server.name, req.receivedAt);
     const opened = await openSession(this.deps.relay, { sessionId, server, principal, initialize, transport: 'streamable-http' });
-    if (!opened.ok) return sendJson(res, opened.status, opened.response);
+    if (!opened.ok) {
+      meter('initialize', opened.status < 500 ? 'refused' : 'error');
+      return sendJson(res, opened.status, opened.response);
+    }
     const { response } = opened;
     if (!response) throw McpErrors.internal(new Error('the runner answered initialize without the backend response'));
+    meter('initialize', response.error === undefined ? 'ok' : 'error');
     if (json) return sendJson(res, 200, response, { [SESSION_HEADER]: sessionId });
     // A client that accepts only an event stream gets its answer as one.
     const sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
@@ -155,7 +164,13 @@ export class StreamableHttpHandler {
     const json = modes.json && !(resumable && messages.some((m) => m.method === 'tools/call'));
     // Every answer names its session, as the SDK's own server does (its client relies on it).
     const headers = { [SESSION_HEADER]: sessionId };
-    const exchange = new PostExchange(sessionId, res, messages, { ...modes, json, headers, primeKey: resumable ? streamId : undefined });
+    const exchange = new PostExchange(sessionId, res, messages, {
+      ...modes,
+      json,
+      headers,
+      primeKey: resumable ? streamId : undefined,
+      meter: requestMeter(this.deps.metrics, route.server, req.receivedAt),
+    });
     const stream = this.deps.streams.open(exchange, streamId);
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     watch.busy(true);
@@ -165,7 +180,7 @@ export class StreamableHttpHandler {
       if (!sent.ok && !exchange.isDone) {
         // Before anything was written the refusal is the HTTP answer; after, each pending request gets it.
         if (!res.headersSent) {
-          exchange.abandon();
+          exchange.withdraw();
           throw relayFailure(sent);
         }
         exchange.fail(sent.error.message);

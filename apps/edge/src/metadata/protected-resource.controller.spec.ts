@@ -3,7 +3,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { LocalBus } from '#bus';
 import type { AuthConfig, GatehouseConfig } from '#config';
 import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpQueue, authHttpSubject, decode, encode } from '#contracts';
-import { createLogger } from '#observability';
+import { createLogger, noMetrics } from '#observability';
 import { stdioServerConfig } from '#testing';
 import { startEdge, type RunningEdge } from '../main.js';
 
@@ -55,7 +55,7 @@ function config(withAuth: boolean): GatehouseConfig {
 
 /** The edge as main.ts starts it, on a free loopback port (Fastify's inject does not load under jest's ESM). */
 async function edge(bus: LocalBus, withAuth: boolean): Promise<{ app: RunningEdge; url: string }> {
-  const app = await startEdge(bus, { config: config(withAuth), edgeId: 'edge-1', log }, { host: '127.0.0.1', port: 0 });
+  const app = await startEdge(bus, { config: config(withAuth), edgeId: 'edge-1', log, metrics: noMetrics }, { host: '127.0.0.1', port: 0 });
   return { app, url: `http://127.0.0.1:${app.address.port}` };
 }
 

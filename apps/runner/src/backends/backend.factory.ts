@@ -1,8 +1,9 @@
 import type { ServerConfig } from '#config';
 import type { Principal } from '#contracts';
-import type { Logger } from '#observability';
+import type { Logger, Metrics } from '#observability';
 import type { CredentialLookup } from '../credentials/credential-lookup.js';
 import type { ProcessSpawner } from '../process/child-process.js';
+import { meteredSpawner } from '../process/metered-spawner.js';
 import { AggregateBackend } from './aggregate/aggregate.backend.js';
 import type { AggregateHub } from './aggregate/aggregate-hub.js';
 import type { BackendConnection, BackendLogContext } from './backend.port.js';
@@ -18,6 +19,7 @@ export interface BackendDeps {
   childBaseEnv: Record<string, string>;
   maxMessageBytes: number;
   log: Logger;
+  metrics: Metrics;
   /** Every configured server: an aggregate's members are looked up here. */
   servers: Readonly<Record<string, ServerConfig>>;
   aggregates: AggregateHub;
@@ -67,10 +69,13 @@ function createFilledBackend(
     case 'stdio': {
       const env = { ...deps.childBaseEnv, ...server.env };
       const spec = { command: server.command, args: server.args, env };
-      return { backend: new StdioBackend(deps.spawner, spec, deps.log, context, { maxMessageBytes: deps.maxMessageBytes }) };
+      const spawner = meteredSpawner(deps.spawner, deps.metrics, server.name);
+      return { backend: new StdioBackend(spawner, spec, deps.log, context, { maxMessageBytes: deps.maxMessageBytes }) };
     }
-    case 'inline':
-      return { backend: new InlineBackend(server, { spawner: deps.spawner, childBaseEnv: deps.childBaseEnv, log: deps.log }, context) };
+    case 'inline': {
+      const spawner = meteredSpawner(deps.spawner, deps.metrics, server.name);
+      return { backend: new InlineBackend(server, { spawner, childBaseEnv: deps.childBaseEnv, log: deps.log }, context) };
+    }
     case 'streamable-http':
     case 'sse': {
       const backend = createRemoteBackend(server, context, deps, upstream);

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { LocalBus, type KvBucket } from '#bus';
 import { decode, PoolRouteSchema, poolRouteKey, type JsonRpcMessage, type PoolCallRequest, type StreamMessage } from '#contracts';
-import { createLogger } from '#observability';
+import { createLogger, noMetrics } from '#observability';
 import type { BackendConnection } from '../backends/backend.port.js';
 import { RunnerPool } from '../sessions/runner-pool.js';
 import type { StreamSink } from '../sessions/stream-sink.port.js';
@@ -114,6 +114,7 @@ async function setup(script: Answer = bridgedServer) {
       routes: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       runnerId: 'r1',
       log,
+      metrics: noMetrics,
       now: Date.now,
       onEnded: () => undefined,
     },

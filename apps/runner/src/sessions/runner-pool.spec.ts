@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { JsonRpcMessage } from '#contracts';
-import { createLogger } from '#observability';
+import { createLogger, PrometheusMetrics } from '#observability';
 import type { BackendConnection } from '../backends/backend.port.js';
 import { RunnerPool, type OpenSession } from './runner-pool.js';
 import type { SessionRoutes } from './session-routes.js';
@@ -57,6 +57,7 @@ function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTim
   const backends = new Map<string, FakeBackend>();
   const behaviour = new Map<string, 'silent' | 'exit' | 'refuse'>();
   const ended: Array<{ id: string; reason: string }> = [];
+  const metrics = new PrometheusMetrics(['files', 'shell', 'admin']);
   const servers = new Map([
     ['files', { name: 'files', timeoutMs: 30 }],
     ['shell', { name: 'shell', timeoutMs: 30, toolFilter: { mode: 'block' as const, list: ['rm'] } }],
@@ -75,6 +76,7 @@ function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTim
       routes,
       runnerId: 'runner-1',
       log,
+      metrics,
       now: () => clock,
       onEnded: (id, reason) => ended.push({ id, reason }),
     },
@@ -82,7 +84,7 @@ function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTim
   const advance = (ms: number) => {
     clock += ms;
   };
-  return { pool, backends, behaviour, ended, advance, routes };
+  return { pool, backends, behaviour, ended, advance, routes, metrics };
 }
 
 function openRequest(sessionId: string, sub: string, server = 'files'): OpenSession {
@@ -102,6 +104,20 @@ describe('RunnerPool', () => {
     expect(opened).toEqual({ ok: true, response: { jsonrpc: '2.0', id: 1, result: { serverInfo: { name: 'fake' } } } });
     expect(pool.size).toBe(1);
     expect(pool.get('s1')?.identity).toEqual({ id: 's1', sub: 'alice', server: 'files', transport: 'streamable-http' });
+  });
+
+  it('counts open sessions by server: up on open, down when they end, unchanged by a failed open', async () => {
+    const { pool, behaviour, metrics } = setup();
+    const open = async () => (await metrics.registry.getSingleMetric('gatehouse_open_sessions')?.get())?.values ?? [];
+    await pool.open(openRequest('s1', 'alice'));
+    await pool.open(openRequest('s2', 'bob', 'shell'));
+    behaviour.set('s3', 'refuse');
+    await pool.open(openRequest('s3', 'carol'));
+    expect(await open()).toEqual(expect.arrayContaining([expect.objectContaining({ labels: { server: 'files' }, value: 1 })]));
+    expect(await open()).toEqual(expect.arrayContaining([expect.objectContaining({ labels: { server: 'shell' }, value: 1 })]));
+    await pool.get('s1')?.end('closed by the client');
+    await pool.closeAll('shutdown');
+    expect((await open()).map((v) => v.value)).toEqual([0, 0]);
   });
 
   it('records the route before it answers, and deletes it when the session ends', async () => {

@@ -1,5 +1,5 @@
 import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport } from '#contracts';
-import type { Logger } from '#observability';
+import type { Logger, Metrics } from '#observability';
 import type { BackendConnection, BackendLogContext } from '../backends/backend.port.js';
 import type { Outbound } from './outbound.port.js';
 import { ReplayLog, type ReplayLimits } from './replay-log.js';
@@ -49,6 +49,7 @@ export interface PoolDeps {
   routes: SessionRoutes;
   runnerId: string;
   log: Logger;
+  metrics: Metrics;
   now: () => number;
   onEnded: (sessionId: string, reason: string) => void;
 }
@@ -163,6 +164,7 @@ export class RunnerPool {
       onEnded: (s, reason) => this.ended(s, reason),
     });
     this.sessions.set(id, session);
+    this.deps.metrics.sessions(server.name, 1);
     const held = this.perUser.get(principal.sub) ?? new Set<RunnerSession>();
     this.perUser.set(principal.sub, held.add(session));
     return session;
@@ -182,6 +184,7 @@ export class RunnerPool {
     const { id, sub } = session.identity;
     if (this.sessions.get(id) !== session) return;
     this.sessions.delete(id);
+    this.deps.metrics.sessions(session.identity.server, -1);
     const gone = session.end(reason);
     this.winding.add(gone);
     void gone.finally(() => this.winding.delete(gone));

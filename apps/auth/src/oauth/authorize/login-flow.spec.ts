@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { Envelope, sha256Base64Url } from '#crypto';
-import { createLogger } from '#observability';
+import { createLogger, PrometheusMetrics } from '#observability';
 import { SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import type { Identity } from '../../idp/identity.js';
 import { IdpRecheck } from '../../idp/idp-recheck.js';
@@ -77,6 +77,7 @@ describe('LoginFlow with a browser session', () => {
   let store: AuthStore;
   let idp: FakeIdentityProvider;
   let flow: LoginFlow;
+  let metrics: PrometheusMetrics;
   const policy = { allowedDomains: ['example.com'], allowedEmails: [], allowedGroups: [], allowedOrgs: [] };
 
   beforeEach(async () => {
@@ -84,6 +85,7 @@ describe('LoginFlow with a browser session', () => {
     await store.clients.insert(client);
     idp = new FakeIdentityProvider();
     const cookies = new CookieJar(true);
+    metrics = new PrometheusMetrics([]);
     flow = new LoginFlow({
       store,
       clients: new ClientRegistry(store.clients, new ClientMetadataDocuments({ devMode: false }), false),
@@ -98,6 +100,7 @@ describe('LoginFlow with a browser session', () => {
       }),
       options: { issuer: BASE, gatewayName: 'Acme', basePath: '', refreshTokenTtlMs: 30 * 86_400_000, browserSessionMaxAgeMs: 7_200_000 },
       log,
+      metrics,
     });
   });
   afterEach(() => store.close());
@@ -124,6 +127,8 @@ describe('LoginFlow with a browser session', () => {
     expect(second.status).toBe(302);
     expect(codeIn(second)).toBeTruthy();
     expect(idp.logins).toBe(1);
+    const logins = await metrics.registry.getSingleMetric('gatehouse_logins_total')?.get();
+    expect(logins?.values).toEqual([{ labels: { outcome: 'ok' }, value: 1 }]);
     // A client naming no server gets those remembered.
     const unnamed = await flow.begin(request([]), browser.cookie);
     expect(codeIn(unnamed)).toBeTruthy();

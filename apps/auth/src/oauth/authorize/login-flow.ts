@@ -1,5 +1,5 @@
 import { constantTimeEqual, randomId, sha256Base64Url } from '#crypto';
-import type { Logger } from '#observability';
+import type { Logger, Metrics } from '#observability';
 import type { ReadSession, SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import { decideAccess, type AccessPolicy } from '../../idp/access-policy.js';
 import { IdpError } from '../../idp/idp-error.js';
@@ -33,6 +33,7 @@ export interface LoginFlowDeps {
   recheck: IdpRecheck;
   options: { issuer: string; gatewayName: string; basePath: string; refreshTokenTtlMs: number; browserSessionMaxAgeMs: number };
   log: Logger;
+  metrics: Metrics;
 }
 
 const PENDING_TTL_MS = 10 * 60_000;
@@ -159,10 +160,14 @@ export class LoginFlow {
     const found = await this.deps.store.pendingAuthorizations.find(state, now);
     // The cookie first: whoever learns `state` from the IdP's URL must not end someone else's sign-in.
     if (found && !this.cookieMatches(cookieHeader, found)) {
+      this.deps.metrics.login('wrong_browser');
       throw new PageError('This sign-in cannot continue', 'It was not started in this browser. Start again from the application.', 403);
     }
     const pending = found && (await this.deps.store.pendingAuthorizations.take(state, now));
-    if (!pending?.idpNonce || !pending.idpCodeVerifier || !pending.approvedResources) throw expired();
+    if (!pending?.idpNonce || !pending.idpCodeVerifier || !pending.approvedResources) {
+      this.deps.metrics.login('expired');
+      throw expired();
+    }
     const clearCookie = this.deps.cookies.clear(COOKIE_PREFIX + pending.id);
     const refuse = (status: number, title: string, message: string, error: string): BrowserAnswer => {
       const location =
@@ -180,16 +185,19 @@ export class LoginFlow {
     } catch (err) {
       if (!(err instanceof IdpError)) throw err;
       this.deps.log.warn({ code: err.code, reason: err.message, clientId: pending.clientId }, 'login at the identity provider failed');
+      this.deps.metrics.login(err.code === 'access_denied' ? 'denied' : 'failed');
       if (err.code === 'access_denied') return refuse(403, 'Access denied', err.message, 'access_denied');
       return refuse(502, 'Sign-in failed', `The identity provider's answer could not be used: ${err.message}`, 'server_error');
     }
     const decision = decideAccess(identity, this.deps.policy);
     if (!decision.allowed) {
       this.deps.log.warn({ sub: identity.sub, email: identity.email, reason: decision.reason }, 'login refused by policy');
+      this.deps.metrics.login('refused');
       return refuse(403, 'Access denied', `${decision.reason}. Ask your administrator for access.`, 'access_denied');
     }
     const started = this.deps.sessions.start(identity);
     this.deps.log.info({ sub: identity.sub, email: identity.email, clientId: pending.clientId }, 'login succeeded');
+    this.deps.metrics.login('ok');
     if (pending.clientId === PAGE_SIGN_IN) return redirect(pending.redirectUri, clearCookie, started.renewal);
     await this.deps.store.consents.remember(identity.sub, pending.clientId, pending.approvedResources, now);
     const code = await this.issue(pending, started, pending.approvedResources, now, idpRefreshToken);

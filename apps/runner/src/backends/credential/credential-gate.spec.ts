@@ -6,6 +6,7 @@ import { LocalBus } from '#bus';
 import { parseConfig, type GatehouseConfig } from '#config';
 import type { Principal } from '#contracts';
 import { envelopeOf, sha256Base64Url } from '#crypto';
+import { noMetrics } from '#observability';
 import { eventually } from '#testing';
 import { startFixtureUpstream, upstreamAdmin, upstreamStats, type Upstream } from '../../../../../test/fixtures/remote-upstreams.js';
 import { BusCredentialLookup } from '../../credentials/credential-lookup.js';
@@ -130,6 +131,7 @@ async function open(server: string, principal: Principal, options: { urlElicitat
     childBaseEnv: { PATH: process.env.PATH ?? '' },
     maxMessageBytes: 1024 * 1024,
     log,
+    metrics: noMetrics,
     servers: config.servers,
     aggregates: new AggregateHub(bus, 'runner-1', log),
     credentials: new BusCredentialLookup(bus, envelopeOf(KEY), 1000),

@@ -3,7 +3,7 @@ import type { Logger } from '#observability';
 import { GUARD_END_REASON } from '../../process/process-guard.js';
 import { withinSessionScope, type SessionScope } from '../../process/session-scope.js';
 import type { BackendConnection, BackendLogContext } from '../backend.port.js';
-import { UpstreamFaults } from './upstream-faults.js';
+import { UpstreamFaults, type UpstreamFaultKind } from './upstream-faults.js';
 import { UpstreamHttp } from './upstream-http.js';
 
 /** One remote server as a session's backend sees it. */
@@ -19,6 +19,8 @@ export interface RemoteSpec {
   context: BackendLogContext;
   /** For a server with a person's token in its headers: asked once when the upstream answers 401. */
   credential?: UpstreamCredential;
+  /** Told of each fault of the upstream while the session lives (not of what its own close causes). */
+  onFault?: (kind: UpstreamFaultKind) => void;
 }
 
 /** The person's credential behind a remote backend's headers, renewed when the upstream refuses it. */
@@ -44,7 +46,9 @@ export abstract class RemoteBackend implements BackendConnection {
   private finished = false;
 
   protected constructor(protected readonly spec: RemoteSpec) {
-    this.faults = new UpstreamFaults(spec.context.server, spec.url);
+    this.faults = new UpstreamFaults(spec.context.server, spec.url, (kind) => {
+      if (!this.lifetime.signal.aborted) spec.onFault?.(kind);
+    });
     this.http = new UpstreamHttp(spec.url, this.faults, spec.timeoutMs);
     this.headers = spec.headers;
     this.scope = { sessionId: spec.context.sessionId, end: (reason) => this.end(reason) };

@@ -150,10 +150,12 @@ export class StreamableHttpBackend extends RemoteBackend {
       this.standalone?.close();
       this.sessionId = undefined;
       const initialize = this.initialize;
-      const unanswered = { ok: false as const, reason: this.faults.noAnswer(this.spec.timeoutMs) };
       // No client waits on this initialize with a timeout of its own, so it gets one here.
       const opened = initialize
-        ? await withDeadline(this.exchangeInitialize(initialize), this.spec.timeoutMs, unanswered)
+        ? ((await withDeadline(this.exchangeInitialize(initialize), this.spec.timeoutMs, undefined)) ?? {
+            ok: false as const,
+            reason: this.faults.noAnswer(this.spec.timeoutMs),
+          })
         : { ok: false as const, reason: this.faults.sessionEnded(404) };
       if (!opened.ok) {
         this.end(opened.reason);
