@@ -24,7 +24,8 @@ export interface FuzzGateway {
 export async function startFuzzGateway(kind: TopologyKind, env: NodeJS.ProcessEnv = {}): Promise<FuzzGateway> {
   const oauth = await startOAuthTopology(kind, {
     users: USERS,
-    sessions: { timeout: '2m', maxPerUser: 20 },
+    // Warm pools the fuzzed 2026 requests open idle out soon, so the checks after the fuzz see none left.
+    sessions: { timeout: '2m', maxPerUser: 20, pool: { idleTimeout: '2s', inputTimeout: '2s' } },
     mcpServers: {
       bearer: { ...stdio, serviceAuths: [{ type: 'bearer', tokens: [BEARER_TOKEN] }] },
       basic: { ...stdio, serviceAuths: [{ type: 'basic', ...BASIC }] },

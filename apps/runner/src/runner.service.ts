@@ -56,7 +56,12 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
     config.auth && new BusCredentialLookup(bus, envelopeOf(config.auth.encryptionKey, config.auth.previousEncryptionKeys));
   return new RunnerPool(
     servers,
-    { idleTimeoutMs: sessions.timeoutMs, maxPerUser: sessions.maxPerUser, replay: sessions.replay },
+    {
+      idleTimeoutMs: sessions.timeoutMs,
+      poolIdleTimeoutMs: sessions.pool.idleTimeoutMs,
+      maxPerUser: sessions.maxPerUser,
+      replay: sessions.replay,
+    },
     {
       sink: new BusStreamSink(bus, log),
       routes: new KvSessionRoutes(kv),
@@ -104,12 +109,13 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     const { config, log, groups } = this.options;
+    const { sessions } = config.proxy;
     this.messages.start();
     this.poolCalls.start(groups, this.options.runnerId);
     this.aggregates.start();
     this.sweeper = setInterval(
       () => void this.pool.sweep().then(() => this.warmPools.renewRoutes()),
-      Math.min(config.proxy.sessions.cleanupIntervalMs, config.proxy.sessions.timeoutMs / 4),
+      Math.min(sessions.cleanupIntervalMs, sessions.timeoutMs / 4, sessions.pool.idleTimeoutMs / 4),
     );
     this.sweeper.unref();
     log.info({ groups, servers: Object.keys(config.servers) }, 'runner ready');

@@ -21,6 +21,7 @@ const ReplaySchema = z.strictObject({
 /** Gatehouse addition: warm sessions serving stateless (2026-07-28) requests, per identity and server. */
 const PoolSchema = z.strictObject({
   size: z.int().positive().default(2),
+  idleTimeout: Duration.prefault('5m'),
   inputTimeout: Duration.prefault('5m'),
   listTtl: Duration.prefault('1m'),
 });

@@ -23,7 +23,7 @@ export interface GatehouseConfig {
       maxPerUser: number;
       replay: { messages: number; bytes: number };
       /** Warm sessions for stateless (2026-07-28) requests: per identity, server and capability set. */
-      pool: { size: number; inputTimeoutMs: number; listTtlMs: number };
+      pool: { size: number; idleTimeoutMs: number; inputTimeoutMs: number; listTtlMs: number };
     };
     /** maxMessageBytes: the longest line a stdio backend may write to stdout; longer ends its session. */
     limits: { maxBodyBytes: number; maxMessageBytes: number };
@@ -83,7 +83,12 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
         cleanupIntervalMs: sessions.cleanupInterval,
         maxPerUser: sessions.maxPerUser === 0 ? Number.POSITIVE_INFINITY : sessions.maxPerUser,
         replay: sessions.replay,
-        pool: { size: sessions.pool.size, inputTimeoutMs: sessions.pool.inputTimeout, listTtlMs: sessions.pool.listTtl },
+        pool: {
+          size: sessions.pool.size,
+          idleTimeoutMs: sessions.pool.idleTimeout,
+          inputTimeoutMs: sessions.pool.inputTimeout,
+          listTtlMs: sessions.pool.listTtl,
+        },
       },
       limits: { maxBodyBytes: limits.maxBodyBytes, maxMessageBytes: limits.maxMessageBytes },
       allowedOrigins: file.proxy.auth?.allowedOrigins ?? [],

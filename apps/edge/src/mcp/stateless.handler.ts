@@ -61,8 +61,12 @@ export class StatelessHandler {
     const exchange = new StatelessExchange(res, message, streamId, { ...modes, meter });
     const stream = this.deps.streams.open(exchange, streamId);
     let cancel: (() => void) | undefined;
+    let left = false;
     req.onClose(() => {
-      if (!exchange.isDone) cancel?.();
+      if (!exchange.isDone) {
+        left = true;
+        cancel?.();
+      }
       exchange.abandon();
     });
     const watched: { stop: () => void }[] = [];
@@ -87,7 +91,7 @@ export class StatelessHandler {
         params: { requestId, reason: 'the client closed the response' },
       };
       cancel = () => void this.deps.relay.send(reply.runnerId, reply.sessionId, [cancelled]).catch(() => undefined);
-      if (exchange.isDone) cancel(); // the client left before the runner took the call
+      if (left) cancel(); // the client left before the runner took the call
       await exchange.finished();
     } finally {
       for (const w of watched) w.stop();

@@ -42,7 +42,7 @@ function config(withAuth: boolean): GatehouseConfig {
         cleanupIntervalMs: 10_000,
         maxPerUser: 5,
         replay: { messages: 16, bytes: 65536 },
-        pool: { size: 2, inputTimeoutMs: 300_000, listTtlMs: 60_000 },
+        pool: { size: 2, idleTimeoutMs: 300_000, inputTimeoutMs: 300_000, listTtlMs: 60_000 },
       },
       limits: { maxBodyBytes: 1_000_000, maxMessageBytes: 1_000_000 },
       allowedOrigins: [],

@@ -20,6 +20,8 @@ export interface PoolServer {
 export interface PoolLimits {
   /** Time without client activity after which a session ends; also the route's lease. */
   idleTimeoutMs: number;
+  /** The same for a warm pool's session (default: idleTimeoutMs). */
+  poolIdleTimeoutMs?: number;
   /** Open sessions one identity may hold on this runner. */
   maxPerUser: number;
   /** What a resumable stream keeps for replay, per session. */
@@ -125,13 +127,21 @@ export class RunnerPool {
   /** Ends sessions without client activity for the idle timeout, and renews the routes of the others; returns how many ended. */
   async sweep(): Promise<number> {
     const now = this.deps.now();
-    const idle = [...this.sessions.values()].filter((s) => s.lastActivity < now - this.limits.idleTimeoutMs);
+    // A warm pool's session is not idle while a call waits on it (one waiting for input ends at its own timeout).
+    const idle = [...this.sessions.values()].filter(
+      (s) => s.lastActivity < now - this.idleTimeoutOf(s) && !(s.identity.transport === 'pool' && s.isBusy),
+    );
     const renew = [...this.sessions.values()].filter((s) => !idle.includes(s) && this.routeAge(s, now) >= this.limits.idleTimeoutMs / 2);
     await Promise.all([
       ...idle.map((s) => s.end('idle timeout')),
       ...renew.map((s) => this.writeRoute(s).catch((err: unknown) => this.deps.log.warn({ ...fieldsOf(s), err }, 'route renewal failed'))),
     ]);
     return idle.length;
+  }
+
+  private idleTimeoutOf(session: RunnerSession): number {
+    const { idleTimeoutMs, poolIdleTimeoutMs } = this.limits;
+    return session.identity.transport === 'pool' ? (poolIdleTimeoutMs ?? idleTimeoutMs) : idleTimeoutMs;
   }
 
   /** Ends every session and refuses new ones. */
