@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { envelopeOf } from '#crypto';
 import { createLogger } from '#observability';
-import { CLI } from '#testing';
+import { CLI, stdioServerConfig } from '#testing';
 import { createUserCredentialService } from '../apps/auth/src/credentials/user-credentials.factory.js';
 import { openAuthStore } from '../apps/auth/src/persistence/open-auth-store.js';
 
@@ -67,17 +67,9 @@ beforeAll(async () => {
       store,
       envelope: envelopeOf(KEY),
       servers: {
-        notion: {
-          name: 'notion',
-          transportType: 'stdio',
-          command: 'node',
-          args: [],
-          env: {},
-          timeoutMs: 1000,
-          serviceAuths: [],
-          runnerGroup: 'default',
+        notion: stdioServerConfig('notion', {
           userAuthentication: { type: 'manual', displayName: 'Notion', tokenFormat: '{{token}}' },
-        },
+        }),
       },
       issuer: 'https://gh.example.com',
       gatewayName: 'Test gateway',

@@ -12,6 +12,7 @@ import {
   type PoolCallRequest,
 } from '#contracts';
 import type { Logger } from '#observability';
+import { tooLarge } from './session-relay.js';
 
 /**
  * The edge's side of stateless calls: to the runner named by the call's requestState (a call
@@ -66,10 +67,7 @@ export class PoolRelay {
       if (err instanceof BusNoRespondersError) return undefined;
       if (err instanceof BusTimeoutError) return refused('BACKEND_FAILED', 'the runner did not take the call in time');
       if (err instanceof BusPayloadTooLargeError) {
-        return refused(
-          'BAD_REQUEST',
-          `Payload Too Large: the message (${err.size} bytes) is larger than the gateway's message bus carries (${err.limit} bytes)`,
-        );
+        return refused('BAD_REQUEST', tooLarge(err));
       }
       throw err;
     }

@@ -119,6 +119,7 @@ function refused(code: ReplyError['code'], message: string): SessionOpenReply {
   return { ok: false, error: { code, message } };
 }
 
-function tooLarge(err: BusPayloadTooLargeError): string {
+/** What a client is told when its message is larger than the bus carries. */
+export function tooLarge(err: BusPayloadTooLargeError): string {
   return `Payload Too Large: the message (${err.size} bytes) is larger than the gateway's message bus carries (${err.limit} bytes)`;
 }

@@ -34,15 +34,3 @@ export function bridgedCapabilities(message: JsonRpcMessage): Params {
 function named(declared: Params, names: readonly string[]): Params {
   return Object.fromEntries(names.filter((n) => isJsonObject(declared[n])).map((n) => [n, {}]));
 }
-
-/** A stable text for a value made of JSON: object keys sorted. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isJsonObject(value)) {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}

@@ -1,5 +1,5 @@
 import { JsonRpcCode, type JsonRpcMessage, type RequestId, isJsonObject, MCP_META, metaOf, STATELESS_PROTOCOL_VERSION } from '#contracts';
-import { bridgedCapabilities, LIST_METHODS } from './stateless-messages.js';
+import { LIST_METHODS } from './stateless-messages.js';
 
 const GATEWAY_CLIENT = { name: 'gatehouse', version: '0.1.0' };
 /** The 2025 revision a pooled session is opened with (the backend may agree on an older one). */
@@ -22,12 +22,15 @@ export function speaksStateless(response: JsonRpcMessage): boolean {
   return isJsonObject(result) && Array.isArray(result.supportedVersions) && result.supportedVersions.includes(STATELESS_PROTOCOL_VERSION);
 }
 
-/** The initialize that opens a bridged session for the client whose request came first. */
-export function initializeRequest(first: JsonRpcMessage | undefined): JsonRpcMessage & { id: RequestId } {
+/** The initialize that opens a bridged session with the pool's capabilities, as the client whose request came first. */
+export function initializeRequest(
+  capabilities: Record<string, unknown>,
+  first: JsonRpcMessage | undefined,
+): JsonRpcMessage & { id: RequestId } {
   const clientInfo = first && metaOf(first)[MCP_META.clientInfo];
   const params = {
     protocolVersion: BRIDGED_VERSION,
-    capabilities: first ? bridgedCapabilities(first) : {},
+    capabilities,
     clientInfo: isJsonObject(clientInfo) && typeof clientInfo.name === 'string' ? clientInfo : GATEWAY_CLIENT,
   };
   return { jsonrpc: '2.0', id: 'gatehouse-initialize', method: 'initialize', params };

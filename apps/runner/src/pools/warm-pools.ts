@@ -24,7 +24,7 @@ import type { RunnerSession } from '../sessions/runner-session.js';
 import type { StreamSink } from '../sessions/stream-sink.port.js';
 import { CallOutbound, type PooledCall } from './call-outbound.js';
 import { ListCache } from './list-cache.js';
-import { bridgedCapabilities, canonicalJson, INPUT_CAPABLE_METHODS, LIST_METHODS } from './stateless-messages.js';
+import { bridgedCapabilities, INPUT_CAPABLE_METHODS, LIST_METHODS } from './stateless-messages.js';
 import { bridgedResult, discoverResult, discoverRequest, initializeRequest, speaksStateless } from './stateless-results.js';
 
 export interface WarmPoolLimits {
@@ -164,7 +164,8 @@ export class WarmPools {
     const { principal, server, message } = request;
     const capabilities = this.eras.get(server) === 'native' ? {} : bridgedCapabilities(message);
     const groups = [...new Set(principal.groups ?? [])].sort();
-    const key = JSON.stringify([principal.sub, server, groups, canonicalJson(capabilities)]);
+    // bridgedCapabilities builds its object in one key order, so equal declarations give equal keys.
+    const key = JSON.stringify([principal.sub, server, groups, capabilities]);
     let pool = this.pools.get(key);
     if (!pool) {
       pool = {
@@ -271,7 +272,7 @@ export class WarmPools {
       this.eras.set(pool.server, 'bridged');
       this.deps.log.info({ server: pool.server, answered: probe !== undefined }, 'the backend does not speak 2026-07-28: bridged');
     }
-    const response = await session.open(initializeRequest(first));
+    const response = await session.open(initializeRequest(pool.capabilities, first));
     if (response.error === undefined) session.fromClient([{ jsonrpc: '2.0', method: 'notifications/initialized' }], undefined);
     pooled.opened = response;
     return response;
