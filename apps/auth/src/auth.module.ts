@@ -3,6 +3,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { BUS, type Bus } from '#bus';
 import type { Logger } from '#observability';
 import { AUTH_SERVICES, type AuthServices } from './auth.services.js';
+import { AUDIT_LOG, AUDIT_LOGGER, AuditController } from './audit/audit.controller.js';
+import type { AuditLog } from './audit/audit-log.js';
 import { UserCredentialController } from './credentials/user-credential.controller.js';
 import { AuthorizeController } from './oauth/authorize/authorize.controller.js';
 import { MetadataController } from './oauth/metadata.controller.js';
@@ -20,11 +22,12 @@ import { PersonPagesController } from './web/person-pages.controller.js';
  */
 @Module({})
 export class AuthModule {
-  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined, gatewayName: string): DynamicModule {
+  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined, gatewayName: string, audit?: AuditLog): DynamicModule {
     return {
       module: AuthModule,
       controllers: [
         HttpOverBusController,
+        ...(audit ? [AuditController] : []),
         ...(services
           ? [
               MetadataController,
@@ -43,6 +46,12 @@ export class AuthModule {
         { provide: AUTH_LOGGER, useValue: log },
         { provide: APP_FILTER, useValue: new OAuthErrorFilter(log, gatewayName) },
         ...(services ? [{ provide: AUTH_SERVICES, useValue: services }] : []),
+        ...(audit
+          ? [
+              { provide: AUDIT_LOG, useValue: audit },
+              { provide: AUDIT_LOGGER, useValue: log },
+            ]
+          : []),
       ],
     };
   }

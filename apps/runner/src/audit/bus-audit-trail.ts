@@ -78,17 +78,32 @@ export class BusAuditTrail implements AuditTrail {
       const reply = await this.bus.request(auditAppendSubject, encode(AuditAppendRequestSchema, { records }), {
         timeoutMs: this.options.timeoutMs,
       });
-      this.unreachable = false;
       const ack = decode(AckReplySchema, reply.data);
-      const refused = !ack.ok ? ack.error : !ack.value.ok ? ack.value.error.message : undefined;
-      if (refused !== undefined) this.log.error({ records: records.length, refused }, 'auth refused audit records; dropped');
-      return true;
+      if (!ack.ok) return this.refused(ack.error, records.length);
+      if (ack.value.ok) return this.delivered();
+      // Refused as malformed, it would be refused again: drop it. Anything else (the database is down) is retried.
+      const { code, message } = ack.value.error;
+      return code === 'BAD_REQUEST' ? this.refused(message, records.length) : this.undelivered(message, records.length);
     } catch (err) {
-      // Once per outage, not once per second.
-      if (!this.unreachable) this.log.warn({ err, records: records.length }, 'audit records not yet delivered to auth; will retry');
-      this.unreachable = true;
-      return false;
+      return this.undelivered(err, records.length);
     }
+  }
+
+  private refused(why: string, records: number): true {
+    this.log.error({ records, refused: why }, 'auth refused audit records; dropped');
+    return this.delivered();
+  }
+
+  private delivered(): true {
+    this.unreachable = false;
+    return true;
+  }
+
+  /** Logged once per outage, not once per flush. */
+  private undelivered(why: unknown, records: number): false {
+    if (!this.unreachable) this.log.warn({ err: why, records }, 'audit records not yet stored by auth; will retry');
+    this.unreachable = true;
+    return false;
   }
 
   private reportDropped(): void {
