@@ -1,4 +1,4 @@
-import type { AuditRecord } from '#contracts';
+import { boundedAuditRecord, type AuditRecord } from '#contracts';
 import type { Logger } from '#observability';
 import type { AuditEventRepository } from '../persistence/auth-store.port.js';
 
@@ -34,7 +34,7 @@ export class AuditLog implements AuditRecorder {
   record(record: AuditRecord): void {
     if (this.queue.length >= MAX_QUEUED)
       return this.log.error({ kind: record.kind }, 'audit record dropped: the database is not keeping up');
-    this.queue.push(record);
+    this.queue.push(boundedAuditRecord(record));
   }
 
   /** Stores a runner's batch; rejects when the database does. */

@@ -4,6 +4,7 @@ import {
   AUDIT_BATCH_MAX,
   auditAppendSubject,
   AuditAppendRequestSchema,
+  boundedAuditRecord,
   decode,
   encode,
   type AuditRecord,
@@ -44,7 +45,7 @@ export class BusAuditTrail implements AuditTrail {
   }
 
   record(record: AuditRecord): void {
-    this.queue.push(record);
+    this.queue.push(boundedAuditRecord(record));
     if (this.queue.length > this.options.maxQueued) this.dropped += this.queue.splice(0, this.queue.length - this.options.maxQueued).length;
     if (this.queue.length >= AUDIT_BATCH_MAX) void this.flush();
   }

@@ -86,7 +86,7 @@ export class CallAudit {
         kind,
         server,
         caller,
-        name: typeof name === 'string' ? name.slice(0, 2048) : undefined,
+        name: typeof name === 'string' ? name : undefined,
         requestBytes: Buffer.byteLength(JSON.stringify(request)),
         arguments: this.redaction?.text(params['arguments']),
       },

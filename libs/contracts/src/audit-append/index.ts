@@ -22,6 +22,8 @@ export const AuditOutcomeSchema = z.enum([
 ]);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 
+/** Longest text per field; `boundedAuditRecord` cuts to these, so one long value never costs a whole batch. */
+const MAX_CHARS = { sub: 255, email: 255, clientId: 2048, server: 255, name: 2048, arguments: 65_600, detail: 1024 } as const;
 const short = z.string().max(255);
 
 /** One audited event. Never a token or a credential; arguments only when configured, redacted and capped. */
@@ -42,14 +44,21 @@ export const AuditRecordSchema = z.object({
   /** The JSON-RPC error code of a protocol error. */
   errorCode: z.number().int().optional(),
   /** JSON text of the call's arguments, redacted and capped (`proxy.audit.arguments`). */
-  arguments: z
-    .string()
-    .max(65_536 + 64)
-    .optional(),
+  arguments: z.string().max(MAX_CHARS.arguments).optional(),
   /** A short, secret-free note: what was revoked, which scopes a consent covered. */
   detail: z.string().max(1024).optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
+
+/** The record with every text field cut to what the schema takes. */
+export function boundedAuditRecord(record: AuditRecord): AuditRecord {
+  const bounded = { ...record };
+  for (const field of Object.keys(MAX_CHARS) as (keyof typeof MAX_CHARS)[]) {
+    const value = bounded[field];
+    if (value !== undefined && value.length > MAX_CHARS[field]) bounded[field] = value.slice(0, MAX_CHARS[field]);
+  }
+  return bounded;
+}
 
 /** Runners send their records to auth in batches (queue group); the reply is an AckReply once stored. */
 export const auditAppendSubject = 'gh.auth.audit.append';
