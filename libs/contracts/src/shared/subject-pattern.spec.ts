@@ -13,6 +13,7 @@ describe('subjectPattern', () => {
     ['gh.session.abc.closed', 'gh.session.*.closed'],
     [tokenRevokedSubject, 'gh.auth.token.revoked'],
     ['gh.auth.http', 'gh.auth.http'],
+    ['gh.auth.audit.append', 'gh.auth.audit.append'],
   ])('%s → %s', (subject, pattern) => {
     expect(subjectPattern(subject)).toBe(pattern);
   });

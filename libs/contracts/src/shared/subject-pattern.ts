@@ -1,3 +1,4 @@
+import { auditAppendSubject } from '../audit-append/index.js';
 import { authHttpSubject } from '../auth-http/index.js';
 import { authJwksSubject } from '../auth-jwks/index.js';
 import { poolCallSubject } from '../pool-call/index.js';
@@ -28,6 +29,7 @@ const PATTERNS: readonly (readonly string[])[] = [
   tokenRevokedSubject,
   revocationsListSubject,
   userCredentialSubject,
+  auditAppendSubject,
 ].map((pattern) => pattern.split('.'));
 
 /**
