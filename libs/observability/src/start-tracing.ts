@@ -1,8 +1,11 @@
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { noTracing, type Tracing } from './tracing.port.js';
 
 export interface TracingSettings {
   /** `service.name` of the spans: OTEL_SERVICE_NAME, else the process's own (`gatehouse-edge`, …). */
   serviceName: string;
+  /** Where ended spans go (a test's in-memory exporter); by default batched to the OTLP endpoint. */
+  processor?: SpanProcessor;
 }
 
 /**
