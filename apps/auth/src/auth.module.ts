@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BUS, type Bus } from '#bus';
-import type { Logger } from '#observability';
+import type { Logger, Tracing } from '#observability';
+import { AUTH_TRACING } from './auth-tracing.js';
 import { AUTH_SERVICES, type AuthServices } from './auth.services.js';
 import { UserCredentialController } from './credentials/user-credential.controller.js';
 import { AuthorizeController } from './oauth/authorize/authorize.controller.js';
@@ -20,7 +21,7 @@ import { PersonPagesController } from './web/person-pages.controller.js';
  */
 @Module({})
 export class AuthModule {
-  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined, gatewayName: string): DynamicModule {
+  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined, gatewayName: string, tracing: Tracing): DynamicModule {
     return {
       module: AuthModule,
       controllers: [
@@ -41,6 +42,7 @@ export class AuthModule {
       providers: [
         { provide: BUS, useValue: bus },
         { provide: AUTH_LOGGER, useValue: log },
+        { provide: AUTH_TRACING, useValue: tracing },
         { provide: APP_FILTER, useValue: new OAuthErrorFilter(log, gatewayName) },
         ...(services ? [{ provide: AUTH_SERVICES, useValue: services }] : []),
       ],
