@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually, startTopology, type Topology } from '#testing';
+import { envelope, postModern } from './support/mcp-2026.js';
+import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { INIT, rawPost } from './support/raw-mcp.js';
+
+const META_ECHO = fileURLToPath(new URL('./fixtures/meta-echo-server.js', import.meta.url));
+const TOKEN = 'tracing-token-0123456789abcdef';
+const AUTHORIZATION = `Bearer ${TOKEN}`;
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json', authorization: AUTHORIZATION };
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
+
+/** A config with one stdio server, `traced`, whose tool `meta` answers with the `_meta` it received. */
+function writeConfig(runnerGroup: string): { path: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tracing-'));
+  const config = {
+    version: 'v0.0.1-DEV_EDITION_EXPECT_CHANGES',
+    proxy: { baseURL: 'http://127.0.0.1:8080', addr: '127.0.0.1:8080', name: 'tracing-e2e' },
+    mcpServers: {
+      traced: {
+        transportType: 'stdio',
+        command: process.execPath,
+        args: [META_ECHO],
+        serviceAuths: [{ type: 'bearer', tokens: [TOKEN] }],
+        runnerGroup,
+      },
+    },
+  };
+  const path = join(dir, 'config.json');
+  writeFileSync(path, JSON.stringify(config));
+  return { path, dir };
+}
+
+/** A random W3C trace id, span id and the traceparent of a sampled client span with them. */
+function clientTrace(): { traceId: string; spanId: string; traceparent: string } {
+  const hex = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+  const traceId = hex(16);
+  const spanId = hex(8);
+  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01` };
+}
+
+/** Opens a 2025-11-25 session; returns its id. */
+async function initialize(url: string, headers: Record<string, string> = {}): Promise<string> {
+  const res = await rawPost(url, JSON.stringify(INIT), { ...HEADERS, ...headers });
+  const sessionId = res.headers.get('mcp-session-id');
+  if (res.status !== 200 || !sessionId) throw new Error(`initialize failed: ${res.status} ${res.text}`);
+  return sessionId;
+}
+
+/** Calls `meta` in the session; resolves with the `_meta` the backend received. */
+async function callMeta(url: string, sessionId: string, meta?: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const call = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'meta', arguments: { note: 'argument-never-traced' } } };
+  const body = meta ? { ...call, params: { ...call.params, _meta: meta } } : call;
+  const res = await rawPost(url, JSON.stringify(body), {
+    ...HEADERS,
+    'mcp-session-id': sessionId,
+    'mcp-protocol-version': '2025-11-25',
+    ...headers,
+  });
+  expect(res.status).toBe(200);
+  return received(res.json);
+}
+
+function received(response: unknown): Record<string, unknown> | null {
+  const text = (response as { result?: { content?: { text?: string }[] } }).result?.content?.[0]?.text;
+  return JSON.parse(text ?? 'undefined') as Record<string, unknown> | null;
+}
+
+function one(spans: ReceivedSpan[], service: string, name: string): ReceivedSpan {
+  const found = spans.filter((s) => s.service === service && s.name === name);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+describe('tracing (distributed: edge, auth and runner as separate processes over NATS)', () => {
+  let topology: Topology;
+  let receiver: OtlpReceiver;
+  let configDir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    receiver = await OtlpReceiver.start();
+    const config = writeConfig(`tracing${Date.now().toString(36)}d`);
+    configDir = config.dir;
+    topology = await startTopology('distributed', config.path, {
+      runnerCount: 1,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
+    });
+    url = `${topology.url}/traced/mcp`;
+  }, 60000);
+
+  afterAll(async () => {
+    await topology?.stop();
+    await receiver?.close();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it("makes one trace of a tools/call: the client's span → edge → runner → the backend's _meta.traceparent", async () => {
+    const sessionId = await initialize(url);
+    const client = clientTrace();
+    const meta = await callMeta(url, sessionId, { custom: 'kept' }, { traceparent: client.traceparent, tracestate: 'client=1' });
+
+    const [, backendTraceId, backendParentId] = TRACEPARENT.exec(String(meta?.traceparent)) ?? [];
+    expect(backendTraceId).toBe(client.traceId);
+    expect(meta).toMatchObject({ custom: 'kept', tracestate: 'client=1' });
+
+    await eventually(() => receiver.inTrace(client.traceId).length >= 2, 'expected the edge and runner spans exported');
+    const spans = receiver.inTrace(client.traceId);
+    const edge = one(spans, 'gatehouse-edge', 'mcp tools/call');
+    const runner = one(spans, 'gatehouse-runner', 'runner tools/call');
+    expect(edge.parentSpanId).toBe(client.spanId);
+    expect(runner.parentSpanId).toBe(edge.spanId);
+    expect(backendParentId).toBe(runner.spanId);
+    const attributes = { 'mcp.server': 'traced', 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'mcp.outcome': 'ok' };
+    expect(edge.attributes).toEqual(attributes);
+    expect(runner.attributes).toEqual(attributes);
+    // Never the arguments, the credential or the session.
+    const exported = JSON.stringify(receiver.spans);
+    for (const secret of ['argument-never-traced', TOKEN, sessionId]) expect(exported).not.toContain(secret);
+  }, 30000);
+
+  it("continues a client's _meta.traceparent when it sends no traceparent header, and ignores an invalid one", async () => {
+    const sessionId = await initialize(url);
+    const client = clientTrace();
+    const fromMeta = await callMeta(url, sessionId, { traceparent: client.traceparent });
+    expect(TRACEPARENT.exec(String(fromMeta?.traceparent))?.[1]).toBe(client.traceId);
+    expect(fromMeta?.traceparent).not.toBe(client.traceparent);
+
+    const invalid = await callMeta(url, sessionId, undefined, { traceparent: 'not-a-traceparent' });
+    expect(String(invalid?.traceparent)).toMatch(TRACEPARENT);
+    await eventually(() => receiver.inTrace(client.traceId).length >= 2, 'expected the spans of the _meta trace exported');
+    expect(one(receiver.inTrace(client.traceId), 'gatehouse-edge', 'mcp tools/call').parentSpanId).toBe(client.spanId);
+  }, 30000);
+
+  it('traces a 2026-07-28 stateless call through the warm pool the same way', async () => {
+    const client = clientTrace();
+    const answer = await postModern(
+      url,
+      AUTHORIZATION,
+      { jsonrpc: '2.0', id: 'c1', method: 'tools/call', params: { name: 'meta', arguments: {}, _meta: envelope() } },
+      { traceparent: client.traceparent },
+    );
+    expect(answer.status).toBe(200);
+    const meta = received(answer.response);
+    const [, traceId, parentId] = TRACEPARENT.exec(String(meta?.traceparent)) ?? [];
+    expect(traceId).toBe(client.traceId);
+    await eventually(
+      () => receiver.inTrace(client.traceId).some((s) => s.name === 'runner tools/call'),
+      'expected the stateless call spans exported',
+    );
+    const spans = receiver.inTrace(client.traceId);
+    const edge = one(spans, 'gatehouse-edge', 'mcp tools/call');
+    const runner = one(spans, 'gatehouse-runner', 'runner tools/call');
+    expect(edge.parentSpanId).toBe(client.spanId);
+    expect(runner.parentSpanId).toBe(edge.spanId);
+    expect(parentId).toBe(runner.spanId);
+  }, 30000);
+});
+
+describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT, all-in-one)', () => {
+  let topology: Topology;
+  let configDir: string;
+
+  beforeAll(async () => {
+    const config = writeConfig(`tracing${Date.now().toString(36)}a`);
+    configDir = config.dir;
+    topology = await startTopology('all-in-one', config.path, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '' } });
+  }, 60000);
+
+  afterAll(async () => {
+    await topology?.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it("adds no _meta.traceparent, and passes a client's _meta as it was sent", async () => {
+    const url = `${topology.url}/traced/mcp`;
+    const sessionId = await initialize(url);
+    const client = clientTrace();
+    expect(await callMeta(url, sessionId, undefined, { traceparent: client.traceparent })).toBeNull();
+    const own = { traceparent: client.traceparent, tracestate: 'client=1', custom: 'kept' };
+    expect(await callMeta(url, sessionId, own, { traceparent: clientTrace().traceparent })).toEqual(own);
+  }, 30000);
+});
