@@ -49,7 +49,7 @@ describe('tracing (distributed: edge, auth and runner as separate processes over
     expect(edge.parentSpanId).toBe(client.spanId);
     expect(runner.parentSpanId).toBe(edge.spanId);
     expect(backendParentId).toBe(runner.spanId);
-    const attributes = { 'mcp.server': 'traced', 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'mcp.outcome': 'ok' };
+    const attributes = { 'mcp.server': 'traced', 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'gatehouse.outcome': 'ok' };
     expect(edge.attributes).toEqual(attributes);
     expect(runner.attributes).toEqual(attributes);
     // Never the arguments, the credential or the session.
@@ -68,6 +68,22 @@ describe('tracing (distributed: edge, auth and runner as separate processes over
     expect(String(invalid?.traceparent)).toMatch(TRACEPARENT);
     await eventually(() => receiver.inTrace(client.traceId).length >= 2, 'expected the spans of the _meta trace exported');
     expect(one(receiver.inTrace(client.traceId), 'gatehouse-edge', 'mcp tools/call').parentSpanId).toBe(client.spanId);
+  }, 30000);
+
+  it("continues the client's trace into auth for the OAuth routes the edge relays, recording the path but never the query", async () => {
+    const client = clientTrace();
+    const res = await fetch(`${topology.url}/.well-known/oauth-authorization-server?state=query-never-traced`, {
+      headers: { traceparent: client.traceparent },
+    });
+    await res.arrayBuffer();
+    await eventually(() => receiver.inTrace(client.traceId).length >= 1, 'expected the auth span exported');
+    const span = one(receiver.inTrace(client.traceId), 'gatehouse-auth', 'auth GET');
+    expect(span.parentSpanId).toBe(client.spanId);
+    expect(span.attributes).toEqual({
+      'http.request.method': 'GET',
+      'url.path': '/.well-known/oauth-authorization-server',
+      'gatehouse.outcome': 'ok',
+    });
   }, 30000);
 
   it('traces a 2026-07-28 stateless call through the warm pool the same way', async () => {

@@ -20,7 +20,7 @@ describe('OtelTracing', () => {
     const [exported] = exporter.getFinishedSpans();
     expect(exported?.spanContext().traceId).toBe(TRACE_ID);
     expect(exported?.parentSpanContext?.spanId).toBe(CLIENT_SPAN);
-    expect(exported?.attributes).toMatchObject({ 'mcp.server': 'echo', 'mcp.outcome': 'ok' });
+    expect(exported?.attributes).toMatchObject({ 'mcp.server': 'echo', 'gatehouse.outcome': 'ok' });
     expect(exported?.resource.attributes['service.name']).toBe('gatehouse-test');
     expect(span.context.traceparent).toBe(`00-${TRACE_ID}-${exported?.spanContext().spanId}-01`);
     expect(span.context.tracestate).toBe('vendor=1');
@@ -71,7 +71,7 @@ describe('OtelTracing', () => {
     span.end('cancelled');
     span.end('ok');
     expect(exporter.getFinishedSpans()).toHaveLength(1);
-    expect(exporter.getFinishedSpans()[0]?.attributes['mcp.outcome']).toBe('cancelled');
+    expect(exporter.getFinishedSpans()[0]?.attributes['gatehouse.outcome']).toBe('cancelled');
   });
 
   it('dates a span from when its request arrived', () => {

@@ -77,7 +77,7 @@ class OtelSpan implements TraceSpan {
   end(outcome: McpOutcome): void {
     if (this.ended) return;
     this.ended = true;
-    this.span.setAttribute('mcp.outcome', outcome);
+    this.span.setAttribute('gatehouse.outcome', outcome);
     if (outcome === 'error') this.span.setStatus({ code: SpanStatusCode.ERROR });
     this.span.end();
   }

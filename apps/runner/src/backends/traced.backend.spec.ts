@@ -65,7 +65,7 @@ describe('tracedBackend', () => {
       'mcp.server': 'echo',
       'mcp.method.name': 'tools/call',
       'gen_ai.tool.name': 'echo',
-      'mcp.outcome': 'ok',
+      'gatehouse.outcome': 'ok',
     });
   });
 
@@ -75,7 +75,7 @@ describe('tracedBackend', () => {
     inner.onmessage?.({ jsonrpc: '2.0', id: 7, error: { code: -32000, message: 'no' } });
     const [span] = exporter.getFinishedSpans();
     expect(span?.spanContext().traceId).toBe('11111111111111111111111111111111');
-    expect(span?.attributes['mcp.outcome']).toBe('error');
+    expect(span?.attributes['gatehouse.outcome']).toBe('error');
   });
 
   it('ends a span when its request is cancelled, and every span when the backend goes', async () => {
@@ -84,7 +84,7 @@ describe('tracedBackend', () => {
     backend.send({ jsonrpc: '2.0', id: 8, method: 'tools/list', params: {} });
     backend.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7 } });
     inner.onclose?.('gone');
-    expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes['mcp.outcome']])).toEqual([
+    expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes['gatehouse.outcome']])).toEqual([
       ['runner tools/call', 'cancelled'],
       ['runner tools/list', 'error'],
     ]);
