@@ -34,7 +34,8 @@ describe('tracing (distributed: edge, auth and runner as separate processes over
   });
 
   it("makes one trace of a tools/call: the client's span → edge → runner → the backend's _meta.traceparent", async () => {
-    const sessionId = await initialize(url);
+    const opening = clientTrace();
+    const sessionId = await initialize(url, { traceparent: opening.traceparent });
     const client = clientTrace();
     const meta = await callMeta(url, sessionId, { custom: 'kept' }, { traceparent: client.traceparent, tracestate: 'client=1' });
 
@@ -52,6 +53,11 @@ describe('tracing (distributed: edge, auth and runner as separate processes over
     const attributes = { 'mcp.server': 'traced', 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'gatehouse.outcome': 'ok' };
     expect(edge.attributes).toEqual(attributes);
     expect(runner.attributes).toEqual(attributes);
+    // The session's opening is traced the same way, through the runner's control plane.
+    await eventually(() => receiver.inTrace(opening.traceId).length >= 2, 'expected the initialize spans exported');
+    const opened = one(receiver.inTrace(opening.traceId), 'gatehouse-edge', 'mcp initialize');
+    expect(opened.parentSpanId).toBe(opening.spanId);
+    expect(one(receiver.inTrace(opening.traceId), 'gatehouse-runner', 'runner initialize').parentSpanId).toBe(opened.spanId);
     // Never the arguments, the credential or the session.
     const exported = JSON.stringify(receiver.spans);
     for (const secret of ['argument-never-traced', TOKEN, sessionId]) expect(exported).not.toContain(secret);
@@ -99,7 +105,7 @@ describe('tracing (distributed: edge, auth and runner as separate processes over
     const [, traceId, parentId] = TRACEPARENT.exec(String(meta?.traceparent)) ?? [];
     expect(traceId).toBe(client.traceId);
     await eventually(
-      () => receiver.inTrace(client.traceId).some((s) => s.name === 'runner tools/call'),
+      () => receiver.inTrace(client.traceId).filter((s) => s.name.endsWith(' tools/call')).length >= 2,
       'expected the stateless call spans exported',
     );
     const spans = receiver.inTrace(client.traceId);

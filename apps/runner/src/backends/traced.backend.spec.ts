@@ -93,3 +93,19 @@ describe('tracedBackend', () => {
     expect((inner.sent[2]?.params as Record<string, unknown>)._meta).toBeUndefined();
   });
 });
+
+describe('TracedBackend and the trace it runs in', () => {
+  it("sends in the request's span, and hands the backend's output on outside any trace", async () => {
+    const { tracing, inner, backend } = await setUp();
+    const seen: (string | undefined)[] = [];
+    inner.send = () => void seen.push(tracing.outgoing()?.traceparent);
+    backend.onmessage = () => void seen.push(tracing.outgoing()?.traceparent ?? 'none');
+    tracing.within(EDGE, () => {
+      backend.send(call());
+      inner.onmessage?.({ jsonrpc: '2.0', method: 'notifications/message', params: {} });
+    });
+    expect(seen[0]).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(seen[0]).not.toBe(EDGE.traceparent);
+    expect(seen[1]).toBe('none');
+  });
+});

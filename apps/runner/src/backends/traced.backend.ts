@@ -27,13 +27,15 @@ export class TracedBackend implements BackendConnection {
     private readonly tracing: Tracing,
     private readonly server: string,
   ) {
+    // A backend's output arrives in the trace its process or connection was started in: what it
+    // causes (a response published to an edge) belongs to no trace of its own.
     inner.onmessage = (message) => {
       if (isResponse(message)) this.settle(idKey(message.id), message.error === undefined ? 'ok' : 'error');
-      this.onmessage?.(message);
+      tracing.within(undefined, () => this.onmessage?.(message));
     };
     inner.onclose = (reason) => {
       this.settleAll('error');
-      this.onclose?.(reason);
+      tracing.within(undefined, () => this.onclose?.(reason));
     };
   }
 
@@ -51,7 +53,8 @@ export class TracedBackend implements BackendConnection {
     const span = this.tracing.start(`runner ${message.method}`, attributesOf(this.server, message), traceHeadersOf(meta));
     // An id the backend still has in flight is refused before it gets here: one span per key.
     this.spans.set(idKey(message.id), span);
-    this.inner.send(withTraceContext(message, meta, span.context));
+    // What the backend does over the bus for this request (an aggregate's member calls) continues its span.
+    this.tracing.within(span.context, () => this.inner.send(withTraceContext(message, meta, span.context)));
   }
 
   close(): Promise<void> {
