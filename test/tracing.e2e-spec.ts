@@ -58,6 +58,9 @@ describe('tracing (distributed: edge, auth and runner as separate processes over
     const opened = one(receiver.inTrace(opening.traceId), 'gatehouse-edge', 'mcp initialize');
     expect(opened.parentSpanId).toBe(opening.spanId);
     expect(one(receiver.inTrace(opening.traceId), 'gatehouse-runner', 'runner initialize').parentSpanId).toBe(opened.spanId);
+    // The runner's log lines written in the trace carry its id.
+    const started = (topology.runners[0]?.output() ?? '').split('\n').filter((line) => line.includes('"backend started"'));
+    expect(started.some((line) => line.includes(`"traceId":"${opening.traceId}"`))).toBe(true);
     // Never the arguments, the credential or the session.
     const exported = JSON.stringify(receiver.spans);
     for (const secret of ['argument-never-traced', TOKEN, sessionId]) expect(exported).not.toContain(secret);

@@ -56,20 +56,20 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   }
   // A reader of stderr that went away must not crash the service at its next start-up line.
   process.stderr.on('error', () => undefined);
-  const log = createLogger({ service: command, level: runtime.logLevel });
+  // Before the logger: with tracing on, each log line written in a trace carries its traceId.
+  const tracing = await startTracing(readTracingEnvironment(command === 'serve' ? 'gatehouse' : `gatehouse-${command}`));
+  const log = createLogger({ service: command, level: runtime.logLevel, ...(tracing.enabled && { traceId: () => tracing.traceId() }) });
   // An error nobody caught is logged, and ends only the session whose backend I/O raised it.
   installProcessGuard(log);
   if (runtime.devMode) {
     process.stderr.write('*** GATEHOUSE_DEV=1: development mode. Plain http is allowed on loopback for the gateway, the identity\n');
     process.stderr.write('*** provider, client metadata documents and redirect URIs. Never run a deployment this way. ***\n');
   }
-  const stack: Stoppable[] = [];
+  // First in, so stopped last: the spans of the final requests are exported before exit.
+  const stack: Stoppable[] = [{ close: () => tracing.shutdown() }];
   const shutdown = installShutdown(stack, log);
   try {
     const metrics = await startMetrics(config, options.metricsAddr, stack);
-    const tracing = await startTracing(readTracingEnvironment(command === 'serve' ? 'gatehouse' : `gatehouse-${command}`));
-    // Pushed first, so stopped last: the spans of the final requests are exported before exit.
-    stack.push({ close: () => tracing.shutdown() });
     const connected: Bus =
       command === 'serve'
         ? new LocalBus({ onError: busError(log), maxPayloadBytes: IN_PROCESS_MAX_PAYLOAD })

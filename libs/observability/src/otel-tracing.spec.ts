@@ -57,6 +57,13 @@ describe('OtelTracing', () => {
     expect(runner?.status.code).toBe(2);
   });
 
+  it('tells the id of the trace it runs in, for log lines', () => {
+    const { tracing } = traced();
+    expect(tracing.traceId()).toBeUndefined();
+    tracing.within(CLIENT, () => expect(tracing.traceId()).toBe(TRACE_ID));
+    expect(noTracing.traceId()).toBeUndefined();
+  });
+
   it('runs a message without a valid traceparent in no trace, whatever surrounds it', () => {
     const { tracing } = traced();
     tracing.within(CLIENT, () => {

@@ -25,6 +25,8 @@ export interface OtelTracingOptions {
 }
 
 const propagator = new W3CTraceContextPropagator();
+/** Shutdown waits this long for the last export: well within the process's shutdown grace. */
+const SHUTDOWN_EXPORT_MS = 3000;
 
 /**
  * Tracing with the OpenTelemetry SDK. Loaded only when an endpoint is configured (see
@@ -61,8 +63,22 @@ export class OtelTracing implements Tracing {
     return context && headersOf(context);
   }
 
-  shutdown(): Promise<void> {
-    return this.provider.shutdown();
+  traceId(): string | undefined {
+    const context = this.current.getStore();
+    return context && trace.getSpanContext(context)?.traceId;
+  }
+
+  /** Rejects when the last export fails; never takes longer than SHUTDOWN_EXPORT_MS (a collector that does not answer). */
+  async shutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the last spans were not exported within ${SHUTDOWN_EXPORT_MS} ms`)), SHUTDOWN_EXPORT_MS);
+    });
+    try {
+      await Promise.race([this.provider.shutdown(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

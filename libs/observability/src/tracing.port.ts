@@ -34,6 +34,8 @@ export interface Tracing {
   within<T>(headers: TraceHeaders | undefined, fn: () => T): T;
   /** The trace this runs in, as headers for an outgoing message; undefined outside any. */
   outgoing(): TraceHeaders | undefined;
+  /** The id of the trace this runs in, for log lines; undefined outside any. */
+  traceId(): string | undefined;
   /** Exports what is still buffered, then stops. */
   shutdown(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export const noTracing: Tracing = {
   start: () => NO_SPAN,
   within: (_headers, fn) => fn(),
   outgoing: () => undefined,
+  traceId: () => undefined,
   shutdown: () => Promise.resolve(),
 };
 
