@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLI, eventually } from '#testing';
 import { EVERYTHING } from './support/gateway-config.js';
 import { JSON_HEADERS, rawInitialize, rawPost } from './support/raw-mcp.js';
@@ -46,7 +46,7 @@ interface StuckGateway {
 /** `gatehouse serve` whose stdout is a pipe nobody reads: a stuck log shipper. Its stderr is read. */
 function serveWithStuckStdout(configPath: string): StuckGateway {
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--addr', '127.0.0.1:0'], {
-    env: { ...process.env, LOG_LEVEL: 'info', SLOW_LOG_TOKEN: TOKEN },
+    env: { ...process.env, LOG_LEVEL: 'info', SLOW_LOG_TOKEN: TOKEN, GATEHOUSE_DATA_DIR: join(dirname(configPath), 'data') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

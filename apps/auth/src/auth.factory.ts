@@ -6,6 +6,7 @@ import type { AuthConfig, GatehouseConfig, RuntimeEnvironment } from '#config';
 import { envelopeOf } from '#crypto';
 import type { Logger, Metrics } from '#observability';
 import type { AuthServices } from './auth.services.js';
+import type { AuditRecorder } from './audit/audit-log.js';
 import { CsrfTokens } from './browser/csrf-tokens.js';
 import { SealedBrowserSessions } from './browser/sealed-browser-sessions.js';
 import { createUserCredentialService } from './credentials/user-credentials.factory.js';
@@ -28,14 +29,21 @@ import { TokenIssuer } from './tokens/token-issuer.js';
 import { CookieJar } from './web/cookies.js';
 import { PersonPages } from './web/person-pages.js';
 
-/** Opens the database the config and environment name; `memory` is SQLite in a temporary file. */
-export async function openConfiguredStore(auth: AuthConfig, runtime: RuntimeEnvironment, log: Logger): Promise<AuthStore> {
-  if (auth.storage === 'postgres' || (auth.storage === 'sqlite' && runtime.databaseUrl !== undefined)) {
+/**
+ * Opens the database the config and environment name; `memory` is SQLite in a temporary file.
+ * Without proxy.auth (`storage` undefined) the audit trail still needs one: PostgreSQL with DATABASE_URL, else SQLite.
+ */
+export async function openConfiguredStore(
+  storage: AuthConfig['storage'] | undefined,
+  runtime: RuntimeEnvironment,
+  log: Logger,
+): Promise<AuthStore> {
+  if (storage === 'postgres' || (storage !== 'memory' && runtime.databaseUrl !== undefined)) {
     if (runtime.databaseUrl === undefined) throw new Error('proxy.auth.storage "postgres" needs DATABASE_URL');
     log.info('auth storage: PostgreSQL (DATABASE_URL)');
     return openAuthStore({ type: 'postgres', url: runtime.databaseUrl });
   }
-  if (auth.storage === 'memory') {
+  if (storage === 'memory') {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-auth-'));
     log.warn({ dir }, 'auth storage "memory": SQLite in a temporary directory, deleted at shutdown');
     const store = await openAuthStore({ type: 'sqlite', path: join(dir, 'gatehouse.db') });
@@ -54,6 +62,7 @@ export async function createAuthServices(
   runtime: RuntimeEnvironment,
   log: Logger,
   metrics: Metrics,
+  audit: AuditRecorder,
 ): Promise<AuthServices> {
   const { auth, proxy } = config;
   const envelope = envelopeOf(auth.encryptionKey, auth.previousEncryptionKeys);
@@ -62,7 +71,7 @@ export async function createAuthServices(
   const resources = new ResourceIndicators(proxy.baseURL, Object.keys(config.servers));
   const documents = new ClientMetadataDocuments({ devMode: runtime.devMode, allowedRedirectHosts: auth.allowedRedirectUriHosts });
   const clients = new ClientRegistry(store.clients, documents, runtime.devMode);
-  const revocations = new Revocations(store, bus, { tokenTtlMs: auth.tokenTtlMs, log });
+  const revocations = new Revocations(store, bus, { tokenTtlMs: auth.tokenTtlMs, log, audit });
   const cookies = new CookieJar(auth.issuer.startsWith('https:'));
   const sessions = new SealedBrowserSessions(envelope, cookies, {
     idleTimeoutMs: auth.browserSessionIdleTimeoutMs,
@@ -77,6 +86,7 @@ export async function createAuthServices(
     gatewayName: proxy.name,
     devMode: runtime.devMode,
     log,
+    audit,
   });
   const idp = createIdentityProvider({ ...auth.idp, allowedOrgs: auth.policy.allowedOrgs, devMode: runtime.devMode });
   const recheck = new IdpRecheck({ idp, policy: auth.policy, envelope, grants: store.grants, log });
@@ -109,6 +119,7 @@ export async function createAuthServices(
       },
       log,
       metrics,
+      audit,
     }),
     grants: new TokenGrants({
       store,

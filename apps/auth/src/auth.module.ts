@@ -4,6 +4,8 @@ import { BUS, type Bus } from '#bus';
 import type { Logger, Tracing } from '#observability';
 import { AUTH_TRACING } from './auth-tracing.js';
 import { AUTH_SERVICES, type AuthServices } from './auth.services.js';
+import { AUDIT_LOG, AUDIT_LOGGER, AuditController } from './audit/audit.controller.js';
+import type { AuditLog } from './audit/audit-log.js';
 import { UserCredentialController } from './credentials/user-credential.controller.js';
 import { AuthorizeController } from './oauth/authorize/authorize.controller.js';
 import { MetadataController } from './oauth/metadata.controller.js';
@@ -21,11 +23,19 @@ import { PersonPagesController } from './web/person-pages.controller.js';
  */
 @Module({})
 export class AuthModule {
-  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined, gatewayName: string, tracing: Tracing): DynamicModule {
+  static forRoot(
+    bus: Bus,
+    log: Logger,
+    services: AuthServices | undefined,
+    gatewayName: string,
+    tracing: Tracing,
+    audit?: AuditLog,
+  ): DynamicModule {
     return {
       module: AuthModule,
       controllers: [
         HttpOverBusController,
+        ...(audit ? [AuditController] : []),
         ...(services
           ? [
               MetadataController,
@@ -45,6 +55,12 @@ export class AuthModule {
         { provide: AUTH_TRACING, useValue: tracing },
         { provide: APP_FILTER, useValue: new OAuthErrorFilter(log, gatewayName) },
         ...(services ? [{ provide: AUTH_SERVICES, useValue: services }] : []),
+        ...(audit
+          ? [
+              { provide: AUDIT_LOG, useValue: audit },
+              { provide: AUDIT_LOGGER, useValue: log },
+            ]
+          : []),
       ],
     };
   }

@@ -6,6 +6,7 @@ import type { GatehouseConfig, RuntimeEnvironment } from '#config';
 import { NestPinoLogger, noTracing, type Logger, type Metrics, type Tracing } from '#observability';
 import { createAuthServices, openConfiguredStore } from './auth.factory.js';
 import { AuthModule } from './auth.module.js';
+import { AuditLog, noAuditRecorder } from './audit/audit-log.js';
 import type { AuthServices } from './auth.services.js';
 import { parseJsonBodies } from './web/json-body.js';
 
@@ -24,6 +25,7 @@ export interface RunningAuth {
 
 const PURGE_EVERY_MS = 10 * 60_000;
 const RELOAD_KEYS_EVERY_MS = 60_000;
+const PURGE_AUDIT_EVERY_MS = 60 * 60_000;
 /** Routes a browser-based MCP client calls from its own origin; none uses cookies. */
 const CORS_PATHS = [
   '/.well-known/oauth-authorization-server',
@@ -37,12 +39,17 @@ const CORS_PATHS = [
 /** Starts auth without a port: its HTTP routes are injected from bus requests. */
 export async function startAuth(bus: Bus, options: AuthOptions): Promise<RunningAuth> {
   const { config, runtime, log, metrics } = options;
-  const store = config.auth && (await openConfiguredStore(config.auth, runtime, log));
+  const auditing = config.proxy.audit.enabled;
+  // The audit trail is kept with or without proxy.auth.
+  const store = config.auth || auditing ? await openConfiguredStore(config.auth?.storage, runtime, log) : undefined;
+  const audit = store && auditing ? new AuditLog(store.auditEvents, log, config.proxy.audit.retentionMs) : undefined;
   try {
     const services =
-      store && config.auth && (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, metrics));
+      store &&
+      config.auth &&
+      (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, metrics, audit ?? noAuditRecorder));
     const app = await NestFactory.create<NestFastifyApplication>(
-      AuthModule.forRoot(bus, log, services, config.proxy.name, options.tracing ?? noTracing),
+      AuthModule.forRoot(bus, log, services, config.proxy.name, options.tracing ?? noTracing, audit),
       new FastifyAdapter(),
       {
         bodyParser: false,
@@ -64,15 +71,19 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
     // Ready means ready: NATS has confirmed the subscriptions before anyone is told auth answers.
     await bus.flush();
     const upkeep = services ? startUpkeep(services) : () => undefined;
+    const auditUpkeep = audit ? startAuditPurge(audit, log) : () => undefined;
     log.info(services ? 'auth ready' : 'auth ready (no proxy.auth: OAuth routes answer 404)');
     return {
       close: async () => {
         upkeep();
+        auditUpkeep();
         await app.close();
+        await audit?.close();
         await store?.close();
       },
     };
   } catch (err) {
+    await audit?.close();
     await store?.close();
     throw err;
   }
@@ -93,6 +104,19 @@ function startUpkeep(services: AuthServices): () => void {
   ];
   for (const timer of timers) timer.unref();
   return () => timers.forEach((timer) => clearInterval(timer));
+}
+
+/** Deletes audit records past their retention, at start and hourly; returns what stops it. */
+function startAuditPurge(audit: AuditLog, log: Logger): () => void {
+  const purge = () =>
+    void audit
+      .purge(Date.now())
+      .then((deleted) => deleted > 0 && log.info({ deleted }, 'audit records past their retention deleted'))
+      .catch((err: unknown) => log.error({ err }, 'purging old audit records failed'));
+  purge();
+  const timer = setInterval(purge, PURGE_AUDIT_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** A NUL character is never meaningful in OAuth parameters, and PostgreSQL cannot store one: 400 before any handler. */

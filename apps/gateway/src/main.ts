@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadOrExit, runCommand } from './commands.js';
 import { readRuntimeEnvironment } from '#config';
+import { AUDIT_FORMATS, runAuditCommand, type AuditOptions } from './audit.command.js';
 import { runTokensCommand, type TokensAction } from './tokens.command.js';
 import { gatehouseVersion } from './version.js';
 
@@ -68,5 +69,16 @@ for (const [action, description] of [
       runTokensCommand(action satisfies TokensAction, opts, loadOrExit(opts.config), readRuntimeEnvironment()),
     );
 }
+
+program
+  .command('audit')
+  .description('show the audit trail: tool calls, resource reads, prompt gets, logins, consents, revocations, credential changes')
+  .requiredOption(...configOption)
+  .option('--since <when>', 'a duration back from now ("30m", "24h", "720h") or an ISO time', '24h')
+  .option('--user <email>', "only this person's records (an email, or a sub)")
+  .option('--server <name>', 'only this server')
+  .addOption(new Option('--format <format>', 'table, or one JSON object per line').choices(AUDIT_FORMATS).default('table'))
+  .option('--limit <n>', 'at most this many records, oldest first', '1000')
+  .action((opts: AuditOptions & { config: string }) => runAuditCommand(opts, loadOrExit(opts.config), readRuntimeEnvironment()));
 
 await program.parseAsync();

@@ -1,6 +1,7 @@
 import type { GatehouseConfig, RuntimeEnvironment } from '#config';
 import { envelopeOf } from '#crypto';
 import { createLogger } from '#observability';
+import { textTable } from './text-table.js';
 import { openConfiguredStore } from '../../auth/src/auth.factory.js';
 import { createUserCredentialService } from '../../auth/src/credentials/user-credentials.factory.js';
 import type { AuthStore, UserCredentialRecord } from '../../auth/src/persistence/auth-store.port.js';
@@ -31,7 +32,7 @@ export async function runTokensCommand(action: TokensAction, options: TokensOpti
   }
   // Logs to stderr, warnings only: stdout is the answer.
   const log = createLogger({ service: 'tokens', level: 'warn', destination: process.stderr });
-  const store = await openConfiguredStore(auth, runtime, log);
+  const store = await openConfiguredStore(auth.storage, runtime, log);
   try {
     const records = (await store.userCredentials.listByEmail(options.user)).filter(
       (r) => options.server === undefined || r.server === options.server,
@@ -71,6 +72,11 @@ async function revoke(
   for (const record of records) {
     await service.revokeAtService(record);
     await store.userCredentials.delete(record.sub, record.server);
+    if (config.proxy.audit.enabled) {
+      const who = { sub: record.sub, ...(record.email !== undefined && { email: record.email }) };
+      const detail = `${record.type === 'oauth' ? 'connection' : 'manual token'} revoked by an administrator (gatehouse tokens revoke)`;
+      await store.auditEvents.append([{ at: Date.now(), kind: 'credential', outcome: 'ok', ...who, server: record.server, detail }]);
+    }
     process.stdout.write(`revoked ${record.server} (${record.type}) for ${record.email ?? record.sub}\n`);
   }
 }
@@ -80,17 +86,7 @@ function table(records: UserCredentialRecord[]): string {
     ['SERVER', 'TYPE', 'CONNECTED SINCE', 'UPDATED', 'EXPIRES'],
     ...records.map((r) => [r.server, r.type, iso(r.createdAt), iso(r.updatedAt), r.expiresAt === undefined ? '-' : iso(r.expiresAt)]),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
-  return (
-    rows
-      .map((row) =>
-        row
-          .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+  return textTable(rows);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -16,6 +16,7 @@ import { SessionMessagesHandler } from './sessions/session-messages.handler.js';
 import { KvSessionRoutes } from './sessions/session-routes.js';
 import { PoolCallHandler } from './pools/pool-call.handler.js';
 import { WarmPools } from './pools/warm-pools.js';
+import { CallAudit } from './audit/call-audit.js';
 
 export const RUNNER_OPTIONS = Symbol('RunnerOptions');
 
@@ -49,7 +50,7 @@ export async function createWarmPools(bus: Bus, options: RunnerOptions, sessions
 }
 
 /** The pool of this runner's sessions, recording their routes in the shared bucket and announcing their end. */
-export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggregates: AggregateHub): Promise<RunnerPool> {
+export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggregates: AggregateHub, audit: CallAudit): Promise<RunnerPool> {
   const { config, log, runnerId, metrics, tracing = noTracing } = options;
   const { sessions } = config.proxy;
   const kv = await sessionRoutesBucket(bus, config);
@@ -72,6 +73,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
       log,
       metrics,
       now: Date.now,
+      audit,
       createBackend: (name, context, principal) => {
         const server = config.servers[name];
         if (!server) throw new Error(`unknown server ${name}`);
@@ -106,6 +108,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(RunnerPool) private readonly pool: RunnerPool,
     @Inject(AggregateHub) private readonly aggregates: AggregateHub,
     @Inject(WarmPools) private readonly warmPools: WarmPools,
+    @Inject(CallAudit) private readonly audit: CallAudit,
   ) {
     this.messages = new SessionMessagesHandler(bus, pool, options.runnerId);
     this.poolCalls = new PoolCallHandler(bus, warmPools, options.log);
@@ -130,6 +133,7 @@ export class RunnerService implements OnApplicationBootstrap, OnApplicationShutd
     clearInterval(this.sweeper);
     this.poolCalls.stop();
     await this.pool.closeAll('runner shutting down');
+    await this.audit.close();
     this.messages.stop();
     this.aggregates.stop();
     await this.bus.flush().catch(() => undefined);

@@ -41,6 +41,18 @@ const LimitsSchema = z.strictObject({
   maxMessageBytes: z.int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
 });
 
+/** Gatehouse addition: the audit trail of calls, logins, consents, revocations and credential changes. */
+const AuditSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Keep each call's arguments (JSON, redacted, capped); off by default: arguments may hold personal data. */
+  arguments: z.boolean().default(false),
+  /** Argument keys whose values are replaced by "[redacted]" at any depth, besides the built-in ones; case-insensitive. */
+  redact: z.array(z.string().min(1).max(100)).default([]),
+  maxArgumentBytes: z.int().positive().max(65_536).default(2048),
+  /** How long records are kept; "0" keeps them forever. */
+  retention: Duration.prefault('2160h'),
+});
+
 /** mcp-front's admin pages (until February 2026): accepted and ignored. */
 const AdminSchema = z.strictObject({
   enabled: z.boolean().optional(),
@@ -60,6 +72,7 @@ const ProxySchema = z.strictObject({
   auth: ProxyAuthSchema.optional(),
   admin: AdminSchema.optional(),
   limits: LimitsSchema.prefault({}),
+  audit: AuditSchema.prefault({}),
 });
 
 /**

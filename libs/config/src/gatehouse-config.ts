@@ -31,10 +31,20 @@ export interface GatehouseConfig {
     allowedOrigins: string[];
     /** Host names answered: baseURL's, these, and (when baseURL's is loopback) every loopback name; lower-cased. */
     allowedHosts: string[];
+    /** The audit trail; retentionMs 0 keeps records forever. */
+    audit: AuditConfig;
   };
   /** Present when `proxy.auth` is set: MCP endpoints then accept Gatehouse's OAuth tokens. */
   auth?: AuthConfig;
   servers: Record<string, ServerConfig>;
+}
+
+export interface AuditConfig {
+  enabled: boolean;
+  arguments: boolean;
+  redact: string[];
+  maxArgumentBytes: number;
+  retentionMs: number;
 }
 
 export interface BuildResult {
@@ -71,7 +81,7 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
 
   const servers = buildServers(file, found);
 
-  const { sessions, limits } = file.proxy;
+  const { sessions, limits, audit } = file.proxy;
   const config: GatehouseConfig = {
     version: file.version,
     proxy: {
@@ -93,6 +103,13 @@ export function buildGatehouseConfig(file: ConfigFile, env: NodeJS.ProcessEnv): 
       limits: { maxBodyBytes: limits.maxBodyBytes, maxMessageBytes: limits.maxMessageBytes },
       allowedOrigins: file.proxy.auth?.allowedOrigins ?? [],
       allowedHosts: file.proxy.allowedHosts.map((h) => h.toLowerCase()),
+      audit: {
+        enabled: audit.enabled,
+        arguments: audit.arguments,
+        redact: audit.redact,
+        maxArgumentBytes: audit.maxArgumentBytes,
+        retentionMs: audit.retention,
+      },
     },
     ...(auth && { auth }),
     servers,

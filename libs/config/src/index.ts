@@ -13,7 +13,7 @@ export { Str, Tok, type EnvReference, type StrValue, type TokValue, type UserTok
 export { Duration, parseDuration } from './duration.js';
 export { parseAddr, type ListenAddress } from './listen-address.js';
 export { isLoopbackHostname, type AuthConfig } from './auth-config.js';
-export type { GatehouseConfig } from './gatehouse-config.js';
+export type { AuditConfig, GatehouseConfig } from './gatehouse-config.js';
 export {
   DEFAULT_DELIMITER,
   DEFAULT_DISCOVERY,

@@ -107,6 +107,7 @@ describe('loadConfig: valid files', () => {
         limits: { maxBodyBytes: 4_194_304, maxMessageBytes: 4_194_304 },
         allowedOrigins: [],
         allowedHosts: [],
+        audit: { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 7_776_000_000 },
       },
       servers: {
         'postgres-db': {
@@ -128,6 +129,21 @@ describe('loadConfig: valid files', () => {
     });
   });
 
+  it('reads proxy.audit, and refuses what it cannot use', () => {
+    const audit = { arguments: true, redact: ['ssn'], maxArgumentBytes: 512, retention: '720h' };
+    const result = loadConfig(writeConfig(minimal({ db: stdio() }, { audit })), {});
+    if (!result.ok) throw new Error(formatProblems(result.problems));
+    expect(result.config.proxy.audit).toEqual({
+      enabled: true,
+      arguments: true,
+      redact: ['ssn'],
+      maxArgumentBytes: 512,
+      retentionMs: 2_592_000_000,
+    });
+    const bad = loadConfig(writeConfig(minimal({ db: stdio() }, { audit: { retention: '30d', arguments: 'yes' } })), {});
+    expect(bad.ok ? [] : bad.problems.map((p) => p.path).sort()).toEqual(['proxy.audit.arguments', 'proxy.audit.retention']);
+  });
+
   it('applies defaults and warns about servers nothing protects', () => {
     const result = loadConfig(writeConfig(minimal({ db: stdio() })), {});
     if (!result.ok) throw new Error(formatProblems(result.problems));
@@ -146,6 +162,7 @@ describe('loadConfig: valid files', () => {
       limits: { maxBodyBytes: 4 * 1024 * 1024, maxMessageBytes: 4 * 1024 * 1024 },
       allowedOrigins: [],
       allowedHosts: [],
+      audit: { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 7_776_000_000 },
     });
     expect(result.config.servers.db).toEqual({
       name: 'db',

@@ -136,6 +136,34 @@ const streamMessage = fc.record(
 );
 
 /** One entry per zod schema exported by #contracts; the fuzz spec fails for a schema missing here. */
+const auditRecord = fc.record(
+  {
+    at: fc.nat(),
+    kind: fc.constantFrom(...contracts.AuditKindSchema.options),
+    outcome: fc.constantFrom(...contracts.AuditOutcomeSchema.options),
+    sub: text,
+    email: text,
+    clientId: text,
+    server: text,
+    name: text,
+    durationMs: fc.nat(),
+    requestBytes: fc.nat(),
+    errorCode: fc.integer(),
+    arguments: text,
+    detail: text,
+  },
+  { requiredKeys: ['at', 'kind', 'outcome'] },
+);
+const badAuditRecord = fc.oneof(
+  auditRecord.map((r) => ({ ...r, at: -1 })),
+  auditRecord.map((r) => ({ ...r, kind: 'tools/list' })),
+  auditRecord.map((r) => ({ ...r, outcome: 'fine' })),
+  auditRecord.map((r) => ({ ...r, durationMs: 1.5 })),
+  auditRecord.map((r) => ({ ...r, sub: 'x'.repeat(256) })),
+  notNumber.chain((at) => auditRecord.map((r) => ({ ...r, at }))),
+  notAnObject,
+);
+
 export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
   JsonRpcMessageSchema: { schema: contracts.JsonRpcMessageSchema, valid: jsonRpc, invalid: badJsonRpc },
   PrincipalSchema: { schema: contracts.PrincipalSchema, valid: principal, invalid: badPrincipal },
@@ -345,6 +373,27 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
   RevocationSchema: { schema: contracts.RevocationSchema, valid: revocation, invalid: badRevocation },
   TokenRevokedEventSchema: { schema: contracts.TokenRevokedEventSchema, valid: revocation, invalid: badRevocation },
   RevocationsListRequestSchema: { schema: contracts.RevocationsListRequestSchema, valid: empty, invalid: notAnObject },
+  AuditKindSchema: {
+    schema: contracts.AuditKindSchema,
+    valid: fc.constantFrom(...contracts.AuditKindSchema.options),
+    invalid: fc.oneof(fc.constantFrom('tools/list', 'Login', ''), notString),
+  },
+  AuditOutcomeSchema: {
+    schema: contracts.AuditOutcomeSchema,
+    valid: fc.constantFrom(...contracts.AuditOutcomeSchema.options),
+    invalid: fc.oneof(fc.constantFrom('OK', 'error', ''), notString),
+  },
+  AuditRecordSchema: { schema: contracts.AuditRecordSchema, valid: auditRecord, invalid: badAuditRecord },
+  AuditAppendRequestSchema: {
+    schema: contracts.AuditAppendRequestSchema,
+    valid: fc.record({ records: fc.array(auditRecord, { minLength: 1, maxLength: 3 }) }),
+    invalid: fc.oneof(
+      badAuditRecord.map((r) => ({ records: [r] })),
+      fc.constant({ records: [] }),
+      fc.constant({}),
+      notAnObject,
+    ),
+  },
   RevocationsListReplySchema: {
     schema: contracts.RevocationsListReplySchema,
     valid: fc.record({ revocations: fc.array(revocation, { maxLength: 3 }) }),

@@ -20,3 +20,4 @@ export * from './auth-jwks/index.js';
 export * from './token-revoked/index.js';
 export * from './user-credential/index.js';
 export * from './pool-call/index.js';
+export * from './audit-append/index.js';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,10 +31,14 @@ export interface GatewayProcess {
   stop(graceMs?: number): Promise<{ forced: boolean }>;
 }
 
-/** Starts `gatehouse <args>` as its own OS process. */
+/**
+ * Starts `gatehouse <args>` as its own OS process. Unless the caller names one, it gets a data
+ * directory of its own (its SQLite audit trail), removed once it has exited.
+ */
 export function startGatehouse(args: readonly string[], env: NodeJS.ProcessEnv = {}): GatewayProcess {
+  const ownDataDir = env.GATEHOUSE_DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'gatehouse-data-')) : undefined;
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', ...(ownDataDir !== undefined && { GATEHOUSE_DATA_DIR: ownDataDir }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('gatehouse did not start');
@@ -46,6 +51,7 @@ export function startGatehouse(args: readonly string[], env: NodeJS.ProcessEnv =
     });
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (ownDataDir !== undefined) void exited.then(() => rmSync(ownDataDir, { recursive: true, force: true }));
   return {
     args,
     child,

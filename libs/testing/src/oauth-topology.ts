@@ -19,6 +19,8 @@ export interface OAuthTopologyOptions {
   auth?: Record<string, unknown>;
   /** `proxy.sessions`, as written. */
   sessions?: Record<string, unknown>;
+  /** `proxy.audit`, as written. */
+  audit?: Record<string, unknown>;
   /** Default: a PostgreSQL database of its own (dropped at stop) for distributed, SQLite for all-in-one. */
   storage?: 'sqlite' | 'postgres' | 'memory';
   runnerCount?: number;
@@ -106,6 +108,7 @@ function writeConfig(
       addr: `127.0.0.1:${at.port}`,
       name: 'test gateway',
       ...(at.options.sessions && { sessions: at.options.sessions }),
+      ...(at.options.audit && { audit: at.options.audit }),
       auth: {
         kind: 'oauth',
         idp: { provider: 'oidc', clientId: IDP_CLIENT.id, clientSecret: { $env: 'IDP_CLIENT_SECRET' }, discoveryUrl: at.idp.discoveryUrl },

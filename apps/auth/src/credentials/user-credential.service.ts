@@ -3,6 +3,7 @@ import { formatUserToken } from '#config';
 import { userCredentialAad, type UserCredentialReply } from '#contracts';
 import { EnvelopeError, sha256Base64Url, type Envelope } from '#crypto';
 import type { Logger } from '#observability';
+import type { AuditRecorder } from '../audit/audit-log.js';
 import type { BrowserSession } from '../browser/browser-session.port.js';
 import type { AuthStore, UserCredentialRecord } from '../persistence/auth-store.port.js';
 import { LockedRefresh, type OpenedCredential } from './locked-refresh.js';
@@ -21,6 +22,8 @@ export interface UserCredentialServiceOptions {
   servers: Record<string, ServerConfig>;
   now: () => number;
   log: Logger;
+  /** Where setting, connecting and removing a credential is recorded. */
+  audit?: AuditRecorder;
 }
 
 type NeedsCredential = ServerConfig & { userAuthentication: UserAuthenticationConfig };
@@ -61,6 +64,7 @@ export class UserCredentialService implements UserCredentials {
     const now = this.options.now();
     await this.save(session, server, 'manual', this.secrets.seal(session.sub, server, { token: checked }), now);
     this.options.log.info({ sub: session.sub, server }, 'user credential set (manual)');
+    this.audited(session, server, 'manual token set');
   }
 
   async remove(session: BrowserSession, server: string): Promise<void> {
@@ -70,6 +74,7 @@ export class UserCredentialService implements UserCredentials {
     await this.store.userCredentials.delete(session.sub, server);
     await this.revokeAtService(record);
     this.options.log.info({ sub: session.sub, server }, 'user credential removed');
+    this.audited(session, server, `${record.type === 'oauth' ? 'connection' : 'manual token'} removed`);
   }
 
   async beginConnect(session: BrowserSession, server: string): Promise<URL> {
@@ -82,7 +87,14 @@ export class UserCredentialService implements UserCredentials {
     const sealed = this.secrets.seal(session.sub, server, tokens.secret);
     await this.save(session, server, 'oauth', sealed, this.options.now(), tokens.expiresAt);
     this.options.log.info({ sub: session.sub, server }, 'user credential connected (oauth)');
+    this.audited(session, server, 'connected');
     return server;
+  }
+
+  /** A credential change, in the audit trail: never the credential itself. */
+  private audited(who: { sub: string; email?: string | undefined }, server: string, detail: string): void {
+    const email = who.email === undefined ? {} : { email: who.email };
+    this.options.audit?.record({ at: this.options.now(), kind: 'credential', outcome: 'ok', sub: who.sub, ...email, server, detail });
   }
 
   /** Revokes an oauth credential at the service (RFC 7009) where it can; a failure there is logged, never fatal. */

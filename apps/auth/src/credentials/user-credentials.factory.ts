@@ -1,6 +1,7 @@
 import type { ServerConfig } from '#config';
 import type { Envelope } from '#crypto';
 import type { Logger } from '#observability';
+import type { AuditRecorder } from '../audit/audit-log.js';
 import type { AuthStore } from '../persistence/auth-store.port.js';
 import { DEFAULT_OUTBOUND_LIMITS, type OutboundLimits } from './bounded-fetch.js';
 import { DEFAULT_LOCKED_REFRESH, LockedRefresh, type LockedRefreshOptions } from './locked-refresh.js';
@@ -20,6 +21,7 @@ export interface UserCredentialSettings {
   gatewayName: string;
   devMode: boolean;
   log: Logger;
+  audit?: AuditRecorder;
   now?: () => number;
   limits?: OutboundLimits;
   refresh?: Partial<Omit<LockedRefreshOptions, 'now'>>;
@@ -44,5 +46,6 @@ export function createUserCredentialService(settings: UserCredentialSettings): U
     servers: settings.servers,
     now,
     log: settings.log,
+    ...(settings.audit && { audit: settings.audit }),
   });
 }

@@ -1,3 +1,5 @@
+import type { AuditRecord } from '#contracts';
+
 /**
  * What auth keeps: every record that must survive a restart. Times are epoch milliseconds.
  * Secrets are never stored as given: codes and refresh tokens by their SHA-256 (base64url),
@@ -285,6 +287,22 @@ export interface UpstreamClientRepository {
 }
 
 /** All of auth's repositories over one database connection. */
+/** Which audit records to read: from `since` (epoch ms), oldest first, at most `limit`. */
+export interface AuditQuery {
+  since: number;
+  /** An email or a sub. */
+  user?: string;
+  server?: string;
+  limit: number;
+}
+
+export interface AuditEventRepository {
+  append(records: readonly AuditRecord[]): Promise<void>;
+  list(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Deletes records older than `at`; returns how many. */
+  deleteBefore(at: number): Promise<number>;
+}
+
 export interface AuthStore {
   clients: ClientRepository;
   pendingAuthorizations: PendingAuthorizationRepository;
@@ -297,6 +315,7 @@ export interface AuthStore {
   userCredentials: UserCredentialRepository;
   upstreamAuthorizations: UpstreamAuthorizationRepository;
   upstreamClients: UpstreamClientRepository;
+  auditEvents: AuditEventRepository;
   /** Deletes records whose time has passed (codes, pending and upstream authorizations, tokens, sealed successors, revocations). */
   purgeExpired(now: number): Promise<void>;
   close(): Promise<void>;

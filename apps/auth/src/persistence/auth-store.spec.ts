@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { AuditRecord } from '#contracts';
 import type {
   AuthorizationCodeRecord,
   AuthStore,
@@ -17,6 +18,7 @@ import { Initial1795706400000 } from './migrations/1795706400000-initial.js';
 import { RefreshTokenSuccessor1796169600000 } from './migrations/1796169600000-refresh-token-successor.js';
 import { UserCredentials1796774400000 } from './migrations/1796774400000-user-credentials.js';
 import { RememberedConsent1797100000000 } from './migrations/1797100000000-remembered-consent.js';
+import { AuditEvents1797200000000 } from './migrations/1797200000000-audit-events.js';
 import { openAuthStore, type AuthStoreOptions } from './open-auth-store.js';
 
 /** The real PostgreSQL: unreachable means these tests fail, never skip. */
@@ -29,7 +31,7 @@ const sqlitePath = join(dataDir, 'nested', 'data', 'auth.sqlite');
 const NOW = 1_795_706_400_000;
 const MINUTE = 60_000;
 /** Files in migrations/. */
-const MIGRATIONS = 4;
+const MIGRATIONS = 5;
 /** The latest instant a JS Date can hold: far beyond 32 bits, still a safe integer. */
 const MAX_DATE = 8_640_000_000_000_000;
 
@@ -445,6 +447,47 @@ describe.each(backends)('AuthStore on $name', (backend) => {
     expect(await store.grants.find(expiredGrant.id)).toEqual(expiredGrant);
   });
 
+  describe('audit events', () => {
+    const call = (at: number, more: Partial<AuditRecord> = {}): AuditRecord => ({
+      at,
+      kind: 'tools/call',
+      outcome: 'ok',
+      sub: 'oidc:ada',
+      email: 'ada@example.com',
+      clientId: 'https://client.example/metadata.json',
+      server: 'db',
+      name: 'query',
+      durationMs: 12,
+      requestBytes: 345,
+      ...more,
+    });
+
+    it('stores records as given and reads them back oldest first, by time, person and server', async () => {
+      const since = NOW + 10 * MINUTE;
+      const records = [
+        call(since + 3, { outcome: 'protocol_error', errorCode: -32603 }),
+        call(since + 1, { arguments: '{"sql":"select 1"}' }),
+        call(since + 2, { email: 'bob@example.com', sub: 'oidc:bob', server: 'files', name: 'read' }),
+        { at: since + 4, kind: 'login', outcome: 'denied', clientId: 'c1' } satisfies AuditRecord,
+        call(since - 1),
+      ];
+      await store.auditEvents.append(records);
+      expect(await store.auditEvents.list({ since, limit: 10 })).toEqual([records[1], records[2], records[0], records[3]]);
+      expect(await store.auditEvents.list({ since, user: 'ada@example.com', limit: 10 })).toEqual([records[1], records[0]]);
+      expect(await store.auditEvents.list({ since, user: 'oidc:bob', limit: 10 })).toEqual([records[2]]);
+      expect(await store.auditEvents.list({ since, server: 'files', limit: 10 })).toEqual([records[2]]);
+      expect(await store.auditEvents.list({ since, limit: 2 })).toEqual([records[1], records[2]]);
+      expect(await store.auditEvents.deleteBefore(since)).toBe(1);
+      expect(await store.auditEvents.list({ since: 0, limit: 10 })).toHaveLength(4);
+    });
+
+    it('stores a batch larger than one INSERT takes', async () => {
+      const at = NOW + 20 * MINUTE;
+      await store.auditEvents.append(Array.from({ length: 1201 }, (_, i) => call(at, { name: `tool-${i}` })));
+      expect(await store.auditEvents.list({ since: at, limit: 5000 })).toHaveLength(1201);
+    });
+  });
+
   it('keeps every record across a restart and runs each migration only once', async () => {
     const record = grant();
     const consumed = code();
@@ -497,9 +540,11 @@ describe.each([
       RefreshTokenSuccessor1796169600000,
       UserCredentials1796774400000,
       RememberedConsent1797100000000,
+      AuditEvents1797200000000,
     ]);
     await old.initialize();
     try {
+      await old.undoLastMigration();
       await old.undoLastMigration();
       await old.undoLastMigration();
       const runner = old.createQueryRunner();
@@ -540,6 +585,7 @@ describe.each([
     RefreshTokenSuccessor1796169600000,
     UserCredentials1796774400000,
     RememberedConsent1797100000000,
+    AuditEvents1797200000000,
   ];
   const dataSource = (): DataSource =>
     new DataSource(
@@ -558,6 +604,8 @@ describe.each([
     await old.initialize();
     const runner = old.createQueryRunner();
     try {
+      await old.undoLastMigration();
+      expect(await runner.hasTable('audit_events')).toBe(false);
       await old.undoLastMigration();
       expect(await runner.hasTable('consents')).toBe(false);
       expect(await runner.hasColumn('grants', 'subject_sub')).toBe(false);
@@ -621,6 +669,7 @@ describe('openAuthStore', () => {
       return [t.rows.map((row) => row.name), i.rows.map((row) => row.name)];
     });
     expect(tables).toEqual([
+      'audit_events',
       'authorization_codes',
       'clients',
       'consents',
@@ -635,6 +684,9 @@ describe('openAuthStore', () => {
       'user_credentials',
     ]);
     expect(indexes).toEqual([
+      'idx_audit_events_at',
+      'idx_audit_events_email_at',
+      'idx_audit_events_server_at',
       'idx_authorization_codes_expires_at',
       'idx_consents_sub',
       'idx_grants_expires_at',

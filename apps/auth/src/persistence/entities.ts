@@ -129,7 +129,7 @@ export interface UpstreamClientRow {
   createdAt: number;
 }
 
-type Columns<Row> = { [P in keyof Row]-?: EntitySchemaColumnOptions };
+export type Columns<Row> = { [P in keyof Row]-?: EntitySchemaColumnOptions };
 
 /** node-postgres returns BIGINT as a string (it may exceed 2^53); epoch milliseconds never do. */
 const epochMillis: ValueTransformer = {
@@ -137,11 +137,16 @@ const epochMillis: ValueTransformer = {
   from: (value: unknown) => (value === null || value === undefined ? null : Number(value)),
 };
 
-const key = (name: string): EntitySchemaColumnOptions => ({ name, type: 'varchar', length: 255, primary: true });
-const varchar = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'varchar', length: 255, nullable });
-const text = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'text', nullable });
+export const key = (name: string): EntitySchemaColumnOptions => ({ name, type: 'varchar', length: 255, primary: true });
+export const varchar = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'varchar', length: 255, nullable });
+export const text = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'text', nullable });
 const json = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'simple-json', nullable });
-const time = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'bigint', nullable, transformer: epochMillis });
+export const time = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+  name,
+  type: 'bigint',
+  nullable,
+  transformer: epochMillis,
+});
 
 export const clientSchema = new EntitySchema<ClientRow>({
   name: 'Client',

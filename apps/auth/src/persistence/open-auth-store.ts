@@ -2,17 +2,27 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { AuthStore } from './auth-store.port.js';
+import { auditEventSchema } from './audit-event.schema.js';
 import { authEntities } from './entities.js';
 import { Initial1795706400000 } from './migrations/1795706400000-initial.js';
 import { RefreshTokenSuccessor1796169600000 } from './migrations/1796169600000-refresh-token-successor.js';
 import { UserCredentials1796774400000 } from './migrations/1796774400000-user-credentials.js';
 import { RememberedConsent1797100000000 } from './migrations/1797100000000-remembered-consent.js';
+import { AuditEvents1797200000000 } from './migrations/1797200000000-audit-events.js';
 import { SqlAuthStore } from './sql-auth-store.js';
 
 /** Where auth keeps its records: a SQLite file (or ':memory:') or a PostgreSQL database, optionally in its own schema. */
 export type AuthStoreOptions = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema?: string };
 
-const migrations = [Initial1795706400000, RefreshTokenSuccessor1796169600000, UserCredentials1796774400000, RememberedConsent1797100000000];
+const migrations = [
+  Initial1795706400000,
+  RefreshTokenSuccessor1796169600000,
+  UserCredentials1796774400000,
+  RememberedConsent1797100000000,
+  AuditEvents1797200000000,
+];
+
+const entities = [...authEntities, auditEventSchema];
 
 /** Any fixed 64-bit number; replicas starting together take turns migrating under it. */
 const MIGRATION_LOCK = '7312014117';
@@ -38,7 +48,7 @@ export async function openAuthStore(options: AuthStoreOptions): Promise<AuthStor
 }
 
 function dataSourceOptions(options: AuthStoreOptions): DataSourceOptions {
-  const common = { entities: authEntities, migrations, migrationsRun: false, synchronize: false, logging: false } as const;
+  const common = { entities, migrations, migrationsRun: false, synchronize: false, logging: false } as const;
   if (options.type === 'sqlite') {
     return { ...common, type: 'better-sqlite3', database: options.path, enableWAL: options.path !== ':memory:' };
   }

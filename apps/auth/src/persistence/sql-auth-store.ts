@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { AuthStore } from './auth-store.port.js';
+import { SqlAuditEventRepository } from './audit-event.repository.js';
+import { auditEventSchema } from './audit-event.schema.js';
 import { SqlAuthorizationCodeRepository } from './authorization-code.repository.js';
 import { SqlClientRepository } from './client.repository.js';
 import { SqlConsentRepository } from './consent.repository.js';
@@ -38,6 +40,7 @@ export class SqlAuthStore implements AuthStore {
   readonly userCredentials: SqlUserCredentialRepository;
   readonly upstreamAuthorizations: SqlUpstreamAuthorizationRepository;
   readonly upstreamClients: SqlUpstreamClientRepository;
+  readonly auditEvents: SqlAuditEventRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.clients = new SqlClientRepository(dataSource.getRepository(clientSchema));
@@ -51,6 +54,7 @@ export class SqlAuthStore implements AuthStore {
     this.userCredentials = new SqlUserCredentialRepository(dataSource.getRepository(userCredentialSchema));
     this.upstreamAuthorizations = new SqlUpstreamAuthorizationRepository(dataSource.getRepository(upstreamAuthorizationSchema));
     this.upstreamClients = new SqlUpstreamClientRepository(dataSource.getRepository(upstreamClientSchema));
+    this.auditEvents = new SqlAuditEventRepository(dataSource.getRepository(auditEventSchema));
   }
 
   /** Grants, consents, clients, signing keys and user credentials are kept: they end by revocation or retirement, not by time. */

@@ -141,7 +141,10 @@ afterEach(async () => {
 describe('AccessTokenVerifier: what a token must be', () => {
   it('turns a valid token into an oauth principal', async () => {
     const result = await verifier.verify(await sign(), 'db');
-    expect(result).toEqual({ ok: true, principal: { sub: 'user-1', email: 'ada@example.com', groups: ['eng'], method: 'oauth' } });
+    expect(result).toEqual({
+      ok: true,
+      principal: { sub: 'user-1', email: 'ada@example.com', groups: ['eng'], method: 'oauth', clientId: 'client-1' },
+    });
   });
 
   it('refuses a token for server A on server B, on the first and on the cached path', async () => {

@@ -161,10 +161,12 @@ function verifiedToken(payload: JWTPayload): VerifiedToken | undefined {
   const email = payload['email'];
   const groups = payload['groups'];
   const gid = payload['gid'];
+  const clientId = payload['client_id'];
   const audiences = typeof aud === 'string' ? [aud] : aud;
   if (typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || typeof exp !== 'number' || !audiences) return undefined;
   if (email !== undefined && typeof email !== 'string') return undefined;
   if (gid !== undefined && typeof gid !== 'string') return undefined;
+  if (clientId !== undefined && typeof clientId !== 'string') return undefined;
   if (groups !== undefined && !isStringArray(groups)) return undefined;
   // Shared by every request that presents this token: nobody may change it on the way.
   const principal: Principal = Object.freeze({
@@ -172,6 +174,7 @@ function verifiedToken(payload: JWTPayload): VerifiedToken | undefined {
     method: 'oauth' as const,
     ...(email !== undefined && { email }),
     ...(groups !== undefined && { groups: [...groups] }),
+    ...(clientId !== undefined && { clientId }),
   });
   return { principal, audiences, exp, jti, grantId: gid };
 }

@@ -47,6 +47,7 @@ function config(withAuth: boolean): GatehouseConfig {
       limits: { maxBodyBytes: 1_000_000, maxMessageBytes: 1_000_000 },
       allowedOrigins: [],
       allowedHosts: ['127.0.0.1'],
+      audit: { enabled: false, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 0 },
     },
     ...(withAuth && { auth }),
     servers: { db },

@@ -3,6 +3,7 @@ import { LocalBus, type KvBucket } from '#bus';
 import { decode, PoolRouteSchema, poolRouteKey, type JsonRpcMessage, type PoolCallRequest, type StreamMessage } from '#contracts';
 import { createLogger, noMetrics } from '#observability';
 import type { BackendConnection } from '../backends/backend.port.js';
+import { noCallAudit } from '../audit/call-audit.js';
 import { RunnerPool } from '../sessions/runner-pool.js';
 import type { StreamSink } from '../sessions/stream-sink.port.js';
 import { WarmPools } from './warm-pools.js';
@@ -117,6 +118,7 @@ async function setup(script: Answer = bridgedServer) {
       metrics: noMetrics,
       now: Date.now,
       onEnded: () => undefined,
+      audit: noCallAudit,
     },
   );
   const pools = new WarmPools(

@@ -131,7 +131,7 @@ export class WarmPools {
         const logs = metaOf(message)[MCP_META.logLevel] !== undefined;
         const list = isFirstPage(message) ? { listKey: message.method, listGeneration: pool.lists.generation } : {};
         pooled.outbound.register(stream, message, { sub: principal.sub, logs, ...list });
-        pooled.session?.fromClient([message], stream);
+        pooled.session?.fromClient([message], stream, principal);
       }
     } finally {
       pooled.reserved -= 1;

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
-import type { JsonRpcMessage } from '#contracts';
+import type { AuditRecord, JsonRpcMessage } from '#contracts';
 import { createLogger, PrometheusMetrics } from '#observability';
+import { CallAudit } from '../audit/call-audit.js';
 import type { BackendConnection } from '../backends/backend.port.js';
 import { RunnerPool, type OpenSession } from './runner-pool.js';
 import type { SessionRoutes } from './session-routes.js';
@@ -58,6 +59,9 @@ function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTim
   const behaviour = new Map<string, 'silent' | 'exit' | 'refuse'>();
   const ended: Array<{ id: string; reason: string }> = [];
   const metrics = new PrometheusMetrics(['files', 'shell', 'admin']);
+  const audited: AuditRecord[] = [];
+  const auditConfig = { enabled: true, arguments: true, redact: ['pin'], maxArgumentBytes: 2048, retentionMs: 0 };
+  const audit = new CallAudit(auditConfig, { record: (r) => void audited.push(r), close: () => Promise.resolve() }, () => clock);
   const servers = new Map([
     ['files', { name: 'files', timeoutMs: 30 }],
     ['shell', { name: 'shell', timeoutMs: 30, toolFilter: { mode: 'block' as const, list: ['rm'] } }],
@@ -79,12 +83,13 @@ function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTim
       metrics,
       now: () => clock,
       onEnded: (id, reason) => ended.push({ id, reason }),
+      audit,
     },
   );
   const advance = (ms: number) => {
     clock += ms;
   };
-  return { pool, backends, behaviour, ended, advance, routes, metrics };
+  return { pool, backends, behaviour, ended, advance, routes, metrics, audited };
 }
 
 function openRequest(sessionId: string, sub: string, server = 'files'): OpenSession {
@@ -285,6 +290,76 @@ describe('RunnerPool', () => {
     expect(backends.get('admin')?.sent).toContainEqual(call);
     expect(backends.get('staff')?.sent).not.toContainEqual(call);
     expect(backends.get('bearer')?.sent).not.toContainEqual(call);
+  });
+
+  it('audits calls, reads and prompt gets once each, however they end, and nothing else', async () => {
+    const { pool, backends, advance, audited } = setup();
+    const principal = { sub: 'alice', email: 'alice@example.com', clientId: 'https://client.example/meta', method: 'oauth' as const };
+    await pool.open({ ...openRequest('s1', 'alice', 'shell'), principal });
+    const session = pool.get('s1');
+    const answer = (message: JsonRpcMessage) => backends.get('s1')?.onmessage?.(message);
+    const stream = 'gh.edge.e.stream.a';
+    session?.fromClient([{ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'rm', arguments: { path: '/' } } }], stream);
+    session?.fromClient(
+      [{ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'ls', arguments: { path: '/', PIN: '1234' } } }],
+      stream,
+    );
+    advance(40);
+    answer({ jsonrpc: '2.0', id: 3, result: { content: [], isError: true } });
+    session?.fromClient([{ jsonrpc: '2.0', id: 4, method: 'resources/read', params: { uri: 'file:///etc/hosts' } }], stream);
+    answer({ jsonrpc: '2.0', id: 4, error: { code: -32002, message: 'not found' } });
+    session?.fromClient([{ jsonrpc: '2.0', id: 5, method: 'prompts/get', params: { name: 'greet' } }], stream);
+    session?.fromClient([{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 5 } }], stream);
+    answer({ jsonrpc: '2.0', id: 5, result: { messages: [] } });
+    session?.fromClient([{ jsonrpc: '2.0', id: 6, method: 'tools/list' }], stream);
+    answer({ jsonrpc: '2.0', id: 6, result: { tools: [] } });
+    session?.fromClient([{ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'sleep' } }], stream);
+    await session?.end('closed by the client');
+    const who = { sub: 'alice', email: 'alice@example.com', clientId: 'https://client.example/meta', server: 'shell' };
+    expect(audited).toEqual([
+      {
+        ...who,
+        at: 0,
+        kind: 'tools/call',
+        name: 'rm',
+        outcome: 'refused',
+        errorCode: -32602,
+        durationMs: 0,
+        requestBytes: expect.any(Number),
+        arguments: '{"path":"/"}',
+      },
+      {
+        ...who,
+        at: 0,
+        kind: 'tools/call',
+        name: 'ls',
+        outcome: 'tool_error',
+        durationMs: 40,
+        requestBytes: expect.any(Number),
+        arguments: '{"path":"/","PIN":"[redacted]"}',
+      },
+      {
+        ...who,
+        at: 40,
+        kind: 'resources/read',
+        name: 'file:///etc/hosts',
+        outcome: 'protocol_error',
+        errorCode: -32002,
+        durationMs: 0,
+        requestBytes: expect.any(Number),
+      },
+      { ...who, at: 40, kind: 'prompts/get', name: 'greet', outcome: 'cancelled', durationMs: 0, requestBytes: expect.any(Number) },
+      {
+        ...who,
+        at: 40,
+        kind: 'tools/call',
+        name: 'sleep',
+        outcome: 'protocol_error',
+        errorCode: -32000,
+        durationMs: 0,
+        requestBytes: expect.any(Number),
+      },
+    ]);
   });
 
   it('refuses an unknown server without creating a backend', async () => {

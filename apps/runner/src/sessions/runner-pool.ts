@@ -1,5 +1,6 @@
 import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport } from '#contracts';
 import type { Logger, Metrics } from '#observability';
+import type { CallAudit } from '../audit/call-audit.js';
 import type { BackendConnection, BackendLogContext } from '../backends/backend.port.js';
 import type { Outbound } from './outbound.port.js';
 import { ReplayLog, type ReplayLimits } from './replay-log.js';
@@ -54,6 +55,7 @@ export interface PoolDeps {
   metrics: Metrics;
   now: () => number;
   onEnded: (sessionId: string, reason: string) => void;
+  audit: CallAudit;
 }
 
 /**
@@ -172,6 +174,7 @@ export class RunnerPool {
       now: this.deps.now,
       startTimeoutMs: server.timeoutMs,
       onEnded: (s, reason) => this.ended(s, reason),
+      audit: (message, caller) => this.deps.audit.begin(message, server.name, caller ?? principal),
     });
     this.sessions.set(id, session);
     this.deps.metrics.sessions(server.name, 1);

@@ -69,6 +69,7 @@ function setup(options: { toolFilter?: ToolFilterConfig; legacy?: boolean; repla
   const transport = options.legacy ? ('sse' as const) : ('streamable-http' as const);
   const session = new RunnerSession({ id: 'sess-1', sub: 'alice', server: 'files', transport }, backend, outbound, {
     toolFilter: new ToolFilter(options.toolFilter),
+    audit: () => undefined,
     log,
     now: () => 0,
     startTimeoutMs: 1000,

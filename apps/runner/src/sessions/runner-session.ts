@@ -12,6 +12,7 @@ import {
   type SessionTransport,
 } from '#contracts';
 import type { Logger } from '#observability';
+import { errorCodeOf, type AuditCaller, type AuditTicket } from '../audit/call-audit.js';
 import type { BackendConnection } from '../backends/backend.port.js';
 import type { Outbound } from './outbound.port.js';
 import type { ToolFilter } from './tool-filter.js';
@@ -29,6 +30,7 @@ interface InFlight {
   stream: string | undefined;
   method: string;
   progressToken: RequestId | undefined;
+  audit: AuditTicket | undefined;
 }
 
 export interface SessionDeps {
@@ -38,6 +40,8 @@ export interface SessionDeps {
   /** Time allowed to start the backend and answer initialize. */
   startTimeoutMs: number;
   onEnded: (session: RunnerSession, reason: string) => void;
+  /** Opens the audit ticket of a request that is audited; `caller` is the session's principal unless a pooled call names its own. */
+  audit: (request: JsonRpcMessage & { method: string }, caller: AuditCaller | undefined) => AuditTicket | undefined;
 }
 
 type PendingInitialize = JsonRpcMessage & { id: RequestId };
@@ -110,12 +114,15 @@ export class RunnerSession {
     return this.inFlight.size > 0 || this.state === 'starting';
   }
 
-  /** Client messages, in order; `stream` receives the responses to the requests among them. */
-  fromClient(messages: readonly JsonRpcMessage[], stream: string | undefined): void {
+  /**
+   * Client messages, in order; `stream` receives the responses to the requests among them.
+   * `caller`: who sent them, when that is not the session's principal (a warm pool's call).
+   */
+  fromClient(messages: readonly JsonRpcMessage[], stream: string | undefined, caller?: AuditCaller): void {
     this.lastActivity = this.deps.now();
     const key = this.outbound.streamFor(stream);
     for (const message of messages) {
-      if (this.state === 'open') this.relay(message, key);
+      if (this.state === 'open') this.relay(message, key, caller);
       else this.beforeInitialize(message, key);
     }
     if (key !== undefined && !this.streamBusy(key)) this.outbound.end(key);
@@ -144,6 +151,7 @@ export class RunnerSession {
       this.state = 'ended';
       this.announceEnd(reason);
       for (const request of this.inFlight.values()) {
+        request.audit?.end('protocol_error', JsonRpcCode.serverError);
         this.outbound.send(request.stream, errorResponse(request.id, JsonRpcCode.serverError, `Session ended: ${reason}`));
       }
       this.inFlight.clear();
@@ -154,32 +162,38 @@ export class RunnerSession {
     return this.ending;
   }
 
-  private relay(message: JsonRpcMessage, stream: string | undefined): void {
+  private relay(message: JsonRpcMessage, stream: string | undefined, caller: AuditCaller | undefined): void {
     const cancelled = cancelledRequestId(message);
     if (cancelled !== undefined) this.settle(cancelled);
     if (isRequest(message)) {
+      const audit = this.deps.audit(message, caller);
       const refusal = this.refusal(message);
-      if (refusal) return this.outbound.send(stream, refusal);
+      if (refusal) {
+        audit?.end(refusal.byPolicy ? 'refused' : 'protocol_error', errorCodeOf(refusal.response));
+        return this.outbound.send(stream, refusal.response);
+      }
       const progressToken = progressTokenOf(message);
-      this.inFlight.set(idKey(message.id), { id: message.id, stream, method: message.method, progressToken });
+      this.inFlight.set(idKey(message.id), { id: message.id, stream, method: message.method, progressToken, audit });
       if (progressToken !== undefined) this.progressStreams.set(progressToken, stream);
     }
     this.backend.send(message);
   }
 
-  /** Why a request is answered here instead of by the backend, if it is. */
-  private refusal(request: JsonRpcMessage & { id: RequestId; method: string }): JsonRpcMessage | undefined {
-    if (request.method === 'initialize')
-      return errorResponse(request.id, JsonRpcCode.invalidRequest, 'Invalid Request: this session is already initialized');
+  /** Why a request is answered here instead of by the backend, if it is, and whether the server's tool policy is why. */
+  private refusal(
+    request: JsonRpcMessage & { id: RequestId; method: string },
+  ): { response: JsonRpcMessage; byPolicy: boolean } | undefined {
+    const invalid = (why: string) => ({
+      response: errorResponse(request.id, JsonRpcCode.invalidRequest, `Invalid Request: ${why}`),
+      byPolicy: false,
+    });
+    if (request.method === 'initialize') return invalid('this session is already initialized');
     if (this.inFlight.has(idKey(request.id))) {
-      return errorResponse(
-        request.id,
-        JsonRpcCode.invalidRequest,
-        `Invalid Request: a request with id ${JSON.stringify(request.id)} is already in flight in this session`,
-      );
+      return invalid(`a request with id ${JSON.stringify(request.id)} is already in flight in this session`);
     }
     if (request.method === 'tools/call' && !this.deps.toolFilter.allows(toolName(request))) {
-      return errorResponse(request.id, JsonRpcCode.invalidParams, `Tool ${String(toolName(request))} is not available`);
+      const response = errorResponse(request.id, JsonRpcCode.invalidParams, `Tool ${String(toolName(request))} is not available`);
+      return { response, byPolicy: true };
     }
     return undefined;
   }
@@ -211,6 +225,7 @@ export class RunnerSession {
   private settle(id: RequestId): void {
     const request = this.inFlight.get(idKey(id));
     if (!request) return;
+    request.audit?.end('cancelled');
     this.inFlight.delete(idKey(id));
     if (request.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
     if (request.stream !== undefined && !this.streamBusy(request.stream)) this.outbound.end(request.stream);
@@ -229,6 +244,7 @@ export class RunnerSession {
       const request = this.inFlight.get(key);
       if (!request) return this.deps.log.warn({ ...this.logFields(), id: message.id }, 'backend answered an unknown request');
       this.inFlight.delete(key);
+      request.audit?.answered(message);
       if (request.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
       const response = request.method === 'tools/list' ? this.deps.toolFilter.filterListResponse(message) : message;
       this.outbound.send(request.stream, response);

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import type { AuditRecord } from '#contracts';
 import { Envelope, sha256Base64Url } from '#crypto';
 import { createLogger, PrometheusMetrics } from '#observability';
 import { SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
@@ -78,6 +79,7 @@ describe('LoginFlow with a browser session', () => {
   let idp: FakeIdentityProvider;
   let flow: LoginFlow;
   let metrics: PrometheusMetrics;
+  let audited: AuditRecord[];
   const policy = { allowedDomains: ['example.com'], allowedEmails: [], allowedGroups: [], allowedOrgs: [] };
 
   beforeEach(async () => {
@@ -86,6 +88,7 @@ describe('LoginFlow with a browser session', () => {
     idp = new FakeIdentityProvider();
     const cookies = new CookieJar(true);
     metrics = new PrometheusMetrics([]);
+    audited = [];
     flow = new LoginFlow({
       store,
       clients: new ClientRegistry(store.clients, new ClientMetadataDocuments({ devMode: false }), false),
@@ -101,6 +104,7 @@ describe('LoginFlow with a browser session', () => {
       options: { issuer: BASE, gatewayName: 'Acme', basePath: '', refreshTokenTtlMs: 30 * 86_400_000, browserSessionMaxAgeMs: 7_200_000 },
       log,
       metrics,
+      audit: { record: (r) => void audited.push(r) },
     });
   });
   afterEach(() => store.close());
@@ -129,6 +133,11 @@ describe('LoginFlow with a browser session', () => {
     expect(idp.logins).toBe(1);
     const logins = await metrics.registry.getSingleMetric('gatehouse_logins_total')?.get();
     expect(logins?.values).toEqual([{ labels: { outcome: 'ok' }, value: 1 }]);
+    const who = { sub: idp.who.sub, email: idp.who.email, clientId: 'c1' };
+    expect(audited).toEqual([
+      { ...who, at: expect.any(Number), kind: 'login', outcome: 'ok' },
+      { ...who, at: expect.any(Number), kind: 'consent', outcome: 'ok', detail: `${BASE}/notion` },
+    ]);
     // A client naming no server gets those remembered.
     const unnamed = await flow.begin(request([]), browser.cookie);
     expect(codeIn(unnamed)).toBeTruthy();
@@ -157,6 +166,7 @@ describe('LoginFlow with a browser session', () => {
     const code = browser.take(await flow.decide(formOf(consent.body), browser.cookie));
     expect(codeIn(code)).toBeTruthy();
     expect(idp.logins).toBe(1);
+    expect(audited.at(-1)).toMatchObject({ kind: 'consent', outcome: 'ok', sub: idp.who.sub, clientId: 'c1' });
     expect((await store.consents.find(idp.who.sub, 'c1'))?.resources.sort()).toEqual([`${BASE}/db`, `${BASE}/notion`]);
     expect(codeIn(await flow.begin(request(['db']), browser.cookie))).toBeTruthy();
   });

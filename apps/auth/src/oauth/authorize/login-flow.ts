@@ -1,5 +1,6 @@
 import { constantTimeEqual, randomId, sha256Base64Url } from '#crypto';
-import type { Logger, Metrics } from '#observability';
+import type { LoginOutcome, Logger, Metrics } from '#observability';
+import type { AuditRecorder } from '../../audit/audit-log.js';
 import type { ReadSession, SealedBrowserSessions } from '../../browser/sealed-browser-sessions.js';
 import { decideAccess, type AccessPolicy } from '../../idp/access-policy.js';
 import { IdpError } from '../../idp/idp-error.js';
@@ -34,6 +35,7 @@ export interface LoginFlowDeps {
   options: { issuer: string; gatewayName: string; basePath: string; refreshTokenTtlMs: number; browserSessionMaxAgeMs: number };
   log: Logger;
   metrics: Metrics;
+  audit: AuditRecorder;
 }
 
 const PENDING_TTL_MS = 10 * 60_000;
@@ -104,6 +106,7 @@ export class LoginFlow {
     const clearCookie = this.deps.cookies.clear(COOKIE_PREFIX + pending.id);
     if (form.get('decision') !== 'approve') {
       await this.deps.store.pendingAuthorizations.take(pending.id, Date.now());
+      this.consented('denied', pending.clientId, this.signedIn(cookieHeader)?.identity, pending.resources);
       const location = clientRedirect(pending.redirectUri, {
         error: 'access_denied',
         error_description: 'the user denied access',
@@ -123,6 +126,7 @@ export class LoginFlow {
       const taken = await this.deps.store.pendingAuthorizations.take(pending.id, Date.now());
       if (!taken) throw expired();
       await this.deps.store.consents.remember(signedIn.identity.sub, taken.clientId, approved, Date.now());
+      this.consented('ok', taken.clientId, signedIn.identity, approved);
       return redirect(await this.issue(taken, signedIn, approved, Date.now()), clearCookie, signedIn.renewal);
     }
     await this.deps.store.pendingAuthorizations.update(pending.id, { approvedResources: approved });
@@ -160,12 +164,12 @@ export class LoginFlow {
     const found = await this.deps.store.pendingAuthorizations.find(state, now);
     // The cookie first: whoever learns `state` from the IdP's URL must not end someone else's sign-in.
     if (found && !this.cookieMatches(cookieHeader, found)) {
-      this.deps.metrics.login('wrong_browser');
+      this.loginEnded('wrong_browser', found.clientId);
       throw new PageError('This sign-in cannot continue', 'It was not started in this browser. Start again from the application.', 403);
     }
     const pending = found && (await this.deps.store.pendingAuthorizations.take(state, now));
     if (!pending?.idpNonce || !pending.idpCodeVerifier || !pending.approvedResources) {
-      this.deps.metrics.login('expired');
+      this.loginEnded('expired', found?.clientId);
       throw expired();
     }
     const clearCookie = this.deps.cookies.clear(COOKIE_PREFIX + pending.id);
@@ -185,23 +189,36 @@ export class LoginFlow {
     } catch (err) {
       if (!(err instanceof IdpError)) throw err;
       this.deps.log.warn({ code: err.code, reason: err.message, clientId: pending.clientId }, 'login at the identity provider failed');
-      this.deps.metrics.login(err.code === 'access_denied' ? 'denied' : 'failed');
+      this.loginEnded(err.code === 'access_denied' ? 'denied' : 'failed', pending.clientId);
       if (err.code === 'access_denied') return refuse(403, 'Access denied', err.message, 'access_denied');
       return refuse(502, 'Sign-in failed', `The identity provider's answer could not be used: ${err.message}`, 'server_error');
     }
     const decision = decideAccess(identity, this.deps.policy);
     if (!decision.allowed) {
       this.deps.log.warn({ sub: identity.sub, email: identity.email, reason: decision.reason }, 'login refused by policy');
-      this.deps.metrics.login('refused');
+      this.loginEnded('refused', pending.clientId, identity);
       return refuse(403, 'Access denied', `${decision.reason}. Ask your administrator for access.`, 'access_denied');
     }
     const started = this.deps.sessions.start(identity);
     this.deps.log.info({ sub: identity.sub, email: identity.email, clientId: pending.clientId }, 'login succeeded');
-    this.deps.metrics.login('ok');
+    this.loginEnded('ok', pending.clientId, identity);
     if (pending.clientId === PAGE_SIGN_IN) return redirect(pending.redirectUri, clearCookie, started.renewal);
     await this.deps.store.consents.remember(identity.sub, pending.clientId, pending.approvedResources, now);
+    this.consented('ok', pending.clientId, identity, pending.approvedResources);
     const code = await this.issue(pending, started, pending.approvedResources, now, idpRefreshToken);
     return redirect(code, clearCookie, started.renewal);
+  }
+
+  /** A sign-in ended: counted, and recorded in the audit trail (Gatehouse's own pages have no client id). */
+  private loginEnded(outcome: LoginOutcome, clientId: string | undefined, who?: AuditedPerson): void {
+    this.deps.metrics.login(outcome);
+    this.deps.audit.record({ at: Date.now(), kind: 'login', outcome, ...personOf(who), ...(clientId && { clientId }) });
+  }
+
+  /** A consent given or refused on the consent page; `resources` are the servers' URIs. */
+  private consented(outcome: 'ok' | 'denied', clientId: string, who: AuditedPerson | undefined, resources: readonly string[]): void {
+    const detail = resources.join(' ').slice(0, 1024);
+    this.deps.audit.record({ at: Date.now(), kind: 'consent', outcome, clientId, ...personOf(who), ...(detail && { detail }) });
   }
 
   /** The browser's live session whose person the access policy still lets in. */
@@ -293,4 +310,11 @@ function loginOf(pending: PendingAuthorizationRecord): LoginRequest {
 
 function expired(): PageError {
   return new PageError('This sign-in has expired', 'It took too long or was already used. Start again from the application.');
+}
+
+type AuditedPerson = { sub: string; email?: string | undefined };
+
+function personOf(who: AuditedPerson | undefined): { sub?: string; email?: string } {
+  if (!who) return {};
+  return { sub: who.sub, ...(who.email !== undefined && { email: who.email }) };
 }

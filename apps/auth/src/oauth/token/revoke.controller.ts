@@ -28,7 +28,8 @@ export class RevokeController {
     }
     const claims = await this.auth.keys.verifyOwn(token, this.auth.issuer);
     if (claims?.client_id === client.clientId && typeof claims.jti === 'string' && typeof claims.exp === 'number') {
-      await this.auth.revocations.revokeAccessToken(claims.jti, claims.exp * 1000);
+      const holder = { clientId: client.clientId, ...(typeof claims.sub === 'string' && { sub: claims.sub }) };
+      await this.auth.revocations.revokeAccessToken(claims.jti, claims.exp * 1000, holder);
     }
     return {};
   }

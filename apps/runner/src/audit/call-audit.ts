@@ -1,0 +1,110 @@
+import type { AuditConfig } from '#config';
+import { paramsOf, type AuditKind, type AuditOutcome, type JsonRpcMessage, type Principal } from '#contracts';
+import { ArgumentRedaction } from './argument-redaction.js';
+import type { AuditTrail } from './audit-trail.port.js';
+
+/** Who made a call, as its record names them. */
+export type AuditCaller = Pick<Principal, 'sub' | 'email' | 'clientId'>;
+
+type AuditedMethod = Extract<AuditKind, 'tools/call' | 'resources/read' | 'prompts/get'>;
+const AUDITED: ReadonlySet<string> = new Set<AuditedMethod>(['tools/call', 'resources/read', 'prompts/get']);
+const isAudited = (method: string): method is AuditedMethod => AUDITED.has(method);
+
+/** One audited call in flight: it is recorded once, however it ends. */
+export class AuditTicket {
+  private done = false;
+
+  constructor(
+    private readonly base: {
+      at: number;
+      kind: AuditKind;
+      server: string;
+      caller: AuditCaller;
+      name: string | undefined;
+      requestBytes: number;
+      arguments: string | undefined;
+    },
+    private readonly trail: AuditTrail,
+    private readonly now: () => number,
+  ) {}
+
+  /** The backend answered. */
+  answered(response: JsonRpcMessage): void {
+    if (response.error !== undefined) return this.end('protocol_error', errorCodeOf(response));
+    const result = response.result;
+    this.end(typeof result === 'object' && result !== null && 'isError' in result && result.isError === true ? 'tool_error' : 'ok');
+  }
+
+  /** Ended without an answer from the backend: refused, cancelled, or the session ended (a protocol error). */
+  end(outcome: AuditOutcome, errorCode?: number): void {
+    if (this.done) return;
+    this.done = true;
+    const { at, kind, server, caller, name, requestBytes, arguments: args } = this.base;
+    this.trail.record({
+      at,
+      kind,
+      outcome,
+      sub: caller.sub,
+      server,
+      durationMs: Math.max(0, Math.round(this.now() - at)),
+      requestBytes,
+      ...(caller.email !== undefined && { email: caller.email }),
+      ...(caller.clientId !== undefined && { clientId: caller.clientId }),
+      ...(name !== undefined && { name }),
+      ...(errorCode !== undefined && { errorCode }),
+      ...(args !== undefined && { arguments: args }),
+    });
+  }
+}
+
+/** Decides which calls are audited and opens their tickets; off, it opens none and costs one check. */
+export class CallAudit {
+  private readonly redaction: ArgumentRedaction | undefined;
+
+  constructor(
+    private readonly config: AuditConfig,
+    private readonly trail: AuditTrail,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.redaction = config.arguments ? new ArgumentRedaction(config.redact, config.maxArgumentBytes) : undefined;
+  }
+
+  /** Sends what the trail still holds; called once sessions have ended, so their last records go too. */
+  close(): Promise<void> {
+    return this.trail.close();
+  }
+
+  /** A ticket for a tools/call, resources/read or prompts/get; undefined for anything else. */
+  begin(request: JsonRpcMessage & { method: string }, server: string, caller: AuditCaller): AuditTicket | undefined {
+    const kind = request.method;
+    if (!this.config.enabled || !isAudited(kind)) return undefined;
+    const params = paramsOf(request);
+    const name = kind === 'resources/read' ? params['uri'] : params['name'];
+    return new AuditTicket(
+      {
+        at: this.now(),
+        kind,
+        server,
+        caller,
+        name: typeof name === 'string' ? name : undefined,
+        requestBytes: Buffer.byteLength(JSON.stringify(request)),
+        arguments: this.redaction?.text(params['arguments']),
+      },
+      this.trail,
+      this.now,
+    );
+  }
+}
+
+/** The code of an error response, when it has a numeric one. */
+export function errorCodeOf(response: JsonRpcMessage): number | undefined {
+  const error: unknown = response.error;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return typeof code === 'number' && Number.isInteger(code) ? code : undefined;
+}
+
+/** Audit off: no tickets. */
+export const noCallAudit = new CallAudit(
+  { enabled: false, arguments: false, redact: [], maxArgumentBytes: 1, retentionMs: 0 },
+  { record: () => undefined, close: () => Promise.resolve() },
+);

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** What an audit record is about: an MCP call a runner relayed, or something a person did at auth. */
+export const AuditKindSchema = z.enum(['tools/call', 'resources/read', 'prompts/get', 'login', 'consent', 'revocation', 'credential']);
+export type AuditKind = z.infer<typeof AuditKindSchema>;
+
+/**
+ * How it ended. Calls: `ok`, `tool_error` (a result with isError), `protocol_error` (a JSON-RPC
+ * error, or the session ended first), `refused` (by the server's tool policy), `cancelled` (by the
+ * client). Logins end as the login metric's outcomes; consents `ok` or `denied`; the rest `ok`.
+ */
+export const AuditOutcomeSchema = z.enum([
+  'ok',
+  'tool_error',
+  'protocol_error',
+  'refused',
+  'cancelled',
+  'denied',
+  'failed',
+  'expired',
+  'wrong_browser',
+]);
+export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
+
+/** Longest text per field; `boundedAuditRecord` cuts to these, so one long value never costs a whole batch. */
+const MAX_CHARS = { sub: 255, email: 255, clientId: 2048, server: 255, name: 2048, arguments: 65_600, detail: 1024 } as const;
+const short = z.string().max(255);
+
+/** One audited event. Never a token or a credential; arguments only when configured, redacted and capped. */
+export const AuditRecordSchema = z.object({
+  /** Epoch ms at which the event began. */
+  at: z.number().int().nonnegative(),
+  kind: AuditKindSchema,
+  outcome: AuditOutcomeSchema,
+  sub: short.optional(),
+  email: short.optional(),
+  /** The OAuth client the person used; absent for bearer and basic callers. */
+  clientId: z.string().max(2048).optional(),
+  server: short.optional(),
+  /** The tool or prompt name, or the resource URI. */
+  name: z.string().max(2048).optional(),
+  durationMs: z.number().int().nonnegative().optional(),
+  requestBytes: z.number().int().nonnegative().optional(),
+  /** The JSON-RPC error code of a protocol error. */
+  errorCode: z.number().int().optional(),
+  /** JSON text of the call's arguments, redacted and capped (`proxy.audit.arguments`). */
+  arguments: z.string().max(MAX_CHARS.arguments).optional(),
+  /** A short, secret-free note: what was revoked, which scopes a consent covered. */
+  detail: z.string().max(1024).optional(),
+});
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;
+
+/** The record with every text field cut to what the schema takes. */
+export function boundedAuditRecord(record: AuditRecord): AuditRecord {
+  const bounded = { ...record };
+  for (const field of Object.keys(MAX_CHARS) as (keyof typeof MAX_CHARS)[]) {
+    const value = bounded[field];
+    if (value !== undefined && value.length > MAX_CHARS[field]) bounded[field] = value.slice(0, MAX_CHARS[field]);
+  }
+  return bounded;
+}
+
+/** Runners send their records to auth in batches (queue group); the reply is an AckReply once stored. */
+export const auditAppendSubject = 'gh.auth.audit.append';
+export const auditAppendQueue = 'gh.auth';
+export const AUDIT_BATCH_MAX = 500;
+export const AuditAppendRequestSchema = z.object({ records: z.array(AuditRecordSchema).min(1).max(AUDIT_BATCH_MAX) });
+export type AuditAppendRequest = z.infer<typeof AuditAppendRequestSchema>;
