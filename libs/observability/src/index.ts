@@ -7,3 +7,4 @@ export * from './metrics-server.js';
 export * from './prometheus-metrics.js';
 export * from './tracing.port.js';
 export * from './start-tracing.js';
+export * from './mcp-span-attributes.js';

@@ -1,5 +1,5 @@
 import { isRequest, metaOf, paramsOf, type JsonRpcMessage } from '#contracts';
-import { traceHeadersOf, type SpanAttributes, type TraceHeaders, type TraceSpan, type Tracing } from '#observability';
+import { mcpSpanAttributes, traceHeadersOf, type TraceHeaders, type TraceSpan, type Tracing } from '#observability';
 import type { McpHttpRequest } from './http-io.js';
 import type { RequestMeter } from './request-meter.js';
 
@@ -30,7 +30,12 @@ export function traceRequests(
   for (const message of messages) {
     if (!isRequest(message)) continue;
     const parent = fromHeaders ?? traceHeadersOf(metaOf(message));
-    const span = tracing.start(`mcp ${message.method}`, requestAttributes(server, message), parent, req.receivedAt);
+    const span = tracing.start(
+      `mcp ${message.method}`,
+      mcpSpanAttributes(server, message.method, paramsOf(message)),
+      parent,
+      req.receivedAt,
+    );
     context ??= span.context;
     open.set(message.method, [...(open.get(message.method) ?? []), span]);
   }
@@ -41,15 +46,4 @@ export function traceRequests(
       meter(method, outcome);
     },
   };
-}
-
-/** Tool names are the client's to write: a span keeps this much of one. */
-const TOOL_NAME_LIMIT = 128;
-
-/** Server, method and tool name: never arguments, and nothing of the caller's identity or credentials. */
-function requestAttributes(server: string, request: JsonRpcMessage & { method: string }): SpanAttributes {
-  const attributes: SpanAttributes = { 'mcp.server': server, 'mcp.method.name': request.method };
-  const tool = request.method === 'tools/call' ? paramsOf(request).name : undefined;
-  if (typeof tool === 'string') attributes['gen_ai.tool.name'] = tool.slice(0, TOOL_NAME_LIMIT);
-  return attributes;
 }

@@ -1,9 +1,6 @@
 import { cancelledRequestId, idKey, isRequest, isResponse, metaOf, paramsOf, type JsonRpcMessage } from '#contracts';
-import { traceHeadersOf, type McpOutcome, type SpanAttributes, type TraceHeaders, type TraceSpan, type Tracing } from '#observability';
+import { mcpSpanAttributes, traceHeadersOf, type McpOutcome, type TraceHeaders, type TraceSpan, type Tracing } from '#observability';
 import type { BackendConnection } from './backend.port.js';
-
-/** Tool names are the client's to write: a span keeps this much of one. */
-const TOOL_NAME_LIMIT = 128;
 
 /** The backend, traced when tracing is on; the very same one when it is off. */
 export function tracedBackend(backend: BackendConnection, tracing: Tracing, server: string): BackendConnection {
@@ -50,7 +47,11 @@ export class TracedBackend implements BackendConnection {
       return this.inner.send(message);
     }
     const meta = metaOf(message);
-    const span = this.tracing.start(`runner ${message.method}`, attributesOf(this.server, message), traceHeadersOf(meta));
+    const span = this.tracing.start(
+      `runner ${message.method}`,
+      mcpSpanAttributes(this.server, message.method, paramsOf(message)),
+      traceHeadersOf(meta),
+    );
     // An id the backend still has in flight is refused before it gets here: one span per key.
     this.spans.set(idKey(message.id), span);
     // What the backend does over the bus for this request (an aggregate's member calls) continues its span.
@@ -82,12 +83,4 @@ export function withTraceContext(message: JsonRpcMessage, meta: Record<string, u
   // A tracestate of the client's would describe another parent: it goes with the traceparent it came with.
   const own = Object.entries(meta).filter(([key]) => key !== 'traceparent' && key !== 'tracestate');
   return { ...message, params: { ...paramsOf(message), _meta: { ...Object.fromEntries(own), ...context } } };
-}
-
-/** Server, method and tool name: never arguments, and nothing of the caller's identity or credentials. */
-function attributesOf(server: string, request: JsonRpcMessage & { method: string }): SpanAttributes {
-  const attributes: SpanAttributes = { 'mcp.server': server, 'mcp.method.name': request.method };
-  const tool = request.method === 'tools/call' ? paramsOf(request).name : undefined;
-  if (typeof tool === 'string') attributes['gen_ai.tool.name'] = tool.slice(0, TOOL_NAME_LIMIT);
-  return attributes;
 }
