@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BUS, type Bus } from '#bus';
-import type { Logger } from '#observability';
+import type { Logger, Tracing } from '#observability';
+import { AUTH_TRACING } from './auth-tracing.js';
 import { AUTH_SERVICES, type AuthServices } from './auth.services.js';
 import { AUDIT_LOG, AUDIT_LOGGER, AuditController } from './audit/audit.controller.js';
 import type { AuditLog } from './audit/audit-log.js';
@@ -22,7 +23,14 @@ import { PersonPagesController } from './web/person-pages.controller.js';
  */
 @Module({})
 export class AuthModule {
-  static forRoot(bus: Bus, log: Logger, services: AuthServices | undefined, gatewayName: string, audit?: AuditLog): DynamicModule {
+  static forRoot(
+    bus: Bus,
+    log: Logger,
+    services: AuthServices | undefined,
+    gatewayName: string,
+    tracing: Tracing,
+    audit?: AuditLog,
+  ): DynamicModule {
     return {
       module: AuthModule,
       controllers: [
@@ -44,6 +52,7 @@ export class AuthModule {
       providers: [
         { provide: BUS, useValue: bus },
         { provide: AUTH_LOGGER, useValue: log },
+        { provide: AUTH_TRACING, useValue: tracing },
         { provide: APP_FILTER, useValue: new OAuthErrorFilter(log, gatewayName) },
         ...(services ? [{ provide: AUTH_SERVICES, useValue: services }] : []),
         ...(audit

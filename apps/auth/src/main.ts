@@ -3,7 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance } from 'fastify';
 import { BusTransport, type Bus } from '#bus';
 import type { GatehouseConfig, RuntimeEnvironment } from '#config';
-import { NestPinoLogger, type Logger, type Metrics } from '#observability';
+import { NestPinoLogger, noTracing, type Logger, type Metrics, type Tracing } from '#observability';
 import { createAuthServices, openConfiguredStore } from './auth.factory.js';
 import { AuthModule } from './auth.module.js';
 import { AuditLog, noAuditRecorder } from './audit/audit-log.js';
@@ -15,6 +15,8 @@ export interface AuthOptions {
   runtime: RuntimeEnvironment;
   log: Logger;
   metrics: Metrics;
+  /** Spans of relayed HTTP requests and credential look-ups; none when absent. */
+  tracing?: Tracing;
 }
 
 export interface RunningAuth {
@@ -47,7 +49,7 @@ export async function startAuth(bus: Bus, options: AuthOptions): Promise<Running
       config.auth &&
       (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, metrics, audit ?? noAuditRecorder));
     const app = await NestFactory.create<NestFastifyApplication>(
-      AuthModule.forRoot(bus, log, services, config.proxy.name, audit),
+      AuthModule.forRoot(bus, log, services, config.proxy.name, options.tracing ?? noTracing, audit),
       new FastifyAdapter(),
       {
         bodyParser: false,

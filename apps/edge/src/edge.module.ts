@@ -2,9 +2,9 @@ import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type O
 import { BUS, type Bus } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
-import type { Logger, Metrics } from '#observability';
+import { noTracing, type Logger, type Metrics, type Tracing } from '#observability';
 import { AccessTokenVerifier } from './credentials/access-token.verifier.js';
-import { EDGE_LOGGER, EDGE_METRICS, EDGE_OPTIONS } from './edge.tokens.js';
+import { EDGE_LOGGER, EDGE_METRICS, EDGE_OPTIONS, EDGE_TRACING } from './edge.tokens.js';
 import { HealthController } from './health/health.controller.js';
 import { Admission, type EdgeServer } from './mcp/admission.js';
 import { LegacySseHandler } from './mcp/legacy-sse.handler.js';
@@ -24,6 +24,8 @@ export interface EdgeOptions {
   edgeId: string;
   log: Logger;
   metrics: Metrics;
+  /** Spans of MCP requests; none when absent. */
+  tracing?: Tracing;
 }
 
 const SESSION_DEPS = Symbol('SessionDeps');
@@ -62,7 +64,8 @@ async function sessionDeps(bus: Bus, options: EdgeOptions): Promise<EdgeDeps> {
     : null;
   const oauth = verifier ? { tokens: verifier, baseURL, log } : undefined;
   const admission = new Admission(servers, { allowed: config.proxy.allowedOrigins, own: new URL(baseURL).origin }, oauth);
-  return { admission, pools, relay, routes, streams, watch: new SessionWatch(relay), verifier, metrics };
+  const tracing = options.tracing ?? noTracing;
+  return { admission, pools, relay, routes, streams, watch: new SessionWatch(relay), verifier, metrics, tracing };
 }
 
 /** The only public ingress: MCP transports, health, protected-resource metadata, and the relay of auth's routes. */
@@ -83,6 +86,7 @@ export class EdgeModule {
         { provide: EDGE_OPTIONS, useValue: options },
         { provide: EDGE_LOGGER, useValue: options.log },
         { provide: EDGE_METRICS, useValue: options.metrics },
+        { provide: EDGE_TRACING, useValue: options.tracing ?? noTracing },
         { provide: SESSION_DEPS, useFactory: () => sessionDeps(bus, options) },
         { provide: SessionRelay, inject: [SESSION_DEPS], useFactory: (deps: EdgeDeps) => deps.relay },
         { provide: AccessTokenVerifier, inject: [SESSION_DEPS], useFactory: (deps: EdgeDeps) => deps.verifier },

@@ -1,5 +1,13 @@
-import { LocalBus, MeteredBus, NatsBus, type Bus } from '#bus';
-import { childProcessBaseEnvironment, formatProblems, loadConfig, parseAddr, readRuntimeEnvironment, type GatehouseConfig } from '#config';
+import { LocalBus, MeteredBus, NatsBus, TracedBus, type Bus } from '#bus';
+import {
+  childProcessBaseEnvironment,
+  formatProblems,
+  loadConfig,
+  parseAddr,
+  readRuntimeEnvironment,
+  readTracingEnvironment,
+  type GatehouseConfig,
+} from '#config';
 import { subjectPattern } from '#contracts';
 import { randomId } from '#crypto';
 import {
@@ -9,6 +17,7 @@ import {
   noMetrics,
   PrometheusMetrics,
   serveMetrics,
+  startTracing,
   type Logger,
   type Metrics,
 } from '#observability';
@@ -47,14 +56,17 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   }
   // A reader of stderr that went away must not crash the service at its next start-up line.
   process.stderr.on('error', () => undefined);
-  const log = createLogger({ service: command, level: runtime.logLevel });
+  // Before the logger: with tracing on, each log line written in a trace carries its traceId.
+  const tracing = await startTracing(readTracingEnvironment(command === 'serve' ? 'gatehouse' : `gatehouse-${command}`));
+  const log = createLogger({ service: command, level: runtime.logLevel, ...(tracing.enabled && { traceId: () => tracing.traceId() }) });
   // An error nobody caught is logged, and ends only the session whose backend I/O raised it.
   installProcessGuard(log);
   if (runtime.devMode) {
     process.stderr.write('*** GATEHOUSE_DEV=1: development mode. Plain http is allowed on loopback for the gateway, the identity\n');
     process.stderr.write('*** provider, client metadata documents and redirect URIs. Never run a deployment this way. ***\n');
   }
-  const stack: Stoppable[] = [];
+  // First in, so stopped last: the spans of the final requests are exported before exit.
+  const stack: Stoppable[] = [{ close: () => tracing.shutdown() }];
   const shutdown = installShutdown(stack, log);
   try {
     const metrics = await startMetrics(config, options.metricsAddr, stack);
@@ -62,9 +74,10 @@ export async function runCommand(command: CommandName, options: CommandOptions):
       command === 'serve'
         ? new LocalBus({ onError: busError(log), maxPayloadBytes: IN_PROCESS_MAX_PAYLOAD })
         : await NatsBus.connect({ servers: runtime.natsUrl, name: `gatehouse-${command}`, onError: busError(log) });
-    const bus = metrics.enabled
+    const metered = metrics.enabled
       ? new MeteredBus(connected, (subject, outcome, seconds) => metrics.busRequest(subjectPattern(subject), outcome, seconds))
       : connected;
+    const bus = tracing.enabled ? new TracedBus(metered, tracing) : metered;
     stack.push(bus);
     void bus.closed.then((err) => {
       if (!shutdown.stopping) fatal(log, `lost the bus connection${err ? `: ${err.message}` : ''}`);
@@ -80,14 +93,15 @@ export async function runCommand(command: CommandName, options: CommandOptions):
           childBaseEnv: childProcessBaseEnvironment(),
           log: log.child({ runnerId }),
           metrics,
+          tracing,
         }),
       );
       process.stderr.write(`Gatehouse runner ${runnerId} is ready (groups: ${groups.join(', ')})\n`);
     }
-    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log, metrics }));
+    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log, metrics, tracing }));
     if (command === 'serve' || command === 'edge') {
       const addr = options.addr ? parseAddr(options.addr) : config.proxy.addr;
-      const edge = await startEdge(bus, { config, edgeId: randomId(9), log, metrics }, addr);
+      const edge = await startEdge(bus, { config, edgeId: randomId(9), log, metrics, tracing }, addr);
       stack.push(edge);
       announce(config, edge.address);
     }

@@ -3,10 +3,11 @@ import { BUS, type Bus, type KvBucket } from '#bus';
 import type { GatehouseConfig } from '#config';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
 import { envelopeOf } from '#crypto';
-import type { Logger, Metrics } from '#observability';
+import { noTracing, type Logger, type Metrics, type Tracing } from '#observability';
 import { BusCredentialLookup } from './credentials/credential-lookup.js';
 import { AggregateHub } from './backends/aggregate/aggregate-hub.js';
 import { createBackend } from './backends/backend.factory.js';
+import { tracedBackend } from './backends/traced.backend.js';
 import { NodeProcessSpawner, type ProcessSpawner } from './process/child-process.js';
 import { BusStreamSink } from './sessions/bus-stream-sink.js';
 import { RunnerPool, type PoolServer } from './sessions/runner-pool.js';
@@ -28,6 +29,8 @@ export interface RunnerOptions {
   childBaseEnv: Record<string, string>;
   log: Logger;
   metrics: Metrics;
+  /** Spans of the requests relayed to backends; none when absent. */
+  tracing?: Tracing;
   spawner?: ProcessSpawner;
 }
 
@@ -48,7 +51,7 @@ export async function createWarmPools(bus: Bus, options: RunnerOptions, sessions
 
 /** The pool of this runner's sessions, recording their routes in the shared bucket and announcing their end. */
 export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggregates: AggregateHub, audit: CallAudit): Promise<RunnerPool> {
-  const { config, log, runnerId, metrics } = options;
+  const { config, log, runnerId, metrics, tracing = noTracing } = options;
   const { sessions } = config.proxy;
   const kv = await sessionRoutesBucket(bus, config);
   const spawner = options.spawner ?? new NodeProcessSpawner({ log });
@@ -74,7 +77,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
       createBackend: (name, context, principal) => {
         const server = config.servers[name];
         if (!server) throw new Error(`unknown server ${name}`);
-        return createBackend(server, context, principal, {
+        const backend = createBackend(server, context, principal, {
           servers: config.servers,
           aggregates,
           spawner,
@@ -84,6 +87,7 @@ export async function createRunnerPool(bus: Bus, options: RunnerOptions, aggrega
           metrics,
           ...(credentials && { credentials }),
         });
+        return tracedBackend(backend, tracing, name);
       },
       // Every edge hears it: streams fail what is pending, cached routes go.
       onEnded: (sessionId, reason) => bus.publish(sessionClosedSubject(sessionId), encode(SessionClosedEventSchema, { sessionId, reason })),

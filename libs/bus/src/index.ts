@@ -5,3 +5,4 @@ export { LocalBus, type LocalBusOptions } from './local-bus.js';
 export { NatsBus, type NatsBusOptions } from './nats-bus.js';
 export { BUS_TRANSPORT, BusContext, BusTransport, FAILED_REPLY, type BusTransportOptions } from './bus-transport.strategy.js';
 export { MeteredBus, type BusRequestObserver, type BusRequestOutcome } from './metered-bus.js';
+export { TracedBus, type BusTraceContext } from './traced-bus.js';

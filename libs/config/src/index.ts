@@ -41,3 +41,4 @@ export {
   type OAuthUserAuthentication,
   type UserAuthenticationConfig,
 } from './user-authentication.js';
+export { readTracingEnvironment, type TracingEnvironment } from './tracing-environment.js';

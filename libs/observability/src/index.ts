@@ -5,3 +5,6 @@ export * from './metric-labels.js';
 export * from './metrics.port.js';
 export * from './metrics-server.js';
 export * from './prometheus-metrics.js';
+export * from './tracing.port.js';
+export * from './start-tracing.js';
+export * from './mcp-span-attributes.js';

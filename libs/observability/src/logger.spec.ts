@@ -30,4 +30,22 @@ describe('createLogger', () => {
     expect(chunks.join('')).not.toContain('verifier-secret');
     expect(chunks.join('')).not.toContain('idp_code_verifier');
   });
+
+  it('writes the traceId of the trace a line is written in, when it is given one', async () => {
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c.toString()));
+    let current: string | undefined = 'abc123';
+    const log = createLogger({ service: 'test', destination: out, traceId: () => current });
+    log.info('in a trace');
+    current = undefined;
+    log.info('outside');
+    await new Promise((r) => setImmediate(r));
+    const lines = chunks
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.traceId)).toEqual(['abc123', undefined]);
+  });
 });

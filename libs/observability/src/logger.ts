@@ -39,6 +39,8 @@ export interface LoggerOptions {
   destination?: Writable;
   /** How far the destination may fall behind before lines are dropped; default DEFAULT_LOG_BACKLOG. */
   maxBacklog?: number;
+  /** The id of the trace a line is written in, if any; given only when tracing is on. */
+  traceId?: () => string | undefined;
 }
 
 /** One structured event per line, secrets redacted; a destination that lags loses lines, never blocks. */
@@ -53,10 +55,18 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      ...(options.traceId && { mixin: traceIdMixin(options.traceId) }),
     },
     stream,
   );
   return logger;
+}
+
+function traceIdMixin(traceId: () => string | undefined): () => { traceId?: string } {
+  return () => {
+    const id = traceId();
+    return id === undefined ? {} : { traceId: id };
+  };
 }
 
 export interface LogFlush {

@@ -4,7 +4,8 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { FastifyInstance } from 'fastify';
 import { BUS_TRANSPORT } from '#bus';
 import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpQueue, authHttpSubject, decode, encode } from '#contracts';
-import type { Logger } from '#observability';
+import { traceHeadersOf, type Logger, type Tracing } from '#observability';
+import { AUTH_TRACING } from '../auth-tracing.js';
 
 export const AUTH_LOGGER = Symbol('AuthLogger');
 
@@ -14,6 +15,7 @@ export class HttpOverBusController {
   constructor(
     @Inject(HttpAdapterHost) private readonly adapter: HttpAdapterHost,
     @Inject(AUTH_LOGGER) private readonly log: Logger,
+    @Inject(AUTH_TRACING) private readonly tracing: Tracing,
   ) {}
 
   @MessagePattern(authHttpSubject, BUS_TRANSPORT, { queue: authHttpQueue })
@@ -25,10 +27,20 @@ export class HttpOverBusController {
     }
     const { method, url, headers, body, clientIp } = request.value;
     const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    // The path only, never the query: it may carry an authorization code or state.
+    const span = this.tracing.enabled
+      ? this.tracing.start(
+          `auth ${method}`,
+          { 'http.request.method': method, 'url.path': url.split('?')[0] ?? '' },
+          traceHeadersOf(headers),
+        )
+      : undefined;
     let response;
     try {
       response = await fastify.inject({ method, url, headers, payload: Buffer.from(body, 'base64'), remoteAddress: clientIp });
+      span?.end(response.statusCode < 500 ? 'ok' : 'error');
     } catch (err) {
+      span?.end('error');
       // Edges relay what Node already parsed; a request no HTTP server would take came from elsewhere.
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'relayed HTTP request could not be injected');
       return encode(AuthHttpResponseSchema, { status: 400, headers: {}, body: '' });

@@ -8,6 +8,7 @@ import { sendEmpty, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { parseBody } from './messages.js';
 import { requestMeter, type RequestMeter } from './request-meter.js';
+import { traceRequests } from './request-trace.js';
 import { openSession } from './open-session.js';
 import { SseStream } from './sse-stream.js';
 import { relayFailure, type SessionDeps } from './streamable-http.handler.js';
@@ -97,8 +98,15 @@ export class LegacySseHandler {
     const route = await this.route(sessionId, server, principal);
     const { messages } = parseBody(req, true);
     const requests = messages.filter(isRequest);
-    this.local.get(sessionId)?.sent(requests, requestMeter(this.deps.metrics, server.name, req.receivedAt));
-    const relayed = await this.deps.relay.send(route.runnerId, sessionId, messages);
+    const { meter, context } = traceRequests(
+      this.deps.tracing,
+      server.name,
+      req,
+      requests,
+      requestMeter(this.deps.metrics, server.name, req.receivedAt),
+    );
+    this.local.get(sessionId)?.sent(requests, meter);
+    const relayed = await this.deps.tracing.within(context, () => this.deps.relay.send(route.runnerId, sessionId, messages));
     if (!relayed.ok) {
       this.local.get(sessionId)?.withdrawn(requests);
       throw relayFailure(relayed);

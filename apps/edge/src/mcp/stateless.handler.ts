@@ -14,7 +14,7 @@ import {
   type RequestId,
 } from '#contracts';
 import { randomId } from '#crypto';
-import type { Metrics } from '#observability';
+import type { Metrics, Tracing } from '#observability';
 import type { PoolRelay } from '../relay/pool-relay.js';
 import type { SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
@@ -23,6 +23,7 @@ import type { EdgeServer } from './admission.js';
 import { sendEmpty, type McpHttpRequest } from './http-io.js';
 import { PostExchange } from './post-exchange.js';
 import { requestMeter, type RequestMeter } from './request-meter.js';
+import { traceRequests } from './request-trace.js';
 import { checkSchema } from './messages.js';
 import { checkStatelessRequest, GATEWAY_PROTOCOL_VERSIONS, STATELESS_PROTOCOL_VERSION } from './request-metadata.js';
 
@@ -32,6 +33,7 @@ export interface StatelessDeps {
   streams: StreamRegistry;
   watch: SessionWatch;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 /** Time for the bus on top of the server's own start-up timeout (a first call may start a backend). */
@@ -57,7 +59,13 @@ export class StatelessHandler {
     if (REMOVED_METHODS.has(message.method)) throw methodNotFound(message.method, message.id);
     checkSchema(message);
     const streamId = randomId(12);
-    const meter = requestMeter(this.deps.metrics, server.name, req.receivedAt);
+    const { meter, context } = traceRequests(
+      this.deps.tracing,
+      server.name,
+      req,
+      [message],
+      requestMeter(this.deps.metrics, server.name, req.receivedAt),
+    );
     const exchange = new StatelessExchange(res, message, streamId, { ...modes, meter });
     const stream = this.deps.streams.open(exchange, streamId);
     let cancel: (() => void) | undefined;
@@ -73,7 +81,9 @@ export class StatelessHandler {
     try {
       // The call's id (and progress token) is its stream's: unique in the pooled session, mapped back to the client's here.
       const call = { server: server.name, principal, message: relayed(message, streamId), stream: stream.subject };
-      const reply = await this.deps.pools.call(server.runnerGroup, call, server.timeoutMs + CALL_MARGIN_MS);
+      const reply = await this.deps.tracing.within(context, () =>
+        this.deps.pools.call(server.runnerGroup, call, server.timeoutMs + CALL_MARGIN_MS),
+      );
       if (!reply.ok) {
         if (exchange.isDone) return;
         exchange.withdraw();

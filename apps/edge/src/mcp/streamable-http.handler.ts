@@ -10,7 +10,7 @@ import {
   type SessionRoute,
 } from '#contracts';
 import { randomId } from '#crypto';
-import type { Metrics } from '#observability';
+import type { Metrics, Tracing } from '#observability';
 import type { PoolRelay } from '../relay/pool-relay.js';
 import type { RouteTable } from '../relay/route-table.js';
 import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
@@ -23,6 +23,7 @@ import { acceptedModes, batchAllowedIn, checkSchema, parseBody, primesStreams, p
 import { openSession } from './open-session.js';
 import { PostExchange } from './post-exchange.js';
 import { requestMeter } from './request-meter.js';
+import { traceRequests } from './request-trace.js';
 import { isStatelessRequest, STATELESS_VERSIONS } from './request-metadata.js';
 import { StatelessHandler } from './stateless.handler.js';
 import { SseStream } from './sse-stream.js';
@@ -37,6 +38,7 @@ export interface SessionDeps {
   streams: StreamRegistry;
   watch: SessionWatch;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 /**
@@ -135,8 +137,16 @@ export class StreamableHttpHandler {
   ): Promise<void> {
     const { server, principal, initialize, json } = target;
     const sessionId = randomId();
-    const meter = requestMeter(this.deps.metrics, server.name, req.receivedAt);
-    const opened = await openSession(this.deps.relay, { sessionId, server, principal, initialize, transport: 'streamable-http' });
+    const { meter, context } = traceRequests(
+      this.deps.tracing,
+      server.name,
+      req,
+      [initialize],
+      requestMeter(this.deps.metrics, server.name, req.receivedAt),
+    );
+    const opened = await this.deps.tracing.within(context, () =>
+      openSession(this.deps.relay, { sessionId, server, principal, initialize, transport: 'streamable-http' }),
+    );
     if (!opened.ok) {
       meter('initialize', opened.status < 500 ? 'refused' : 'error');
       return sendJson(res, opened.status, opened.response);
@@ -164,19 +174,28 @@ export class StreamableHttpHandler {
     const json = modes.json && !(resumable && messages.some((m) => m.method === 'tools/call'));
     // Every answer names its session, as the SDK's own server does (its client relies on it).
     const headers = { [SESSION_HEADER]: sessionId };
+    const traced = traceRequests(
+      this.deps.tracing,
+      route.server,
+      req,
+      messages,
+      requestMeter(this.deps.metrics, route.server, req.receivedAt),
+    );
     const exchange = new PostExchange(sessionId, res, messages, {
       ...modes,
       json,
       headers,
       primeKey: resumable ? streamId : undefined,
-      meter: requestMeter(this.deps.metrics, route.server, req.receivedAt),
+      meter: traced.meter,
     });
     const stream = this.deps.streams.open(exchange, streamId);
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     watch.busy(true);
     req.onClose(() => exchange.abandon());
     try {
-      const sent = await this.deps.relay.send(route.runnerId, sessionId, messages, stream.subject);
+      const sent = await this.deps.tracing.within(traced.context, () =>
+        this.deps.relay.send(route.runnerId, sessionId, messages, stream.subject),
+      );
       if (!sent.ok && !exchange.isDone) {
         // Before anything was written the refusal is the HTTP answer; after, each pending request gets it.
         if (!res.headersSent) {

@@ -2,8 +2,8 @@ import { All, Controller, Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BUS, BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
 import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpSubject, decode, encode } from '#contracts';
-import type { Logger } from '#observability';
-import { EDGE_LOGGER } from '../edge.tokens.js';
+import { traceHeadersOf, type Logger, type Tracing } from '#observability';
+import { EDGE_LOGGER, EDGE_TRACING } from '../edge.tokens.js';
 
 /** Auth's IdP callback makes up to three sequential calls to the identity provider, 10 s each. */
 const AUTH_TIMEOUT_MS = 30_000;
@@ -16,6 +16,7 @@ export class AuthHttpController {
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     @Inject(EDGE_LOGGER) private readonly log: Logger,
+    @Inject(EDGE_TRACING) private readonly tracing: Tracing,
   ) {}
 
   @All([
@@ -38,7 +39,9 @@ export class AuthHttpController {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('base64') : '';
     const payload = encode(AuthHttpRequestSchema, { method: req.method, url: req.url, headers, body, clientIp: req.ip });
     try {
-      const answer = await this.bus.request(authHttpSubject, payload, { timeoutMs: AUTH_TIMEOUT_MS });
+      // The client's trace goes on to auth, which starts its span in it.
+      const trace = this.tracing.enabled ? traceHeadersOf(req.headers) : undefined;
+      const answer = await this.tracing.within(trace, () => this.bus.request(authHttpSubject, payload, { timeoutMs: AUTH_TIMEOUT_MS }));
       const response = decode(AuthHttpResponseSchema, answer.data);
       if (!response.ok) throw new Error(`malformed auth reply: ${response.error}`);
       for (const [name, value] of Object.entries(response.value.headers)) {

@@ -1,0 +1,2 @@
+/** Injection token of auth's Tracing. */
+export const AUTH_TRACING = Symbol('AuthTracing');
