@@ -23,8 +23,9 @@ export interface BusAuditTrailOptions {
 const DEFAULTS: BusAuditTrailOptions = { flushEveryMs: 1000, maxQueued: 10_000, timeoutMs: 5000 };
 
 /**
- * Sends audit records to auth in batches, off the call path: a call only queues its record. A
- * batch auth did not confirm goes back to the front of the queue and is sent again.
+ * Sends audit records to auth in batches, off the call path: a call only queues its record, and
+ * only the timer sends (so no batch goes out in the trace of the call that happened to fill it).
+ * A batch auth did not confirm goes back to the front of the queue and is sent again.
  */
 export class BusAuditTrail implements AuditTrail {
   private queue: AuditRecord[] = [];
@@ -47,7 +48,6 @@ export class BusAuditTrail implements AuditTrail {
   record(record: AuditRecord): void {
     this.queue.push(boundedAuditRecord(record));
     if (this.queue.length > this.options.maxQueued) this.dropped += this.queue.splice(0, this.queue.length - this.options.maxQueued).length;
-    if (this.queue.length >= AUDIT_BATCH_MAX) void this.flush();
   }
 
   /** Sends everything queued, one batch at a time; resolves when done or when auth stops answering. */
