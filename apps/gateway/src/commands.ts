@@ -82,6 +82,8 @@ export async function runCommand(command: CommandName, options: CommandOptions):
     void bus.closed.then((err) => {
       if (!shutdown.stopping) fatal(log, `lost the bus connection${err ? `: ${err.message}` : ''}`);
     });
+    // Auth before runners: stopped in reverse, a runner's last audit records still find auth.
+    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log, metrics, tracing }));
     if (command === 'serve' || command === 'runner') {
       const groups = options.group ?? [...new Set(Object.values(config.servers).map((s) => s.runnerGroup))];
       const runnerId = randomId(9);
@@ -98,7 +100,6 @@ export async function runCommand(command: CommandName, options: CommandOptions):
       );
       process.stderr.write(`Gatehouse runner ${runnerId} is ready (groups: ${groups.join(', ')})\n`);
     }
-    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log, metrics, tracing }));
     if (command === 'serve' || command === 'edge') {
       const addr = options.addr ? parseAddr(options.addr) : config.proxy.addr;
       const edge = await startEdge(bus, { config, edgeId: randomId(9), log, metrics, tracing }, addr);
