@@ -91,6 +91,7 @@ describe.each(CASES)('the audit trail ($kind, $storage)', ({ kind, storage, audi
       {
         ...annCall,
         time: expect.any(String),
+        id: expect.any(String),
         name: 'echo',
         outcome: 'ok',
         durationMs: expect.any(Number),
@@ -100,6 +101,7 @@ describe.each(CASES)('the audit trail ($kind, $storage)', ({ kind, storage, audi
       {
         ...annCall,
         time: expect.any(String),
+        id: expect.any(String),
         name: 'get-sum',
         outcome: 'ok',
         durationMs: expect.any(Number),
@@ -113,6 +115,7 @@ describe.each(CASES)('the audit trail ($kind, $storage)', ({ kind, storage, audi
         server: 'everything',
         clientId: expect.any(String),
         time: expect.any(String),
+        id: expect.any(String),
         name: 'get-sum',
         outcome: 'refused',
         errorCode: -32602,

@@ -40,16 +40,24 @@ const CORS_PATHS = [
 export async function startAuth(bus: Bus, options: AuthOptions): Promise<RunningAuth> {
   const { config, runtime, log, metrics } = options;
   const auditing = config.proxy.audit.enabled;
-  // The audit trail is kept with or without proxy.auth.
+  // The audit trail is kept with or without proxy.auth; its retention holds even once it is turned off.
   const store = config.auth || auditing ? await openConfiguredStore(config.auth?.storage, runtime, log) : undefined;
-  const audit = store && auditing ? new AuditLog(store.auditEvents, log, config.proxy.audit.retentionMs) : undefined;
+  const audit = store && new AuditLog(store.auditEvents, log, config.proxy.audit.retentionMs);
   try {
     const services =
       store &&
       config.auth &&
-      (await createAuthServices(bus, store, { ...config, auth: config.auth }, runtime, log, metrics, audit ?? noAuditRecorder));
+      (await createAuthServices(
+        bus,
+        store,
+        { ...config, auth: config.auth },
+        runtime,
+        log,
+        metrics,
+        (auditing && audit) || noAuditRecorder,
+      ));
     const app = await NestFactory.create<NestFastifyApplication>(
-      AuthModule.forRoot(bus, log, services, config.proxy.name, options.tracing ?? noTracing, audit),
+      AuthModule.forRoot(bus, log, services, config.proxy.name, options.tracing ?? noTracing, auditing ? audit : undefined),
       new FastifyAdapter(),
       {
         bodyParser: false,

@@ -34,15 +34,21 @@ export async function runAuditCommand(options: AuditOptions, config: GatehouseCo
     if (!config.proxy.audit.enabled)
       process.stderr.write('gatehouse audit: proxy.audit.enabled is false: only older records can be shown\n');
     const log = createLogger({ service: 'audit', level: 'warn', destination: process.stderr });
-    const store = await openConfiguredStore(config.auth?.storage, runtime, log);
+    const store = await openConfiguredStore(config.auth?.storage, runtime, log).catch((err: unknown) => {
+      throw new AuditRefused(`cannot open the audit store: ${messageOf(err)}`);
+    });
     try {
-      const found = await store.auditEvents.list({
-        ...query,
-        ...(options.user !== undefined && { user: options.user }),
-        ...(options.server !== undefined && { server: options.server }),
-      });
+      const found = await store.auditEvents
+        .list({
+          ...query,
+          ...(options.user !== undefined && { user: options.user }),
+          ...(options.server !== undefined && { server: options.server }),
+        })
+        .catch((err: unknown) => {
+          throw new AuditRefused(`cannot read the audit store: ${messageOf(err)}`);
+        });
       const records = found.slice(0, query.limit - 1);
-      process.stdout.write(options.format === 'jsonl' ? records.map((r) => `${JSON.stringify(jsonOf(r))}\n`).join('') : table(records));
+      process.stdout.write(options.format === 'jsonl' ? records.map((r) => `${jsonLine(r)}\n`).join('') : table(records));
       if (found.length > records.length) {
         process.stderr.write(
           `gatehouse audit: showing the first ${records.length} records; narrow with --since, --user or --server, or raise --limit\n`,
@@ -90,9 +96,16 @@ function checkStorage(config: GatehouseConfig, runtime: RuntimeEnvironment): voi
     throw new AuditRefused(`no audit records: ${path} does not exist (is GATEHOUSE_DATA_DIR the one Gatehouse runs with?)`);
 }
 
-function jsonOf(record: AuditRecord): Record<string, unknown> {
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Characters a terminal acts on besides C0: C1 controls, line and paragraph separators, bidirectional overrides. */
+const INVISIBLE = /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** One JSON object, with the characters above escaped too (JSON leaves them raw); names and details come from clients. */
+function jsonLine(record: AuditRecord): string {
   const { at, ...rest } = record;
-  return { time: new Date(at).toISOString(), ...rest };
+  const text = JSON.stringify({ time: new Date(at).toISOString(), ...rest });
+  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function table(records: AuditRecord[]): string {
@@ -112,5 +125,9 @@ function table(records: AuditRecord[]): string {
   return textTable([header, ...rows.map((row) => row.map(oneLine))]);
 }
 
-/** A cell is one line: names and details come from clients and backends. */
-const oneLine = (cell: string) => [...cell].map((c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('');
+/** A cell is one line of plain text: names and details come from clients and backends. */
+const oneLine = (cell: string) =>
+  [...cell]
+    .map((c) => (c < ' ' || c === '\u007f' ? ' ' : c))
+    .join('')
+    .replace(INVISIBLE, ' ');

@@ -46,7 +46,7 @@ const AuditSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Keep each call's arguments (JSON, redacted, capped); off by default: arguments may hold personal data. */
   arguments: z.boolean().default(false),
-  /** Argument keys whose values are replaced by "[redacted]" at any depth, besides the built-in ones; case-insensitive. */
+  /** Parts of argument key names whose values are replaced by "[redacted]" at any depth, besides the built-in ones; case-insensitive. */
   redact: z.array(z.string().min(1).max(100)).default([]),
   maxArgumentBytes: z.int().positive().max(65_536).default(2048),
   /** How long records are kept; "0" keeps them forever. */

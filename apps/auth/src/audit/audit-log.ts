@@ -1,4 +1,5 @@
 import { boundedAuditRecord, type AuditRecord } from '#contracts';
+import { randomId } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuditEventRepository } from '../persistence/auth-store.port.js';
 
@@ -14,12 +15,14 @@ const MAX_QUEUED = 10_000;
 
 /**
  * Auth's writer of audit records. Its own events are queued and written in batches; runners'
- * batches are written at once, so their acknowledgement means stored. Old records go after
+ * batches are written at once, so their acknowledgement means stored. A record the database
+ * refuses as data (not an outage) is dropped alone, never with its batch. Old records go after
  * `retentionMs` (0: never).
  */
 export class AuditLog implements AuditRecorder {
   private queue: AuditRecord[] = [];
   private writing: Promise<void> | undefined;
+  private dropped = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -32,14 +35,18 @@ export class AuditLog implements AuditRecorder {
   }
 
   record(record: AuditRecord): void {
-    if (this.queue.length >= MAX_QUEUED)
-      return this.log.error({ kind: record.kind }, 'audit record dropped: the database is not keeping up');
-    this.queue.push(boundedAuditRecord(record));
+    if (this.queue.length >= MAX_QUEUED) return void (this.dropped += 1);
+    this.queue.push({ id: randomId(16), ...boundedAuditRecord(record) });
   }
 
-  /** Stores a runner's batch; rejects when the database does. */
-  append(records: readonly AuditRecord[]): Promise<void> {
-    return this.events.append(records);
+  /** Stores a runner's batch; rejects when the database is unavailable. */
+  async append(records: readonly AuditRecord[]): Promise<void> {
+    try {
+      await this.events.append(records);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      await this.appendOneByOne(records);
+    }
   }
 
   /** Deletes what is older than the retention; returns how many went. */
@@ -58,14 +65,35 @@ export class AuditLog implements AuditRecorder {
   }
 
   private async writeQueued(): Promise<void> {
+    if (this.dropped > 0) this.log.error({ dropped: this.dropped }, 'audit records dropped: the database did not keep up');
+    this.dropped = 0;
     const batch = this.queue.splice(0);
     if (batch.length === 0) return;
     try {
-      await this.events.append(batch);
+      await this.append(batch);
     } catch (err) {
-      // Back to the front, to be written with the next batch; the cap above bounds what waits.
+      // Back to the front, written with the next batch (what was stored is skipped by its id).
       this.queue.unshift(...batch);
       this.log.warn({ err, records: batch.length }, 'audit records not yet written; will retry');
     }
   }
+
+  private async appendOneByOne(records: readonly AuditRecord[]): Promise<void> {
+    for (const record of records) {
+      try {
+        await this.events.append([record]);
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        this.log.error({ err, kind: record.kind, server: record.server }, 'audit record refused by the database; dropped');
+      }
+    }
+  }
+}
+
+/** PostgreSQL's data exceptions and integrity violations (SQLSTATE classes 22, 23), SQLite's constraint and type errors: the record, not the database. */
+function isDataError(err: unknown): boolean {
+  const driverError: unknown = typeof err === 'object' && err !== null && 'driverError' in err ? err.driverError : err;
+  const code = typeof driverError === 'object' && driverError !== null && 'code' in driverError ? driverError.code : undefined;
+  if (typeof code !== 'string') return false;
+  return /^2[23][0-9A-Z]{3}$/.test(code) || /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
 }

@@ -21,7 +21,7 @@ export class AuditController {
     const request = decode(AuditAppendRequestSchema, data);
     if (!request.ok) {
       this.log.warn({ error: request.error }, 'malformed audit records');
-      return encode(AckReplySchema, { ok: false, error: { code: 'BAD_REQUEST', message: request.error } });
+      return encode(AckReplySchema, { ok: false, error: { code: 'BAD_REQUEST', message: request.error.slice(0, 500) } });
     }
     try {
       await this.audit.append(request.value.records);

@@ -10,9 +10,15 @@ const INSERT_CHUNK = 500;
 export class SqlAuditEventRepository implements AuditEventRepository {
   constructor(private readonly rows: Repository<AuditEventRow>) {}
 
+  /** Records whose id is stored already (a batch sent again) are skipped. */
   async append(records: readonly AuditRecord[]): Promise<void> {
     for (let i = 0; i < records.length; i += INSERT_CHUNK) {
-      await this.rows.insert(records.slice(i, i + INSERT_CHUNK).map(toRow));
+      await this.rows
+        .createQueryBuilder()
+        .insert()
+        .values(records.slice(i, i + INSERT_CHUNK).map(toRow))
+        .orIgnore()
+        .execute();
     }
   }
 
@@ -38,7 +44,7 @@ export class SqlAuditEventRepository implements AuditEventRepository {
 
 function toRow(record: AuditRecord): AuditEventRow {
   return {
-    id: randomId(12),
+    id: record.id ?? randomId(16),
     at: record.at,
     kind: record.kind,
     outcome: record.outcome,
@@ -56,7 +62,7 @@ function toRow(record: AuditRecord): AuditEventRow {
 }
 
 function toRecord(row: AuditEventRow): AuditRecord {
-  const record: AuditRecord = { at: row.at, kind: row.kind, outcome: row.outcome };
+  const record: AuditRecord = { id: row.id, at: row.at, kind: row.kind, outcome: row.outcome };
   for (const field of ['sub', 'email', 'clientId', 'server', 'name', 'arguments', 'detail'] as const) {
     const value = row[field];
     if (value !== null) record[field] = value;

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '#observability';
+import { AuditLog } from '../audit/audit-log.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +33,7 @@ const sqlitePath = join(dataDir, 'nested', 'data', 'auth.sqlite');
 
 const NOW = 1_795_706_400_000;
 const MINUTE = 60_000;
+const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 /** Files in migrations/. */
 const MIGRATIONS = 5;
 /** The latest instant a JS Date can hold: far beyond 32 bits, still a safe integer. */
@@ -448,7 +452,9 @@ describe.each(backends)('AuthStore on $name', (backend) => {
   });
 
   describe('audit events', () => {
+    let ids = 0;
     const call = (at: number, more: Partial<AuditRecord> = {}): AuditRecord => ({
+      id: `audit-record-${String((ids += 1)).padStart(6, '0')}`,
       at,
       kind: 'tools/call',
       outcome: 'ok',
@@ -468,7 +474,7 @@ describe.each(backends)('AuthStore on $name', (backend) => {
         call(since + 3, { outcome: 'protocol_error', errorCode: -32603 }),
         call(since + 1, { arguments: '{"sql":"select 1"}' }),
         call(since + 2, { email: 'bob@example.com', sub: 'oidc:bob', server: 'files', name: 'read' }),
-        { at: since + 4, kind: 'login', outcome: 'denied', clientId: 'c1' } satisfies AuditRecord,
+        { id: 'login-record-0000001', at: since + 4, kind: 'login', outcome: 'denied', clientId: 'c1' } satisfies AuditRecord,
         call(since - 1),
       ];
       await store.auditEvents.append(records);
@@ -477,14 +483,28 @@ describe.each(backends)('AuthStore on $name', (backend) => {
       expect(await store.auditEvents.list({ since, user: 'oidc:bob', limit: 10 })).toEqual([records[2]]);
       expect(await store.auditEvents.list({ since, server: 'files', limit: 10 })).toEqual([records[2]]);
       expect(await store.auditEvents.list({ since, limit: 2 })).toEqual([records[1], records[2]]);
+      // Sent again (a retried batch): stored once.
+      await store.auditEvents.append([records[0], records[1]]);
+      expect(await store.auditEvents.list({ since, limit: 10 })).toHaveLength(4);
       expect(await store.auditEvents.deleteBefore(since)).toBe(1);
       expect(await store.auditEvents.list({ since: 0, limit: 10 })).toHaveLength(4);
+    });
+
+    it("drops only the record the database refuses as data, never the rest of its batch (auth's AuditLog)", async () => {
+      const at = NOW + 30 * MINUTE;
+      const audit = new AuditLog(store.auditEvents, log, 0);
+      // PostgreSQL refuses NUL in text; SQLite stores it. Records from runners never carry one (boundedAuditRecord).
+      await audit.append([call(at, { name: 'before' }), call(at, { name: 'nul\u0000name' }), call(at, { name: 'after' })]);
+      await audit.close();
+      const names = (await store.auditEvents.list({ since: at, limit: 10 })).map((r) => r.name);
+      expect(names).toEqual(backend.name === 'PostgreSQL' ? ['before', 'after'] : ['before', 'nul\u0000name', 'after']);
     });
 
     it('stores a batch larger than one INSERT takes', async () => {
       const at = NOW + 20 * MINUTE;
       await store.auditEvents.append(Array.from({ length: 1201 }, (_, i) => call(at, { name: `tool-${i}` })));
-      expect(await store.auditEvents.list({ since: at, limit: 5000 })).toHaveLength(1201);
+      const stored = await store.auditEvents.list({ since: at, limit: 5000 });
+      expect(stored.filter((r) => r.name?.startsWith('tool-'))).toHaveLength(1201);
     });
   });
 

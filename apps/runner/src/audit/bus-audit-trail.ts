@@ -4,36 +4,60 @@ import {
   AUDIT_BATCH_MAX,
   auditAppendSubject,
   AuditAppendRequestSchema,
+  AuditRecordSchema,
   boundedAuditRecord,
   decode,
   encode,
   type AuditRecord,
 } from '#contracts';
+import { randomId } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuditTrail } from './audit-trail.port.js';
 
 export interface BusAuditTrailOptions {
   /** How often queued records are sent. */
   flushEveryMs: number;
-  /** Records held while auth cannot take them; beyond this the oldest are dropped (and counted in the log). */
+  /** Records held while auth cannot take them; beyond this (or maxQueuedBytes) the oldest are dropped, and counted in the log. */
   maxQueued: number;
+  maxQueuedBytes: number;
   timeoutMs: number;
+  /** Longest time `close` spends sending what is left (each request then waits at most this long too). */
+  closeWithinMs: number;
 }
 
-const DEFAULTS: BusAuditTrailOptions = { flushEveryMs: 1000, maxQueued: 10_000, timeoutMs: 5000 };
+const DEFAULTS: BusAuditTrailOptions = {
+  flushEveryMs: 1000,
+  maxQueued: 10_000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  timeoutMs: 5000,
+  closeWithinMs: 1500,
+};
+/** Room in a bus message for the batch's own JSON around its records. */
+const ENVELOPE_BYTES = 1024;
+/** Batches stay well under NATS's 1 MiB default even where the bus takes more. */
+const MAX_BATCH_BYTES = 512 * 1024;
+
+interface Queued {
+  record: AuditRecord;
+  bytes: number;
+}
 
 /**
  * Sends audit records to auth in batches, off the call path: a call only queues its record, and
  * only the timer sends (so no batch goes out in the trace of the call that happened to fill it).
- * A batch auth did not confirm goes back to the front of the queue and is sent again.
+ * A batch fits one bus message; one auth did not confirm goes back to the front of the queue and
+ * is sent again, under the same record ids, so auth stores it once.
  */
 export class BusAuditTrail implements AuditTrail {
-  private queue: AuditRecord[] = [];
+  private queue: Queued[] = [];
+  private queuedBytes = 0;
   private sending: Promise<void> | undefined;
   private dropped = 0;
   private unreachable = false;
+  private closing = false;
   private readonly timer: NodeJS.Timeout;
   private readonly options: BusAuditTrailOptions;
+  private readonly batchBytes: number;
 
   constructor(
     private readonly bus: Bus,
@@ -41,13 +65,20 @@ export class BusAuditTrail implements AuditTrail {
     options: Partial<BusAuditTrailOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.batchBytes = Math.min(MAX_BATCH_BYTES, bus.maxPayloadBytes - ENVELOPE_BYTES);
     this.timer = setInterval(() => void this.flush(), this.options.flushEveryMs);
     this.timer.unref();
   }
 
   record(record: AuditRecord): void {
-    this.queue.push(boundedAuditRecord(record));
-    if (this.queue.length > this.options.maxQueued) this.dropped += this.queue.splice(0, this.queue.length - this.options.maxQueued).length;
+    const queued = this.fitted({ id: randomId(16), ...boundedAuditRecord(record) });
+    if (!queued) return;
+    this.queue.push(queued);
+    this.queuedBytes += queued.bytes;
+    while (this.queue.length > this.options.maxQueued || this.queuedBytes > this.options.maxQueuedBytes) {
+      this.queuedBytes -= this.queue.shift()?.bytes ?? 0;
+      this.dropped += 1;
+    }
   }
 
   /** Sends everything queued, one batch at a time; resolves when done or when auth stops answering. */
@@ -56,28 +87,63 @@ export class BusAuditTrail implements AuditTrail {
     return this.sending;
   }
 
+  /** Within the shutdown's grace: an auth that is stopping too may never answer. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeWithinMs)));
+    await Promise.race([this.flush(), late]);
+    clearTimeout(timer);
+    this.reportDropped();
     if (this.queue.length > 0) this.log.warn({ records: this.queue.length }, 'audit records not delivered to auth before shutdown');
+  }
+
+  /** The record with its encoded size, its arguments left out if it would not fit a batch with them; undefined if it is not valid. */
+  private fitted(record: AuditRecord): Queued | undefined {
+    let bytes = Buffer.byteLength(JSON.stringify(record));
+    if (bytes > this.batchBytes && record.arguments !== undefined) {
+      return this.fitted({ ...record, arguments: undefined, detail: 'arguments left out: too large for one message' });
+    }
+    if (bytes > this.batchBytes || !AuditRecordSchema.safeParse(record).success) {
+      this.log.error({ kind: record.kind, server: record.server }, 'audit record dropped: it does not fit the audit contract');
+      return undefined;
+    }
+    bytes += 1; // the comma between records
+    return { record, bytes };
   }
 
   private async sendAll(): Promise<void> {
     this.reportDropped();
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, AUDIT_BATCH_MAX);
-      if (!(await this.send(batch))) {
+      const batch = this.nextBatch();
+      const bytes = batch.reduce((sum, queued) => sum + queued.bytes, 0);
+      this.queuedBytes -= bytes;
+      if (!(await this.send(batch.map((queued) => queued.record)))) {
         this.queue.unshift(...batch);
+        this.queuedBytes += bytes;
         return;
       }
     }
+  }
+
+  /** As many records from the front as one message takes (at least one: each fits on its own). */
+  private nextBatch(): Queued[] {
+    let bytes = 0;
+    let count = 0;
+    for (const queued of this.queue) {
+      if (count === AUDIT_BATCH_MAX || (count > 0 && bytes + queued.bytes > this.batchBytes)) break;
+      bytes += queued.bytes;
+      count += 1;
+    }
+    return this.queue.splice(0, count);
   }
 
   /** True when the batch is done with: stored, or refused by auth (sent again, it would be refused again). */
   private async send(records: AuditRecord[]): Promise<boolean> {
     try {
       const reply = await this.bus.request(auditAppendSubject, encode(AuditAppendRequestSchema, { records }), {
-        timeoutMs: this.options.timeoutMs,
+        timeoutMs: this.closing ? this.options.closeWithinMs : this.options.timeoutMs,
       });
       const ack = decode(AckReplySchema, reply.data);
       if (!ack.ok) return this.refused(ack.error, records.length);
@@ -91,7 +157,7 @@ export class BusAuditTrail implements AuditTrail {
   }
 
   private refused(why: string, records: number): true {
-    this.log.error({ records, refused: why }, 'auth refused audit records; dropped');
+    this.log.error({ records, refused: why.slice(0, 500) }, 'auth refused audit records; dropped');
     return this.delivered();
   }
 

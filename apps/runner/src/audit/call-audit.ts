@@ -1,6 +1,6 @@
 import type { AuditConfig } from '#config';
-import { paramsOf, type AuditKind, type AuditOutcome, type JsonRpcMessage, type Principal } from '#contracts';
-import { ArgumentRedaction } from './argument-redaction.js';
+import { isJsonObject, paramsOf, type AuditKind, type AuditOutcome, type JsonRpcMessage, type Principal } from '#contracts';
+import { ArgumentRedaction, withoutCredentials } from './argument-redaction.js';
 import type { AuditTrail } from './audit-trail.port.js';
 
 /** Who made a call, as its record names them. */
@@ -31,8 +31,9 @@ export class AuditTicket {
   /** The backend answered. */
   answered(response: JsonRpcMessage): void {
     if (response.error !== undefined) return this.end('protocol_error', errorCodeOf(response));
-    const result = response.result;
-    this.end(typeof result === 'object' && result !== null && 'isError' in result && result.isError === true ? 'tool_error' : 'ok');
+    const result = isJsonObject(response.result) ? response.result : {};
+    if (result['resultType'] === 'input_required') return this.end('input_required');
+    this.end(result['isError'] === true ? 'tool_error' : 'ok');
   }
 
   /** Ended without an answer from the backend: refused, cancelled, or the session ended (a protocol error). */
@@ -79,14 +80,16 @@ export class CallAudit {
     const kind = request.method;
     if (!this.config.enabled || !isAudited(kind)) return undefined;
     const params = paramsOf(request);
-    const name = kind === 'resources/read' ? params['uri'] : params['name'];
+    const named = kind === 'resources/read' ? params['uri'] : params['name'];
+    // A resource URI may carry a token in its query or user info.
+    const name = typeof named !== 'string' ? undefined : kind === 'resources/read' ? withoutCredentials(named) : named;
     return new AuditTicket(
       {
         at: this.now(),
         kind,
         server,
         caller,
-        name: typeof name === 'string' ? name : undefined,
+        name,
         requestBytes: Buffer.byteLength(JSON.stringify(request)),
         arguments: this.redaction?.text(params['arguments']),
       },
@@ -100,7 +103,7 @@ export class CallAudit {
 export function errorCodeOf(response: JsonRpcMessage): number | undefined {
   const error: unknown = response.error;
   const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  return typeof code === 'number' && Number.isInteger(code) ? code : undefined;
+  return typeof code === 'number' && Number.isSafeInteger(code) ? code : undefined;
 }
 
 /** Audit off: no tickets. */

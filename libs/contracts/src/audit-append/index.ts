@@ -5,12 +5,14 @@ export const AuditKindSchema = z.enum(['tools/call', 'resources/read', 'prompts/
 export type AuditKind = z.infer<typeof AuditKindSchema>;
 
 /**
- * How it ended. Calls: `ok`, `tool_error` (a result with isError), `protocol_error` (a JSON-RPC
- * error, or the session ended first), `refused` (by the server's tool policy), `cancelled` (by the
- * client). Logins end as the login metric's outcomes; consents `ok` or `denied`; the rest `ok`.
+ * How it ended. Calls: `ok`, `input_required` (a 2026-07-28 backend asked the client for input;
+ * the client's retry is a call of its own), `tool_error` (a result with isError), `protocol_error`
+ * (a JSON-RPC error, or the session ended first), `refused` (by the server's tool policy),
+ * `cancelled` (by the client). Logins end as the login metric's outcomes; consents `ok` or `denied`; the rest `ok`.
  */
 export const AuditOutcomeSchema = z.enum([
   'ok',
+  'input_required',
   'tool_error',
   'protocol_error',
   'refused',
@@ -28,6 +30,11 @@ const short = z.string().max(255);
 
 /** One audited event. Never a token or a credential; arguments only when configured, redacted and capped. */
 export const AuditRecordSchema = z.object({
+  /** Given where the record is made: a batch sent twice is stored once. */
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,32}$/)
+    .optional(),
   /** Epoch ms at which the event began. */
   at: z.number().int().nonnegative(),
   kind: AuditKindSchema,
@@ -42,7 +49,7 @@ export const AuditRecordSchema = z.object({
   durationMs: z.number().int().nonnegative().optional(),
   requestBytes: z.number().int().nonnegative().optional(),
   /** The JSON-RPC error code of a protocol error. */
-  errorCode: z.number().int().optional(),
+  errorCode: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional(),
   /** JSON text of the call's arguments, redacted and capped (`proxy.audit.arguments`). */
   arguments: z.string().max(MAX_CHARS.arguments).optional(),
   /** A short, secret-free note: what was revoked, which scopes a consent covered. */
@@ -50,13 +57,20 @@ export const AuditRecordSchema = z.object({
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
-/** The record with every text field cut to what the schema takes. */
+const TEXT_FIELDS = ['sub', 'email', 'clientId', 'server', 'name', 'arguments', 'detail'] as const;
+
+/**
+ * The record as the store takes it: every text field cut to its bound and without NUL (which
+ * PostgreSQL refuses), an error code only when it is a safe integer. Names come from clients: one
+ * odd value must never cost a batch.
+ */
 export function boundedAuditRecord(record: AuditRecord): AuditRecord {
   const bounded = { ...record };
-  for (const field of Object.keys(MAX_CHARS) as (keyof typeof MAX_CHARS)[]) {
+  for (const field of TEXT_FIELDS) {
     const value = bounded[field];
-    if (value !== undefined && value.length > MAX_CHARS[field]) bounded[field] = value.slice(0, MAX_CHARS[field]);
+    if (value !== undefined) bounded[field] = value.slice(0, MAX_CHARS[field]).replaceAll('\u0000', '\uFFFD');
   }
+  if (bounded.errorCode !== undefined && !Number.isSafeInteger(bounded.errorCode)) delete bounded.errorCode;
   return bounded;
 }
 

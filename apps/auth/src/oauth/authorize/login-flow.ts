@@ -169,7 +169,9 @@ export class LoginFlow {
     }
     const pending = found && (await this.deps.store.pendingAuthorizations.take(state, now));
     if (!pending?.idpNonce || !pending.idpCodeVerifier || !pending.approvedResources) {
-      this.loginEnded('expired', found?.clientId);
+      // Anyone may call back with any state: only a sign-in that had begun is worth a record.
+      if (found) this.loginEnded('expired', found.clientId);
+      else this.deps.metrics.login('expired');
       throw expired();
     }
     const clearCookie = this.deps.cookies.clear(COOKIE_PREFIX + pending.id);

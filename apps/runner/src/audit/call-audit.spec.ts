@@ -1,0 +1,65 @@
+import type { AuditRecord } from '#contracts';
+import { CallAudit } from './call-audit.js';
+
+function audit() {
+  const records: AuditRecord[] = [];
+  const config = { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 0 };
+  const calls = new CallAudit(config, { record: (r) => void records.push(r), close: () => Promise.resolve() }, () => 1000);
+  return { calls, records };
+}
+const ann = { sub: 'ann', email: 'ann@example.com' };
+
+describe('CallAudit', () => {
+  it("records a 2026-07-28 backend's own input_required as such, not as ok", () => {
+    const { calls, records } = audit();
+    calls.begin({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'book' } }, 'travel', ann)?.answered({
+      jsonrpc: '2.0',
+      id: 1,
+      result: { resultType: 'input_required', inputRequests: {} },
+    });
+    expect(records.map((r) => r.outcome)).toEqual(['input_required']);
+  });
+
+  it('keeps a resource URI without its user info, query and fragment', () => {
+    const { calls, records } = audit();
+    const read = (uri: string) =>
+      calls.begin({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri } }, 'files', ann)?.end('ok');
+    read('https://files.example/doc?access_token=SECRET123');
+    read('s3://key:secret@bucket/object');
+    read('file:///etc/hosts');
+    expect(records.map((r) => r.name)).toEqual([
+      'https://files.example/doc#[redacted]',
+      's3://bucket/object#[redacted]',
+      'file:///etc/hosts',
+    ]);
+  });
+
+  it('leaves out an error code that is not a safe integer, and arguments when they are off', () => {
+    const { calls, records } = audit();
+    const request = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'x', arguments: { q: 1 } } };
+    calls.begin(request, 's', ann)?.answered({ jsonrpc: '2.0', id: 1, error: { code: 1e20, message: 'odd' } });
+    expect(records).toEqual([
+      {
+        at: 1000,
+        kind: 'tools/call',
+        outcome: 'protocol_error',
+        sub: 'ann',
+        email: 'ann@example.com',
+        server: 's',
+        name: 'x',
+        durationMs: 0,
+        requestBytes: expect.any(Number),
+      },
+    ]);
+  });
+
+  it('opens no ticket for other methods, or when the audit is off', () => {
+    const { calls } = audit();
+    expect(calls.begin({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, 's', ann)).toBeUndefined();
+    const off = new CallAudit(
+      { enabled: false, arguments: false, redact: [], maxArgumentBytes: 1, retentionMs: 0 },
+      { record: () => undefined, close: () => Promise.resolve() },
+    );
+    expect(off.begin({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } }, 's', ann)).toBeUndefined();
+  });
+});
