@@ -9,9 +9,10 @@
 // 3. waits for the edge's /ready and its healthcheck, then calls the `echo` tool of the `everything`
 //    server (examples/compose.json) through it with the MCP SDK client and a bearer token;
 // 4. scales to 3 runners and runs several sessions at once;
-// 5. checks that `up` without GATEHOUSE_TOKEN fails with a message, and that a service whose
+// 5. reads the audit trail in the auth container (`gatehouse audit`): the calls, from runners over NATS;
+// 6. checks that `up` without GATEHOUSE_TOKEN fails with a message, and that a service whose
 //    variable is empty exits with the message and stops after its restart limit;
-// 6. always: `down -v --rmi local`, removes the image it built, then checks that no container,
+// 7. always: `down -v --rmi local`, removes the image it built, then checks that no container,
 //    volume (named or anonymous), network or image of the project is left.
 //
 // Needs Docker with Compose v2 (`docker compose`), `npm ci` done (the MCP SDK client comes from
@@ -79,6 +80,14 @@ function run(cmd, args, { env = process.env, timeoutMs = 120_000, quiet = false 
       resolveRun({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/** One line of JSON that must be an object. @param {string} line @returns {Record<string, unknown>} */
+function jsonObject(line) {
+  /** @type {unknown} */
+  const value = JSON.parse(line);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`not a JSON object: ${line}`);
+  return /** @type {Record<string, unknown>} */ (value);
 }
 
 /** Like run, but a non-zero exit is a failure. @param {string} cmd @param {string[]} args @param {RunOptions} [opts] */
@@ -295,6 +304,38 @@ async function main() {
         ? `ok: ${served} runners served sessions`
         : `note: only ${served} runner served sessions (NATS queue groups pick at random)`,
     );
+
+    section('The audit trail: runners over NATS to auth, read with `gatehouse audit` in the auth container');
+    /** @type {Array<Record<string, unknown>>} */
+    let audited = [];
+    await waitFor('10 echo calls in the audit trail', 30_000, async () => {
+      const r = await mustCompose(
+        [
+          'exec',
+          '-T',
+          'auth',
+          'node',
+          'dist/apps/gateway/src/main.js',
+          'audit',
+          '--config',
+          '/config/config.json',
+          '--since',
+          '1h',
+          '--format',
+          'jsonl',
+        ],
+        { quiet: true },
+      );
+      audited = r.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map(jsonObject)
+        .filter((rec) => rec.kind === 'tools/call' && rec.name === 'echo' && rec.outcome === 'ok');
+      return audited.length >= 10 ? true : `${audited.length} so far`;
+    });
+    const who = [...new Set(audited.map((rec) => rec.sub))];
+    if (audited.some((rec) => 'arguments' in rec)) fail('arguments were recorded although proxy.audit.arguments is off');
+    log(`ok: ${audited.length} tools/call echo records, all ok, by ${who.join(', ')}, no arguments`);
 
     section('Without GATEHOUSE_TOKEN, `docker compose up` fails with a message');
     const noTokenEnv = { ...composeEnv };
