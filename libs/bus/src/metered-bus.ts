@@ -1,16 +1,5 @@
-import {
-  BusNoRespondersError,
-  BusTimeoutError,
-  type Bus,
-  type BusHandler,
-  type BusMessage,
-  type BusSubscription,
-  type KvBucket,
-  type KvOptions,
-  type PublishOptions,
-  type RequestOptions,
-  type SubscribeOptions,
-} from './bus.port.js';
+import { BusNoRespondersError, BusTimeoutError, type Bus, type BusMessage, type RequestOptions } from './bus.port.js';
+import { ForwardingBus } from './forwarding-bus.js';
 
 export type BusRequestOutcome = 'ok' | 'no_responders' | 'timeout' | 'error';
 
@@ -18,25 +7,15 @@ export type BusRequestOutcome = 'ok' | 'no_responders' | 'timeout' | 'error';
 export type BusRequestObserver = (subject: string, outcome: BusRequestOutcome, seconds: number) => void;
 
 /** A Bus that times its requests; everything else passes straight through. */
-export class MeteredBus implements Bus {
+export class MeteredBus extends ForwardingBus {
   constructor(
-    private readonly inner: Bus,
+    inner: Bus,
     private readonly observe: BusRequestObserver,
-  ) {}
-
-  get closed(): Promise<Error | undefined> {
-    return this.inner.closed;
+  ) {
+    super(inner);
   }
 
-  get maxPayloadBytes(): number {
-    return this.inner.maxPayloadBytes;
-  }
-
-  publish(subject: string, data: Uint8Array, options?: PublishOptions): void {
-    this.inner.publish(subject, data, options);
-  }
-
-  async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+  override async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     const started = performance.now();
     try {
       const reply = await this.inner.request(subject, data, options);
@@ -46,22 +25,6 @@ export class MeteredBus implements Bus {
       this.observe(subject, outcomeOf(err), (performance.now() - started) / 1000);
       throw err;
     }
-  }
-
-  subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): BusSubscription {
-    return this.inner.subscribe(subject, handler, options);
-  }
-
-  kv(bucket: string, options: KvOptions): Promise<KvBucket> {
-    return this.inner.kv(bucket, options);
-  }
-
-  flush(): Promise<void> {
-    return this.inner.flush();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

@@ -4,12 +4,11 @@ import type {
   BusHeaders,
   BusMessage,
   BusSubscription,
-  KvBucket,
-  KvOptions,
   PublishOptions,
   RequestOptions,
   SubscribeOptions,
 } from './bus.port.js';
+import { ForwardingBus } from './forwarding-bus.js';
 
 /** The part of tracing a bus needs: run a handler in its message's trace, and name the current one. */
 export interface BusTraceContext {
@@ -23,44 +22,26 @@ export interface BusTraceContext {
  * A Bus that carries W3C trace context: what is sent in a trace names it in its headers, and each
  * handler runs in the trace of the message it was given. Used only when tracing is on.
  */
-export class TracedBus implements Bus {
+export class TracedBus extends ForwardingBus {
   constructor(
-    private readonly inner: Bus,
+    inner: Bus,
     private readonly trace: BusTraceContext,
-  ) {}
-
-  get closed(): Promise<Error | undefined> {
-    return this.inner.closed;
+  ) {
+    super(inner);
   }
 
-  get maxPayloadBytes(): number {
-    return this.inner.maxPayloadBytes;
-  }
-
-  publish(subject: string, data: Uint8Array, options?: PublishOptions): void {
+  override publish(subject: string, data: Uint8Array, options?: PublishOptions): void {
     const headers = this.headers(options?.headers);
     this.inner.publish(subject, data, headers ? { ...options, headers } : options);
   }
 
-  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+  override request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     const headers = this.headers(options.headers);
     return this.inner.request(subject, data, headers ? { ...options, headers } : options);
   }
 
-  subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): BusSubscription {
+  override subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): BusSubscription {
     return this.inner.subscribe(subject, (msg) => this.trace.within(msg.headers, () => handler(msg)), options);
-  }
-
-  kv(bucket: string, options: KvOptions): Promise<KvBucket> {
-    return this.inner.kv(bucket, options);
-  }
-
-  flush(): Promise<void> {
-    return this.inner.flush();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 
   /** The message's headers with the current trace's; undefined outside a trace. Headers the caller set win. */
