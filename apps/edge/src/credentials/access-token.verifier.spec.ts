@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID, sign as signData } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { LocalBus } from '#bus';
@@ -95,6 +95,10 @@ function sign(claims: JWTPayload = {}, header: Record<string, string> = {}, key:
     ...claims,
   };
   return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header }).sign(key.privateKey);
+}
+
+function signWith(signed: string, key: KeyObject): Buffer {
+  return signData('sha256', Buffer.from(signed), { key, dsaEncoding: 'ieee-p1363' });
 }
 
 function b64url(value: unknown): string {
@@ -212,6 +216,35 @@ describe('AccessTokenVerifier: what a token must be', () => {
     expect(await reasonOf(await sign({ iss: 'https://evil.example' }))).toBe('claim iss: check_failed');
     expect(await reasonOf(await sign({}, { typ: 'JWT' }))).toBe('claim typ: check_failed');
     expect(await reasonOf(await sign({}, { typ: 'application/at+jwt' }))).toBe('ok');
+  });
+
+  it('refuses what only a hand-made token can hold: critical headers, odd claim types, odd signatures', async () => {
+    /** Signed by k1 as auth would, with the header and claims exactly as given. */
+    const handMade = (header: Record<string, unknown>, claims: unknown) => {
+      const signed = `${b64url({ alg: 'ES256', typ: 'at+jwt', kid: 'k1', ...header })}.${b64url(claims)}`;
+      const signature = signWith(signed, KeyObject.from(k1.privateKey));
+      return `${signed}.${signature.toString('base64url')}`;
+    };
+    const iat = Math.floor(now / 1000);
+    const claims = { iss: BASE, sub: 'user-1', aud: [`${BASE}/db`], jti: 'j', iat, exp: iat + 60 };
+    expect(await reasonOf(handMade({}, claims))).toBe('ok');
+    expect(await reasonOf(handMade({ typ: 'Application/AT+JWT' }, claims))).toBe('ok');
+    expect(await reasonOf(handMade({ crit: ['exp'] }, claims))).toMatch(/^ERR_JWS_INVALID/);
+    expect(await reasonOf(handMade({ b64: false }, claims))).toMatch(/^ERR_JWS_INVALID/);
+    expect(await reasonOf(handMade({ kid: 7 }, claims))).toBe('token names no key (kid)');
+    expect(await reasonOf(handMade({}, [claims]))).toMatch(/^ERR_JWT_INVALID/);
+    expect(await reasonOf(handMade({}, { ...claims, exp: String(iat + 60) }))).toBe('claim exp: invalid');
+    expect(await reasonOf(handMade({}, { ...claims, iat: 'now' }))).toBe('claim iat: invalid');
+    expect(await reasonOf(handMade({}, { ...claims, nbf: null }))).toBe('claim nbf: invalid');
+    expect(await reasonOf(handMade({}, { ...claims, aud: 42 }))).toBe('malformed claims');
+    expect(await reasonOf(handMade({}, { ...claims, jti: undefined }))).toBe('claim jti: missing');
+    const [h, p, sig] = handMade({}, claims).split('.');
+    expect(await reasonOf(`${h}.${p}.${sig.slice(0, -4)}`)).toBe('bad signature');
+    expect(await reasonOf(`${h}.${p}.${Buffer.from(signWith(`${h}.${p}`, KeyObject.from(k2.privateKey))).toString('base64url')}`)).toBe(
+      'bad signature',
+    );
+    expect(await reasonOf(`${h}.${p}.${sig}.x`)).toMatch(/^ERR_JWS_INVALID/);
+    expect(await reasonOf(`${h}.${p}!.${sig}`)).toMatch(/^ERR_JWS_INVALID/);
   });
 
   it('refuses malformed claims and text that is no token', async () => {

@@ -1,9 +1,10 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
 import type { Bus } from '#bus';
 import type { Principal, Revocation } from '#contracts';
 import { noMetrics, type Logger, type Metrics, type TokenCheckOutcome } from '#observability';
 import { RevocationList } from './revocation-list.js';
 import { AuthPublicKeys } from './auth-public-keys.js';
+import { JwtRefused, parseCompactJws, verifyEs256Jwt } from './es256-jwt.js';
 
 /** Refused; `unavailable` when the token could not be checked (auth's keys unknown), which is no verdict on it. */
 export type TokenVerification = { ok: true; principal: Principal } | { ok: false; reason: string; unavailable?: true };
@@ -38,8 +39,8 @@ interface VerifiedToken {
 const DEFAULT_CACHE_SIZE = 10_000;
 const AUDIENCE_LACKS = 'audience lacks';
 
-/** Why a token names no usable key; jose passes it through from the key lookup. */
-class SigningKeyNotFound extends Error {}
+/** Claims every access token has. */
+const REQUIRED_CLAIMS = ['exp', 'sub', 'jti', 'aud'] as const;
 
 /** The token's key may exist, but auth has not told (it has not answered yet, or its last answer failed). */
 class PublicKeysUnavailable extends Error {}
@@ -104,16 +105,21 @@ export class AccessTokenVerifier {
   private async check(token: string, serverName: string): Promise<TokenVerification> {
     const known = this.verified.get(token);
     if (known) return this.grants(known, serverName, token);
-    let payload: JWTPayload;
+    let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
-        algorithms: ['ES256'],
-        typ: 'at+jwt',
+      const jws = parseCompactJws(token);
+      // Before any key is looked up: "none", HS256 with the public key as secret, anything else.
+      if (jws.header['alg'] !== 'ES256') throw new JwtRefused('algorithm not allowed');
+      if (jws.header['crit'] !== undefined || (jws.header['b64'] ?? true) !== true) {
+        throw new JwtRefused('ERR_JWS_INVALID: critical or unencoded-payload header parameters are not accepted');
+      }
+      payload = verifyEs256Jwt(jws, await this.key(jws.header['kid']), {
         issuer: this.options.issuer,
-        requiredClaims: ['exp', 'sub', 'jti', 'aud'],
-        clockTolerance: this.toleranceSec,
-        currentDate: new Date(this.now()),
-      }));
+        typ: 'at+jwt',
+        requiredClaims: REQUIRED_CLAIMS,
+        clockToleranceSec: this.toleranceSec,
+        nowSec: Math.floor(this.now() / 1000),
+      });
     } catch (err) {
       if (err instanceof PublicKeysUnavailable) return { ok: false, reason: err.message, unavailable: true };
       return { ok: false, reason: reasonOf(err) };
@@ -146,23 +152,23 @@ export class AccessTokenVerifier {
     this.verified.set(token, claims);
   }
 
-  private readonly key: JWTVerifyGetKey = async (header) => {
-    if (header.kid === undefined) throw new SigningKeyNotFound('token names no key (kid)');
-    const key = await this.keys.key(header.kid);
+  private async key(kid: unknown): Promise<KeyObject> {
+    if (typeof kid !== 'string') throw new JwtRefused('token names no key (kid)');
+    const key = await this.keys.key(kid);
     if (key) return key;
     if (!this.keys.authoritative) throw new PublicKeysUnavailable('signing keys unavailable: the JWKS could not be fetched from auth');
-    throw new SigningKeyNotFound('token names an unknown key (kid)');
-  };
+    throw new JwtRefused('token names an unknown key (kid)');
+  }
 }
 
 /** The claims a principal is made of, type-checked; undefined when any is malformed. */
-function verifiedToken(payload: JWTPayload): VerifiedToken | undefined {
+function verifiedToken(payload: Record<string, unknown>): VerifiedToken | undefined {
   const { sub, jti, exp, aud } = payload;
   const email = payload['email'];
   const groups = payload['groups'];
   const gid = payload['gid'];
   const clientId = payload['client_id'];
-  const audiences = typeof aud === 'string' ? [aud] : aud;
+  const audiences = typeof aud === 'string' ? [aud] : isStringArray(aud) ? aud : undefined;
   if (typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || typeof exp !== 'number' || !audiences) return undefined;
   if (email !== undefined && typeof email !== 'string') return undefined;
   if (gid !== undefined && typeof gid !== 'string') return undefined;
@@ -184,13 +190,7 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 function reasonOf(err: unknown): string {
-  if (err instanceof SigningKeyNotFound) return err.message;
-  if (err instanceof errors.JWTExpired) return 'expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim}: ${err.reason}`;
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
-  if (err instanceof errors.JOSEError) return `${err.code}: ${err.message}`;
-  return 'not a token';
+  return err instanceof JwtRefused ? err.message : 'not a token';
 }
 
 /** The metrics' name for a verdict, read from the reasons given above. */

@@ -1,4 +1,4 @@
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
 import { AuthJwksReplySchema, AuthJwksRequestSchema, authJwksSubject, decode, encode, type AuthJwksReply } from '#contracts';
 import type { Logger } from '#observability';
@@ -22,7 +22,7 @@ export interface AuthPublicKeysOptions {
 
 /** Auth's public ES256 keys by `kid`, fetched over the bus: at start, periodically, and on an unknown kid. */
 export class AuthPublicKeys {
-  private keys = new Map<string, CryptoKey>();
+  private keys = new Map<string, KeyObject>();
   private loaded = false;
   private fetching: Promise<void> | undefined;
   private lastFetchAt = -Infinity;
@@ -47,7 +47,7 @@ export class AuthPublicKeys {
   }
 
   /** The key named `kid`, refetching (throttled, shared by concurrent misses) when it is not known. */
-  async key(kid: string): Promise<CryptoKey | undefined> {
+  async key(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known || this.stopped) return known;
     if (this.fetching) await this.fetching;
@@ -74,7 +74,7 @@ export class AuthPublicKeys {
   private async fetch(): Promise<void> {
     this.lastFetchAt = this.options.now();
     const reply = await this.request();
-    if (reply) await this.replace(reply);
+    if (reply) this.replace(reply);
     if (reply && this.failures > 0) this.options.log.info({ keys: this.keys.size }, 'auth answered the JWKS request');
     this.failures = reply ? 0 : this.failures + 1;
     const backoff = this.loaded ? Math.min(RETRY_FIRST_MS * 2 ** (this.failures - 1), RETRY_MAX_MS) : FIRST_LOAD_RETRY_MS;
@@ -97,10 +97,10 @@ export class AuthPublicKeys {
   }
 
   /** The reply is the whole key set: keys no longer in it are dropped. */
-  private async replace(reply: AuthJwksReply): Promise<void> {
-    const next = new Map<string, CryptoKey>();
+  private replace(reply: AuthJwksReply): void {
+    const next = new Map<string, KeyObject>();
     for (const jwk of reply.keys) {
-      const key = await this.importKey(jwk);
+      const key = this.importKey(jwk);
       if (key) next.set(jwk.kid, key);
     }
     const removed = [...this.keys.keys()].some((kid) => !next.has(kid));
@@ -109,17 +109,17 @@ export class AuthPublicKeys {
     if (removed) this.options.onKeyRemoved();
   }
 
-  private async importKey(jwk: AuthJwksReply['keys'][number]): Promise<CryptoKey | undefined> {
+  private importKey(jwk: AuthJwksReply['keys'][number]): KeyObject | undefined {
     const usable = jwk.kty === 'EC' && jwk['crv'] === 'P-256' && (jwk.alg ?? 'ES256') === 'ES256' && (jwk.use ?? 'sig') === 'sig';
     if (!usable) {
       this.options.log.warn({ kid: jwk.kid, kty: jwk.kty, alg: jwk.alg }, 'JWKS key is not an ES256 signing key, ignored');
       return undefined;
     }
     // Only the public members: anything else in the JWK has no business here.
-    const publicJwk: JWK = { kty: 'EC', crv: 'P-256', x: stringOr(jwk['x']), y: stringOr(jwk['y']) };
+    const publicJwk = { kty: 'EC', crv: 'P-256', x: stringOr(jwk['x']), y: stringOr(jwk['y']) };
     try {
-      const key = await importJWK(publicJwk, 'ES256');
-      return key instanceof Uint8Array ? undefined : key;
+      // A node:crypto key: ES256 signatures are then checked synchronously, several times faster than WebCrypto.
+      return createPublicKey({ key: publicJwk, format: 'jwk' });
     } catch (err) {
       this.options.log.warn({ kid: jwk.kid, err }, 'JWKS key could not be imported, ignored');
       return undefined;

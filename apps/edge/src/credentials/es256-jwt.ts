@@ -1,0 +1,83 @@
+import { verify as verifySignature, type KeyObject } from 'node:crypto';
+
+/** Why a token was refused, in the words the verifier reports (the same as jose's codes and claims). */
+export class JwtRefused extends Error {}
+
+export interface JwtChecks {
+  issuer: string;
+  /** The `typ` header, compared as RFC 8725 says: case-insensitive, `application/` optional. */
+  typ: string;
+  requiredClaims: readonly string[];
+  clockToleranceSec: number;
+  /** Seconds since the epoch. */
+  nowSec: number;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+/** A compact JWS's parts, its header read; refuses anything that is not one. */
+export function parseCompactJws(token: string): { header: Record<string, unknown>; signed: string; payload: string; signature: string } {
+  const parts = token.split('.');
+  const [header = '', payload = '', signature = ''] = parts;
+  // The signature may be empty here (alg "none"): the algorithm check refuses it by name.
+  if (parts.length !== 3 || header === '' || payload === '' || !parts.every((part) => SEGMENT.test(part))) {
+    throw new JwtRefused('ERR_JWS_INVALID: Invalid Compact JWS');
+  }
+  return {
+    header: jsonObject(header, 'ERR_JWS_INVALID: Invalid JWS Protected Header'),
+    signed: `${header}.${payload}`,
+    payload,
+    signature,
+  };
+}
+
+/**
+ * Checks an ES256 JWS's signature with node:crypto (synchronously), then its claims: `typ`, the
+ * required claims, `iss`, and the times (`iat`, `nbf`, `exp`). Returns the claims.
+ */
+export function verifyEs256Jwt(jws: ReturnType<typeof parseCompactJws>, key: KeyObject, checks: JwtChecks): Record<string, unknown> {
+  const signature = Buffer.from(jws.signature, 'base64url');
+  const valid = signature.length === 64 && signatureVerifies(jws.signed, key, signature);
+  if (!valid) throw new JwtRefused('bad signature');
+  const claims = jsonObject(jws.payload, 'ERR_JWT_INVALID: JWT Claims Set must be a top-level JSON object');
+  const typ = jws.header['typ'];
+  if (typeof typ !== 'string' || normalTyp(typ) !== normalTyp(checks.typ)) throw claimRefused('typ', 'check_failed');
+  for (const claim of [...checks.requiredClaims, 'iss']) if (!(claim in claims)) throw claimRefused(claim, 'missing');
+  if (claims['iss'] !== checks.issuer) throw claimRefused('iss', 'check_failed');
+  const { nowSec, clockToleranceSec: tolerance } = checks;
+  const time = (claim: string): number | undefined => {
+    const value = claims[claim];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw claimRefused(claim, 'invalid');
+    return value;
+  };
+  time('iat');
+  const nbf = time('nbf');
+  if (nbf !== undefined && nbf > nowSec + tolerance) throw claimRefused('nbf', 'check_failed');
+  const exp = time('exp');
+  if (exp !== undefined && exp <= nowSec - tolerance) throw new JwtRefused('expired');
+  return claims;
+}
+
+/** An ES256 signature (r || s, 64 bytes) over `signed`; a key or input node:crypto rejects is no signature. */
+function signatureVerifies(signed: string, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return verifySignature('sha256', Buffer.from(signed), { key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+const normalTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
+const claimRefused = (claim: string, reason: 'missing' | 'check_failed' | 'invalid') => new JwtRefused(`claim ${claim}: ${reason}`);
+
+function jsonObject(segment: string, refusal: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw new JwtRefused(refusal);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JwtRefused(refusal);
+  return Object.fromEntries(Object.entries(value));
+}
