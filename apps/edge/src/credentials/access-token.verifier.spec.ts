@@ -238,12 +238,24 @@ describe('AccessTokenVerifier: what a token must be', () => {
     expect(await reasonOf(handMade({}, { ...claims, nbf: null }))).toBe('claim nbf: invalid');
     expect(await reasonOf(handMade({}, { ...claims, aud: 42 }))).toBe('malformed claims');
     expect(await reasonOf(handMade({}, { ...claims, jti: undefined }))).toBe('claim jti: missing');
+    const withoutJti = handMade({}, { ...claims, jti: undefined });
+    Object.defineProperty(Object.prototype, 'jti', { value: 'polluted', configurable: true });
+    try {
+      expect(await reasonOf(withoutJti)).toBe('claim jti: missing');
+    } finally {
+      Reflect.deleteProperty(Object.prototype, 'jti');
+    }
     const [h, p, sig] = handMade({}, claims).split('.');
     expect(await reasonOf(`${h}.${p}.${sig.slice(0, -4)}`)).toBe('bad signature');
     expect(await reasonOf(`${h}.${p}.${Buffer.from(signWith(`${h}.${p}`, KeyObject.from(k2.privateKey))).toString('base64url')}`)).toBe(
       'bad signature',
     );
     expect(await reasonOf(`${h}.${p}.${sig}.x`)).toMatch(/^ERR_JWS_INVALID/);
+    const invalidUtf8 = Buffer.concat([Buffer.from('{"iss":"'), Buffer.from([0xff]), Buffer.from('"}')]).toString('base64url');
+    const badText = `${h}.${invalidUtf8}`;
+    expect(await reasonOf(`${badText}.${signWith(badText, KeyObject.from(k1.privateKey)).toString('base64url')}`)).toMatch(
+      /^ERR_JWT_INVALID/,
+    );
     expect(await reasonOf(`${h}.${p}!.${sig}`)).toMatch(/^ERR_JWS_INVALID/);
   });
 

@@ -14,6 +14,8 @@ export interface JwtChecks {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
+/** Invalid UTF-8 is refused, not replaced; a leading BOM is kept, so JSON refuses it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A compact JWS's parts, its header read; refuses anything that is not one. */
 export function parseCompactJws(token: string): { header: Record<string, unknown>; signed: string; payload: string; signature: string } {
@@ -42,7 +44,8 @@ export function verifyEs256Jwt(jws: ReturnType<typeof parseCompactJws>, key: Key
   const claims = jsonObject(jws.payload, 'ERR_JWT_INVALID: JWT Claims Set must be a top-level JSON object');
   const typ = jws.header['typ'];
   if (typeof typ !== 'string' || normalTyp(typ) !== normalTyp(checks.typ)) throw claimRefused('typ', 'check_failed');
-  for (const claim of [...checks.requiredClaims, 'iss']) if (!(claim in claims)) throw claimRefused(claim, 'missing');
+  // Own properties only: a claim on Object.prototype is no claim.
+  for (const claim of ['iss', ...checks.requiredClaims]) if (!Object.hasOwn(claims, claim)) throw claimRefused(claim, 'missing');
   if (claims['iss'] !== checks.issuer) throw claimRefused('iss', 'check_failed');
   const { nowSec, clockToleranceSec: tolerance } = checks;
   const time = (claim: string): number | undefined => {
@@ -74,7 +77,7 @@ const claimRefused = (claim: string, reason: 'missing' | 'check_failed' | 'inval
 function jsonObject(segment: string, refusal: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    value = JSON.parse(UTF8.decode(Buffer.from(segment, 'base64url')));
   } catch {
     throw new JwtRefused(refusal);
   }
