@@ -39,8 +39,13 @@ const MAX_BATCH_BYTES = 512 * 1024;
 
 interface Queued {
   record: AuditRecord;
+  /** An estimate from its text until it is checked at send time, then its encoded size. */
   bytes: number;
+  checked: boolean;
 }
+
+/** Room for the record's numbers, names and JSON punctuation beside its text. */
+const RECORD_OVERHEAD_BYTES = 256;
 
 /**
  * Sends audit records to auth in batches, off the call path: a call only queues its record, and
@@ -70,9 +75,10 @@ export class BusAuditTrail implements AuditTrail {
     this.timer.unref();
   }
 
+  /** Cheap on purpose (it runs as calls end): the record is encoded and checked when it is sent. */
   record(record: AuditRecord): void {
-    const queued = this.fitted({ id: randomId(16), ...boundedAuditRecord(record) });
-    if (!queued) return;
+    const bounded: AuditRecord = { id: randomId(16), ...boundedAuditRecord(record) };
+    const queued = { record: bounded, bytes: estimatedBytes(bounded), checked: false };
     this.queue.push(queued);
     this.queuedBytes += queued.bytes;
     while (this.queue.length > this.options.maxQueued || this.queuedBytes > this.options.maxQueuedBytes) {
@@ -110,13 +116,14 @@ export class BusAuditTrail implements AuditTrail {
       return undefined;
     }
     bytes += 1; // the comma between records
-    return { record, bytes };
+    return { record, bytes, checked: true };
   }
 
   private async sendAll(): Promise<void> {
     this.reportDropped();
     while (this.queue.length > 0) {
       const batch = this.nextBatch();
+      if (batch.length === 0) continue;
       const bytes = batch.reduce((sum, queued) => sum + queued.bytes, 0);
       this.queuedBytes -= bytes;
       if (!(await this.send(batch.map((queued) => queued.record)))) {
@@ -127,16 +134,29 @@ export class BusAuditTrail implements AuditTrail {
     }
   }
 
-  /** As many records from the front as one message takes (at least one: each fits on its own). */
+  /** As many records from the front as one message takes (at least one: each fits on its own); records that fit no message are dropped. */
   private nextBatch(): Queued[] {
     let bytes = 0;
     let count = 0;
-    for (const queued of this.queue) {
-      if (count === AUDIT_BATCH_MAX || (count > 0 && bytes + queued.bytes > this.batchBytes)) break;
+    while (count < this.queue.length && count < AUDIT_BATCH_MAX) {
+      const queued = this.checked(count);
+      if (!queued) continue;
+      if (count > 0 && bytes + queued.bytes > this.batchBytes) break;
       bytes += queued.bytes;
       count += 1;
     }
     return this.queue.splice(0, count);
+  }
+
+  /** The queued record at `index`, encoded and checked (replaced there); undefined, and removed, when it fits no message. */
+  private checked(index: number): Queued | undefined {
+    const queued = this.queue[index];
+    if (!queued || queued.checked) return queued;
+    const fitted = this.fitted(queued.record);
+    this.queuedBytes += (fitted?.bytes ?? 0) - queued.bytes;
+    if (fitted) this.queue[index] = fitted;
+    else this.queue.splice(index, 1);
+    return fitted;
   }
 
   /** True when the batch is done with: stored, or refused by auth (sent again, it would be refused again). */
@@ -178,4 +198,13 @@ export class BusAuditTrail implements AuditTrail {
     this.log.error({ dropped: this.dropped }, 'audit records dropped: auth did not take them and the queue was full');
     this.dropped = 0;
   }
+}
+
+/** A record's size as its text makes it, without encoding it. */
+function estimatedBytes(record: AuditRecord): number {
+  let bytes = RECORD_OVERHEAD_BYTES;
+  for (const value of [record.sub, record.email, record.clientId, record.server, record.name, record.arguments, record.detail]) {
+    bytes += value?.length ?? 0;
+  }
+  return bytes;
 }

@@ -244,11 +244,12 @@ export class RunnerSession {
       const request = this.inFlight.get(key);
       if (!request) return this.deps.log.warn({ ...this.logFields(), id: message.id }, 'backend answered an unknown request');
       this.inFlight.delete(key);
-      request.audit?.answered(message);
       if (request.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
       const response = request.method === 'tools/list' ? this.deps.toolFilter.filterListResponse(message) : message;
       this.outbound.send(request.stream, response);
       if (request.stream !== undefined && !this.streamBusy(request.stream)) this.outbound.end(request.stream);
+      // After the answer is on its way: the record never delays it.
+      request.audit?.answered(message);
       return;
     }
     const token = progressNotificationToken(message);
