@@ -15,6 +15,15 @@ describe('crypto', () => {
     expect(constantTimeIndexOf([], 'a')).toBe(-1);
   });
 
+  it('finds values again in the same list, and in another list, once its digests are kept', () => {
+    const tokens = ['first-token', 'second-token'];
+    expect(constantTimeIndexOf(tokens, 'second-token')).toBe(1);
+    expect(constantTimeIndexOf(tokens, 'first-token')).toBe(0);
+    expect(constantTimeIndexOf(tokens, 'second-token ')).toBe(-1);
+    expect(constantTimeIndexOf(['second-token'], 'second-token')).toBe(0);
+    expect(constantTimeIndexOf(['other'], 'first-token')).toBe(-1);
+  });
+
   it('makes 128-bit base64url ids by default', () => {
     const id = randomId();
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);

@@ -37,7 +37,9 @@ export interface GatewayProcess {
  */
 export function startGatehouse(args: readonly string[], env: NodeJS.ProcessEnv = {}): GatewayProcess {
   const ownDataDir = env.GATEHOUSE_DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'gatehouse-data-')) : undefined;
-  const child = spawn(process.execPath, [CLI, ...args], {
+  // For profiling a started gateway (`GATEHOUSE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`): Node refuses those in NODE_OPTIONS.
+  const nodeArgs = (process.env.GATEHOUSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...(ownDataDir !== undefined && { GATEHOUSE_DATA_DIR: ownDataDir }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

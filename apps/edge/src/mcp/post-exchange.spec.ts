@@ -129,6 +129,32 @@ describe('PostExchange', () => {
     expect(sseMessages(got.body.slice(got.body.indexOf('\n\n') + 2))).toEqual([result(1), progress, result(2)]);
   });
 
+  it('answers a call settled within streamAfterMs with JSON', async () => {
+    const got = await exchange(async (res) => {
+      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, primeKey: 'key3', streamAfterMs: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      post.write(result(1), 'key3.1');
+      post.end();
+    });
+    expect(got.headers.get('content-type')).toBe('application/json');
+    expect(JSON.parse(got.body)).toEqual(result(1));
+  });
+
+  it('turns a call unanswered after streamAfterMs into a primed event stream, the priming event first', async () => {
+    const got = await exchange(async (res) => {
+      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, primeKey: 'key4', streamAfterMs: 10 });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      post.write(result(1), 'key4.1');
+      post.end();
+    });
+    expect(got.headers.get('content-type')).toBe('text/event-stream');
+    expect(got.headers.get('x-gatehouse')).toBe('yes');
+    expect(sseEvents(got.body)).toEqual([
+      { id: 'key4.0', retry: '1000', data: '' },
+      { id: 'key4.1', event: 'message', data: JSON.stringify(result(1)) },
+    ]);
+  });
+
   it('streams from the start when the client accepts only SSE', async () => {
     const got = await exchange((res) => {
       const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, json: false });

@@ -16,6 +16,11 @@ export interface PostExchangeOptions {
   status?: (response: JsonRpcMessage) => number;
   /** Counts each request once, as it is answered, failed or abandoned. */
   meter?: RequestMeter;
+  /**
+   * Switch a JSON answer to a (primed) event stream when nothing has ended the exchange this many
+   * milliseconds after it began: a call that takes a while becomes resumable, a quick one stays JSON.
+   */
+  streamAfterMs?: number;
 }
 
 /**
@@ -29,6 +34,7 @@ export class PostExchange implements StreamEndpoint {
   private readonly collected: { message: JsonRpcMessage; eventId: string | undefined }[] = [];
   private sse: SseStream | undefined;
   private done = false;
+  private streamTimer: NodeJS.Timeout | undefined;
   private markDone: () => void = () => undefined;
   private readonly whenDone = new Promise<void>((resolve) => (this.markDone = resolve));
 
@@ -40,6 +46,11 @@ export class PostExchange implements StreamEndpoint {
   ) {
     for (const r of requests) if (isRequest(r)) this.pending.set(idKey(r.id), { id: r.id, method: r.method });
     if (!options.json) this.openSse();
+    else if (options.sse && options.streamAfterMs !== undefined) {
+      this.streamTimer = setTimeout(() => {
+        if (!this.done && !this.sse) this.openSse();
+      }, options.streamAfterMs);
+    }
   }
 
   /** Resolves when the exchange has ended, however it ended. */
@@ -95,6 +106,7 @@ export class PostExchange implements StreamEndpoint {
 
   /** Ends the exchange uncounted: its requests were refused, and the refusal is counted where it is answered. */
   withdraw(): void {
+    clearTimeout(this.streamTimer);
     this.pending.clear();
     this.done = true;
     this.sse?.end();
@@ -115,6 +127,7 @@ export class PostExchange implements StreamEndpoint {
   }
 
   private finish(): void {
+    clearTimeout(this.streamTimer);
     // The runner ends an exchange early only for requests the client cancelled.
     for (const { method } of this.pending.values()) this.options.meter?.(method, 'cancelled');
     this.pending.clear();

@@ -29,6 +29,8 @@ import { StatelessHandler } from './stateless.handler.js';
 import { SseStream } from './sse-stream.js';
 
 const SESSION_HEADER = 'mcp-session-id';
+/** How long a 2025-11-25 tool call may go unanswered before its JSON answer turns into a resumable stream. */
+const TOOL_CALL_STREAM_AFTER_MS = 50;
 
 export interface SessionDeps {
   admission: Admission;
@@ -170,8 +172,9 @@ export class StreamableHttpHandler {
     const { sessionId, messages, version, ...modes } = post;
     const streamId = randomId(12);
     const resumable = modes.sse && primesStreams(version);
-    // A tool call may run long: its answer streams from the start, primed, so a dropped connection resumes.
-    const json = modes.json && !(resumable && messages.some((m) => m.method === 'tools/call'));
+    // A tool call may run long: unanswered after a moment, its answer becomes a primed event stream,
+    // so a dropped connection resumes; a quick answer stays JSON, which costs the client less.
+    const streamAfterMs = resumable && messages.some((m) => m.method === 'tools/call') ? TOOL_CALL_STREAM_AFTER_MS : undefined;
     // Every answer names its session, as the SDK's own server does (its client relies on it).
     const headers = { [SESSION_HEADER]: sessionId };
     const traced = traceRequests(
@@ -183,8 +186,8 @@ export class StreamableHttpHandler {
     );
     const exchange = new PostExchange(sessionId, res, messages, {
       ...modes,
-      json,
       headers,
+      streamAfterMs,
       primeKey: resumable ? streamId : undefined,
       meter: traced.meter,
     });
