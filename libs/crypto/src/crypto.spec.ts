@@ -29,4 +29,13 @@ describe('crypto', () => {
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(randomId()).not.toBe(id);
   });
+
+  it('never hands out the same bytes twice, across refills of its pool and for sizes larger than the pool', () => {
+    const ids = new Set(Array.from({ length: 2000 }, () => randomId(12)));
+    expect(ids.size).toBe(2000);
+    expect(randomId(3)).toMatch(/^[A-Za-z0-9_-]{4}$/);
+    const large = randomId(5000);
+    expect(Buffer.from(large, 'base64url')).toHaveLength(5000);
+    expect(randomId(5000)).not.toBe(large);
+  });
 });
