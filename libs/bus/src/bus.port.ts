@@ -8,7 +8,7 @@ export type BusHeaders = Record<string, string>;
 export interface BusMessage {
   /** The concrete subject the message was published to. */
   readonly subject: string;
-  /** The payload, as published. */
+  /** The payload, as published; never written to (in-process it is the publisher's own bytes). */
   readonly data: Uint8Array;
   /** Headers set by the publisher; empty when none. */
   readonly headers: BusHeaders;

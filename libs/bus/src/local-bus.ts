@@ -190,7 +190,11 @@ export class LocalBus implements Bus {
   }
 }
 
-/** Each subscriber gets its own copy, as it would from the network. */
+/**
+ * Each subscriber gets the publisher's bytes, not a copy: payloads are never written to once
+ * published, and the codec knows bytes it encoded itself (see `encode` in contracts) and does not
+ * parse them again.
+ */
 function message(
   subject: string,
   data: Uint8Array,
@@ -200,13 +204,13 @@ function message(
 ): BusMessage {
   return {
     subject,
-    data: data.slice(),
+    data,
     headers: { ...headers },
     respond(answer: Uint8Array, answerHeaders?: BusHeaders): boolean {
       if (!reply) return false;
       const normalized = normalizeHeaders(answerHeaders);
       check(answer);
-      reply(answer.slice(), normalized);
+      reply(answer, normalized);
       return true;
     },
   };

@@ -1,3 +1,4 @@
+import { SessionCloseRequestSchema } from '../session-close/index.js';
 import { SessionOpenRequestSchema } from '../session-open/index.js';
 import { decode, encode } from './codec.js';
 
@@ -12,6 +13,18 @@ const open = {
 describe('codec', () => {
   it('round-trips a payload', () => {
     expect(decode(SessionOpenRequestSchema, encode(SessionOpenRequestSchema, open))).toEqual({ ok: true, value: open });
+  });
+
+  it('hands back the value it encoded, unparsed, for the very bytes and the same schema only', () => {
+    const bytes = encode(SessionOpenRequestSchema, open);
+    const here = decode(SessionOpenRequestSchema, bytes);
+    expect(here.ok && here.value).toBe(open);
+    // A copy (bytes from the network) is parsed and checked: a new value, equal to the old.
+    const copied = decode(SessionOpenRequestSchema, bytes.slice());
+    expect(copied.ok && copied.value).not.toBe(open);
+    expect(copied).toEqual({ ok: true, value: open });
+    // Read with another schema, the bytes are checked against it.
+    expect(decode(SessionCloseRequestSchema, bytes)).toMatchObject({ ok: false });
   });
 
   it('refuses bytes that are not JSON, without throwing', () => {

@@ -5,17 +5,30 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
+ * What this process encoded, by its bytes. In-process (the all-in-one gateway's LocalBus) a
+ * subscriber receives the publisher's very bytes, so `decode` hands it the typed value it was made
+ * from instead of parsing and checking it again: payloads are checked where they enter the process
+ * (from NATS, from HTTP), once. The bytes of a payload are never written to after it is encoded.
+ */
+const encodedHere = new WeakMap<Uint8Array, { schema: z.ZodType<unknown>; value: unknown }>();
+
+/**
  * Serialises a payload for the bus. The schema types the value; it is checked where it is
  * received (decode), not twice on the hot path.
  */
-export function encode<T>(_schema: z.ZodType<T>, value: T): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
+export function encode<T>(schema: z.ZodType<T>, value: T): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(value));
+  encodedHere.set(bytes, { schema, value });
+  return bytes;
 }
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** Parses a payload at a receiving boundary; never throws. */
 export function decode<T>(schema: z.ZodType<T>, data: Uint8Array): Decoded<T> {
+  // Encoded by this process with the same schema: the value it was made from (shared, never mutated).
+  const here = encodedHere.get(data);
+  if (here?.schema === schema) return { ok: true, value: here.value as T };
   if (jsonNestedDeeperThan(data)) return { ok: false, error: `payload nests deeper than ${MAX_JSON_DEPTH} levels` };
   let json: unknown;
   try {
