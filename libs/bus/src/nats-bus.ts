@@ -81,7 +81,8 @@ export class NatsBus implements Bus {
     const servers = options.servers.split(',').map((s) => s.trim());
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers, name: options.name, maxReconnectAttempts: -1 });
+      // No async traces: nats.js would build an Error (a captured stack) per request up front, for a stack we never show.
+      nc = await connect({ servers, name: options.name, maxReconnectAttempts: -1, noAsyncTraces: true });
     } catch (err) {
       throw new BusConnectError(options.servers, err);
     }
