@@ -117,7 +117,7 @@ export class CallOutbound implements Outbound {
     return subject === undefined ? undefined : streamIdOf(subject);
   }
 
-  send(key: string | undefined, message: JsonRpcMessage): void {
+  send(key: string | undefined, message: JsonRpcMessage, last = false): void {
     const call = key === undefined ? undefined : this.calls.get(key);
     if (!call) return;
     // Progress goes to the request answering now, under its token; while the call waits, it is lost.
@@ -125,6 +125,7 @@ export class CallOutbound implements Outbound {
     const answer = this.deps.decorate(call, message);
     if (call.subject === undefined) call.final = answer;
     else this.publish(call, answer);
+    if (last) this.end(call.key);
   }
 
   end(key: string): void {

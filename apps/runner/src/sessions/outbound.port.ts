@@ -4,8 +4,8 @@ import type { JsonRpcMessage } from '#contracts';
 export interface Outbound {
   /** The key of the logical stream a request sent with `subject` answers on. */
   streamFor(subject: string | undefined): string | undefined;
-  /** A response, or progress, for stream `key`. */
-  send(key: string | undefined, message: JsonRpcMessage): void;
+  /** A response, or progress, for stream `key`; `last`: nothing follows it on that stream (as if `end` came next). */
+  send(key: string | undefined, message: JsonRpcMessage, last?: boolean): void;
   /** Stream `key` carries nothing more. */
   end(key: string): void;
   /** The session is over: every stream ends. */

@@ -90,8 +90,12 @@ async function opened(options: Parameters<typeof setup>[0] = {}) {
 }
 
 /** What went to each subject, as [subject, event id, message or 'end']. */
+/** What each stream received, in order: a message, then `end` where the stream ended (with it, in the same event, or alone). */
 function trace(sent: Sent[]): [string, string | undefined, JsonRpcMessage | 'end'][] {
-  return sent.map(({ subject, event }) => [subject, event.eventId, event.end ? 'end' : (event.message ?? 'end')]);
+  return sent.flatMap(({ subject, event }): [string, string | undefined, JsonRpcMessage | 'end'][] => [
+    ...(event.message ? [[subject, event.eventId, event.message] as [string, string | undefined, JsonRpcMessage]] : []),
+    ...(event.end ? [[subject, undefined, 'end'] as [string, undefined, 'end']] : []),
+  ]);
 }
 
 describe('RunnerSession', () => {
@@ -138,6 +142,8 @@ describe('RunnerSession', () => {
         [stream('a'), 'a.1', result(1)],
         [stream('a'), undefined, 'end'],
       ]);
+      // The last answer and the end of its stream travel as one bus message.
+      expect(sink.published.map(({ event }) => event.end)).toEqual([true, true]);
     });
 
     it('ends a batch stream only once every request on it is answered', async () => {

@@ -246,8 +246,8 @@ export class RunnerSession {
       this.inFlight.delete(key);
       if (request.progressToken !== undefined) this.progressStreams.delete(request.progressToken);
       const response = request.method === 'tools/list' ? this.deps.toolFilter.filterListResponse(message) : message;
-      this.outbound.send(request.stream, response);
-      if (request.stream !== undefined && !this.streamBusy(request.stream)) this.outbound.end(request.stream);
+      // The last answer on its stream ends the stream in the same bus message.
+      this.outbound.send(request.stream, response, request.stream !== undefined && !this.streamBusy(request.stream));
       // After the answer is on its way: the record never delays it.
       request.audit?.answered(message);
       return;

@@ -39,22 +39,31 @@ export class SessionOutbound implements Outbound {
     return key;
   }
 
-  /** A response or progress for request stream `key`; logged even when no edge holds the stream. */
-  send(key: string | undefined, message: JsonRpcMessage): void {
+  /**
+   * A response or progress for request stream `key`; logged even when no edge holds the stream.
+   * `last`: the stream carries nothing after it, and the same bus message says so (see `end`).
+   */
+  send(key: string | undefined, message: JsonRpcMessage, last = false): void {
     if (key === undefined) return this.offer(message);
     const event = this.replay?.append(key, message);
     const subject = this.requestStreams.get(key);
     if (subject === undefined) return;
-    const bytes = this.sink.publish(subject, { sessionId: this.sessionId, eventId: event?.eventId, message });
+    const end = last && this.ends(key, subject);
+    const bytes = this.sink.publish(subject, { sessionId: this.sessionId, eventId: event?.eventId, message, ...(end && { end }) });
     if (event && this.replay) this.replay.sized(event, bytes);
   }
 
   /** Request stream `key` carries nothing more: its edge ends the HTTP answer. */
   end(key: string): void {
     const subject = this.requestStreams.get(key);
-    if (subject === undefined || subject === this.legacyStream) return;
+    if (subject !== undefined && this.ends(key, subject)) this.sink.publish(subject, { sessionId: this.sessionId, end: true });
+  }
+
+  /** Forgets request stream `key` unless it is the legacy stream, which outlives every request; whether it did. */
+  private ends(key: string, subject: string): boolean {
+    if (subject === this.legacyStream) return false;
     this.requestStreams.delete(key);
-    this.sink.publish(subject, { sessionId: this.sessionId, end: true });
+    return true;
   }
 
   /** Ends every request stream (the session is over). */
