@@ -3,8 +3,8 @@ import type { RoundTripRow, TargetName } from '../lib/results.js';
 
 export type Auth = RoundTripRow['auth'];
 
-/** Page order: the floor first, then Gatehouse's two topologies, then the peers. */
-const TARGET_ORDER: readonly TargetName[] = ['direct', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy'];
+/** Page order: the floors first, then Gatehouse's two topologies, then the peers. */
+const TARGET_ORDER: readonly TargetName[] = ['direct', 'http floor', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy'];
 const AUTH_ORDER: readonly Auth[] = ['none', 'bearer', 'jwt'];
 
 /** The peers each Gatehouse row is compared against, in column order. */
