@@ -69,6 +69,16 @@ export function referenceRow(rows: readonly RoundTripRow[], target: TargetName, 
   return candidates.find((r) => r.auth === 'none') ?? candidates[0];
 }
 
+/**
+ * The floor of any gateway, in ms: the HTTP floor's p50 (the SDK client over HTTP to an endpoint that
+ * answers at once) plus direct stdio's p50 (the backend's own round trip), one session each; NaN when
+ * either was not measured.
+ */
+export function floorP50Ms(rows: readonly RoundTripRow[]): number {
+  const p50 = (target: TargetName) => referenceRow(rows, target, 1)?.p50Ms ?? Number.NaN;
+  return p50('http floor') + p50('direct');
+}
+
 function rank<T>(order: readonly T[], value: T): number {
   const index = order.indexOf(value);
   return index === -1 ? order.length : index;

@@ -76,8 +76,15 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   ] as const) {
     const peer = await start(backend);
     try {
-      // The peer and what it started besides backends (mcp-proxy's one backend is already running, on LOAD_CPU).
-      for (const pid of [peer.pid, ...descendantPids(peer.pid).filter((p) => !isBackend(p))]) pinGateway(pid);
+      pinGateway(peer.pid);
+      // What it started besides backends (mcp-proxy's one backend is already running, on LOAD_CPU); one may have exited since.
+      for (const pid of descendantPids(peer.pid).filter((p) => !isBackend(p))) {
+        try {
+          pinGateway(pid);
+        } catch {
+          // Gone: nothing to pin.
+        }
+      }
       rows.push(...(await run(target, 'none', streamableHttp(peer.url))));
     } finally {
       await peer.stop();
