@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { descendantPids, eventually, isAlive } from '#testing';
 import { IDLE_SERVER } from '../fixtures/backends.js';
 import { POOL_SIZE, startBenchGatehouse } from '../gatehouse.js';
 import { runCalls, type Caller } from '../lib/load.js';
@@ -81,8 +82,27 @@ export async function measureDensity(progress: Progress): Promise<DensityResult>
     };
   } finally {
     const stopping = process.hrtime.bigint();
+    // Taken before the runner stops: a runner killed before closing them all leaves its backends re-parented.
+    const backends = descendantPids(gatehouse.runner.pid);
     await gatehouse.stop();
-    progress(`density: topology and its backends stopped in ${(msSince(stopping) / 1000).toFixed(1)} s`);
+    await stopStragglers(backends);
+    progress(`density: topology and its ${backends.length} backends stopped in ${(msSince(stopping) / 1000).toFixed(1)} s`);
+  }
+}
+
+/** Backends still alive 5 s after their runner stopped (each exits on its stdin's end): SIGKILLed. */
+async function stopStragglers(pids: readonly number[]): Promise<void> {
+  const gone = await eventually(() => !pids.some(isAlive), 'backends still alive', 5_000).then(
+    () => true,
+    () => false,
+  );
+  if (gone) return;
+  for (const pid of pids.filter(isAlive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
   }
 }
 
