@@ -22,7 +22,7 @@ export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): str
           `Each gateway's processes pinned to core ${pinned.gatewayCpu} (\`taskset -a -p\` once started: \`gatehouse serve\`; ` +
             "edge, auth, runner and a nats-server of the run's own; the peer), and the load to core " +
             `${pinned.loadCpu}: the bench process with its SDK clients, and every backend (started through \`taskset -c ` +
-            `${pinned.loadCpu}\`). Calls/s is then what one core of gateway serves, with nothing else on that core. ` +
+            `${pinned.loadCpu}\`). Calls/s is then what one core of gateway serves, with none of the run's load on that core. ` +
             "The × columns set a Gatehouse row's calls/s against each peer's and against the better of the two.",
         ];
   return ['## Calls/s with the gateway on one core', ...intro, ...tables(pinned)].join('\n\n');
