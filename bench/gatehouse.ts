@@ -30,8 +30,19 @@ export interface RunningGatehouse {
   edge: GatewayProcess;
   /** The process that owns the backends (the gateway itself for `serve`). */
   runner: GatewayProcess;
+  /** Every process of the topology: `serve`, or edge, auth and runner. */
+  processes: readonly GatewayProcess[];
   stop(): Promise<void>;
 }
+
+export interface BenchGatehouseOptions {
+  /** `proxy.sessions`, as written. */
+  sessions?: Record<string, unknown>;
+  /** More environment for every process, e.g. NATS_URL of a nats-server of the bench's own. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const SESSIONS = { maxPerUser: 2000, timeout: '30m', pool: { size: POOL_SIZE } };
 
 /**
  * Starts Gatehouse as `serve` or as edge + auth + one runner over NATS, with OAuth against a
@@ -40,7 +51,7 @@ export interface RunningGatehouse {
 export async function startBenchGatehouse(
   kind: TopologyKind,
   backend: BenchBackend,
-  sessions: Record<string, unknown> = { maxPerUser: 2000, timeout: '30m', pool: { size: POOL_SIZE } },
+  options: BenchGatehouseOptions = {},
 ): Promise<RunningGatehouse> {
   const server =
     'url' in backend
@@ -51,11 +62,11 @@ export async function startBenchGatehouse(
   const started = await startOAuthTopology(kind, {
     users: { alice: { sub: 'alice', email: 'alice@example.com', email_verified: true } },
     mcpServers: { echo: { ...echo, runnerGroup: `bench${Date.now().toString(36)}` } },
-    sessions,
+    sessions: options.sessions ?? SESSIONS,
     // Auth's storage is not what is measured: no database server to start.
     storage: 'memory',
     runnerCount: 1,
-    env: { LOG_LEVEL: 'warn' },
+    env: { LOG_LEVEL: 'warn', ...options.env },
   });
   const { gateway, baseURL } = started;
   for (const p of gateway.all) track(p.pid);
@@ -76,6 +87,7 @@ export async function startBenchGatehouse(
       otherBearers: others.map((token) => `Bearer ${token}`),
       edge,
       runner,
+      processes: gateway.all,
       stop,
     };
   } catch (err) {

@@ -160,11 +160,14 @@ describe('renderReport: the page', () => {
       '# Benchmarks',
       '## Machine',
       '## Versions',
+      '## The floor',
       '## Targets',
       '## Round trip of a tool call',
+      '## Calls/s with the gateway on one core',
       '## Round trip to a remote server',
       '## Session start',
       '## Memory',
+      '## Density',
       '## Token checks',
       '## Where the time goes',
       '## Running it',
@@ -310,6 +313,112 @@ describe('renderReport: the 2026-07-28 rows', () => {
     ]);
     const diamonds = all.filter((e) => e.name === 'polygon').map((e) => textOf(e));
     expect(diamonds).toContain('gatehouse serve (bearer, 2026-07-28), 16: 5.00 ms');
+  });
+});
+
+describe('renderReport: the floor, the pinned rows and density', () => {
+  function withIssue13(): BenchResults {
+    const results = sample();
+    results.roundTrip.push(
+      trip('http floor', 'none', 1, 0.6, 1500),
+      trip('http floor', 'none', 16, 10, 1600),
+      trip('gatehouse nats', 'jwt', 1, 3.0, 300),
+    );
+    results.pinnedRoundTrip = {
+      gatewayCpu: 0,
+      loadCpu: 1,
+      rows: [
+        trip('http floor', 'none', 16, 9, 1700),
+        trip('gatehouse serve', 'jwt', 16, 10, 1500),
+        trip('gatehouse nats', 'jwt', 16, 20, 800),
+        trip('supergateway', 'none', 16, 30, 500),
+        trip('mcp-proxy', 'none', 16, 20, 1000),
+        trip('gatehouse serve', 'jwt', 64, 40, 1200),
+        trip('supergateway', 'none', 64, 130, 480),
+      ],
+    };
+    results.density = {
+      sessionsAsked: 5000,
+      sessionsOpen: 4000,
+      openSec: 41.25,
+      runnerRssBeforeBytes: 100 * 1048576,
+      runnerRssAfterBytes: 100 * 1048576 + 4000 * 8192,
+      edgeRssBeforeBytes: 90 * 1048576,
+      edgeRssAfterBytes: 90 * 1048576 + 4000 * 20480,
+      runnerOpenFiles: 12_020,
+      runnerOpenFilesLimit: 20_000,
+      echo: { callers: 16, calls: 5120, p50Ms: 12.5, p99Ms: 48.25 },
+    };
+    return results;
+  }
+
+  const results = withIssue13();
+  const page = renderReport(results, '').markdown;
+
+  it('shows the floor, the sum of the HTTP floor and direct, and each Gatehouse p50 above it', () => {
+    // path | p50, 1 session | over the floor
+    expect(row(page, '## The floor', 'floor: their sum')).toEqual(['floor: their sum', '1.10', '']);
+    expect(row(page, '## The floor', 'gatehouse serve (jwt)')).toEqual(['gatehouse serve (jwt)', '2.20', '+1.10']);
+    expect(row(page, '## The floor', 'gatehouse nats (jwt)')).toEqual(['gatehouse nats (jwt)', '3.00', '+1.90']);
+    expect(page.indexOf('## The floor')).toBeLessThan(page.indexOf('## Targets'));
+  });
+
+  it('puts the HTTP floor in the unpinned tables, right after direct', () => {
+    expect(row(page, '### 1 session', 'http floor', 'none').slice(2, 8)).toEqual(['0.60', '1.20', '1.80', '1,500', '1.20×', '1.50×']);
+    const targets = page
+      .slice(page.indexOf('### 1 session'))
+      .split('\n')
+      .filter((line) => line.startsWith('| '))
+      .map((line) => line.split('|')[1]?.trim());
+    expect(targets.slice(1, 3)).toEqual(['direct', 'http floor']);
+  });
+
+  it('sets each pinned Gatehouse row against each peer and the better one, "—" where a peer is missing', () => {
+    // target | auth | p50 | p99 | calls/s | × supergateway | × mcp-proxy | × better peer
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse serve', 'jwt')).toEqual([
+      'gatehouse serve',
+      'jwt',
+      '10.00',
+      '30.00',
+      '1,500',
+      '3.00×',
+      '1.50×',
+      '1.50×',
+    ]);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(5)).toEqual(['1.60×', '0.80×', '0.80×']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(5)).toEqual(['—', '—', '—']);
+    expect(row(page, '### Pinned: 64 concurrent sessions', 'gatehouse serve', 'jwt').slice(5)).toEqual(['2.50×', '—', '—']);
+    expect(page).toContain('pinned to core 0');
+  });
+
+  it('shows density: RSS per open session of runner and edge, the sessions open, the time, the fds and echo', () => {
+    expect(row(page, '## Density', 'runner')).toEqual(['runner', '100.0 MiB', '131.3 MiB', '8.0 KiB']);
+    expect(row(page, '## Density', 'edge')).toEqual(['edge', '90.0 MiB', '168.1 MiB', '20.0 KiB']);
+    expect(page).toContain('4,000 of 5,000 sessions opened');
+    expect(page).toContain('in 41.3 s');
+    expect(page).toContain('12,020 file descriptors (limit 20,000)');
+    expect(page).toContain('16 of them called `echo` in a loop, 5,120 calls in all: p50 12.50 ms, p99 48.25 ms.');
+    expect(page).not.toMatch(/NaN|Infinity|undefined/);
+  });
+
+  it('reads the new sections back; an echo not measured goes out as null and comes back as "—"', () => {
+    expect(parseBenchResults(JSON.stringify(results), 'issue-13.json')).toEqual(results);
+    const density = results.density && { ...results.density, echo: { callers: 0, calls: 0, p50Ms: Number.NaN, p99Ms: Number.NaN } };
+    const reread = parseBenchResults(JSON.stringify({ ...results, density }), 'no-echo.json');
+    expect(renderReport(reread, '').markdown).toContain('p50 — ms, p99 — ms.');
+  });
+
+  it('says so when the pinned runs were skipped, and when a run (an older one) measured none of this', () => {
+    const skipped = {
+      ...results,
+      pinnedRoundTrip: { gatewayCpu: 0, loadCpu: 1, skipped: 'taskset (util-linux) is not installed', rows: [] },
+    };
+    expect(renderReport(skipped, '').markdown).toContain('_Not measured in this run: taskset (util-linux) is not installed._');
+    const older = renderReport(sample(), '').markdown;
+    expect(older).toContain('## The floor');
+    expect(older).toContain('_The HTTP floor was not measured in this run._');
+    expect(older).toContain('## Calls/s with the gateway on one core\n\n_Not measured in this run._');
+    expect(older).toContain('## Density\n\n_Not measured in this run._');
   });
 });
 

@@ -10,7 +10,9 @@ import { REPO_ROOT } from '#testing';
 import type { BenchResults } from './lib/results.js';
 import { defaultResultsFile } from './report.js';
 import { writeReport } from './report/write-report.js';
+import { measureDensity } from './scenarios/density.js';
 import { measureIdleStreams, measurePerSession } from './scenarios/memory.js';
+import { measurePinnedRoundTrips } from './scenarios/pinned-round-trips.js';
 import { measureRemoteRoundTrips } from './scenarios/remote-round-trips.js';
 import { measureRoundTrips } from './scenarios/round-trips.js';
 import { measureSessionStart } from './scenarios/session-start.js';
@@ -52,8 +54,10 @@ function natsServerVersion(): string {
 async function main(): Promise<void> {
   const started = new Date();
   const [cpu] = cpus();
-  progress('round trips (direct, gatehouse serve and over NATS with bearer and JWT and 2026-07-28, supergateway, mcp-proxy)');
+  progress('round trips (direct, http floor, gatehouse serve and over NATS with bearer and JWT and 2026-07-28, supergateway, mcp-proxy)');
   const roundTrip = await measureRoundTrips(progress);
+  progress('pinned round trips (gateway on core 0, load on core 1: http floor, gatehouse serve and over NATS with JWT, peers)');
+  const pinnedRoundTrip = await measurePinnedRoundTrips(progress);
   progress('remote round trips (server-everything over streamable HTTP: direct, through gatehouse serve and over NATS)');
   const remoteRoundTrip = await measureRemoteRoundTrips(progress);
   progress('session start (and a 2026-07-28 client on a warm and a cold pool)');
@@ -61,6 +65,8 @@ async function main(): Promise<void> {
   progress('memory');
   const perSession = await measurePerSession(progress);
   const idleStreams = await measureIdleStreams(progress);
+  progress('density (one runner holding thousands of open sessions, awk backends)');
+  const density = await measureDensity(progress);
   progress('token checks');
   const tokenChecks = await measureTokenChecks();
   const measured = {
@@ -82,11 +88,13 @@ async function main(): Promise<void> {
       'nats-server': natsServerVersion(),
     },
     roundTrip,
+    pinnedRoundTrip,
     remoteRoundTrip,
     sessionStart,
     poolStart,
     memory: { perSession, idleStreams },
     tokenChecks,
+    density,
   };
   const results: BenchResults = { ...measured, targets: judgeTargets(measured) };
   const file = join(REPO_ROOT, defaultResultsFile(results));

@@ -1,4 +1,4 @@
-import type { BenchResults, RoundTripRow } from './lib/results.js';
+import type { BenchResults, DensityResult, RoundTripRow } from './lib/results.js';
 import { judgeTargets } from './targets.js';
 
 const trip = (
@@ -7,6 +7,7 @@ const trip = (
   concurrency: number,
   p50Ms: number,
   callsPerSec: number,
+  p99Ms = p50Ms * 3,
 ): RoundTripRow => ({
   target,
   auth,
@@ -14,17 +15,31 @@ const trip = (
   calls: 1000,
   p50Ms,
   p95Ms: p50Ms * 2,
-  p99Ms: p50Ms * 3,
+  p99Ms,
   callsPerSec,
 });
 
-function results(roundTrip: RoundTripRow[]): Omit<BenchResults, 'targets'> {
+const density: DensityResult = {
+  sessionsAsked: 5000,
+  sessionsOpen: 5000,
+  openSec: 40,
+  runnerRssBeforeBytes: 100e6,
+  runnerRssAfterBytes: 200e6,
+  edgeRssBeforeBytes: 100e6,
+  edgeRssAfterBytes: 300e6,
+  runnerOpenFiles: 15_020,
+  runnerOpenFilesLimit: 20_000,
+  echo: { callers: 16, calls: 4000, p50Ms: 12, p99Ms: 48.5 },
+};
+
+function results(roundTrip: RoundTripRow[], pinned: RoundTripRow[] = []): Omit<BenchResults, 'targets'> {
   return {
     startedAt: '2026-11-26T16:00:00.000Z',
     durationSec: 300,
     machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 24, os: 'Linux', node: 'v20' },
     versions: {},
     roundTrip,
+    pinnedRoundTrip: { gatewayCpu: 0, loadCpu: 1, rows: pinned },
     sessionStart: [
       { target: 'direct', backend: 'awk server', samples: 5, p50Ms: 4, p95Ms: 5 },
       { target: 'gatehouse serve', backend: 'awk server', samples: 5, p50Ms: 30, p95Ms: 40 },
@@ -33,54 +48,160 @@ function results(roundTrip: RoundTripRow[]): Omit<BenchResults, 'targets'> {
       perSession: [{ process: 'edge', sessions: 300, rssBeforeBytes: 0, rssAfterBytes: 6e6, perSessionBytes: 20_000 }],
       idleStreams: [],
     },
-    tokenChecks: { cachedPerSec: 2e6, firstSightPerSec: 4000 },
+    tokenChecks: { cachedPerSec: 2e6, firstSightPerSec: 13_000 },
+    density,
   };
 }
 
 const find = (rows: ReturnType<typeof judgeTargets>, name: string) => rows.find((t) => t.name === name);
 
+/** The rows of a run where every target has its figures. */
+const unpinned = [
+  trip('direct', 'none', 1, 0.05, 9000),
+  trip('http floor', 'none', 1, 0.6, 1500),
+  trip('gatehouse serve', 'jwt', 1, 0.9, 900),
+  trip('gatehouse nats', 'jwt', 1, 1.3, 700),
+  trip('gatehouse serve', 'jwt', 64, 60, 900, 150),
+  trip('gatehouse nats', 'jwt', 64, 90, 600, 200),
+  trip('supergateway', 'none', 64, 80, 700, 190),
+  trip('mcp-proxy', 'none', 64, 60, 990, 170),
+];
+const pinned = [
+  trip('gatehouse serve', 'jwt', 16, 10, 1600),
+  trip('gatehouse nats', 'jwt', 16, 20, 900),
+  trip('supergateway', 'none', 16, 30, 500),
+  trip('mcp-proxy', 'none', 16, 20, 1000),
+  trip('gatehouse serve', 'jwt', 64, 40, 1500),
+  trip('gatehouse nats', 'jwt', 64, 60, 1100),
+  trip('supergateway', 'none', 64, 130, 480),
+  trip('mcp-proxy', 'none', 64, 80, 750),
+];
+
 describe('judgeTargets', () => {
-  it('judges each target on the figures of the run', () => {
-    const rows = judgeTargets(
-      results([
-        trip('direct', 'none', 1, 0.2, 5000),
-        trip('gatehouse serve', 'jwt', 1, 0.6, 900),
-        trip('gatehouse serve', 'jwt', 16, 5, 3000),
-        trip('supergateway', 'none', 16, 9, 1000),
-        trip('mcp-proxy', 'none', 16, 8, 1800),
-      ]),
-    );
-    expect(find(rows, 'p50 overhead over direct, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '0.40 ms', met: true });
-    expect(find(rows, 'calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
-      figure: '1.67× (3,000/s vs 1,800/s)',
+  const rows = judgeTargets(results(unpinned, pinned));
+
+  it('judges one session against the floor: the HTTP floor plus direct stdio', () => {
+    // floor = 0.6 + 0.05 = 0.65 ms; serve 0.9 ≤ 0.95, nats 1.3 > 1.25.
+    expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({
+      target: '≤ floor + 0.3 ms',
+      figure: '0.90 ms (floor 0.65 ms)',
       met: true,
     });
-    expect(find(rows, 'session start: gatehouse serve (awk server)')).toMatchObject({ figure: '30.00 ms', met: false });
-    expect(find(rows, 'memory per open session: edge')).toMatchObject({ met: true });
-    expect(find(rows, 'token checks on one core (first sight: full ES256 check)')).toMatchObject({ figure: '4,000/s', met: false });
-  });
-
-  it('counts a target whose rows are missing as missed, never as met by NaN or Infinity', () => {
-    const rows = judgeTargets(results([trip('gatehouse serve', 'jwt', 16, 5, 3000)]));
-    expect(find(rows, 'p50 overhead over direct, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '— ms', met: false });
-    expect(find(rows, 'calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
-      figure: '— (3,000/s vs —/s)',
+    expect(find(rows, 'p50, 1 session: gatehouse nats (jwt)')).toMatchObject({
+      target: '≤ floor + 0.6 ms',
+      figure: '1.30 ms (floor 0.65 ms)',
       met: false,
     });
-    expect(rows.map((t) => t.figure).join(' ')).not.toMatch(/NaN|Infinity/);
   });
 
-  it('judges the 2025 rows only: a 2026-07-28 row of the same target and auth never stands in for one', () => {
-    const modern = (row: RoundTripRow): RoundTripRow => ({ ...row, protocol: '2026-07-28' });
-    const rows = judgeTargets(
-      results([
-        trip('direct', 'none', 1, 0.2, 5000),
-        modern(trip('gatehouse serve', 'bearer', 1, 0.3, 3000)),
-        trip('gatehouse serve', 'bearer', 1, 1.2, 800),
-        modern(trip('gatehouse serve', 'jwt', 1, 0.3, 3000)),
-      ]),
+  it('judges calls/s on the pinned rows against the better pinned peer, 1.5× for serve and 1.0× over NATS', () => {
+    expect(find(rows, 'pinned calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+      target: '≥ 1.5×',
+      figure: '1.60× (1,600/s vs 1,000/s)',
+      met: true,
+    });
+    expect(find(rows, 'pinned calls/s at 16 sessions: gatehouse nats (jwt) ÷ better peer')).toMatchObject({
+      target: '≥ 1.0×',
+      figure: '0.90× (900/s vs 1,000/s)',
+      met: false,
+    });
+    expect(find(rows, 'pinned calls/s at 64 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+      figure: '2.00× (1,500/s vs 750/s)',
+    });
+    expect(find(rows, 'pinned calls/s at 64 sessions: gatehouse nats (jwt) ÷ better peer')).toMatchObject({ met: true });
+  });
+
+  it("judges p99 at 64 sessions (unpinned) against the lower of the peers' p99", () => {
+    expect(find(rows, 'p99 at 64 sessions: gatehouse serve (jwt)')).toMatchObject({ figure: '150.00 ms vs 170.00 ms', met: true });
+    expect(find(rows, 'p99 at 64 sessions: gatehouse nats (jwt)')).toMatchObject({ figure: '200.00 ms vs 170.00 ms', met: false });
+  });
+
+  it('keeps session start, memory and the token checks, first sight at 12,000/s', () => {
+    expect(find(rows, 'session start: gatehouse serve (awk server)')).toMatchObject({ figure: '30.00 ms', met: false });
+    expect(find(rows, 'memory per open session: edge')).toMatchObject({ figure: '20.0 KB', met: true });
+    expect(find(rows, 'token checks on one core (first sight: full ES256 check)')).toMatchObject({
+      target: '≥ 12,000/s',
+      figure: '13,000/s',
+      met: true,
+    });
+    expect(find(rows, 'token checks on one core (token seen before)')).toMatchObject({ target: '≥ 20,000/s', met: true });
+  });
+
+  it('judges density per open session, and its echo p99 as reported', () => {
+    expect(find(rows, 'density: runner RSS per open session')).toMatchObject({
+      target: '≤ 30 KB',
+      figure: '20.0 KB (5,000 of 5,000 open)',
+      met: true,
+    });
+    expect(find(rows, 'density: edge RSS per open session')).toMatchObject({ figure: '40.0 KB (5,000 of 5,000 open)', met: false });
+    expect(find(rows, 'density: echo p99 while every session stays open')).toMatchObject({
+      target: 'reported',
+      figure: '48.50 ms (16 callers, 5,000 of 5,000 open)',
+      met: true,
+    });
+  });
+
+  it('divides by the sessions actually open', () => {
+    const fewer = { ...results(unpinned, pinned), density: { ...density, sessionsOpen: 4000 } };
+    expect(find(judgeTargets(fewer), 'density: runner RSS per open session')).toMatchObject({ figure: '25.0 KB (4,000 of 5,000 open)' });
+  });
+});
+
+describe('judgeTargets: a missing figure is a miss', () => {
+  it('misses the one-session targets without the HTTP floor', () => {
+    const rows = judgeTargets(results(unpinned.filter((r) => r.target !== 'http floor')));
+    expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '0.90 ms (floor — ms)', met: false });
+  });
+
+  it('misses the throughput targets without pinned rows or without a peer, and the p99 ones without a peer', () => {
+    const notPinned = judgeTargets({
+      ...results(unpinned),
+      pinnedRoundTrip: { gatewayCpu: 0, loadCpu: 1, skipped: 'no taskset', rows: [] },
+    });
+    expect(find(notPinned, 'pinned calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+      figure: '— (—/s vs —/s)',
+      met: false,
+    });
+    const onePeer = judgeTargets(
+      results(
+        unpinned.filter((r) => r.target !== 'mcp-proxy'),
+        pinned.filter((r) => r.target !== 'mcp-proxy'),
+      ),
     );
-    expect(find(rows, 'p50 overhead over direct, 1 session: gatehouse serve (bearer)')).toMatchObject({ figure: '1.00 ms', met: false });
-    expect(find(rows, 'p50 overhead over direct, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '— ms', met: false });
+    expect(find(onePeer, 'pinned calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+      figure: '— (1,600/s vs —/s)',
+      met: false,
+    });
+    expect(find(onePeer, 'p99 at 64 sessions: gatehouse serve (jwt)')).toMatchObject({ figure: '150.00 ms vs — ms', met: false });
+  });
+
+  it('misses every density target in a run without density, and with no session open', () => {
+    const rows = judgeTargets({ ...results(unpinned, pinned), density: undefined }).filter((t) => t.name.startsWith('density: '));
+    expect(rows).toHaveLength(3);
+    expect(rows.every((t) => !t.met)).toBe(true);
+    expect(rows.map((t) => t.figure)).toEqual(['— KB (not measured)', '— KB (not measured)', '— ms (0 callers, not measured)']);
+    const none = judgeTargets({ ...results(unpinned, pinned), density: { ...density, sessionsOpen: 0 } });
+    expect(find(none, 'density: runner RSS per open session')).toMatchObject({ met: false });
+    const noEcho = { ...density, echo: { callers: 0, calls: 0, p50Ms: Number.NaN, p99Ms: Number.NaN } };
+    expect(
+      find(judgeTargets({ ...results(unpinned, pinned), density: noEcho }), 'density: echo p99 while every session stays open'),
+    ).toMatchObject({
+      met: false,
+    });
+  });
+
+  it('never writes NaN or Infinity, and a 2026-07-28 row never stands in for a 2025 one', () => {
+    const modern = (row: RoundTripRow): RoundTripRow => ({ ...row, protocol: '2026-07-28' });
+    const rows = judgeTargets({
+      ...results([
+        trip('direct', 'none', 1, 0.05, 9000),
+        trip('http floor', 'none', 1, 0.6, 1500),
+        modern(trip('gatehouse serve', 'jwt', 1, 0.1, 3000)),
+      ]),
+      pinnedRoundTrip: undefined,
+      density: undefined,
+    });
+    expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '— ms (floor 0.65 ms)', met: false });
+    expect(rows.map((t) => `${t.name} ${t.figure}`).join(' ')).not.toMatch(/NaN|Infinity|undefined/);
   });
 });

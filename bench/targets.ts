@@ -1,8 +1,13 @@
-import type { BenchResults, RoundTripRow, TargetRow, TargetName } from './lib/results.js';
+import type { BenchResults, DensityResult, RoundTripRow, TargetRow, TargetName } from './lib/results.js';
 import { milliseconds, perSecond, ratio as formatRatio } from './report/format.js';
+import { floorP50Ms, PEERS } from './report/round-trip-series.js';
+
+type Measured = Omit<BenchResults, 'targets'>;
 
 const ms = (value: number) => `${milliseconds(value)} ms`;
 const perSec = (value: number) => `${perSecond(value)}/s`;
+const kilobytes = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1000).toFixed(1)} KB` : '— KB');
+const GATEHOUSE_JWT = ['gatehouse serve', 'gatehouse nats'] as const;
 
 /** A target is met only by a figure this run measured: a missing row is a miss, never NaN or Infinity passing a test. */
 function judged(name: string, target: string, figure: string, value: number, meets: (value: number) => boolean): TargetRow {
@@ -14,49 +19,116 @@ function row(rows: readonly RoundTripRow[], target: TargetName, auth: RoundTripR
   return rows.find((r) => r.target === target && r.auth === auth && r.concurrency === concurrency && r.protocol === undefined);
 }
 
-/** The issue's targets, judged on this run's figures (ratios within the run, never absolute times). */
-export function judgeTargets(results: Omit<BenchResults, 'targets'>): TargetRow[] {
-  const { roundTrip, sessionStart, memory, tokenChecks } = results;
-  const targets: TargetRow[] = [];
-  const direct1 = row(roundTrip, 'direct', 'none', 1)?.p50Ms ?? Number.NaN;
-  for (const [target, limit] of [
-    ['gatehouse serve', 0.5],
-    ['gatehouse nats', 1.0],
-  ] as const) {
-    for (const auth of ['bearer', 'jwt'] as const) {
-      const overhead = (row(roundTrip, target, auth, 1)?.p50Ms ?? Number.NaN) - direct1;
-      const name = `p50 overhead over direct, 1 session: ${target} (${auth})`;
-      targets.push(judged(name, `≤ ${limit.toFixed(1)} ms`, ms(overhead), overhead, (v) => v <= limit));
-    }
-  }
-  for (const concurrency of [16, 64]) {
-    const peers = (['supergateway', 'mcp-proxy'] as const).flatMap((p) => row(roundTrip, p, 'none', concurrency)?.callsPerSec ?? []);
-    const betterPeer = peers.length > 0 ? Math.max(...peers) : Number.NaN;
-    for (const target of ['gatehouse serve', 'gatehouse nats'] as const) {
-      const calls = row(roundTrip, target, 'jwt', concurrency)?.callsPerSec ?? Number.NaN;
-      const ratio = betterPeer > 0 ? calls / betterPeer : Number.NaN;
-      const figure = `${formatRatio(calls, betterPeer)} (${perSec(calls)} vs ${perSec(betterPeer)})`;
-      targets.push(judged(`calls/s at ${concurrency} sessions: ${target} (jwt) ÷ better peer`, '≥ 1.5×', figure, ratio, (v) => v >= 1.5));
-    }
-  }
-  for (const r of sessionStart.filter((s) => s.target !== 'direct')) {
-    const spawn = sessionStart.find((s) => s.target === 'direct' && s.backend === r.backend)?.p50Ms ?? Number.NaN;
-    const name = `session start: ${r.target} (${r.backend})`;
-    targets.push(judged(name, `≤ direct + 20 ms (${ms(spawn + 20)})`, ms(r.p50Ms), r.p50Ms - spawn, (v) => v <= 20));
-  }
-  for (const m of memory.perSession) {
-    const figure = `${(m.perSessionBytes / 1000).toFixed(1)} KB`;
-    targets.push(judged(`memory per open session: ${m.process}`, '≤ 100 KB', figure, m.perSessionBytes, (v) => v <= 100_000));
-  }
-  for (const s of memory.idleStreams) {
-    const name = `edge RSS with ${s.streams.toLocaleString('en-US')} idle ${s.kind} streams`;
-    targets.push(judged(name, '< 200 MB', `${(s.edgeRssAfterBytes / 1e6).toFixed(1)} MB`, s.edgeRssAfterBytes, (v) => v < 200e6));
-  }
-  for (const [which, rate] of [
-    ['token seen before', tokenChecks.cachedPerSec],
-    ['first sight: full ES256 check', tokenChecks.firstSightPerSec],
-  ] as const) {
-    targets.push(judged(`token checks on one core (${which})`, '≥ 20,000/s', perSec(rate), rate, (v) => v >= 20_000));
-  }
-  return targets;
+/** The better of the two peers by `pick` (`best` of both values); NaN unless both peers were measured. */
+function betterPeer(
+  rows: readonly RoundTripRow[],
+  concurrency: number,
+  pick: (r: RoundTripRow) => number,
+  best: (a: number, b: number) => number,
+) {
+  const [first, second] = PEERS.map((peer) => {
+    const found = row(rows, peer, 'none', concurrency);
+    return found === undefined ? Number.NaN : pick(found);
+  });
+  return best(first ?? Number.NaN, second ?? Number.NaN);
+}
+
+/** The issue's targets, judged on this run's figures (ratios and differences within the run, never absolute times). */
+export function judgeTargets(results: Measured): TargetRow[] {
+  return [
+    ...oneSessionTargets(results),
+    ...pinnedThroughputTargets(results),
+    ...tailLatencyTargets(results),
+    ...sessionStartTargets(results),
+    ...memoryTargets(results),
+    ...tokenCheckTargets(results),
+    ...densityTargets(results.density),
+  ];
+}
+
+/** p50 of one session over the floor (the HTTP floor plus direct stdio). */
+function oneSessionTargets({ roundTrip }: Measured): TargetRow[] {
+  const floor = floorP50Ms(roundTrip);
+  return GATEHOUSE_JWT.map((target) => {
+    const limit = target === 'gatehouse serve' ? 0.3 : 0.6;
+    const p50 = row(roundTrip, target, 'jwt', 1)?.p50Ms ?? Number.NaN;
+    const name = `p50, 1 session: ${target} (jwt)`;
+    return judged(name, `≤ floor + ${limit.toFixed(1)} ms`, `${ms(p50)} (floor ${ms(floor)})`, p50 - floor, (v) => v <= limit);
+  });
+}
+
+/** Calls/s with the gateway on one core and the load on the other, against the better peer pinned the same way. */
+function pinnedThroughputTargets({ pinnedRoundTrip }: Measured): TargetRow[] {
+  const rows = pinnedRoundTrip?.rows ?? [];
+  return [16, 64].flatMap((concurrency) => {
+    const peer = betterPeer(rows, concurrency, (r) => r.callsPerSec, Math.max);
+    return GATEHOUSE_JWT.map((target) => {
+      const least = target === 'gatehouse serve' ? 1.5 : 1.0;
+      const calls = row(rows, target, 'jwt', concurrency)?.callsPerSec ?? Number.NaN;
+      const ratio = peer > 0 ? calls / peer : Number.NaN;
+      const figure = `${formatRatio(calls, peer)} (${perSec(calls)} vs ${perSec(peer)})`;
+      const name = `pinned calls/s at ${concurrency} sessions: ${target} (jwt) ÷ better peer`;
+      return judged(name, `≥ ${least.toFixed(1)}×`, figure, ratio, (v) => v >= least);
+    });
+  });
+}
+
+/** p99 at 64 sessions, unpinned, against the lower p99 of the two peers. */
+function tailLatencyTargets({ roundTrip }: Measured): TargetRow[] {
+  const peer = betterPeer(roundTrip, 64, (r) => r.p99Ms, Math.min);
+  return GATEHOUSE_JWT.map((target) => {
+    const p99 = row(roundTrip, target, 'jwt', 64)?.p99Ms ?? Number.NaN;
+    const name = `p99 at 64 sessions: ${target} (jwt)`;
+    return judged(name, "≤ the better peer's p99", `${ms(p99)} vs ${ms(peer)}`, p99 - peer, (v) => v <= 0);
+  });
+}
+
+function sessionStartTargets({ sessionStart }: Measured): TargetRow[] {
+  return sessionStart
+    .filter((s) => s.target !== 'direct')
+    .map((r) => {
+      const spawn = sessionStart.find((s) => s.target === 'direct' && s.backend === r.backend)?.p50Ms ?? Number.NaN;
+      const name = `session start: ${r.target} (${r.backend})`;
+      return judged(name, `≤ direct + 20 ms (${ms(spawn + 20)})`, ms(r.p50Ms), r.p50Ms - spawn, (v) => v <= 20);
+    });
+}
+
+function memoryTargets({ memory }: Measured): TargetRow[] {
+  return [
+    ...memory.perSession.map((m) =>
+      judged(`memory per open session: ${m.process}`, '≤ 100 KB', kilobytes(m.perSessionBytes), m.perSessionBytes, (v) => v <= 100_000),
+    ),
+    ...memory.idleStreams.map((s) => {
+      const name = `edge RSS with ${s.streams.toLocaleString('en-US')} idle ${s.kind} streams`;
+      return judged(name, '< 200 MB', `${(s.edgeRssAfterBytes / 1e6).toFixed(1)} MB`, s.edgeRssAfterBytes, (v) => v < 200e6);
+    }),
+  ];
+}
+
+function tokenCheckTargets({ tokenChecks }: Measured): TargetRow[] {
+  return (
+    [
+      ['token seen before', tokenChecks.cachedPerSec, 20_000],
+      ['first sight: full ES256 check', tokenChecks.firstSightPerSec, 12_000],
+    ] as const
+  ).map(([which, rate, least]) =>
+    judged(`token checks on one core (${which})`, `≥ ${perSec(least)}`, perSec(rate), rate, (v) => v >= least),
+  );
+}
+
+/** One runner holding thousands of sessions: RSS per open session of runner and edge, and echo's p99 meanwhile. */
+function densityTargets(density: DensityResult | undefined): TargetRow[] {
+  const open = density?.sessionsOpen ?? 0;
+  const perSession = (before?: number, after?: number) => (open > 0 ? ((after ?? Number.NaN) - (before ?? Number.NaN)) / open : Number.NaN);
+  const sessions =
+    density === undefined ? 'not measured' : `${open.toLocaleString('en-US')} of ${density.sessionsAsked.toLocaleString('en-US')} open`;
+  const rss = (process: string, bytes: number) =>
+    judged(`density: ${process} RSS per open session`, '≤ 30 KB', `${kilobytes(bytes)} (${sessions})`, bytes, (v) => v <= 30_000);
+  const p99 = density?.echo.p99Ms ?? Number.NaN;
+  const callers = density?.echo.callers ?? 0;
+  return [
+    rss('runner', perSession(density?.runnerRssBeforeBytes, density?.runnerRssAfterBytes)),
+    rss('edge', perSession(density?.edgeRssBeforeBytes, density?.edgeRssAfterBytes)),
+    judged('density: echo p99 while every session stays open', 'reported', `${ms(p99)} (${callers} callers, ${sessions})`, p99, () => true),
+  ];
 }

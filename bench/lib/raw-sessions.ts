@@ -24,6 +24,17 @@ export async function openSession(mcpUrl: string, authorization: string): Promis
   return sessionId;
 }
 
+/** Calls `echo` in an open session with one plain POST; resolves once its answer (JSON or an event stream) has come. */
+export async function callEcho(mcpUrl: string, authorization: string, sessionId: string, id: number): Promise<void> {
+  const res = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: { ...JSON_HEADERS, authorization, 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message: 'ping' } } }),
+  });
+  const text = await res.text();
+  if (res.status !== 200 || !text.includes('Echo: ping')) throw new Error(`echo answered ${res.status}: ${text.slice(0, 200)}`);
+}
+
 /** Holds a GET stream of a session open, on a connection of its own; resolves once the edge answered 200. */
 export function openGetStream(mcpUrl: string, authorization: string, sessionId: string): Promise<ClientRequest> {
   const headers = { accept: 'text/event-stream', authorization, 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL };

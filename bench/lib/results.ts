@@ -9,6 +9,8 @@ export interface BenchResults {
   versions: Record<string, string>;
   /** Tool-call round trips: one row per target and concurrency. */
   roundTrip: RoundTripRow[];
+  /** Calls/s with the gateway on one core and the load on the other (absent in older runs). */
+  pinnedRoundTrip?: PinnedRoundTrip;
   /** The same to a remote streamable-HTTP server: direct, and through Gatehouse's runner (absent in older runs). */
   remoteRoundTrip?: RoundTripRow[];
   sessionStart: SessionStartRow[];
@@ -16,12 +18,17 @@ export interface BenchResults {
   poolStart?: PoolStartRow[];
   memory: { perSession: MemoryPerSessionRow[]; idleStreams: IdleStreamsRow[] };
   tokenChecks: { cachedPerSec: number; firstSightPerSec: number };
+  /** One runner holding thousands of open sessions (absent in older runs). */
+  density?: DensityResult;
   /** The issue's targets, each with the figure measured in this run. */
   targets: TargetRow[];
 }
 
-/** A measured path: `direct` is the floor; peers bridge stdio to HTTP without auth. */
-export type TargetName = 'direct' | 'gatehouse serve' | 'gatehouse nats' | 'supergateway' | 'mcp-proxy';
+/**
+ * A measured path: `direct` is stdio with no HTTP; `http floor` is HTTP with no gateway (a bare endpoint that
+ * answers at once, no backend); peers bridge stdio to HTTP without auth.
+ */
+export type TargetName = 'direct' | 'http floor' | 'gatehouse serve' | 'gatehouse nats' | 'supergateway' | 'mcp-proxy';
 
 export interface RoundTripRow {
   target: TargetName;
@@ -36,6 +43,36 @@ export interface RoundTripRow {
   p95Ms: number;
   p99Ms: number;
   callsPerSec: number;
+}
+
+/** The same calls with each gateway's processes pinned to one core and the load (bench, SDK clients, backends) to another. */
+export interface PinnedRoundTrip {
+  /** The core of the gateway's processes (and of Gatehouse's own nats-server). */
+  gatewayCpu: number;
+  /** The core of the bench process, its clients and every backend. */
+  loadCpu: number;
+  /** Why nothing was pinned (no taskset, one core), when so; `rows` is then empty. */
+  skipped?: string;
+  rows: RoundTripRow[];
+}
+
+/** One runner (edge and runner as separate processes over NATS) holding many open sessions, an awk backend each. */
+export interface DensityResult {
+  /** Sessions the run set out to open (BENCH_DENSITY_SESSIONS). */
+  sessionsAsked: number;
+  /** Sessions actually open, beyond a warm-up of a few: the divisor of the per-session figures. */
+  sessionsOpen: number;
+  /** Wall-clock seconds to open them, a bounded number at a time. */
+  openSec: number;
+  runnerRssBeforeBytes: number;
+  runnerRssAfterBytes: number;
+  edgeRssBeforeBytes: number;
+  edgeRssAfterBytes: number;
+  /** The runner's open file descriptors with every session open, and its limit (RLIMIT_NOFILE, soft). */
+  runnerOpenFiles: number;
+  runnerOpenFilesLimit: number;
+  /** `echo` calls by some of the open sessions, in a loop, while all of them stay open. */
+  echo: { callers: number; calls: number; p50Ms: number; p99Ms: number };
 }
 
 export interface SessionStartRow {

@@ -14,3 +14,9 @@ export function rssBytes(pid: number): number {
   if (!match) throw new Error(`process ${pid} has no resident set (a zombie or a kernel thread)`);
   return Number(match[1]) * 1024;
 }
+
+/** RSS once the process has had a moment to settle (and, where it allows, to collect). */
+export async function settledRss(pid: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 2000));
+  return rssBytes(pid);
+}

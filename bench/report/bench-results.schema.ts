@@ -2,9 +2,14 @@
 import { z } from 'zod';
 import type { BenchResults } from '../lib/results.js';
 
-const target = z.enum(['direct', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy']);
+const target = z.enum(['direct', 'http floor', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy']);
 const figure = z.number();
 const count = z.number().int().nonnegative();
+/** A figure the run could not measure is written as null (JSON has no NaN), and read back as NaN: the page shows "—". */
+const figureOrNull = z
+  .number()
+  .nullable()
+  .transform((value) => value ?? Number.NaN);
 const roundTripRow = z.object({
   target,
   auth: z.enum(['none', 'bearer', 'jwt']),
@@ -25,6 +30,7 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
   versions: z.record(z.string(), z.string()),
   roundTrip: z.array(roundTripRow),
   remoteRoundTrip: z.array(roundTripRow).optional(),
+  pinnedRoundTrip: z.object({ gatewayCpu: count, loadCpu: count, skipped: z.string().optional(), rows: z.array(roundTripRow) }).optional(),
   sessionStart: z.array(
     z.object({ target, backend: z.enum(['node echo server', 'awk server']), samples: count, p50Ms: figure, p95Ms: figure }),
   ),
@@ -61,6 +67,20 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
     ),
   }),
   tokenChecks: z.object({ cachedPerSec: figure, firstSightPerSec: figure }),
+  density: z
+    .object({
+      sessionsAsked: count,
+      sessionsOpen: count,
+      openSec: figure,
+      runnerRssBeforeBytes: figure,
+      runnerRssAfterBytes: figure,
+      edgeRssBeforeBytes: figure,
+      edgeRssAfterBytes: figure,
+      runnerOpenFiles: count,
+      runnerOpenFilesLimit: count,
+      echo: z.object({ callers: count, calls: count, p50Ms: figureOrNull, p99Ms: figureOrNull }),
+    })
+    .optional(),
   targets: z.array(z.object({ name: z.string(), target: z.string(), figure: z.string(), met: z.boolean() })),
 });
 

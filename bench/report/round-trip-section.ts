@@ -25,6 +25,7 @@ export function roundTripSection(rows: readonly RoundTripRow[]): string {
   return [
     '## Round trip of a tool call',
     'Each session calls `echo` in a loop and waits for the answer before the next call; all sessions run at once. ' +
+      '`http floor` is the same SDK client against a bare HTTP endpoint that answers at once (no gateway, no backend). ' +
       'p50 ÷ direct says how many times slower than the bare stdio connection a call is; calls/s ÷ direct how much of the ' +
       "direct throughput is kept. The × columns set a Gatehouse row's calls/s against each peer's (above 1.00× is faster). " +
       'Rows marked 2026-07-28 are stateless calls (no initialize, no session; `_meta` and the MCP-Protocol-Version, ' +

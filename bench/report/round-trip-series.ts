@@ -3,8 +3,8 @@ import type { RoundTripRow, TargetName } from '../lib/results.js';
 
 export type Auth = RoundTripRow['auth'];
 
-/** Page order: the floor first, then Gatehouse's two topologies, then the peers. */
-const TARGET_ORDER: readonly TargetName[] = ['direct', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy'];
+/** Page order: the floors first, then Gatehouse's two topologies, then the peers. */
+const TARGET_ORDER: readonly TargetName[] = ['direct', 'http floor', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy'];
 const AUTH_ORDER: readonly Auth[] = ['none', 'bearer', 'jwt'];
 
 /** The peers each Gatehouse row is compared against, in column order. */
@@ -67,6 +67,16 @@ export function roundTripSeries(rows: readonly RoundTripRow[]): RoundTripSeries[
 export function referenceRow(rows: readonly RoundTripRow[], target: TargetName, concurrency: number): RoundTripRow | undefined {
   const candidates = rows.filter((r) => r.target === target && r.concurrency === concurrency && r.protocol === undefined);
   return candidates.find((r) => r.auth === 'none') ?? candidates[0];
+}
+
+/**
+ * The floor of any gateway, in ms: the HTTP floor's p50 (the SDK client over HTTP to an endpoint that
+ * answers at once) plus direct stdio's p50 (the backend's own round trip), one session each; NaN when
+ * either was not measured.
+ */
+export function floorP50Ms(rows: readonly RoundTripRow[]): number {
+  const p50 = (target: TargetName) => referenceRow(rows, target, 1)?.p50Ms ?? Number.NaN;
+  return p50('http floor') + p50('direct');
 }
 
 function rank<T>(order: readonly T[], value: T): number {

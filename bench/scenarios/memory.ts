@@ -3,7 +3,7 @@ import { IDLE_SERVER } from '../fixtures/backends.js';
 import { startBenchGatehouse, type RunningGatehouse } from '../gatehouse.js';
 import { inParallel, openGetStream, openLegacySession, openSession } from '../lib/raw-sessions.js';
 import type { IdleStreamsRow, MemoryPerSessionRow } from '../lib/results.js';
-import { rssBytes } from '../lib/rss.js';
+import { settledRss } from '../lib/rss.js';
 
 const SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 300);
 const STREAMS = Number(process.env.BENCH_IDLE_STREAMS ?? 1000);
@@ -11,12 +11,6 @@ const WARMUP = 20;
 const PARALLEL = 16;
 
 type Progress = (line: string) => void;
-
-/** RSS once the process has had a moment to settle (and, where it allows, to collect). */
-async function settledRss(pid: number): Promise<number> {
-  await new Promise((r) => setTimeout(r, 2000));
-  return rssBytes(pid);
-}
 
 /** The gateway's own RSS per open session (backends are separate processes), for `serve` and for edge and runner. */
 export async function measurePerSession(progress: Progress): Promise<MemoryPerSessionRow[]> {

@@ -12,13 +12,15 @@ import { measure } from './round-trips.js';
 export async function measureRemoteRoundTrips(progress: (line: string) => void): Promise<RoundTripRow[]> {
   const upstream = await startRemoteEverything();
   try {
-    const rows = await measure('direct', 'none', streamableHttp(upstream.url), progress, 'remote ');
+    const rows = await measure('direct', 'none', streamableHttp(upstream.url), progress, { label: 'remote ' });
     for (const kind of ['all-in-one', 'distributed'] as const) {
       const gatehouse = await startBenchGatehouse(kind, { url: upstream.url });
       try {
         const target = kind === 'all-in-one' ? 'gatehouse serve' : 'gatehouse nats';
         rows.push(
-          ...(await measure(target, 'bearer', streamableHttp(gatehouse.mcpUrl, gatehouse.authorization.bearer), progress, 'remote ')),
+          ...(await measure(target, 'bearer', streamableHttp(gatehouse.mcpUrl, gatehouse.authorization.bearer), progress, {
+            label: 'remote ',
+          })),
         );
       } finally {
         await gatehouse.stop();

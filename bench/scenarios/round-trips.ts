@@ -1,4 +1,5 @@
 import { ECHO_SERVER } from '../fixtures/backends.js';
+import { startHttpFloor } from '../fixtures/http-floor.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { directStdio, streamableHttp, type Connect } from '../lib/clients.js';
 import { runCalls, sessionCaller, type Caller } from '../lib/load.js';
@@ -15,17 +16,26 @@ const MODERN_WARMUP_MS = Number(process.env.BENCH_MODERN_WARMUP_MS ?? 1000);
 
 type Progress = (line: string) => void;
 
+export interface MeasureOptions {
+  /** Before each progress line, e.g. "remote ". */
+  label?: string;
+  /** Default: 1, 16 and 64. */
+  concurrencies?: readonly number[];
+  /** The unmeasured warm-up; default BENCH_WARMUP_MS. */
+  warmupMs?: number;
+}
+
 /** `echo` round trips through `connect` at each concurrency, after an unmeasured warm-up. */
 export async function measure(
   target: TargetName,
   auth: RoundTripRow['auth'],
   connect: Connect,
   progress: Progress,
-  label?: string,
+  options: MeasureOptions = {},
 ): Promise<RoundTripRow[]> {
   // Unmeasured: the first seconds through a freshly started process pay for JIT compilation (a
   // series measured right after start-up was 30% slower than the same series measured later).
-  return measureCallers({ target, auth }, async () => sessionCaller(await connect()), progress, { warmupMs: WARMUP_MS, label });
+  return measureCallers({ target, auth }, async () => sessionCaller(await connect()), progress, { warmupMs: WARMUP_MS, ...options });
 }
 
 /** The same for any caller: `open` gives one client, whichever revision it speaks. */
@@ -33,11 +43,11 @@ async function measureCallers(
   base: Pick<RoundTripRow, 'target' | 'auth' | 'protocol'>,
   open: () => Promise<Caller>,
   progress: Progress,
-  options: { warmupMs: number; warmupConcurrency?: number; label?: string },
+  options: MeasureOptions & { warmupMs: number; warmupConcurrency?: number },
 ): Promise<RoundTripRow[]> {
   const rows: RoundTripRow[] = [];
   await runCalls(open, { concurrency: options.warmupConcurrency ?? 4, warmupCalls: 0, durationMs: options.warmupMs });
-  for (const concurrency of CONCURRENCY) {
+  for (const concurrency of options.concurrencies ?? CONCURRENCY) {
     const result = await runCalls(open, { concurrency, warmupCalls: WARMUP_CALLS, durationMs: DURATION_MS });
     rows.push({ ...base, concurrency, ...result });
     const what = `${base.target} (${base.auth}${base.protocol === undefined ? '' : `, ${base.protocol}`})`;
@@ -61,11 +71,17 @@ function measureModern(target: TargetName, mcpUrl: string, authorization: string
 }
 
 /**
- * `echo` round trips at 1, 16 and 64 sessions: direct, Gatehouse (bearer and JWT, both topologies;
- * and 2026-07-28 stateless calls, bearer), the peers.
+ * `echo` round trips at 1, 16 and 64 sessions: direct, the HTTP floor, Gatehouse (bearer and JWT, both
+ * topologies; and 2026-07-28 stateless calls, bearer), the peers.
  */
 export async function measureRoundTrips(progress: Progress): Promise<RoundTripRow[]> {
   const rows = await measure('direct', 'none', directStdio(ECHO_SERVER), progress);
+  const floor = await startHttpFloor();
+  try {
+    rows.push(...(await measure('http floor', 'none', streamableHttp(floor.url), progress)));
+  } finally {
+    await floor.stop();
+  }
   for (const kind of ['all-in-one', 'distributed'] as const) {
     const gatehouse = await startBenchGatehouse(kind, ECHO_SERVER);
     try {

@@ -1,0 +1,57 @@
+/** "Calls/s with the gateway on one core": the pinned rows, each Gatehouse row set against each peer and the better one. */
+import type { PinnedRoundTrip, RoundTripRow } from '../lib/results.js';
+import { MISSING, milliseconds, perSecond, ratio } from './format.js';
+import { cell, table, type Column } from './markdown-table.js';
+import { concurrencies, isGatehouse, PEERS, referenceRow, roundTripSeries } from './round-trip-series.js';
+
+const COLUMNS: Column[] = [
+  { header: 'target' },
+  { header: 'auth' },
+  { header: 'p50 (ms)', align: 'right' },
+  { header: 'p99 (ms)', align: 'right' },
+  { header: 'calls/s', align: 'right' },
+  ...PEERS.map((peer): Column => ({ header: `× ${peer}`, align: 'right' })),
+  { header: '× better peer', align: 'right' },
+];
+
+export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): string {
+  const intro =
+    pinned === undefined
+      ? []
+      : [
+          `Each gateway's processes pinned to core ${pinned.gatewayCpu} (\`taskset -a -p\` once started: \`gatehouse serve\`; ` +
+            "edge, auth, runner and a nats-server of the run's own; the peer), and the load to core " +
+            `${pinned.loadCpu}: the bench process with its SDK clients, and every backend (started through \`taskset -c ` +
+            `${pinned.loadCpu}\`). Calls/s is then what one core of gateway serves, with none of the run's load on that core. ` +
+            "The × columns set a Gatehouse row's calls/s against each peer's and against the better of the two.",
+        ];
+  return ['## Calls/s with the gateway on one core', ...intro, ...tables(pinned)].join('\n\n');
+}
+
+function tables(pinned: PinnedRoundTrip | undefined): string[] {
+  if (pinned === undefined) return ['_Not measured in this run._'];
+  if (pinned.skipped !== undefined) return [`_Not measured in this run: ${cell(pinned.skipped)}._`];
+  if (pinned.rows.length === 0) return ['_No pinned round trips were measured in this run._'];
+  return concurrencies(pinned.rows).map((c) => `### Pinned: ${c} concurrent sessions\n\n${concurrencyTable(pinned.rows, c)}`);
+}
+
+function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): string {
+  const peers = PEERS.map((peer) => referenceRow(rows, peer, concurrency)?.callsPerSec);
+  // The better peer only when both were measured: one peer alone may not be the better.
+  const [first, second] = peers;
+  const better = first !== undefined && second !== undefined ? Math.max(first, second) : undefined;
+  const body = roundTripSeries(rows).map((s) => {
+    const row = s.byConcurrency.get(concurrency);
+    const against = (peer: number | undefined) => (isGatehouse(s.target) ? ratio(row?.callsPerSec, peer) : MISSING);
+    return [
+      s.target,
+      s.auth,
+      milliseconds(row?.p50Ms),
+      milliseconds(row?.p99Ms),
+      perSecond(row?.callsPerSec),
+      ...peers.map(against),
+      against(better),
+    ];
+  });
+  return table(COLUMNS, body);
+}
