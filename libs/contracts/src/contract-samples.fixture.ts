@@ -117,7 +117,7 @@ const poolCallReply = fc.oneof(
 const poolRoute = fc.record({ runnerId: nonEmpty, sub: text, server: text });
 const sessionRoute = fc.record({ runnerId: nonEmpty, sub: text, server: text, transport });
 const sessionIn = fc.record(
-  { messages: fc.array(jsonRpc, { minLength: 1, maxLength: 3 }), stream: streamSubject },
+  { messages: fc.array(jsonRpc, { minLength: 1, maxLength: 3 }), stream: streamSubject, answerInReply: fc.constant(true as const) },
   { requiredKeys: ['messages'] },
 );
 const attach = fc.oneof(
@@ -274,6 +274,20 @@ export const CONTRACT_SAMPLES: Record<string, ContractSamples> = {
         ),
       ),
       sessionIn.chain((v) => badStreamSubject.map((stream) => ({ ...v, stream }))),
+      sessionIn.map((v) => ({ ...v, answerInReply: false })),
+    ),
+  },
+  SessionInReplySchema: {
+    schema: contracts.SessionInReplySchema,
+    valid: fc.oneof(
+      ack,
+      fc.array(streamMessage, { maxLength: 3 }).map((events) => ({ ok: true as const, events })),
+    ),
+    invalid: fc.oneof(
+      fc.constant({ ok: true, events: {} }),
+      streamMessage.map((event) => ({ ok: true, events: [{ ...event, end: false }] })),
+      fc.constant({ ok: false }),
+      notAnObject,
     ),
   },
   SessionOpenRequestSchema: {

@@ -15,7 +15,7 @@ import type { PoolRelay } from '../relay/pool-relay.js';
 import type { RouteTable } from '../relay/route-table.js';
 import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
-import type { StreamRegistry } from '../relay/stream-registry.js';
+import { writeEvent, type StreamRegistry } from '../relay/stream-registry.js';
 import type { Admission, EdgeServer } from './admission.js';
 import { header, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
@@ -197,8 +197,10 @@ export class StreamableHttpHandler {
     req.onClose(() => exchange.abandon());
     try {
       const sent = await this.deps.tracing.within(traced.context, () =>
-        this.deps.relay.send(route.runnerId, sessionId, messages, stream.subject),
+        this.deps.relay.send(route.runnerId, sessionId, messages, stream.subject, true),
       );
+      // What the runner answered before replying comes in the reply, ahead of anything on the stream.
+      if (sent.ok) for (const event of sent.events ?? []) writeEvent(exchange, event);
       if (!sent.ok && !exchange.isDone) {
         // Before anything was written the refusal is the HTTP answer; after, each pending request gets it.
         if (!res.headersSent) {

@@ -3,6 +3,7 @@ import {
   decode,
   encode,
   SessionCloseRequestSchema,
+  SessionInReplySchema,
   SessionInRequestSchema,
   SessionOpenReplySchema,
   SessionOpenRequestSchema,
@@ -19,6 +20,7 @@ import {
   type SessionOpenReply,
   type SessionOpenRequest,
   type SessionAttachRequest,
+  type StreamMessage,
 } from '#contracts';
 import type { Logger } from '#observability';
 import type { RouteTable } from './route-table.js';
@@ -32,7 +34,8 @@ const ACK_TIMEOUT_MS = 1500;
 const CLOSE_TIMEOUT_MS = 5000;
 
 type RelayError = ReplyError | { code: 'RUNNER_GONE' | 'TOO_LARGE'; message: string };
-export type RelayResult = { ok: true; eventId?: string | undefined } | { ok: false; error: RelayError };
+export type RelayResult =
+  { ok: true; eventId?: string | undefined; events?: StreamMessage[] | undefined } | { ok: false; error: RelayError };
 
 /** The edge's side of the session subjects: open, relay, touch, close; and what it learns of sessions ending. */
 export class SessionRelay {
@@ -64,10 +67,20 @@ export class SessionRelay {
     return reply;
   }
 
-  /** One POST's messages, in order; `stream` receives the responses to its requests. */
-  send(runnerId: string, sessionId: string, messages: readonly JsonRpcMessage[], stream?: string): Promise<RelayResult> {
-    const payload = encode(SessionInRequestSchema, { messages: [...messages], stream });
-    return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId);
+  /**
+   * One POST's messages, in order; `stream` receives the responses to its requests. With
+   * `answerInReply`, the reply may bring the stream's first events (see SessionInRequest), which
+   * the caller writes to the stream's endpoint itself.
+   */
+  send(
+    runnerId: string,
+    sessionId: string,
+    messages: readonly JsonRpcMessage[],
+    stream?: string,
+    answerInReply = false,
+  ): Promise<RelayResult> {
+    const payload = encode(SessionInRequestSchema, { messages: [...messages], stream, ...(answerInReply && { answerInReply }) });
+    return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId, ACK_TIMEOUT_MS, SessionInReplySchema);
   }
 
   /** A live client connection: keeps the session alive on its runner, and proves the runner is. */
@@ -90,11 +103,17 @@ export class SessionRelay {
     this.streams.sessionEnded(sessionId, reason);
   }
 
-  private async ack(subject: string, payload: Uint8Array, sessionId: string, timeoutMs = ACK_TIMEOUT_MS): Promise<RelayResult> {
+  private async ack(
+    subject: string,
+    payload: Uint8Array,
+    sessionId: string,
+    timeoutMs = ACK_TIMEOUT_MS,
+    schema: typeof AttachReplySchema | typeof SessionInReplySchema = AttachReplySchema,
+  ): Promise<RelayResult> {
     let result: RelayResult;
     try {
       const reply = await this.bus.request(subject, payload, { timeoutMs });
-      const decoded = decode(AttachReplySchema, reply.data);
+      const decoded = decode<RelayResult>(schema, reply.data);
       result = decoded.ok ? decoded.value : { ok: false, error: { code: 'INTERNAL', message: 'the runner sent a malformed reply' } };
     } catch (err) {
       if (err instanceof BusPayloadTooLargeError) return { ok: false, error: { code: 'TOO_LARGE', message: tooLarge(err) } };

@@ -8,6 +8,7 @@ import {
   streamIdOf,
   streamSubject,
   type JsonRpcMessage,
+  type StreamMessage,
 } from '#contracts';
 import { randomId } from '#crypto';
 import type { Logger } from '#observability';
@@ -96,10 +97,15 @@ export class StreamRegistry {
     let delivered = false;
     // A stateless call's stream takes its first events before it knows its session.
     if (entry && decoded.ok && (entry.sessionId === undefined || entry.sessionId === decoded.value.sessionId)) {
-      const { message, eventId, end } = decoded.value;
-      delivered = message === undefined || entry.endpoint.write(message, eventId);
-      if (end) entry.endpoint.end();
+      delivered = writeEvent(entry.endpoint, decoded.value);
     }
     msg.respond(delivered ? DELIVERED : NOT_DELIVERED);
   }
+}
+
+/** One stream event to its endpoint: the message, then the end when it says so; whether the message was taken. */
+export function writeEvent(endpoint: StreamEndpoint, { message, eventId, end }: StreamMessage): boolean {
+  const delivered = message === undefined || endpoint.write(message, eventId);
+  if (end) endpoint.end();
+  return delivered;
 }

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { LocalBus, type BusMessage } from '#bus';
-import { DeliveryReplySchema, StreamMessageSchema, decode, encode, type JsonRpcMessage } from '#contracts';
+import { DeliveryReplySchema, StreamMessageSchema, decode, encode, type JsonRpcMessage, type StreamMessage } from '#contracts';
 import { createLogger } from '#observability';
 import { BusStreamSink } from './bus-stream-sink.js';
 
@@ -50,5 +50,71 @@ describe('BusStreamSink', () => {
       true,
     );
     expect(await got).toEqual([{ jsonrpc: '2.0', method: 'notifications/small' }]);
+  });
+
+  describe('hold', () => {
+    const result = (id: number, text = 'ok'): JsonRpcMessage => ({ jsonrpc: '2.0', id, result: { text } });
+    const progress: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } };
+
+    it('gives the held events to release once the stream ends, publishing nothing', async () => {
+      const sink = new BusStreamSink(bus, log);
+      const published: unknown[] = [];
+      bus.subscribe('stream.h', (msg) => void published.push(msg.subject));
+      const released: StreamMessage[][] = [];
+      sink.hold('stream.h', 10_000, (events) => released.push(events) > 0);
+      const progressBytes = sink.publish('stream.h', { sessionId: 's1', eventId: 'h.1', message: progress });
+      sink.publish('stream.h', { sessionId: 's1', eventId: 'h.2', message: result(1), end: true });
+      expect(progressBytes).toBe(encode(StreamMessageSchema, { sessionId: 's1', eventId: 'h.1', message: progress }).byteLength);
+      expect(released).toEqual([
+        [
+          { sessionId: 's1', eventId: 'h.1', message: progress },
+          { sessionId: 's1', eventId: 'h.2', message: result(1), end: true },
+        ],
+      ]);
+      // Held no more: the next event is published.
+      const got = received(bus, 'stream.h', 1);
+      sink.publish('stream.h', { sessionId: 's1', message: result(2) });
+      expect(await got).toEqual([result(2)]);
+      expect(published).toEqual(['stream.h']);
+    });
+
+    it('lets go when the time is up, and publishes what release does not carry, in order', async () => {
+      const sink = new BusStreamSink(bus, log);
+      const released: StreamMessage[][] = [];
+      sink.hold('stream.t', 20, (events) => {
+        released.push(events);
+        return false;
+      });
+      const got = received(bus, 'stream.t', 2);
+      sink.publish('stream.t', { sessionId: 's1', message: progress });
+      sink.publish('stream.t', { sessionId: 's1', message: result(3) });
+      expect(await got).toEqual([progress, result(3)]);
+      expect(released).toEqual([
+        [
+          { sessionId: 's1', message: progress },
+          { sessionId: 's1', message: result(3) },
+        ],
+      ]);
+    });
+
+    it('lets go before a server-initiated message on the stream, which keeps its place behind them', async () => {
+      const sink = new BusStreamSink(bus, log);
+      const released: StreamMessage[][] = [];
+      sink.hold('stream.d', 10_000, (events) => released.push(events) > 0);
+      sink.publish('stream.d', { sessionId: 's1', message: progress });
+      const got = received(bus, 'stream.d', 1);
+      const request: JsonRpcMessage = { jsonrpc: '2.0', id: 'srv-1', method: 'sampling/createMessage' };
+      await expect(sink.deliver('stream.d', { sessionId: 's1', message: request })).resolves.toBe(true);
+      expect(released).toEqual([[{ sessionId: 's1', message: progress }]]);
+      expect(await got).toEqual([request]);
+    });
+
+    it('lets go early once what it holds passes half the bus payload', () => {
+      const sink = new BusStreamSink(bus, log);
+      const released: StreamMessage[][] = [];
+      sink.hold('stream.b', 10_000, (events) => released.push(events) > 0);
+      sink.publish('stream.b', { sessionId: 's1', message: result(1, 'x'.repeat(LIMIT / 2)) });
+      expect(released).toHaveLength(1);
+    });
   });
 });

@@ -15,17 +15,65 @@ import type { StreamSink } from './stream-sink.port.js';
 /** How long an edge has to take a server-initiated message before the runner buffers it. */
 const DELIVERY_TIMEOUT_MS = 2000;
 
+/** Events kept for a reply (see `hold`). */
+interface Hold {
+  events: StreamMessage[];
+  bytes: number;
+  timer: NodeJS.Timeout;
+  release: (events: StreamMessage[]) => boolean;
+}
+
 /**
  * Streams over the bus. A message larger than the bus carries never crashes the runner: a
  * response is replaced by a JSON-RPC error saying so, anything else is dropped and logged.
  */
 export class BusStreamSink implements StreamSink {
+  private readonly holds = new Map<string, Hold>();
+
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
   ) {}
 
+  hold(subject: string, ms: number, release: (events: StreamMessage[]) => boolean): void {
+    this.letGo(subject);
+    const timer = setTimeout(() => {
+      try {
+        this.letGo(subject);
+      } catch (err) {
+        // A timer's throw would be the process's: the bus is closing, and nothing more can be sent.
+        this.log.warn({ err, subject }, 'could not send the held stream events');
+      }
+    }, ms);
+    this.holds.set(subject, { events: [], bytes: 0, release, timer });
+  }
+
   publish(subject: string, event: StreamMessage): number {
+    const hold = this.holds.get(subject);
+    if (!hold) return this.send(subject, event);
+    // Its size as a message of its own: what the replay log counts, whichever way it leaves.
+    const bytes = encode(StreamMessageSchema, event).byteLength;
+    hold.events.push(event);
+    hold.bytes += bytes;
+    if (event.end === true || hold.bytes > this.bus.maxPayloadBytes / 2) this.letGo(subject);
+    return bytes;
+  }
+
+  private letGo(subject: string): void {
+    const hold = this.holds.get(subject);
+    if (!hold) return;
+    this.holds.delete(subject);
+    clearTimeout(hold.timer);
+    let carried = false;
+    try {
+      carried = hold.release(hold.events);
+    } catch (err) {
+      this.log.warn({ err, subject }, 'could not answer with the held stream events; publishing them');
+    }
+    if (!carried) for (const event of hold.events) this.send(subject, event);
+  }
+
+  private send(subject: string, event: StreamMessage): number {
     const payload = encode(StreamMessageSchema, event);
     try {
       this.bus.publish(subject, payload);
@@ -44,6 +92,8 @@ export class BusStreamSink implements StreamSink {
   }
 
   async deliver(subject: string, event: StreamMessage): Promise<boolean> {
+    // What is held for this stream goes first, so the stream keeps its order.
+    this.letGo(subject);
     let reply;
     try {
       reply = await this.bus.request(subject, encode(StreamMessageSchema, event), { timeoutMs: DELIVERY_TIMEOUT_MS });

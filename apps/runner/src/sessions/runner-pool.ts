@@ -1,4 +1,4 @@
-import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport } from '#contracts';
+import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport, StreamMessage } from '#contracts';
 import type { Logger, Metrics } from '#observability';
 import type { CallAudit } from '../audit/call-audit.js';
 import type { BackendConnection, BackendLogContext } from '../backends/backend.port.js';
@@ -81,6 +81,13 @@ export class RunnerPool {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Keeps what the stream `subject` carries for `release`, as `StreamSink.hold` says; false when the sink holds nothing. */
+  holdStream(subject: string, ms: number, release: (events: StreamMessage[]) => boolean): boolean {
+    if (!this.deps.sink.hold) return false;
+    this.deps.sink.hold(subject, ms, release);
+    return true;
   }
 
   get(sessionId: string): RunnerSession | undefined {

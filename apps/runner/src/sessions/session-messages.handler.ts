@@ -5,8 +5,10 @@ import {
   encode,
   parseSessionSubject,
   runnerSessionsWildcard,
+  SessionInReplySchema,
   SessionInRequestSchema,
   AttachReplySchema,
+  type StreamMessage,
   SessionAttachRequestSchema,
 } from '#contracts';
 import type { RunnerPool } from './runner-pool.js';
@@ -15,6 +17,11 @@ import type { RunnerSession } from './runner-session.js';
 // Encoded once: every message of every session is answered with one of these.
 const NOT_FOUND = encode(AckReplySchema, { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'no such session' } });
 const OK = encode(AckReplySchema, { ok: true });
+/**
+ * How long the reply to an edge that takes answers in it waits for them: a call answered sooner
+ * costs one bus message instead of two; a longer one's progress waits this long at most.
+ */
+const ANSWER_HOLD_MS = 25;
 
 /**
  * The data plane: each session's client messages and touches, straight on the bus. Handled in
@@ -46,8 +53,18 @@ export class SessionMessagesHandler {
     if (!session) return void msg.respond(NOT_FOUND);
     const request = decode(SessionInRequestSchema, msg.data);
     if (!request.ok) return badRequest(msg, request.error);
-    session.fromClient(request.value.messages, request.value.stream);
-    msg.respond(OK);
+    const { messages, stream, answerInReply } = request.value;
+    const held = answerInReply === true && stream !== undefined && this.pool.holdStream(stream, ANSWER_HOLD_MS, (e) => this.answer(msg, e));
+    session.fromClient(messages, stream);
+    if (!held) msg.respond(OK);
+  }
+
+  /** The reply with the stream's first events, when it can carry them; false and a plain OK when it cannot. */
+  private answer(msg: BusMessage, events: StreamMessage[]): boolean {
+    const reply = events.length === 0 ? OK : encode(SessionInReplySchema, { ok: true, events });
+    const fits = reply.byteLength <= this.bus.maxPayloadBytes;
+    msg.respond(fits ? reply : OK);
+    return fits;
   }
 
   /** Liveness only: the body is not read. */

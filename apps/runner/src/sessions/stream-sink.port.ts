@@ -6,4 +6,10 @@ export interface StreamSink {
   publish(subject: string, event: StreamMessage): number;
   /** A server-initiated message; resolves false when no edge holds that stream any more. */
   deliver(subject: string, event: StreamMessage): Promise<boolean>;
+  /**
+   * Keeps what is published to `subject` for `release` instead, until the stream ends, `ms` pass,
+   * or a server-initiated message comes for it; what `release` does not carry (it returns false)
+   * is published then. Without it, nothing is held.
+   */
+  hold?(subject: string, ms: number, release: (events: StreamMessage[]) => boolean): void;
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
-import { StreamSubjectSchema } from '../session-stream/index.js';
+import { replySchema } from '../shared/reply.js';
+import { StreamMessageSchema, StreamSubjectSchema } from '../session-stream/index.js';
 
-/** Client messages for a session's backend, in order; the reply is an AckReply. */
+/** Client messages for a session's backend, in order; the reply is a SessionInReply. */
 export const sessionInSubject = (runnerId: string, sessionId: string) => `gh.runner.${runnerId}.session.${sessionId}.in`;
 /** One verb's subject for every session of one runner. */
 export const runnerSessionsWildcard = (runnerId: string, verb: 'in' | 'touch' | 'attach' | 'close') =>
@@ -20,5 +21,15 @@ export const SessionInRequestSchema = z.object({
   messages: z.array(JsonRpcMessageSchema).min(1),
   /** Stream subject that receives the responses to these requests and their progress. */
   stream: StreamSubjectSchema.optional(),
+  /**
+   * The edge takes, in the reply, what `stream` would have carried until the runner replies: a
+   * runner holds its reply a moment for the answer, so a quick call costs one bus message, not
+   * two. A runner that does not know this field replies at once, and everything goes to `stream`.
+   */
+  answerInReply: z.literal(true).optional(),
 });
 export type SessionInRequest = z.infer<typeof SessionInRequestSchema>;
+
+/** Taken, and with `answerInReply` the stream's first events (ending with its end when it ended), in order. */
+export const SessionInReplySchema = replySchema({ events: z.array(StreamMessageSchema).optional() });
+export type SessionInReply = z.infer<typeof SessionInReplySchema>;
