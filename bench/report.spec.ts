@@ -335,7 +335,8 @@ describe('renderReport: the floor, the pinned rows and density', () => {
         trip('mcp-proxy', 'none', 16, 20, 1000),
         trip('gatehouse serve', 'jwt', 64, 40, 1200),
         trip('supergateway', 'none', 64, 130, 480),
-      ],
+        // Gateway CPU per call = 1 s ÷ calls/s: calls per gateway core-second equal calls/s here.
+      ].map((r) => ({ ...r, gatewayCpuMs: (1000 * r.calls) / r.callsPerSec })),
     };
     results.density = {
       sessionsAsked: 5000,
@@ -374,20 +375,22 @@ describe('renderReport: the floor, the pinned rows and density', () => {
   });
 
   it('sets each pinned Gatehouse row against each peer and the better one, "—" where a peer is missing', () => {
-    // target | auth | p50 | p99 | calls/s | × supergateway | × mcp-proxy | × better peer
+    // target | auth | p50 | p99 | calls/s | gateway CPU per call | calls per gateway core-second | × supergateway | × mcp-proxy | × better peer
     expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse serve', 'jwt')).toEqual([
       'gatehouse serve',
       'jwt',
       '10.00',
       '30.00',
       '1,500',
+      '667',
+      '1,500',
       '3.00×',
       '1.50×',
       '1.50×',
     ]);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(5)).toEqual(['1.60×', '0.80×', '0.80×']);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(5)).toEqual(['—', '—', '—']);
-    expect(row(page, '### Pinned: 64 concurrent sessions', 'gatehouse serve', 'jwt').slice(5)).toEqual(['2.50×', '—', '—']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(7)).toEqual(['1.60×', '0.80×', '0.80×']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(7)).toEqual(['—', '—', '—']);
+    expect(row(page, '### Pinned: 64 concurrent sessions', 'gatehouse serve', 'jwt').slice(7)).toEqual(['2.50×', '—', '—']);
     expect(page).toContain('pinned to core 0');
   });
 

@@ -66,15 +66,27 @@ const unpinned = [
   trip('supergateway', 'none', 64, 80, 700, 190),
   trip('mcp-proxy', 'none', 64, 60, 990, 170),
 ];
+/** A pinned row whose 1,000 calls cost the gateway 1,000 / `perCoreSec` CPU seconds; its calls/s (the clients' limit) is beside the point. */
+const pinnedTrip = (
+  target: RoundTripRow['target'],
+  auth: RoundTripRow['auth'],
+  concurrency: number,
+  p50Ms: number,
+  perCoreSec: number,
+) => ({
+  ...trip(target, auth, concurrency, p50Ms, 700),
+  gatewayCpuMs: 1e6 / perCoreSec,
+});
+
 const pinned = [
-  trip('gatehouse serve', 'jwt', 16, 10, 1600),
-  trip('gatehouse nats', 'jwt', 16, 20, 900),
-  trip('supergateway', 'none', 16, 30, 500),
-  trip('mcp-proxy', 'none', 16, 20, 1000),
-  trip('gatehouse serve', 'jwt', 64, 40, 1500),
-  trip('gatehouse nats', 'jwt', 64, 60, 1100),
-  trip('supergateway', 'none', 64, 130, 480),
-  trip('mcp-proxy', 'none', 64, 80, 750),
+  pinnedTrip('gatehouse serve', 'jwt', 16, 10, 1600),
+  pinnedTrip('gatehouse nats', 'jwt', 16, 20, 900),
+  pinnedTrip('supergateway', 'none', 16, 30, 500),
+  pinnedTrip('mcp-proxy', 'none', 16, 20, 1000),
+  pinnedTrip('gatehouse serve', 'jwt', 64, 40, 1500),
+  pinnedTrip('gatehouse nats', 'jwt', 64, 60, 1100),
+  pinnedTrip('supergateway', 'none', 64, 130, 480),
+  pinnedTrip('mcp-proxy', 'none', 64, 80, 750),
 ];
 
 describe('judgeTargets', () => {
@@ -94,21 +106,23 @@ describe('judgeTargets', () => {
     });
   });
 
-  it('judges calls/s on the pinned rows against the better pinned peer, 1.5× for serve and 1.0× over NATS', () => {
-    expect(find(rows, 'pinned calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+  it('judges calls per gateway core-second on the pinned rows against the better pinned peer, 1.5× for serve and 1.0× over NATS', () => {
+    expect(find(rows, 'calls per gateway core-second at 16 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
       target: '≥ 1.5×',
       figure: '1.60× (1,600/s vs 1,000/s)',
       met: true,
     });
-    expect(find(rows, 'pinned calls/s at 16 sessions: gatehouse nats (jwt) ÷ better peer')).toMatchObject({
+    expect(find(rows, 'calls per gateway core-second at 16 sessions (pinned): gatehouse nats (jwt) ÷ better peer')).toMatchObject({
       target: '≥ 1.0×',
       figure: '0.90× (900/s vs 1,000/s)',
       met: false,
     });
-    expect(find(rows, 'pinned calls/s at 64 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+    expect(find(rows, 'calls per gateway core-second at 64 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
       figure: '2.00× (1,500/s vs 750/s)',
     });
-    expect(find(rows, 'pinned calls/s at 64 sessions: gatehouse nats (jwt) ÷ better peer')).toMatchObject({ met: true });
+    expect(find(rows, 'calls per gateway core-second at 64 sessions (pinned): gatehouse nats (jwt) ÷ better peer')).toMatchObject({
+      met: true,
+    });
   });
 
   it("judges p99 at 64 sessions (unpinned) against the lower of the peers' p99", () => {
@@ -158,7 +172,7 @@ describe('judgeTargets: a missing figure is a miss', () => {
       ...results(unpinned),
       pinnedRoundTrip: { gatewayCpu: 0, loadCpu: 1, skipped: 'no taskset', rows: [] },
     });
-    expect(find(notPinned, 'pinned calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+    expect(find(notPinned, 'calls per gateway core-second at 16 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
       figure: '— (—/s vs —/s)',
       met: false,
     });
@@ -168,11 +182,31 @@ describe('judgeTargets: a missing figure is a miss', () => {
         pinned.filter((r) => r.target !== 'mcp-proxy'),
       ),
     );
-    expect(find(onePeer, 'pinned calls/s at 16 sessions: gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+    expect(find(onePeer, 'calls per gateway core-second at 16 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
       figure: '— (1,600/s vs —/s)',
       met: false,
     });
     expect(find(onePeer, 'p99 at 64 sessions: gatehouse serve (jwt)')).toMatchObject({ figure: '150.00 ms vs — ms', met: false });
+    // Pinned rows without the gateway's CPU time (or with none spent) say nothing per core.
+    const noCpu = judgeTargets(
+      results(
+        unpinned,
+        pinned.map(({ gatewayCpuMs: _unused, ...r }) => r),
+      ),
+    );
+    expect(find(noCpu, 'calls per gateway core-second at 64 sessions (pinned): gatehouse nats (jwt) ÷ better peer')).toMatchObject({
+      figure: '— (—/s vs —/s)',
+      met: false,
+    });
+    const zeroCpu = judgeTargets(
+      results(
+        unpinned,
+        pinned.map((r) => ({ ...r, gatewayCpuMs: 0 })),
+      ),
+    );
+    expect(find(zeroCpu, 'calls per gateway core-second at 16 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
+      met: false,
+    });
   });
 
   it('misses every density target in a run without density, and with no session open', () => {

@@ -4,6 +4,8 @@ import { msSince, percentiles } from './stats.js';
 
 export interface LoadResult {
   calls: number;
+  /** CPU milliseconds the gateway's processes spent over the measured calls, when `gatewayCpuMs` was given. */
+  gatewayCpuMs?: number;
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
@@ -17,6 +19,8 @@ export interface LoadOptions {
   warmupCalls: number;
   /** How long every session calls, measured. */
   durationMs: number;
+  /** The gateway's processes' CPU time so far, in milliseconds: read as the measured calls start and end. */
+  gatewayCpuMs?: () => number;
 }
 
 /** One client calling `echo`, whatever it speaks: an SDK client of either revision, or raw POSTs. */
@@ -48,6 +52,7 @@ export async function runCalls(open: () => Promise<Caller>, options: LoadOptions
       }),
     );
     const samples: number[] = [];
+    const cpuBefore = options.gatewayCpuMs?.();
     const started = process.hrtime.bigint();
     const deadline = Date.now() + options.durationMs;
     await Promise.all(
@@ -60,8 +65,11 @@ export async function runCalls(open: () => Promise<Caller>, options: LoadOptions
       }),
     );
     const elapsedSec = msSince(started) / 1000;
+    const cpuAfter = options.gatewayCpuMs?.();
     const { p50, p95, p99 } = percentiles(samples);
-    return { calls: samples.length, p50Ms: p50, p95Ms: p95, p99Ms: p99, callsPerSec: samples.length / elapsedSec };
+    const result: LoadResult = { calls: samples.length, p50Ms: p50, p95Ms: p95, p99Ms: p99, callsPerSec: samples.length / elapsedSec };
+    if (cpuBefore !== undefined && cpuAfter !== undefined) result.gatewayCpuMs = cpuAfter - cpuBefore;
+    return result;
   } finally {
     await Promise.all(callers.map((caller) => caller.close()));
   }

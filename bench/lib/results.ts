@@ -43,6 +43,12 @@ export interface RoundTripRow {
   p95Ms: number;
   p99Ms: number;
   callsPerSec: number;
+  /**
+   * Pinned rows: CPU milliseconds the gateway's processes (for NATS with its nats-server; for a peer
+   * without its backends) spent over the measured calls. calls ÷ these seconds = calls per second
+   * of one gateway core, whatever else limited calls/s (the load's core saturates first).
+   */
+  gatewayCpuMs?: number;
 }
 
 /** The same calls with each gateway's processes pinned to one core and the load (bench, SDK clients, backends) to another. */
@@ -125,4 +131,10 @@ export interface TargetRow {
   /** The figure this run measured, e.g. "1.84 ms". */
   figure: string;
   met: boolean;
+}
+
+/** Calls per second of one gateway core: a pinned row's calls over the gateway's CPU seconds; NaN when not measured. */
+export function callsPerGatewayCoreSec(row: Pick<RoundTripRow, 'calls' | 'gatewayCpuMs'> | undefined): number {
+  const cpuMs = row?.gatewayCpuMs;
+  return row !== undefined && cpuMs !== undefined && cpuMs > 0 ? row.calls / (cpuMs / 1000) : Number.NaN;
 }

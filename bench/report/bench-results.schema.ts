@@ -20,6 +20,7 @@ const roundTripRow = z.object({
   p95Ms: figure,
   p99Ms: figure,
   callsPerSec: figure,
+  gatewayCpuMs: z.number().nonnegative().optional(),
 });
 
 // Typed against BenchResults, so the schema cannot drift from the type the benchmark writes.

@@ -1,5 +1,5 @@
 /** "Calls/s with the gateway on one core": the pinned rows, each Gatehouse row set against each peer and the better one. */
-import type { PinnedRoundTrip, RoundTripRow } from '../lib/results.js';
+import { callsPerGatewayCoreSec, type PinnedRoundTrip, type RoundTripRow } from '../lib/results.js';
 import { MISSING, milliseconds, perSecond, ratio } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
 import { concurrencies, isGatehouse, PEERS, referenceRow, roundTripSeries } from './round-trip-series.js';
@@ -22,8 +22,10 @@ export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): str
           `Each gateway's processes pinned to core ${pinned.gatewayCpu} (\`taskset -a -p\` once started: \`gatehouse serve\`; ` +
             "edge, auth, runner and a nats-server of the run's own; the peer), and the load to core " +
             `${pinned.loadCpu}: the bench process with its SDK clients, and every backend (started through \`taskset -c ` +
-            `${pinned.loadCpu}\`). Calls/s is then what one core of gateway serves, with none of the run's load on that core. ` +
-            "The × columns set a Gatehouse row's calls/s against each peer's and against the better of the two.",
+            `${pinned.loadCpu}\`). The load's core saturates before the gateway's (the SDK clients cost more per call than ` +
+            'any gateway here), so calls/s says what the clients could do; what one core of gateway serves is its calls over ' +
+            'the CPU seconds its processes spent on them (read from `/proc`), the last column. The × columns set a Gatehouse ' +
+            "row's calls per gateway core-second against each peer's and against the better of the two.",
         ];
   return ['## Calls/s with the gateway on one core', ...intro, ...tables(pinned)].join('\n\n');
 }
@@ -36,19 +38,23 @@ function tables(pinned: PinnedRoundTrip | undefined): string[] {
 }
 
 function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): string {
-  const peers = PEERS.map((peer) => referenceRow(rows, peer, concurrency)?.callsPerSec);
+  const peers = PEERS.map((peer) => callsPerGatewayCoreSec(referenceRow(rows, peer, concurrency)));
   // The better peer only when both were measured: one peer alone may not be the better.
   const [first, second] = peers;
   const better = first !== undefined && second !== undefined ? Math.max(first, second) : undefined;
   const body = roundTripSeries(rows).map((s) => {
     const row = s.byConcurrency.get(concurrency);
-    const against = (peer: number | undefined) => (isGatehouse(s.target) ? ratio(row?.callsPerSec, peer) : MISSING);
+    const perCore = callsPerGatewayCoreSec(row);
+    const against = (peer: number | undefined) => (isGatehouse(s.target) ? ratio(perCore, peer) : MISSING);
+    const cpuPerCallUs = row?.gatewayCpuMs !== undefined && row.calls > 0 ? (1000 * row.gatewayCpuMs) / row.calls : undefined;
     return [
       s.target,
       s.auth,
       milliseconds(row?.p50Ms),
       milliseconds(row?.p99Ms),
       perSecond(row?.callsPerSec),
+      perSecond(cpuPerCallUs),
+      perSecond(perCore),
       ...peers.map(against),
       against(better),
     ];

@@ -19,6 +19,8 @@ const CONCURRENCY = [16, 64];
 /** A gateway started moments before: its JIT warms up unmeasured first, shorter than the unpinned rows' warm-up. */
 const WARMUP_MS = Number(process.env.BENCH_PINNED_WARMUP_MS ?? 2000);
 const GATEWAY = String(GATEWAY_CPU);
+/** USER_HZ: /proc counts CPU time in these on every Linux the bench runs on. */
+const CLOCK_TICKS_PER_SEC = 100;
 
 type Progress = (line: string) => void;
 
@@ -34,15 +36,24 @@ export async function measurePinnedRoundTrips(progress: Progress): Promise<Pinne
 }
 
 async function measureAll(taskset: string, progress: Progress): Promise<RoundTripRow[]> {
-  const pinGateway = (pid: number) => pin(taskset, pid, GATEWAY);
-  const run = (target: TargetName, auth: RoundTripRow['auth'], connect: Connect) =>
-    measure(target, auth, connect, progress, { label: 'pinned ', concurrencies: CONCURRENCY, warmupMs: WARMUP_MS });
+  // Every process pinned to the gateway's core is the gateway: its CPU time is what a call cost it.
+  let gateway: number[] = [];
+  const pinned = (pid: number) => {
+    pin(taskset, pid, GATEWAY);
+    gateway.push(pid);
+  };
+  const run = async (target: TargetName, auth: RoundTripRow['auth'], connect: Connect) => {
+    const pids = gateway;
+    gateway = [];
+    const gatewayCpuMs = () => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
+    return measure(target, auth, connect, progress, { label: 'pinned ', concurrencies: CONCURRENCY, warmupMs: WARMUP_MS, gatewayCpuMs });
+  };
   const backend = onLoadCpu(taskset, ECHO_SERVER);
   const rows: RoundTripRow[] = [];
 
   const floor = await startHttpFloor();
   try {
-    pinGateway(floor.pid);
+    pinned(floor.pid);
     rows.push(...(await run('http floor', 'none', streamableHttp(floor.url))));
   } finally {
     await floor.stop();
@@ -50,7 +61,7 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
 
   const serve = await startBenchGatehouse('all-in-one', backend);
   try {
-    serve.processes.forEach((p) => pinGateway(p.pid));
+    serve.processes.forEach((p) => pinned(p.pid));
     rows.push(...(await run('gatehouse serve', 'jwt', streamableHttp(serve.mcpUrl, serve.authorization.jwt))));
   } finally {
     await serve.stop();
@@ -61,7 +72,8 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   try {
     const distributed = await startBenchGatehouse('distributed', backend, { env: { NATS_URL: nats.url } });
     try {
-      distributed.processes.forEach((p) => pinGateway(p.pid));
+      distributed.processes.forEach((p) => pinned(p.pid));
+      pinned(nats.pid);
       rows.push(...(await run('gatehouse nats', 'jwt', streamableHttp(distributed.mcpUrl, distributed.authorization.jwt))));
     } finally {
       await distributed.stop();
@@ -76,11 +88,11 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   ] as const) {
     const peer = await start(backend);
     try {
-      pinGateway(peer.pid);
+      pinned(peer.pid);
       // What it started besides backends (mcp-proxy's one backend is already running, on LOAD_CPU); one may have exited since.
       for (const pid of descendantPids(peer.pid).filter((p) => !isBackend(p))) {
         try {
-          pinGateway(pid);
+          pinned(pid);
         } catch {
           // Gone: nothing to pin.
         }
@@ -91,6 +103,17 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
     }
   }
   return rows;
+}
+
+/** CPU milliseconds `pid` has used (user and system, all threads; Linux counts in ticks of 10 ms); 0 once it is gone. */
+function cpuMsOf(pid: number): number {
+  try {
+    // The fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SEC);
+  } catch {
+    return 0;
+  }
 }
 
 /** Whether `pid` runs the echo server (started by taskset on LOAD_CPU), from its command line. */

@@ -23,6 +23,8 @@ export interface MeasureOptions {
   concurrencies?: readonly number[];
   /** The unmeasured warm-up; default BENCH_WARMUP_MS. */
   warmupMs?: number;
+  /** The gateway's CPU time so far (ms), for the rows' gateway CPU per call. */
+  gatewayCpuMs?: () => number;
 }
 
 /** `echo` round trips through `connect` at each concurrency, after an unmeasured warm-up. */
@@ -48,7 +50,12 @@ async function measureCallers(
   const rows: RoundTripRow[] = [];
   await runCalls(open, { concurrency: options.warmupConcurrency ?? 4, warmupCalls: 0, durationMs: options.warmupMs });
   for (const concurrency of options.concurrencies ?? CONCURRENCY) {
-    const result = await runCalls(open, { concurrency, warmupCalls: WARMUP_CALLS, durationMs: DURATION_MS });
+    const result = await runCalls(open, {
+      concurrency,
+      warmupCalls: WARMUP_CALLS,
+      durationMs: DURATION_MS,
+      gatewayCpuMs: options.gatewayCpuMs,
+    });
     rows.push({ ...base, concurrency, ...result });
     const what = `${base.target} (${base.auth}${base.protocol === undefined ? '' : `, ${base.protocol}`})`;
     progress(`${options.label ?? ''}${what} ×${concurrency}: p50 ${result.p50Ms.toFixed(2)} ms, ${Math.round(result.callsPerSec)} calls/s`);
