@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { Brackets, LessThan, type Repository } from 'typeorm';
 import type { AuditRecord } from '#contracts';
-import { randomId } from '#crypto';
+import { randomKey } from '#crypto';
 import type { AuditEventRepository, AuditQuery } from './auth-store.port.js';
 import type { AuditEventRow } from './audit-event.schema.js';
 
@@ -72,7 +72,7 @@ function sqliteBulkInsert(rows: Repository<AuditEventRow>): (values: AuditEventR
 
 function toRow(record: AuditRecord): AuditEventRow {
   return {
-    id: record.id ?? randomId(16),
+    id: record.id ?? randomKey(16),
     at: record.at,
     kind: record.kind,
     outcome: record.outcome,

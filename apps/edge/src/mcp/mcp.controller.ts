@@ -54,7 +54,7 @@ export class McpController {
     const request: McpHttpRequest = {
       method: req.method,
       headers: req.headers,
-      query: new URL(req.url, 'http://edge').searchParams,
+      query: new URLSearchParams(queryOf(req.url)),
       body: Buffer.isBuffer(req.body) ? req.body : undefined,
       clientAddress: req.ip,
       receivedAt,
@@ -77,4 +77,12 @@ export class McpController {
     const meter = requestMeter(this.metrics, server, request.receivedAt);
     for (const method of refusedMethods(request.body)) meter(method, 'refused');
   }
+}
+
+/** The query of a request target (`/x/message?sessionId=…`), without parsing it as a whole URL. */
+function queryOf(target: string): string {
+  const start = target.indexOf('?');
+  if (start < 0) return '';
+  const end = target.indexOf('#', start);
+  return target.slice(start + 1, end < 0 ? undefined : end);
 }

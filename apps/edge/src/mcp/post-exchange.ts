@@ -49,7 +49,7 @@ export class PostExchange implements StreamEndpoint {
     else if (options.sse && options.streamAfterMs !== undefined) {
       this.streamTimer = setTimeout(() => {
         if (!this.done && !this.sse) this.openSse();
-      }, options.streamAfterMs);
+      }, options.streamAfterMs).unref();
     }
   }
 

@@ -13,7 +13,7 @@ import {
   type ReplyError,
   type RequestId,
 } from '#contracts';
-import { randomId } from '#crypto';
+import { randomKey } from '#crypto';
 import type { Metrics, Tracing } from '#observability';
 import type { PoolRelay } from '../relay/pool-relay.js';
 import type { SessionRelay } from '../relay/session-relay.js';
@@ -58,7 +58,7 @@ export class StatelessHandler {
     if (!isRequest(message)) return sendEmpty(res, 202);
     if (REMOVED_METHODS.has(message.method)) throw methodNotFound(message.method, message.id);
     checkSchema(message);
-    const streamId = randomId(12);
+    const streamId = randomKey(12);
     const { meter, context } = traceRequests(
       this.deps.tracing,
       server.name,

@@ -9,13 +9,13 @@ import {
   type RequestId,
   type SessionRoute,
 } from '#contracts';
-import { randomId } from '#crypto';
+import { randomId, randomKey } from '#crypto';
 import type { Metrics, Tracing } from '#observability';
 import type { PoolRelay } from '../relay/pool-relay.js';
 import type { RouteTable } from '../relay/route-table.js';
 import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
-import { writeEvent, type StreamRegistry } from '../relay/stream-registry.js';
+import type { StreamRegistry } from '../relay/stream-registry.js';
 import type { Admission, EdgeServer } from './admission.js';
 import { header, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
@@ -170,7 +170,7 @@ export class StreamableHttpHandler {
     post: { sessionId: string; messages: JsonRpcMessage[]; batch: boolean; version: string; json: boolean; sse: boolean },
   ): Promise<void> {
     const { sessionId, messages, version, ...modes } = post;
-    const streamId = randomId(12);
+    const streamId = randomKey(12);
     const resumable = modes.sse && primesStreams(version);
     // A tool call may run long: unanswered after a moment, its answer becomes a primed event stream,
     // so a dropped connection resumes; a quick answer stays JSON, which costs the client less.
@@ -191,7 +191,8 @@ export class StreamableHttpHandler {
       primeKey: resumable ? streamId : undefined,
       meter: traced.meter,
     });
-    const stream = this.deps.streams.open(exchange, streamId);
+    // The reply may carry the stream's first events: what comes on the stream waits for them.
+    const stream = this.deps.streams.open(exchange, streamId, { afterReply: true });
     const watch = this.deps.watch.watch(sessionId, route.runnerId);
     watch.busy(true);
     req.onClose(() => exchange.abandon());
@@ -199,8 +200,7 @@ export class StreamableHttpHandler {
       const sent = await this.deps.tracing.within(traced.context, () =>
         this.deps.relay.send(route.runnerId, sessionId, messages, stream.subject, true),
       );
-      // What the runner answered before replying comes in the reply, ahead of anything on the stream.
-      if (sent.ok) for (const event of sent.events ?? []) writeEvent(exchange, event);
+      stream.replied(sent.ok ? (sent.events ?? []) : []);
       if (!sent.ok && !exchange.isDone) {
         // Before anything was written the refusal is the HTTP answer; after, each pending request gets it.
         if (!res.headersSent) {
@@ -211,6 +211,7 @@ export class StreamableHttpHandler {
       }
       await exchange.finished();
     } finally {
+      stream.replied([]);
       watch.busy(false);
       watch.stop();
       stream.close();

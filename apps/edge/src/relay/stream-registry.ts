@@ -10,7 +10,7 @@ import {
   type JsonRpcMessage,
   type StreamMessage,
 } from '#contracts';
-import { randomId } from '#crypto';
+import { randomKey } from '#crypto';
 import type { Logger } from '#observability';
 
 // Encoded once: every message to a stream is answered with one of these.
@@ -29,9 +29,25 @@ export interface StreamEndpoint {
   sessionEnded(reason: string): void;
 }
 
+interface Entry {
+  endpoint: StreamEndpoint;
+  sessionId: string | undefined;
+  /** What came on the stream before the reply to its request was written, with how to answer each. */
+  early?: { event: StreamMessage; msg: BusMessage }[] | undefined;
+}
+
+/** An open stream: its subject, and how to unregister it, bind it to a session, and let through what waited for the reply. */
+export interface OpenStream {
+  subject: string;
+  close: () => void;
+  bind: (sessionId: string) => void;
+  /** With `afterReply`: the reply's events (the stream's first), then what the stream brought meanwhile. */
+  replied: (events: readonly StreamMessage[]) => void;
+}
+
 /** Streams held open by this edge, reached over one wildcard subscription. */
 export class StreamRegistry {
-  private readonly streams = new Map<string, { endpoint: StreamEndpoint; sessionId: string | undefined }>();
+  private readonly streams = new Map<string, Entry>();
   private readonly bySession = new Map<string, Set<string>>();
   private subscription: BusSubscription | undefined;
 
@@ -52,9 +68,11 @@ export class StreamRegistry {
   /**
    * Registers a stream (under `streamId` when the caller chose it); returns its subject, a function
    * that unregisters it, and one that ties a stateless call's stream to the session serving it.
+   * `afterReply`: the request's reply may carry the stream's first events, so what arrives on the
+   * stream waits until `replied` has written them, whatever the order the two arrive in.
    */
-  open(endpoint: StreamEndpoint, streamId = randomId(12)): { subject: string; close: () => void; bind: (sessionId: string) => void } {
-    const entry = { endpoint, sessionId: endpoint.sessionId };
+  open(endpoint: StreamEndpoint, streamId = randomKey(12), options: { afterReply?: boolean } = {}): OpenStream {
+    const entry: Entry = { endpoint, sessionId: endpoint.sessionId, early: options.afterReply === true ? [] : undefined };
     this.streams.set(streamId, entry);
     const index = () => {
       if (entry.sessionId === undefined) return;
@@ -76,7 +94,14 @@ export class StreamRegistry {
       entry.sessionId = sessionId;
       index();
     };
-    return { subject: streamSubject(this.edgeId, streamId), close, bind };
+    const replied = (events: readonly StreamMessage[]) => {
+      const early = entry.early;
+      if (early === undefined) return;
+      entry.early = undefined;
+      for (const event of events) writeEvent(endpoint, event);
+      for (const { event, msg } of early) msg.respond(writeEvent(endpoint, event) ? DELIVERED : NOT_DELIVERED);
+    };
+    return { subject: streamSubject(this.edgeId, streamId), close, bind, replied };
   }
 
   /** Tells every stream of a session that it ended. */
@@ -97,6 +122,7 @@ export class StreamRegistry {
     let delivered = false;
     // A stateless call's stream takes its first events before it knows its session.
     if (entry && decoded.ok && (entry.sessionId === undefined || entry.sessionId === decoded.value.sessionId)) {
+      if (entry.early) return void entry.early.push({ event: decoded.value, msg });
       delivered = writeEvent(entry.endpoint, decoded.value);
     }
     msg.respond(delivered ? DELIVERED : NOT_DELIVERED);

@@ -10,7 +10,7 @@ import {
   encode,
   type AuditRecord,
 } from '#contracts';
-import { randomId } from '#crypto';
+import { randomKey } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuditTrail } from './audit-trail.port.js';
 
@@ -77,7 +77,7 @@ export class BusAuditTrail implements AuditTrail {
 
   /** Cheap on purpose (it runs as calls end): the record is encoded and checked when it is sent. */
   record(record: AuditRecord): void {
-    const bounded: AuditRecord = { id: randomId(16), ...boundedAuditRecord(record) };
+    const bounded: AuditRecord = { id: randomKey(16), ...boundedAuditRecord(record) };
     const queued = { record: bounded, bytes: estimatedBytes(bounded), checked: false };
     this.queue.push(queued);
     this.queuedBytes += queued.bytes;

@@ -44,7 +44,7 @@ export class BusStreamSink implements StreamSink {
         // A timer's throw would be the process's: the bus is closing, and nothing more can be sent.
         this.log.warn({ err, subject }, 'could not send the held stream events');
       }
-    }, ms);
+    }, ms).unref();
     this.holds.set(subject, { events: [], bytes: 0, release, timer });
   }
 

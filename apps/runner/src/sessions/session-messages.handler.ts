@@ -3,6 +3,7 @@ import {
   AckReplySchema,
   decode,
   encode,
+  jsonNestedDeeperThan,
   parseSessionSubject,
   runnerSessionsWildcard,
   SessionInReplySchema,
@@ -61,10 +62,15 @@ export class SessionMessagesHandler {
 
   /** The reply with the stream's first events, when it can carry them; false and a plain OK when it cannot. */
   private answer(msg: BusMessage, events: StreamMessage[]): boolean {
-    const reply = events.length === 0 ? OK : encode(SessionInReplySchema, { ok: true, events });
-    const fits = reply.byteLength <= this.bus.maxPayloadBytes;
-    msg.respond(fits ? reply : OK);
-    return fits;
+    const reply = replyCarrying(events, this.bus.maxPayloadBytes);
+    try {
+      msg.respond(reply ?? OK);
+    } catch {
+      // The hold's owner answers whatever happens: an edge left without a reply ends the session.
+      msg.respond(OK);
+      return false;
+    }
+    return reply !== undefined;
   }
 
   /** Liveness only: the body is not read. */
@@ -90,6 +96,17 @@ export class SessionMessagesHandler {
     const session = sessionId === undefined ? undefined : this.pool.get(sessionId);
     return session && !session.isEnded ? session : undefined;
   }
+}
+
+/**
+ * The acknowledgement of a `session.in` carrying `events`, when an edge can read it: within the
+ * bus's payload limit, and no deeper than an edge decodes (the reply nests each message two levels
+ * below a stream message of its own). Undefined: they go on the stream instead.
+ */
+export function replyCarrying(events: StreamMessage[], maxPayloadBytes: number): Uint8Array | undefined {
+  if (events.length === 0) return OK;
+  const reply = encode(SessionInReplySchema, { ok: true, events });
+  return reply.byteLength <= maxPayloadBytes && !jsonNestedDeeperThan(reply) ? reply : undefined;
 }
 
 function badRequest(msg: BusMessage, message: string): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { trustInProcess } from '../shared/codec.js';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 import { PrincipalSchema } from '../shared/principal.js';
 import { replySchema } from '../shared/reply.js';
@@ -29,6 +30,7 @@ export const PoolCallReplySchema = replySchema({
   sessionId: z.string().regex(SESSION_ID_PATTERN),
 });
 export type PoolCallReply = z.infer<typeof PoolCallReplySchema>;
+trustInProcess(PoolCallRequestSchema, PoolCallReplySchema);
 
 /** KV key (in the session routes bucket) naming the runner that holds one identity's warm pool for one server. */
 export function poolRouteKey(sub: string, server: string): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trustInProcess } from '../shared/codec.js';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 import { replySchema } from '../shared/reply.js';
 import { StreamMessageSchema, StreamSubjectSchema } from '../session-stream/index.js';
@@ -33,3 +34,4 @@ export type SessionInRequest = z.infer<typeof SessionInRequestSchema>;
 /** Taken, and with `answerInReply` the stream's first events (ending with its end when it ended), in order. */
 export const SessionInReplySchema = replySchema({ events: z.array(StreamMessageSchema).optional() });
 export type SessionInReply = z.infer<typeof SessionInReplySchema>;
+trustInProcess(SessionInRequestSchema, SessionInReplySchema);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trustInProcess } from '../shared/codec.js';
 import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
 
 /**
@@ -33,6 +34,7 @@ export type StreamMessage = z.infer<typeof StreamMessageSchema>;
 
 export const DeliveryReplySchema = z.object({ delivered: z.boolean() });
 export type DeliveryReply = z.infer<typeof DeliveryReplySchema>;
+trustInProcess(StreamMessageSchema, DeliveryReplySchema);
 
 /**
  * SSE event ids: `<logical stream key>.<position>`. The key is a POST stream's id, or

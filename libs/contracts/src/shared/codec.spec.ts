@@ -1,5 +1,5 @@
-import { SessionCloseRequestSchema } from '../session-close/index.js';
 import { SessionOpenRequestSchema } from '../session-open/index.js';
+import { DeliveryReplySchema, StreamMessageSchema } from '../session-stream/index.js';
 import { decode, encode } from './codec.js';
 
 const open = {
@@ -15,16 +15,26 @@ describe('codec', () => {
     expect(decode(SessionOpenRequestSchema, encode(SessionOpenRequestSchema, open))).toEqual({ ok: true, value: open });
   });
 
-  it('hands back the value it encoded, unparsed, for the very bytes and the same schema only', () => {
-    const bytes = encode(SessionOpenRequestSchema, open);
-    const here = decode(SessionOpenRequestSchema, bytes);
-    expect(here.ok && here.value).toBe(open);
+  it('hands back the value a trusted schema encoded, unparsed, for the very bytes and the same schema only', () => {
+    const event = { sessionId: 's1', eventId: 'k.1', message: { jsonrpc: '2.0' as const, id: 1, result: {} }, end: true as const };
+    const bytes = encode(StreamMessageSchema, event);
+    const here = decode(StreamMessageSchema, bytes);
+    expect(here.ok && here.value).toBe(event);
     // A copy (bytes from the network) is parsed and checked: a new value, equal to the old.
-    const copied = decode(SessionOpenRequestSchema, bytes.slice());
-    expect(copied.ok && copied.value).not.toBe(open);
-    expect(copied).toEqual({ ok: true, value: open });
+    const copied = decode(StreamMessageSchema, bytes.slice());
+    expect(copied.ok && copied.value).not.toBe(event);
+    expect(copied).toEqual({ ok: true, value: event });
     // Read with another schema, the bytes are checked against it.
-    expect(decode(SessionCloseRequestSchema, bytes)).toMatchObject({ ok: false });
+    expect(decode(DeliveryReplySchema, bytes)).toMatchObject({ ok: false });
+  });
+
+  it('checks every payload of a schema not trusted in-process, even its own bytes', () => {
+    const bytes = encode(SessionOpenRequestSchema, open);
+    const again = decode(SessionOpenRequestSchema, bytes);
+    expect(again).toEqual({ ok: true, value: open });
+    expect(again.ok && again.value).not.toBe(open);
+    const wrong = encode(SessionOpenRequestSchema, { ...open, sessionId: 'not an id' });
+    expect(decode(SessionOpenRequestSchema, wrong)).toMatchObject({ ok: false });
   });
 
   it('refuses bytes that are not JSON, without throwing', () => {

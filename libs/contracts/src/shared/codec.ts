@@ -5,12 +5,23 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * What this process encoded, by its bytes. In-process (the all-in-one gateway's LocalBus) a
- * subscriber receives the publisher's very bytes, so `decode` hands it the typed value it was made
- * from instead of parsing and checking it again: payloads are checked where they enter the process
- * (from NATS, from HTTP), once. The bytes of a payload are never written to after it is encoded.
+ * What this process encoded, by its bytes, for the schemas marked with `trustInProcess`. In-process
+ * (the all-in-one gateway's LocalBus) a subscriber receives the publisher's very bytes, so `decode`
+ * hands it the typed value it was made from instead of parsing and checking it again. The bytes of
+ * a payload are never written to after it is encoded, nor its value.
  */
 const encodedHere = new WeakMap<Uint8Array, { schema: z.ZodType<unknown>; value: unknown }>();
+const trustedInProcess = new WeakSet<z.ZodType<unknown>>();
+
+/**
+ * Marks the data plane's schemas (every message of every call crosses them): their values are
+ * built only from input already checked where it entered the process (a client's HTTP body at the
+ * edge, a backend's output at the runner), so in-process they are not checked again. Every other
+ * payload is checked by its receiver, wherever it came from.
+ */
+export function trustInProcess(...schemas: z.ZodType<unknown>[]): void {
+  for (const schema of schemas) trustedInProcess.add(schema);
+}
 
 /**
  * Serialises a payload for the bus. The schema types the value; it is checked where it is
@@ -18,7 +29,7 @@ const encodedHere = new WeakMap<Uint8Array, { schema: z.ZodType<unknown>; value:
  */
 export function encode<T>(schema: z.ZodType<T>, value: T): Uint8Array {
   const bytes = encoder.encode(JSON.stringify(value));
-  encodedHere.set(bytes, { schema, value });
+  if (trustedInProcess.has(schema)) encodedHere.set(bytes, { schema, value });
   return bytes;
 }
 

@@ -15,10 +15,17 @@ const BACKSLASH = 0x5c;
  * same way; the parser that runs next refuses it.
  */
 export function jsonNestedDeeperThan(text: string | Uint8Array, maxDepth: number = MAX_JSON_DEPTH): boolean {
-  const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i] ?? 0;
+  // Text this short cannot hold more than maxDepth openings.
+  if (text.length <= maxDepth) return false;
+  return typeof text === 'string'
+    ? deeperThan(text.length, (i) => text.charCodeAt(i), maxDepth)
+    : deeperThan(text.length, (i) => text[i] ?? 0, maxDepth);
+}
+
+function deeperThan(length: number, at: (i: number) => number, maxDepth: number): boolean {
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < length; i++) {
     const c = at(i);
     if (inString) {
       if (c === BACKSLASH) i++;

@@ -1,0 +1,34 @@
+import { decode, SessionInReplySchema, type JsonRpcMessage, type StreamMessage } from '#contracts';
+import { replyCarrying } from './session-messages.handler.js';
+
+/** A result nested `depth` levels deep, counting the message object itself. */
+function nested(depth: number): JsonRpcMessage {
+  let value: unknown = 'x';
+  for (let i = 0; i < depth - 2; i++) value = [value];
+  return { jsonrpc: '2.0', id: 1, result: { value } };
+}
+
+const answer = (message: JsonRpcMessage): StreamMessage => ({ sessionId: 's1', eventId: 'k.1', message, end: true });
+
+describe('replyCarrying', () => {
+  it('carries the events in a reply an edge reads back as they were (bytes from the network)', () => {
+    const events = [answer({ jsonrpc: '2.0', id: 1, result: { content: [] } })];
+    const reply = replyCarrying(events, 1 << 20);
+    expect(reply).toBeDefined();
+    expect(decode(SessionInReplySchema, Uint8Array.from(reply ?? []))).toEqual({ ok: true, value: { ok: true, events } });
+  });
+
+  it('is a plain acknowledgement when there is nothing to carry', () => {
+    expect(decode(SessionInReplySchema, Uint8Array.from(replyCarrying([], 1 << 20) ?? []))).toEqual({ ok: true, value: { ok: true } });
+  });
+
+  it('carries nothing an edge would refuse: too deep inside the reply, or larger than the bus carries', () => {
+    // Deep enough to pass as a stream message of its own, too deep two levels further down.
+    const deep = answer(nested(62));
+    expect(replyCarrying([deep], 1 << 20)).toBeUndefined();
+    const shallow = answer(nested(40));
+    const reply = replyCarrying([shallow], 1 << 20);
+    expect(reply && decode(SessionInReplySchema, Uint8Array.from(reply)).ok).toBe(true);
+    expect(replyCarrying([answer({ jsonrpc: '2.0', id: 1, result: { text: 'x'.repeat(2048) } })], 1024)).toBeUndefined();
+  });
+});
