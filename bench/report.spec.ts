@@ -317,6 +317,16 @@ describe('renderReport: the 2026-07-28 rows', () => {
 });
 
 describe('renderReport: the floor, the pinned rows and density', () => {
+  const PER_CORE: Record<string, number> = {
+    'http floor 16': 17_000,
+    'gatehouse serve 16': 4000,
+    'gatehouse nats 16': 1600,
+    'supergateway 16': 1000,
+    'mcp-proxy 16': 2000,
+    'gatehouse serve 64': 2500,
+    'supergateway 64': 1000,
+  };
+
   function withIssue13(): BenchResults {
     const results = sample();
     results.roundTrip.push(
@@ -335,8 +345,8 @@ describe('renderReport: the floor, the pinned rows and density', () => {
         trip('mcp-proxy', 'none', 16, 20, 1000),
         trip('gatehouse serve', 'jwt', 64, 40, 1200),
         trip('supergateway', 'none', 64, 130, 480),
-        // Gateway CPU per call = 1 s ÷ calls/s: calls per gateway core-second equal calls/s here.
-      ].map((r) => ({ ...r, gatewayCpuMs: (1000 * r.calls) / r.callsPerSec })),
+        // Calls per gateway core-second, unlike calls/s (the clients' limit): 1,000 calls over these CPU seconds.
+      ].map((r) => ({ ...r, gatewayCpuMs: (1000 * r.calls) / PER_CORE[`${r.target} ${r.concurrency}`] })),
     };
     results.density = {
       sessionsAsked: 5000,
@@ -376,17 +386,29 @@ describe('renderReport: the floor, the pinned rows and density', () => {
 
   it('sets each pinned Gatehouse row against each peer and the better one, "—" where a peer is missing', () => {
     // target | auth | p50 | p99 | calls/s | gateway CPU per call | calls per gateway core-second | × supergateway | × mcp-proxy | × better peer
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'target')).toEqual([
+      'target',
+      'auth',
+      'p50 (ms)',
+      'p99 (ms)',
+      'calls/s',
+      'gateway CPU per call (µs)',
+      'calls per gateway core-second',
+      '× supergateway',
+      '× mcp-proxy',
+      '× better peer',
+    ]);
     expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse serve', 'jwt')).toEqual([
       'gatehouse serve',
       'jwt',
       '10.00',
       '30.00',
       '1,500',
-      '667',
-      '1,500',
-      '3.00×',
-      '1.50×',
-      '1.50×',
+      '250',
+      '4,000',
+      '4.00×',
+      '2.00×',
+      '2.00×',
     ]);
     expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(7)).toEqual(['1.60×', '0.80×', '0.80×']);
     expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(7)).toEqual(['—', '—', '—']);

@@ -1,13 +1,6 @@
-import {
-  callsPerGatewayCoreSec,
-  type BenchResults,
-  type DensityResult,
-  type RoundTripRow,
-  type TargetRow,
-  type TargetName,
-} from './lib/results.js';
+import { callsPerGatewayCoreSec, type BenchResults, type DensityResult, type TargetRow } from './lib/results.js';
 import { milliseconds, perSecond, ratio as formatRatio } from './report/format.js';
-import { floorP50Ms, PEERS } from './report/round-trip-series.js';
+import { betterPeer, findRow as row, floorP50Ms } from './report/round-trip-series.js';
 
 type Measured = Omit<BenchResults, 'targets'>;
 
@@ -19,25 +12,6 @@ const GATEHOUSE_JWT = ['gatehouse serve', 'gatehouse nats'] as const;
 /** A target is met only by a figure this run measured: a missing row is a miss, never NaN or Infinity passing a test. */
 function judged(name: string, target: string, figure: string, value: number, meets: (value: number) => boolean): TargetRow {
   return { name, target, figure, met: Number.isFinite(value) && meets(value) };
-}
-
-function row(rows: readonly RoundTripRow[], target: TargetName, auth: RoundTripRow['auth'], concurrency: number): RoundTripRow | undefined {
-  // The issue's targets are about 2025 sessions: a 2026-07-28 row never stands in for one.
-  return rows.find((r) => r.target === target && r.auth === auth && r.concurrency === concurrency && r.protocol === undefined);
-}
-
-/** The better of the two peers by `pick` (`best` of both values); NaN unless both peers were measured. */
-function betterPeer(
-  rows: readonly RoundTripRow[],
-  concurrency: number,
-  pick: (r: RoundTripRow) => number,
-  best: (a: number, b: number) => number,
-) {
-  const [first, second] = PEERS.map((peer) => {
-    const found = row(rows, peer, 'none', concurrency);
-    return found === undefined ? Number.NaN : pick(found);
-  });
-  return best(first ?? Number.NaN, second ?? Number.NaN);
 }
 
 /** The issue's targets, judged on this run's figures (ratios and differences within the run, never absolute times). */

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckReplySchema, AuthHttpResponseSchema, decode } from '#contracts';
-import { assertFuzz, descendantPids, eventually, fuzzRun, isAlive, type GatewayProcess } from '#testing';
+import {
+  assertFuzz,
+  descendantPids,
+  eventually,
+  fuzzRun,
+  isAlive,
+  type GatewayProcess,
+  startPrivateNatsServer,
+  type PrivateNatsServer,
+} from '#testing';
 import { BusAttacker, openedBy, type BusOutcome } from './support/bus-attacker.js';
 import { busActions, payloadBytes, type BusAction } from './support/bus-fuzz-actions.js';
 import { contractOf, sniffTargets, type BusTarget } from './support/bus-fuzz-targets.js';
@@ -10,7 +19,6 @@ import { startFuzzGateway, type FuzzGateway } from './support/fuzz-gateway.js';
 import type { FuzzServer } from './support/fuzz-http-requests.js';
 import { ErrorLogWatch } from './support/log-lines.js';
 import { connectStreamable, textOf } from './support/mcp-clients.js';
-import { startPrivateNatsServer, type PrivateNatsServer } from './support/nats-server.js';
 
 /** This suite's own nats-server: an attacker floods it, nobody else must notice. */
 const NATS_PORT = 4314;

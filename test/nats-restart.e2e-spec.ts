@@ -2,10 +2,19 @@ import { rmSync } from 'node:fs';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { SESSION_ROUTES_BUCKET } from '#contracts';
-import { descendantPids, eventually, isAlive, startGatehouse, startTopology, type GatewayProcess, type Topology } from '#testing';
+import {
+  descendantPids,
+  eventually,
+  isAlive,
+  startGatehouse,
+  startTopology,
+  type GatewayProcess,
+  type Topology,
+  startPrivateNatsServer,
+  type PrivateNatsServer,
+} from '#testing';
 import { GATEWAY_ENV, TOKENS, writeGatewayConfig } from './support/gateway-config.js';
 import { bearer, connectStreamable, textOf } from './support/mcp-clients.js';
-import { startPrivateNatsServer, type PrivateNatsServer } from './support/nats-server.js';
 import { JSON_HEADERS, rawPost } from './support/raw-mcp.js';
 
 /** This suite's own nats-server, restarted mid-session: never the shared one on 4222. */

@@ -68,7 +68,9 @@ export async function runCalls(open: () => Promise<Caller>, options: LoadOptions
     const cpuAfter = options.gatewayCpuMs?.();
     const { p50, p95, p99 } = percentiles(samples);
     const result: LoadResult = { calls: samples.length, p50Ms: p50, p95Ms: p95, p99Ms: p99, callsPerSec: samples.length / elapsedSec };
-    if (cpuBefore !== undefined && cpuAfter !== undefined) result.gatewayCpuMs = cpuAfter - cpuBefore;
+    // Unknown (a process gone, say) is left out, never written as a figure.
+    const gatewayCpuMs = (cpuAfter ?? Number.NaN) - (cpuBefore ?? Number.NaN);
+    if (Number.isFinite(gatewayCpuMs) && gatewayCpuMs >= 0) result.gatewayCpuMs = gatewayCpuMs;
     return result;
   } finally {
     await Promise.all(callers.map((caller) => caller.close()));

@@ -2,7 +2,7 @@
 import type { RoundTripRow, TargetName } from '../lib/results.js';
 import { milliseconds, signedMilliseconds } from './format.js';
 import { table, type Column } from './markdown-table.js';
-import { floorP50Ms, referenceRow } from './round-trip-series.js';
+import { findRow, floorP50Ms, referenceRow } from './round-trip-series.js';
 
 const COLUMNS: Column[] = [
   { header: 'path' },
@@ -13,17 +13,14 @@ const COLUMNS: Column[] = [
 export function floorSection(rows: readonly RoundTripRow[]): string {
   const floor = floorP50Ms(rows);
   const p50 = (target: TargetName) => referenceRow(rows, target, 1)?.p50Ms;
-  const jwt = (target: TargetName) =>
-    rows.find((r) => r.target === target && r.auth === 'jwt' && r.concurrency === 1 && r.protocol === undefined)?.p50Ms;
   const body = [
     ['http floor: the SDK client over HTTP to an endpoint that answers at once', milliseconds(p50('http floor')), ''],
     ['direct: the SDK client over stdio to the echo server', milliseconds(p50('direct')), ''],
     ['floor: their sum', milliseconds(floor), ''],
-    ...(['gatehouse serve', 'gatehouse nats'] as const).map((target) => [
-      `${target} (jwt)`,
-      milliseconds(jwt(target)),
-      signedMilliseconds((jwt(target) ?? Number.NaN) - floor),
-    ]),
+    ...(['gatehouse serve', 'gatehouse nats'] as const).map((target) => {
+      const jwt = findRow(rows, target, 'jwt', 1)?.p50Ms;
+      return [`${target} (jwt)`, milliseconds(jwt), signedMilliseconds((jwt ?? Number.NaN) - floor)];
+    }),
   ];
   return [
     '## The floor',

@@ -21,6 +21,9 @@ export interface Column {
 
 /** A table; every cell (headers included) is escaped, so callers pass plain text. */
 export function table(columns: Column[], rows: string[][]): string {
+  // A row with more cells than headers loses the extra ones when GitHub renders it, silently.
+  const uneven = rows.find((row) => row.length !== columns.length);
+  if (uneven) throw new Error(`a table row has ${uneven.length} cells for ${columns.length} columns`);
   const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
   const rule = `|${columns.map((c) => (c.align === 'right' ? '---:' : ':---')).join('|')}|`;
   return [line(columns.map((c) => c.header)), rule, ...rows.map(line)].join('\n');

@@ -2,7 +2,7 @@
 import { callsPerGatewayCoreSec, type PinnedRoundTrip, type RoundTripRow } from '../lib/results.js';
 import { MISSING, milliseconds, perSecond, ratio } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
-import { concurrencies, isGatehouse, PEERS, referenceRow, roundTripSeries } from './round-trip-series.js';
+import { betterPeer, concurrencies, isGatehouse, PEERS, referenceRow, roundTripSeries } from './round-trip-series.js';
 
 const COLUMNS: Column[] = [
   { header: 'target' },
@@ -10,6 +10,8 @@ const COLUMNS: Column[] = [
   { header: 'p50 (ms)', align: 'right' },
   { header: 'p99 (ms)', align: 'right' },
   { header: 'calls/s', align: 'right' },
+  { header: 'gateway CPU per call (µs)', align: 'right' },
+  { header: 'calls per gateway core-second', align: 'right' },
   ...PEERS.map((peer): Column => ({ header: `× ${peer}`, align: 'right' })),
   { header: '× better peer', align: 'right' },
 ];
@@ -39,13 +41,11 @@ function tables(pinned: PinnedRoundTrip | undefined): string[] {
 
 function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): string {
   const peers = PEERS.map((peer) => callsPerGatewayCoreSec(referenceRow(rows, peer, concurrency)));
-  // The better peer only when both were measured: one peer alone may not be the better.
-  const [first, second] = peers;
-  const better = first !== undefined && second !== undefined ? Math.max(first, second) : undefined;
+  const better = betterPeer(rows, concurrency, callsPerGatewayCoreSec, Math.max);
   const body = roundTripSeries(rows).map((s) => {
     const row = s.byConcurrency.get(concurrency);
     const perCore = callsPerGatewayCoreSec(row);
-    const against = (peer: number | undefined) => (isGatehouse(s.target) ? ratio(perCore, peer) : MISSING);
+    const against = (peer: number) => (isGatehouse(s.target) ? ratio(perCore, peer) : MISSING);
     const cpuPerCallUs = row?.gatewayCpuMs !== undefined && row.calls > 0 ? (1000 * row.gatewayCpuMs) / row.calls : undefined;
     return [
       s.target,

@@ -69,6 +69,26 @@ export function referenceRow(rows: readonly RoundTripRow[], target: TargetName, 
   return candidates.find((r) => r.auth === 'none') ?? candidates[0];
 }
 
+/** The 2025 row of `target` with `auth` at `concurrency`: a 2026-07-28 row never stands in for one. */
+export function findRow(rows: readonly RoundTripRow[], target: TargetName, auth: Auth, concurrency: number): RoundTripRow | undefined {
+  return rows.find((r) => r.target === target && r.auth === auth && r.concurrency === concurrency && r.protocol === undefined);
+}
+
+/** The better of the two peers at `concurrency` by `pick` (`best` of both values); NaN unless both peers were measured. */
+export function betterPeer(
+  rows: readonly RoundTripRow[],
+  concurrency: number,
+  pick: (r: RoundTripRow) => number,
+  best: (a: number, b: number) => number,
+): number {
+  // Math.max and Math.min pass NaN through: one peer missing makes the better one unknown.
+  const [first, second] = PEERS.map((peer) => {
+    const found = findRow(rows, peer, 'none', concurrency);
+    return found === undefined ? Number.NaN : pick(found);
+  });
+  return best(first ?? Number.NaN, second ?? Number.NaN);
+}
+
 /**
  * The floor of any gateway, in ms: the HTTP floor's p50 (the SDK client over HTTP to an endpoint that
  * answers at once) plus direct stdio's p50 (the backend's own round trip), one session each; NaN when

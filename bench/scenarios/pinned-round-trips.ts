@@ -4,23 +4,21 @@
  * gateway and the backends taking each other's time as they do unpinned on two cores.
  */
 import { readFileSync } from 'node:fs';
-import { descendantPids } from '#testing';
+import { cpuMs, descendantPids, freePort, isAlive, startPrivateNatsServer } from '#testing';
 import { ECHO_SERVER } from '../fixtures/backends.js';
 import { startHttpFloor } from '../fixtures/http-floor.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { streamableHttp, type Connect } from '../lib/clients.js';
 import { GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, withLoadPinned } from '../lib/cpu-pinning.js';
-import { startPinnedNats } from '../lib/private-nats.js';
 import type { PinnedRoundTrip, RoundTripRow, TargetName } from '../lib/results.js';
 import { startMcpProxy, startSupergateway } from '../peers.js';
 import { measure } from './round-trips.js';
+import { track, untrack } from '../lib/process-guard.js';
 
 const CONCURRENCY = [16, 64];
 /** A gateway started moments before: its JIT warms up unmeasured first, shorter than the unpinned rows' warm-up. */
 const WARMUP_MS = Number(process.env.BENCH_PINNED_WARMUP_MS ?? 2000);
 const GATEWAY = String(GATEWAY_CPU);
-/** USER_HZ: /proc counts CPU time in these on every Linux the bench runs on. */
-const CLOCK_TICKS_PER_SEC = 100;
 
 type Progress = (line: string) => void;
 
@@ -36,16 +34,11 @@ export async function measurePinnedRoundTrips(progress: Progress): Promise<Pinne
 }
 
 async function measureAll(taskset: string, progress: Progress): Promise<RoundTripRow[]> {
-  // Every process pinned to the gateway's core is the gateway: its CPU time is what a call cost it.
-  let gateway: number[] = [];
-  const pinned = (pid: number) => {
-    pin(taskset, pid, GATEWAY);
-    gateway.push(pid);
-  };
-  const run = async (target: TargetName, auth: RoundTripRow['auth'], connect: Connect) => {
-    const pids = gateway;
-    gateway = [];
-    const gatewayCpuMs = () => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
+  // The gateway's processes go on its core; their CPU time over the measured calls is what the calls cost it.
+  const run = (target: TargetName, auth: RoundTripRow['auth'], connect: Connect, gateway: readonly number[]) => {
+    const pids = gateway.filter((pid) => pinUnlessGone(taskset, pid));
+    // NaN once one of them is gone: its time would be missing from the sum.
+    const gatewayCpuMs = () => pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? Number.NaN), 0);
     return measure(target, auth, connect, progress, { label: 'pinned ', concurrencies: CONCURRENCY, warmupMs: WARMUP_MS, gatewayCpuMs });
   };
   const backend = onLoadCpu(taskset, ECHO_SERVER);
@@ -53,33 +46,35 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
 
   const floor = await startHttpFloor();
   try {
-    pinned(floor.pid);
-    rows.push(...(await run('http floor', 'none', streamableHttp(floor.url))));
+    rows.push(...(await run('http floor', 'none', streamableHttp(floor.url), [floor.pid])));
   } finally {
     await floor.stop();
   }
 
   const serve = await startBenchGatehouse('all-in-one', backend);
   try {
-    serve.processes.forEach((p) => pinned(p.pid));
-    rows.push(...(await run('gatehouse serve', 'jwt', streamableHttp(serve.mcpUrl, serve.authorization.jwt))));
+    const gateway = serve.processes.map((p) => p.pid);
+    rows.push(...(await run('gatehouse serve', 'jwt', streamableHttp(serve.mcpUrl, serve.authorization.jwt), gateway)));
   } finally {
     await serve.stop();
   }
 
   // The bus of this topology runs on the gateway's core too, and is nobody else's.
-  const nats = await startPinnedNats(taskset, GATEWAY_CPU);
+  const nats = await startPrivateNatsServer(await freePort());
+  const natsPid = nats.pid();
+  if (natsPid === undefined) throw new Error("the pinned run's nats-server is not running");
+  track(natsPid);
   try {
     const distributed = await startBenchGatehouse('distributed', backend, { env: { NATS_URL: nats.url } });
     try {
-      distributed.processes.forEach((p) => pinned(p.pid));
-      pinned(nats.pid);
-      rows.push(...(await run('gatehouse nats', 'jwt', streamableHttp(distributed.mcpUrl, distributed.authorization.jwt))));
+      const gateway = [...distributed.processes.map((p) => p.pid), natsPid];
+      rows.push(...(await run('gatehouse nats', 'jwt', streamableHttp(distributed.mcpUrl, distributed.authorization.jwt), gateway)));
     } finally {
       await distributed.stop();
     }
   } finally {
-    await nats.stop();
+    await nats.close();
+    untrack(natsPid);
   }
 
   for (const [target, start] of [
@@ -88,16 +83,9 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   ] as const) {
     const peer = await start(backend);
     try {
-      pinned(peer.pid);
-      // What it started besides backends (mcp-proxy's one backend is already running, on LOAD_CPU); one may have exited since.
-      for (const pid of descendantPids(peer.pid).filter((p) => !isBackend(p))) {
-        try {
-          pinned(pid);
-        } catch {
-          // Gone: nothing to pin.
-        }
-      }
-      rows.push(...(await run(target, 'none', streamableHttp(peer.url))));
+      // With what it started besides backends (mcp-proxy's one backend is already running, on LOAD_CPU).
+      const gateway = [peer.pid, ...descendantPids(peer.pid).filter((p) => !isBackend(p))];
+      rows.push(...(await run(target, 'none', streamableHttp(peer.url), gateway)));
     } finally {
       await peer.stop();
     }
@@ -105,14 +93,14 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   return rows;
 }
 
-/** CPU milliseconds `pid` has used (user and system, all threads; Linux counts in ticks of 10 ms); 0 once it is gone. */
-function cpuMsOf(pid: number): number {
+/** Pins `pid` to the gateway's core; false when it has exited meanwhile (a peer's short-lived helper), a throw otherwise. */
+function pinUnlessGone(taskset: string, pid: number): boolean {
   try {
-    // The fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SEC);
-  } catch {
-    return 0;
+    pin(taskset, pid, GATEWAY);
+    return true;
+  } catch (err) {
+    if (isAlive(pid)) throw err;
+    return false;
   }
 }
 

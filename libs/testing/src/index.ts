@@ -7,3 +7,4 @@ export * from './scripted-browser.js';
 export * from './oauth-topology.js';
 export * from './fuzz-run.js';
 export * from './server-configs.js';
+export * from './nats-server.js';

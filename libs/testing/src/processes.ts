@@ -12,6 +12,18 @@ function procStat(pid: number | string): { state: string; ppid: number } | undef
   }
 }
 
+/** CPU time `pid` has used, user and system, all threads, in milliseconds (Linux counts in 10 ms ticks); undefined once it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command (which may hold spaces and parentheses): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every process below `pid`, children before their own children, from one read of /proc (empty without /proc). */
 export function descendantPids(pid: number): number[] {
   let entries: string[];

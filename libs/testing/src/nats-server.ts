@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '#testing';
+import { childProcessBaseEnvironment } from '#config';
+import { eventually } from './processes.js';
 
 /** A nats-server of a suite's own, with JetStream and a store directory that outlives restarts. */
 export interface PrivateNatsServer {
@@ -18,11 +19,14 @@ export interface PrivateNatsServer {
   close(): Promise<void>;
   /** What the server has logged since it first started. */
   output(): string;
+  /** The running server's process id; undefined while it is stopped. */
+  pid(): number | undefined;
 }
 
 /**
  * Starts `nats-server -js` on 127.0.0.1:`port`, never the shared 4222: suites that restart NATS
- * or flood it must not disturb anyone else's. Refuses a port something already listens on.
+ * or flood it, and the benchmark's pinned runs, must not disturb anyone else's. Refuses a port
+ * something already listens on. The server gets the base environment, none of the caller's secrets.
  */
 export async function startPrivateNatsServer(port: number): Promise<PrivateNatsServer> {
   if (await listening(port)) throw new Error(`port ${port} is in use: stop what listens there, or give the suite another port`);
@@ -31,6 +35,7 @@ export async function startPrivateNatsServer(port: number): Promise<PrivateNatsS
   let log = '';
   const start = async () => {
     const started = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+      env: childProcessBaseEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = started;
@@ -64,6 +69,7 @@ export async function startPrivateNatsServer(port: number): Promise<PrivateNatsS
       rmSync(storeDir, { recursive: true, force: true });
     },
     output: () => log,
+    pid: () => child?.pid,
   };
 }
 
