@@ -30,6 +30,8 @@ interface OtlpExport {
 /** A stand-in OpenTelemetry collector on loopback: keeps every span posted to /v1/traces as JSON. */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  /** Every export as it was posted, whole: events, status, links, resource and scope included. */
+  readonly bodies: string[] = [];
   private readonly server: Server;
 
   private constructor(server: Server) {
@@ -43,8 +45,11 @@ export class OtlpReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        if (req.method === 'POST' && req.url === '/v1/traces')
-          receiver.take(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport);
+        if (req.method === 'POST' && req.url === '/v1/traces') {
+          const body = Buffer.concat(chunks).toString('utf8');
+          receiver.bodies.push(body);
+          receiver.take(JSON.parse(body) as OtlpExport);
+        }
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDuration, type GatehouseConfig, type RuntimeEnvironment } from '#config';
+import { messageOf, parseDuration, type GatehouseConfig, type RuntimeEnvironment } from '#config';
 import type { AuditRecord } from '#contracts';
 import { createLogger } from '#observability';
 import { openConfiguredStore } from '../../auth/src/auth.factory.js';
@@ -96,10 +96,8 @@ function checkStorage(config: GatehouseConfig, runtime: RuntimeEnvironment): voi
     throw new AuditRefused(`no audit records: ${path} does not exist (is GATEHOUSE_DATA_DIR the one Gatehouse runs with?)`);
 }
 
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** Characters a terminal acts on besides C0: C1 controls, line and paragraph separators, bidirectional overrides. */
-const INVISIBLE = /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** Characters a terminal acts on besides C0: C1 controls, line and paragraph separators, bidirectional marks, overrides and isolates. */
+const INVISIBLE = /[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** One JSON object, with the characters above escaped too (JSON leaves them raw); names and details come from clients. */
 function jsonLine(record: AuditRecord): string {

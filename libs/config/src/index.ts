@@ -1,5 +1,5 @@
 export { loadConfig, parseConfig, type LoadResult } from './load-config.js';
-export { formatProblems, type ConfigProblem } from './config-problem.js';
+export { formatProblems, messageOf, type ConfigProblem } from './config-problem.js';
 export {
   ConfigFileSchema,
   DEFAULT_MAX_BODY_BYTES,

@@ -31,7 +31,13 @@ export class UserCredentialController {
     const { sub, server, rejected } = request.value;
     // In the trace of the runner's request (its bus headers); never the sub, never the credential.
     const span = this.tracing.enabled ? this.tracing.start('auth credentials.get', { 'mcp.server': server }) : undefined;
-    const answer = await this.services.userCredentials.credentialFor(sub, server, rejected);
+    let answer;
+    try {
+      answer = await this.services.userCredentials.credentialFor(sub, server, rejected);
+    } catch (err) {
+      span?.end('error');
+      throw err;
+    }
     span?.end(answer.status === 'ok' ? 'ok' : answer.status === 'missing' ? 'refused' : 'error');
     return encode(UserCredentialReplySchema, answer);
   }

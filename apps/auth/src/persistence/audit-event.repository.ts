@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { Brackets, LessThan, type Repository } from 'typeorm';
-import type { AuditRecord } from '#contracts';
+import { BetterSqlite3Driver } from 'typeorm/driver/better-sqlite3/BetterSqlite3Driver.js';
+import { AUDIT_TEXT_FIELDS, type AuditRecord } from '#contracts';
 import { randomKey } from '#crypto';
 import type { AuditEventRepository, AuditQuery } from './auth-store.port.js';
 import type { AuditEventRow } from './audit-event.schema.js';
@@ -15,8 +16,9 @@ export class SqlAuditEventRepository implements AuditEventRepository {
 
   /** Records whose id is stored already (a batch sent again) are skipped. */
   async append(records: readonly AuditRecord[]): Promise<void> {
-    if (this.rows.manager.connection.driver.options.type === 'better-sqlite3') {
-      this.sqliteInsert ??= sqliteBulkInsert(this.rows);
+    const { driver } = this.rows.manager.connection;
+    if (driver instanceof BetterSqlite3Driver) {
+      this.sqliteInsert ??= sqliteBulkInsert(this.rows, driver);
       return this.sqliteInsert(records.map(toRow));
     }
     for (let i = 0; i < records.length; i += INSERT_CHUNK) {
@@ -55,9 +57,9 @@ export class SqlAuditEventRepository implements AuditEventRepository {
  * about 5% of its CPU at a thousand calls a second; this costs a tenth of that. All or nothing, as
  * the chunked INSERT was: a row SQLite refuses fails the call.
  */
-function sqliteBulkInsert(rows: Repository<AuditEventRow>): (values: AuditEventRow[]) => void {
-  const { driver } = rows.manager.connection;
-  const db = (driver as unknown as { databaseConnection: Database }).databaseConnection;
+function sqliteBulkInsert(rows: Repository<AuditEventRow>, driver: BetterSqlite3Driver): (values: AuditEventRow[]) => void {
+  // TypeORM types the connection `any`: with this driver it is a better-sqlite3 Database.
+  const db = driver.databaseConnection as Database;
   const columns = rows.metadata.columns.map((c) => ({
     property: c.propertyName as keyof AuditEventRow,
     name: driver.escape(c.databaseName),
@@ -91,7 +93,7 @@ function toRow(record: AuditRecord): AuditEventRow {
 
 function toRecord(row: AuditEventRow): AuditRecord {
   const record: AuditRecord = { id: row.id, at: row.at, kind: row.kind, outcome: row.outcome };
-  for (const field of ['sub', 'email', 'clientId', 'server', 'name', 'arguments', 'detail'] as const) {
+  for (const field of AUDIT_TEXT_FIELDS) {
     const value = row[field];
     if (value !== null) record[field] = value;
   }

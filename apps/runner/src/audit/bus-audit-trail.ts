@@ -2,6 +2,7 @@ import type { Bus } from '#bus';
 import {
   AckReplySchema,
   AUDIT_BATCH_MAX,
+  AUDIT_TEXT_FIELDS,
   auditAppendSubject,
   AuditAppendRequestSchema,
   AuditRecordSchema,
@@ -203,8 +204,6 @@ export class BusAuditTrail implements AuditTrail {
 /** A record's size as its text makes it, without encoding it. */
 function estimatedBytes(record: AuditRecord): number {
   let bytes = RECORD_OVERHEAD_BYTES;
-  for (const value of [record.sub, record.email, record.clientId, record.server, record.name, record.arguments, record.detail]) {
-    bytes += value?.length ?? 0;
-  }
+  for (const field of AUDIT_TEXT_FIELDS) bytes += record[field]?.length ?? 0;
   return bytes;
 }

@@ -57,7 +57,16 @@ export const AuditRecordSchema = z.object({
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
-const TEXT_FIELDS = ['sub', 'email', 'clientId', 'server', 'name', 'arguments', 'detail'] as const;
+/** The record's text fields: what `boundedAuditRecord` cuts, and what a record's size is mostly made of. */
+export const AUDIT_TEXT_FIELDS = [
+  'sub',
+  'email',
+  'clientId',
+  'server',
+  'name',
+  'arguments',
+  'detail',
+] as const satisfies readonly (keyof typeof MAX_CHARS)[];
 
 /**
  * The record as the store takes it: every text field cut to its bound and without NUL (which
@@ -66,7 +75,7 @@ const TEXT_FIELDS = ['sub', 'email', 'clientId', 'server', 'name', 'arguments', 
  */
 export function boundedAuditRecord(record: AuditRecord): AuditRecord {
   const bounded = { ...record };
-  for (const field of TEXT_FIELDS) {
+  for (const field of AUDIT_TEXT_FIELDS) {
     const value = bounded[field];
     if (value !== undefined) bounded[field] = value.slice(0, MAX_CHARS[field]).replaceAll('\u0000', '\uFFFD');
   }
