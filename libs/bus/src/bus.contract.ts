@@ -172,6 +172,18 @@ export function describeBusContract(name: string, makeBus: MakeBus, options: Bus
         expect(seen?.headers).toEqual({ traceparent: headers.traceparent, 'X-Corr': 'id-1' });
       });
 
+      it('gives each of many requests in flight its own reply, answered out of order', async () => {
+        const s = unique();
+        const held: BusMessage[] = [];
+        bus.subscribe(s, (msg) => {
+          held.push(msg);
+          // All in hand: answered last first.
+          if (held.length === 50) for (const m of held.reverse()) m.respond(bytes(`re:${text(m.data)}`));
+        });
+        const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => bus.request(s, bytes(String(i)), { timeoutMs: 5000 })));
+        expect(replies.map((r) => text(r.data))).toEqual(Array.from({ length: 50 }, (_, i) => `re:${i}`));
+      });
+
       it('fails at once with BusNoRespondersError when nobody listens', async () => {
         const started = Date.now();
         await expect(bus.request(unique(), bytes(''), { timeoutMs: 5000 })).rejects.toBeInstanceOf(BusNoRespondersError);

@@ -1,5 +1,5 @@
 import { Kvm } from '@nats-io/kv';
-import { connect, errors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, createInbox, errors, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   BusNoRespondersError,
   BusTimeoutError,
@@ -60,12 +60,79 @@ class NatsSubscription implements BusSubscription {
   }
 }
 
+interface PendingRequest {
+  subject: string;
+  resolve: (reply: Msg) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Requests' replies, on one wildcard subscription of this connection's own inbox. nats.js's own
+ * request machinery builds an Error with a captured stack for every request it completes (to
+ * reject a promise already resolved); this is most of what a request cost the edge besides the
+ * socket. The server answers a request nobody listens to with a 503 status on its reply subject.
+ */
+class ReplyInbox {
+  private readonly prefix = `${createInbox()}.`;
+  private readonly pending = new Map<string, PendingRequest>();
+  private next = 0;
+
+  constructor(nc: NatsConnection) {
+    nc.subscribe(`${this.prefix}*`, {
+      callback: (err, msg) => {
+        if (err) return this.failAll(err);
+        const token = msg.subject.slice(this.prefix.length);
+        const request = this.pending.get(token);
+        if (!request) return;
+        this.settle(token, request);
+        if (msg.data.length === 0 && msg.headers?.code === 503) request.reject(new BusNoRespondersError(request.subject));
+        else request.resolve(msg);
+      },
+    });
+  }
+
+  /** A reply subject for a request on `subject`, and its reply: pending until answered, timed out or failed. */
+  open(subject: string, timeoutMs: number): { replyTo: string; reply: Promise<Msg> } {
+    const token = (this.next++).toString(36);
+    const reply = new Promise<Msg>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.settle(token, request);
+        reject(new BusTimeoutError(subject, timeoutMs));
+      }, timeoutMs);
+      const request: PendingRequest = { subject, timer, resolve, reject };
+      this.pending.set(token, request);
+    });
+    return { replyTo: this.prefix + token, reply };
+  }
+
+  /** Forgets the request of `replyTo` (its publish failed): its reply never settles. */
+  cancel(replyTo: string): void {
+    const token = replyTo.slice(this.prefix.length);
+    const request = this.pending.get(token);
+    if (request) this.settle(token, request);
+  }
+
+  failAll(err: Error): void {
+    for (const [token, request] of this.pending) {
+      this.settle(token, request);
+      request.reject(err);
+    }
+  }
+
+  private settle(token: string, request: PendingRequest): void {
+    clearTimeout(request.timer);
+    this.pending.delete(token);
+  }
+}
+
 /** The distributed Bus: core NATS for messages, JetStream KV for buckets. */
 export class NatsBus implements Bus {
   readonly closed: Promise<Error | undefined>;
   private readonly subscriptions = new Set<NatsSubscription>();
   private readonly buckets = new Map<string, Promise<KvBucket>>();
   private readonly kvm: Kvm;
+  private replies: ReplyInbox | undefined;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -73,7 +140,10 @@ export class NatsBus implements Bus {
     private readonly report: BusErrorListener,
   ) {
     this.kvm = new Kvm(nc);
-    this.closed = nc.closed().then((err) => (err instanceof Error ? err : undefined));
+    this.closed = nc.closed().then((err) => {
+      this.replies?.failAll(new BusClosedError(err instanceof Error ? { cause: err } : undefined));
+      return err instanceof Error ? err : undefined;
+    });
   }
 
   /** Connects once, failing fast with the URL in the message; after that, reconnects forever. */
@@ -107,15 +177,17 @@ export class NatsBus implements Bus {
     assertTimeout(timeoutMs);
     assertPayload(data, this.maxPayloadBytes);
     const headers = toNatsHeaders(options.headers);
+    // As nats.js's request did: refused once the connection drains or is closed.
+    if (this.nc.isClosed() || this.nc.isDraining()) throw new BusClosedError();
+    const replies = (this.replies ??= this.guard(() => new ReplyInbox(this.nc)));
+    const { replyTo, reply } = replies.open(subject, timeoutMs);
     try {
-      const reply = await this.nc.request(subject, data, { timeout: timeoutMs, headers });
-      return toBusMessage(reply, (op) => this.guard(op), this.maxPayloadBytes);
+      this.nc.publish(subject, data, { reply: replyTo, headers });
     } catch (err) {
-      // v3 reports "no responders" as a RequestError whose cause is a NoRespondersError
-      if (err instanceof errors.RequestError && err.isNoResponders()) throw new BusNoRespondersError(subject);
-      if (err instanceof errors.TimeoutError) throw new BusTimeoutError(subject, timeoutMs);
+      replies.cancel(replyTo);
       throw this.translate(err);
     }
+    return toBusMessage(await reply, (op) => this.guard(op), this.maxPayloadBytes);
   }
 
   subscribe(subject: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {

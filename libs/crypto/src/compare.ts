@@ -7,24 +7,25 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(sha256(a), sha256(b));
 }
 
-/** The digests of each list of configured secrets, hashed once: a request hashes only what it presents. */
-const digestsOf = new WeakMap<readonly string[], Buffer[]>();
+/** Each list of configured secrets by the digest of each (its first place, when one repeats): hashed once. */
+const indexOf = new WeakMap<readonly string[], Map<string, number>>();
 
 /**
- * Constant-time lookup: every candidate is compared, so timing does not reveal which matched; -1 if
- * none. `candidates` should be a long-lived list (a server's configured tokens): its digests are
- * kept for as long as it is.
+ * Finds `value` among `candidates` without comparing secrets: the presented value is hashed, and
+ * its digest looked up among theirs, as tokens stored by their hashes are. The time taken depends
+ * only on the digest, which an attacker cannot steer toward a configured secret's. -1 if none.
+ * `candidates` should be a long-lived list (a server's configured tokens): its digests are kept for
+ * as long as it is.
  */
-export function constantTimeIndexOf(candidates: readonly string[], value: string): number {
-  let digests = digestsOf.get(candidates);
+export function indexOfSecret(candidates: readonly string[], value: string): number {
+  let digests = indexOf.get(candidates);
   if (digests === undefined) {
-    digests = candidates.map(sha256);
-    digestsOf.set(candidates, digests);
+    digests = new Map();
+    for (const [i, candidate] of candidates.entries()) {
+      const digest = sha256(candidate).toString('base64');
+      if (!digests.has(digest)) digests.set(digest, i);
+    }
+    indexOf.set(candidates, digests);
   }
-  const presented = sha256(value);
-  let found = -1;
-  digests.forEach((digest, i) => {
-    if (timingSafeEqual(digest, presented) && found < 0) found = i;
-  });
-  return found;
+  return digests.get(sha256(value).toString('base64')) ?? -1;
 }

@@ -1,5 +1,5 @@
 import type { Principal } from '#contracts';
-import { constantTimeEqual, constantTimeIndexOf } from '#crypto';
+import { constantTimeEqual, indexOfSecret } from '#crypto';
 
 export type ServiceAuth = { type: 'bearer'; tokens: readonly string[] } | { type: 'basic'; username: string; password: string };
 
@@ -8,8 +8,9 @@ export type Authentication = { ok: true; principal: Principal } | { ok: false; c
 const REALM = 'realm="gatehouse"';
 
 /**
- * Checks a request's Authorization header against a server's static credentials, in constant
- * time. Each configured credential is its own identity, so its sessions are isolated like a
+ * Checks a request's Authorization header against a server's static credentials, in time that
+ * does not depend on them (bearer tokens by digest, see indexOfSecret; basic credentials in
+ * constant time). Each configured credential is its own identity, so its sessions are isolated like a
  * user's; the sub names the credential by its place in `scope` (the server), which every edge
  * derives alike and which, unlike a hash of it, gives nothing to guess a weak token from. No
  * configured credentials means the server is open.
@@ -20,7 +21,7 @@ export function authenticate(authorization: string | undefined, auths: readonly 
   const credential = rest.join(' ');
   const kind = scheme.toLowerCase();
   for (const [i, auth] of auths.entries()) {
-    const token = auth.type === 'bearer' && kind === 'bearer' ? constantTimeIndexOf(auth.tokens, credential) : -1;
+    const token = auth.type === 'bearer' && kind === 'bearer' ? indexOfSecret(auth.tokens, credential) : -1;
     const serviceAuth = { server: scope, index: i };
     if (token >= 0) return { ok: true, principal: { sub: `bearer:${scope}/${i}.${token}`, method: 'bearer', serviceAuth } };
     if (auth.type === 'basic' && kind === 'basic') {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trustInProcess } from '../shared/codec.js';
 
 /** What an audit record is about: an MCP call a runner relayed, or something a person did at auth. */
 export const AuditKindSchema = z.enum(['tools/call', 'resources/read', 'prompts/get', 'login', 'consent', 'revocation', 'credential']);
@@ -89,3 +90,5 @@ export const auditAppendQueue = 'gh.auth';
 export const AUDIT_BATCH_MAX = 500;
 export const AuditAppendRequestSchema = z.object({ records: z.array(AuditRecordSchema).min(1).max(AUDIT_BATCH_MAX) });
 export type AuditAppendRequest = z.infer<typeof AuditAppendRequestSchema>;
+// A record for every call: the runner's audit trail checks each against AuditRecordSchema before it sends it.
+trustInProcess(AuditAppendRequestSchema);
