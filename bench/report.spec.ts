@@ -319,6 +319,8 @@ describe('renderReport: the 2026-07-28 rows', () => {
 describe('renderReport: the floor, the pinned rows and density', () => {
   const PER_CORE: Record<string, number> = {
     'http floor 16': 17_000,
+    'relay floor 16': 5000,
+    'nats relay floor 16': 3200,
     'gatehouse serve 16': 4000,
     'gatehouse nats 16': 1600,
     'supergateway 16': 1000,
@@ -339,6 +341,8 @@ describe('renderReport: the floor, the pinned rows and density', () => {
       loadCpu: 1,
       rows: [
         trip('http floor', 'none', 16, 9, 1700),
+        trip('relay floor', 'none', 16, 9, 1600),
+        trip('nats relay floor', 'none', 16, 12, 1400),
         trip('gatehouse serve', 'jwt', 16, 10, 1500),
         trip('gatehouse nats', 'jwt', 16, 20, 800),
         trip('supergateway', 'none', 16, 30, 500),
@@ -384,8 +388,8 @@ describe('renderReport: the floor, the pinned rows and density', () => {
     expect(targets.slice(1, 3)).toEqual(['direct', 'http floor']);
   });
 
-  it('sets each pinned Gatehouse row against each peer and the better one, "—" where a peer is missing', () => {
-    // target | auth | p50 | p99 | calls/s | gateway CPU per call | calls per gateway core-second | × supergateway | × mcp-proxy | × better peer
+  it('sets each pinned Gatehouse row and relay floor against each peer and the better one, and Gatehouse against its relay floor, "—" where one is missing', () => {
+    // target | auth | p50 | p99 | calls/s | gateway CPU per call | calls per gateway core-second | × supergateway | × mcp-proxy | × better peer | × its relay floor
     expect(row(page, '### Pinned: 16 concurrent sessions', 'target')).toEqual([
       'target',
       'auth',
@@ -397,6 +401,7 @@ describe('renderReport: the floor, the pinned rows and density', () => {
       '× supergateway',
       '× mcp-proxy',
       '× better peer',
+      '× its relay floor',
     ]);
     expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse serve', 'jwt')).toEqual([
       'gatehouse serve',
@@ -409,10 +414,15 @@ describe('renderReport: the floor, the pinned rows and density', () => {
       '4.00×',
       '2.00×',
       '2.00×',
+      '0.80×',
     ]);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(7)).toEqual(['1.60×', '0.80×', '0.80×']);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(7)).toEqual(['—', '—', '—']);
-    expect(row(page, '### Pinned: 64 concurrent sessions', 'gatehouse serve', 'jwt').slice(7)).toEqual(['2.50×', '—', '—']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(7)).toEqual(['1.60×', '0.80×', '0.80×', '0.50×']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'relay floor', 'none').slice(7)).toEqual(['5.00×', '2.50×', '2.50×', '—']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'nats relay floor', 'none').slice(7)).toEqual(['3.20×', '1.60×', '1.60×', '—']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(7)).toEqual(['—', '—', '—', '—']);
+    // No relay floor measured at 64 sessions.
+    expect(row(page, '### Pinned: 64 concurrent sessions', 'gatehouse serve', 'jwt').slice(7)).toEqual(['2.50×', '—', '—', '—']);
+    expect(page.indexOf('| relay floor')).toBeLessThan(page.indexOf('| gatehouse serve', page.indexOf('### Pinned: 16')));
     expect(page).toContain('pinned to core 0');
   });
 

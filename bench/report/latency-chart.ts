@@ -10,6 +10,8 @@ import { renderChart, type ChartSeries } from './svg-chart.js';
 const COLOURS: Record<TargetName, string> = {
   direct: '#555555',
   'http floor': '#56B4E9',
+  'relay floor': '#999999',
+  'nats relay floor': '#F0E442',
   'gatehouse serve': '#0072B2',
   'gatehouse nats': '#009E73',
   supergateway: '#E69F00',

@@ -2,7 +2,7 @@
 import { callsPerGatewayCoreSec, type PinnedRoundTrip, type RoundTripRow } from '../lib/results.js';
 import { MISSING, milliseconds, perSecond, ratio } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
-import { betterPeer, concurrencies, isGatehouse, PEERS, referenceRow, roundTripSeries } from './round-trip-series.js';
+import { betterPeer, concurrencies, isComparedToPeers, PEERS, referenceRow, relayFloorOf, roundTripSeries } from './round-trip-series.js';
 
 const COLUMNS: Column[] = [
   { header: 'target' },
@@ -14,6 +14,7 @@ const COLUMNS: Column[] = [
   { header: 'calls per gateway core-second', align: 'right' },
   ...PEERS.map((peer): Column => ({ header: `× ${peer}`, align: 'right' })),
   { header: '× better peer', align: 'right' },
+  { header: '× its relay floor', align: 'right' },
 ];
 
 export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): string {
@@ -27,7 +28,11 @@ export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): str
             `${pinned.loadCpu}\`). The load's core saturates before the gateway's (the SDK clients cost more per call than ` +
             'any gateway here), so calls/s says what the clients could do; what one core of gateway serves is its calls over ' +
             'the CPU seconds its processes spent on them (read from `/proc`), the last column. The × columns set a Gatehouse ' +
-            "row's calls per gateway core-second against each peer's and against the better of the two.",
+            "row's calls per gateway core-second against each peer's and against the better of the two, and against " +
+            'the relay floor of its design: `relay floor` is a process that gives each session a backend of its own and ' +
+            'relays every message to it as it is (no authentication, checks, audit or metrics), as `gatehouse serve` does ' +
+            "with all of that; `nats relay floor` is an edge and a runner doing only that over the run's nats-server. " +
+            "A relay floor's own ratios to the peers are what the design allows before any of Gatehouse's work.",
         ];
   return ['## Calls/s with the gateway on one core', ...intro, ...tables(pinned)].join('\n\n');
 }
@@ -45,7 +50,8 @@ function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): s
   const body = roundTripSeries(rows).map((s) => {
     const row = s.byConcurrency.get(concurrency);
     const perCore = callsPerGatewayCoreSec(row);
-    const against = (peer: number) => (isGatehouse(s.target) ? ratio(perCore, peer) : MISSING);
+    const against = (peer: number) => (isComparedToPeers(s.target) ? ratio(perCore, peer) : MISSING);
+    const floor = relayFloorOf(s.target);
     const cpuPerCallUs = row?.gatewayCpuMs !== undefined && row.calls > 0 ? (1000 * row.gatewayCpuMs) / row.calls : undefined;
     return [
       s.target,
@@ -57,6 +63,7 @@ function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): s
       perSecond(perCore),
       ...peers.map(against),
       against(better),
+      floor === undefined ? MISSING : ratio(perCore, callsPerGatewayCoreSec(referenceRow(rows, floor, concurrency))),
     ];
   });
   return table(COLUMNS, body);

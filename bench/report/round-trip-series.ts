@@ -4,7 +4,16 @@ import type { RoundTripRow, TargetName } from '../lib/results.js';
 export type Auth = RoundTripRow['auth'];
 
 /** Page order: the floors first, then Gatehouse's two topologies, then the peers. */
-const TARGET_ORDER: readonly TargetName[] = ['direct', 'http floor', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy'];
+const TARGET_ORDER: readonly TargetName[] = [
+  'direct',
+  'http floor',
+  'relay floor',
+  'nats relay floor',
+  'gatehouse serve',
+  'gatehouse nats',
+  'supergateway',
+  'mcp-proxy',
+];
 const AUTH_ORDER: readonly Auth[] = ['none', 'bearer', 'jwt'];
 
 /** The peers each Gatehouse row is compared against, in column order. */
@@ -23,6 +32,18 @@ export interface RoundTripSeries {
 
 export function isGatehouse(target: TargetName): boolean {
   return target === 'gatehouse serve' || target === 'gatehouse nats';
+}
+
+/** The relay floor of a Gatehouse topology: its design with none of its work. */
+export function relayFloorOf(target: TargetName): TargetName | undefined {
+  if (target === 'gatehouse serve') return 'relay floor';
+  if (target === 'gatehouse nats') return 'nats relay floor';
+  return undefined;
+}
+
+/** Whether a row is set against the peers: Gatehouse's, and the relay floors of its designs. */
+export function isComparedToPeers(target: TargetName): boolean {
+  return isGatehouse(target) || target === 'relay floor' || target === 'nats relay floor';
 }
 
 export function seriesLabel(target: TargetName, auth: Auth, protocol?: RoundTripRow['protocol']): string {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { cpuMs, descendantPids, freePort, isAlive, startPrivateNatsServer } from '#testing';
 import { ECHO_SERVER } from '../fixtures/backends.js';
-import { startHttpFloor } from '../fixtures/http-floor.js';
+import { startHttpFloor, startRelayFloor, type RunningFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { streamableHttp, type Connect } from '../lib/clients.js';
 import { GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, withLoadPinned } from '../lib/cpu-pinning.js';
@@ -44,12 +44,16 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   const backend = onLoadCpu(taskset, ECHO_SERVER);
   const rows: RoundTripRow[] = [];
 
-  const floor = await startHttpFloor();
-  try {
-    rows.push(...(await run('http floor', 'none', streamableHttp(floor.url), [floor.pid])));
-  } finally {
-    await floor.stop();
-  }
+  const floor = async (target: TargetName, start: () => Promise<RunningFloor>, more: readonly number[] = []) => {
+    const running = await start();
+    try {
+      rows.push(...(await run(target, 'none', streamableHttp(running.url), [...running.pids, ...more])));
+    } finally {
+      await running.stop();
+    }
+  };
+  await floor('http floor', startHttpFloor);
+  await floor('relay floor', () => startRelayFloor(backend));
 
   const serve = await startBenchGatehouse('all-in-one', backend);
   try {
@@ -65,6 +69,7 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   if (natsPid === undefined) throw new Error("the pinned run's nats-server is not running");
   track(natsPid);
   try {
+    await floor('nats relay floor', () => startRelayFloor(backend, nats.url), [natsPid]);
     const distributed = await startBenchGatehouse('distributed', backend, { env: { NATS_URL: nats.url } });
     try {
       const gateway = [...distributed.processes.map((p) => p.pid), natsPid];

@@ -1,5 +1,5 @@
 import { ECHO_SERVER } from '../fixtures/backends.js';
-import { startHttpFloor } from '../fixtures/http-floor.js';
+import { startHttpFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { directStdio, streamableHttp, type Connect } from '../lib/clients.js';
 import { runCalls, sessionCaller, type Caller } from '../lib/load.js';
