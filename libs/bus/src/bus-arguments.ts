@@ -4,6 +4,7 @@ import { BusInvalidArgumentError } from './bus-errors.js';
 
 // Both adapters apply the same rules, so a name that works in all-in-one mode works over NATS too.
 const TOKEN = /^[^\s.*>]+$/;
+const SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
 const KV_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
 const BUCKET = /^[-\w]+$/;
 const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
@@ -19,7 +20,7 @@ function invalid(message: string): never {
 
 /** A concrete subject to publish to: dot-separated tokens, no wildcards or whitespace. */
 export function assertSubject(subject: string): void {
-  if (!subject.split('.').every((t) => TOKEN.test(t))) invalid(`invalid subject: ${JSON.stringify(subject)}`);
+  if (!SUBJECT.test(subject)) invalid(`invalid subject: ${JSON.stringify(subject)}`);
 }
 
 /** A subscription subject: like a subject, but `*` may stand for a token and `>` for the tail. */
@@ -55,6 +56,7 @@ export function assertKey(key: string): void {
 
 /** A validated copy; values are trimmed because the NATS wire format trims them. */
 export function normalizeHeaders(headers: BusHeaders | undefined): BusHeaders {
+  if (headers === undefined) return {};
   const entries = Object.entries(headers ?? {});
   let bytes = 0;
   for (const [name, value] of entries) {
@@ -66,10 +68,11 @@ export function normalizeHeaders(headers: BusHeaders | undefined): BusHeaders {
   return Object.fromEntries(entries.map(([name, value]) => [name, value.trim()]));
 }
 
-/** Whether `subject` matches the subscription `pattern` (`*` one token, `>` one or more trailing). */
-export function matchesSubject(pattern: string, subject: string): boolean {
-  const want = pattern.split('.');
-  const have = subject.split('.');
+/**
+ * Whether a subject matches a subscription pattern (`*` one token, `>` one or more trailing), both
+ * split at their dots.
+ */
+export function matchesTokens(want: readonly string[], have: readonly string[]): boolean {
   for (let i = 0; i < want.length; i++) {
     if (want[i] === '>') return have.length > i;
     if (i >= have.length || (want[i] !== '*' && want[i] !== have[i])) return false;

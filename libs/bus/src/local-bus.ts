@@ -21,7 +21,7 @@ import {
   assertSubject,
   assertTimeout,
   DEFAULT_MAX_PAYLOAD_BYTES,
-  matchesSubject,
+  matchesTokens,
   normalizeHeaders,
 } from './bus-arguments.js';
 import { BusClosedError, guardListener, type BusErrorListener } from './bus-errors.js';
@@ -38,6 +38,7 @@ export interface LocalBusOptions {
 type Reply = (data: Uint8Array, headers: BusHeaders) => void;
 
 class LocalSubscription implements BusSubscription {
+  readonly tokens: readonly string[];
   readonly wildcard: boolean;
   constructor(
     readonly pattern: string,
@@ -45,7 +46,8 @@ class LocalSubscription implements BusSubscription {
     readonly inbox: DeliveryQueue,
     private readonly detach: (sub: LocalSubscription) => void,
   ) {
-    this.wildcard = pattern.split('.').some((t) => t === '*' || t === '>');
+    this.tokens = pattern.split('.');
+    this.wildcard = this.tokens.some((t) => t === '*' || t === '>');
   }
 
   unsubscribe(): void {
@@ -175,7 +177,9 @@ export class LocalBus implements Bus {
 
   private *matching(subject: string): Iterable<LocalSubscription> {
     yield* this.exact.get(subject) ?? [];
-    for (const sub of this.wild) if (matchesSubject(sub.pattern, subject)) yield sub;
+    if (this.wild.size === 0) return;
+    const tokens = subject.split('.');
+    for (const sub of this.wild) if (matchesTokens(sub.tokens, tokens)) yield sub;
   }
 
   private detach(sub: LocalSubscription): void {
