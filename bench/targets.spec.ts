@@ -111,16 +111,16 @@ describe('judgeTargets', () => {
   it('judges calls per gateway core-second on the pinned rows against the better pinned peer, 1.5× for serve and 1.0× over NATS', () => {
     expect(find(rows, 'calls per gateway core-second at 16 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
       target: '≥ 1.5×',
-      figure: '1.60× (1,600/s vs 1,000/s; its relay floor 3.00×)',
+      figure: '1.60× (1,600/s vs 1,000/s; the relay floor of its design: 3.00×)',
       met: true,
     });
     expect(find(rows, 'calls per gateway core-second at 16 sessions (pinned): gatehouse nats (jwt) ÷ better peer')).toMatchObject({
       target: '≥ 1.0×',
-      figure: '0.90× (900/s vs 1,000/s; its relay floor 1.10×)',
+      figure: '0.90× (900/s vs 1,000/s; the relay floor of its design: 1.10×)',
       met: false,
     });
     expect(find(rows, 'calls per gateway core-second at 64 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
-      figure: '2.00× (1,500/s vs 750/s; its relay floor —)',
+      figure: '2.00× (1,500/s vs 750/s; the relay floor of its design: —)',
     });
     expect(find(rows, 'calls per gateway core-second at 64 sessions (pinned): gatehouse nats (jwt) ÷ better peer')).toMatchObject({
       met: true,
@@ -175,7 +175,7 @@ describe('judgeTargets: a missing figure is a miss', () => {
       pinnedRoundTrip: { gatewayCpu: 0, loadCpu: 1, skipped: 'no taskset', rows: [] },
     });
     expect(find(notPinned, 'calls per gateway core-second at 16 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
-      figure: '— (—/s vs —/s; its relay floor —)',
+      figure: '— (—/s vs —/s; the relay floor of its design: —)',
       met: false,
     });
     const onePeer = judgeTargets(
@@ -185,7 +185,7 @@ describe('judgeTargets: a missing figure is a miss', () => {
       ),
     );
     expect(find(onePeer, 'calls per gateway core-second at 16 sessions (pinned): gatehouse serve (jwt) ÷ better peer')).toMatchObject({
-      figure: '— (1,600/s vs —/s; its relay floor —)',
+      figure: '— (1,600/s vs —/s; the relay floor of its design: —)',
       met: false,
     });
     expect(find(onePeer, 'p99 at 64 sessions: gatehouse serve (jwt)')).toMatchObject({ figure: '150.00 ms vs — ms', met: false });
@@ -197,7 +197,7 @@ describe('judgeTargets: a missing figure is a miss', () => {
       ),
     );
     expect(find(noCpu, 'calls per gateway core-second at 64 sessions (pinned): gatehouse nats (jwt) ÷ better peer')).toMatchObject({
-      figure: '— (—/s vs —/s; its relay floor —)',
+      figure: '— (—/s vs —/s; the relay floor of its design: —)',
       met: false,
     });
     const zeroCpu = judgeTargets(

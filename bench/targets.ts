@@ -53,8 +53,9 @@ function pinnedThroughputTargets({ pinnedRoundTrip }: Measured): TargetRow[] {
       const least = target === 'gatehouse serve' ? 1.5 : 1.0;
       const calls = callsPerGatewayCoreSec(row(rows, target, 'jwt', concurrency));
       const ratio = peer > 0 ? calls / peer : Number.NaN;
-      const floor = callsPerGatewayCoreSec(referenceRow(rows, relayFloorOf(target) ?? target, concurrency));
-      const figure = `${formatRatio(calls, peer)} (${perSec(calls)} vs ${perSec(peer)}; its relay floor ${formatRatio(floor, peer)})`;
+      const relayFloor = relayFloorOf(target);
+      const floor = relayFloor === undefined ? Number.NaN : callsPerGatewayCoreSec(referenceRow(rows, relayFloor, concurrency));
+      const figure = `${formatRatio(calls, peer)} (${perSec(calls)} vs ${perSec(peer)}; the relay floor of its design: ${formatRatio(floor, peer)})`;
       const name = `calls per gateway core-second at ${concurrency} sessions (pinned): ${target} (jwt) ÷ better peer`;
       return judged(name, `≥ ${least.toFixed(1)}×`, figure, ratio, (v) => v >= least);
     });

@@ -31,14 +31,7 @@ export interface BenchResults {
  * stdio to HTTP without auth.
  */
 export type TargetName =
-  | 'direct'
-  | 'http floor'
-  | 'relay floor'
-  | 'nats relay floor'
-  | 'gatehouse serve'
-  | 'gatehouse nats'
-  | 'supergateway'
-  | 'mcp-proxy';
+  'direct' | 'http floor' | 'relay floor' | 'nats relay floor' | 'gatehouse serve' | 'gatehouse nats' | 'supergateway' | 'mcp-proxy';
 
 export interface RoundTripRow {
   target: TargetName;

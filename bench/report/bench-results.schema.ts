@@ -2,7 +2,16 @@
 import { z } from 'zod';
 import type { BenchResults } from '../lib/results.js';
 
-const target = z.enum(['direct', 'http floor', 'relay floor', 'nats relay floor', 'gatehouse serve', 'gatehouse nats', 'supergateway', 'mcp-proxy']);
+const target = z.enum([
+  'direct',
+  'http floor',
+  'relay floor',
+  'nats relay floor',
+  'gatehouse serve',
+  'gatehouse nats',
+  'supergateway',
+  'mcp-proxy',
+]);
 const figure = z.number();
 const count = z.number().int().nonnegative();
 /** A figure the run could not measure is written as null (JSON has no NaN), and read back as NaN: the page shows "—". */

@@ -36,11 +36,12 @@ export async function measurePinnedRoundTrips(progress: Progress): Promise<Pinne
 async function measureAll(taskset: string, progress: Progress): Promise<RoundTripRow[]> {
   // The gateway's processes go on its core; their CPU time over the measured calls is what the calls cost it.
   const run = (target: TargetName, auth: RoundTripRow['auth'], connect: Connect, gateway: readonly number[]) => {
-    const pinned = gateway.filter((pid) => pinUnlessGone(taskset, pid));
-    // The processes still running when the measured calls start: a peer's helper that ran at its
-    // start-up is not part of them. NaN once one of those is gone: its time would be missing from the sum.
-    let running: number[] | undefined;
-    const gatewayCpuMs = () => (running ??= pinned.filter(isAlive)).reduce((sum, pid) => sum + (cpuMs(pid) ?? Number.NaN), 0);
+    // Not a zombie: supergateway leaves one behind at start-up, reaped later.
+    const pinned = gateway.filter((pid) => isAlive(pid) && pinUnlessGone(taskset, pid));
+    // The processes still running when the measured calls start (a peer's helper that ran at its
+    // start-up is not one of them). NaN once one of those is gone: its time would be missing from the sum.
+    let measured: number[] | undefined;
+    const gatewayCpuMs = () => (measured ??= pinned.filter(isAlive)).reduce((sum, pid) => sum + (cpuMs(pid) ?? Number.NaN), 0);
     return measure(target, auth, connect, progress, { label: 'pinned ', concurrencies: CONCURRENCY, warmupMs: WARMUP_MS, gatewayCpuMs });
   };
   const backend = onLoadCpu(taskset, ECHO_SERVER);

@@ -57,7 +57,7 @@ export function assertKey(key: string): void {
 /** A validated copy; values are trimmed because the NATS wire format trims them. */
 export function normalizeHeaders(headers: BusHeaders | undefined): BusHeaders {
   if (headers === undefined) return {};
-  const entries = Object.entries(headers ?? {});
+  const entries = Object.entries(headers);
   let bytes = 0;
   for (const [name, value] of entries) {
     if (!HEADER_NAME.test(name)) invalid(`invalid header name: ${JSON.stringify(name)}`);

@@ -78,10 +78,17 @@ class ReplyInbox {
   private readonly pending = new Map<string, PendingRequest>();
   private next = 0;
 
-  constructor(nc: NatsConnection) {
+  /** `lost`: the subscription failed (the server refused it, say) and is gone; a request needs a new inbox. */
+  constructor(nc: NatsConnection, lost: () => void) {
     nc.subscribe(`${this.prefix}*`, {
       callback: (err, msg) => {
-        if (err) return this.failAll(err);
+        if (err) {
+          lost();
+          return this.fail(
+            () => true,
+            () => new errors.RequestError(err.message, { cause: err }),
+          );
+        }
         const token = msg.subject.slice(this.prefix.length);
         const request = this.pending.get(token);
         if (!request) return;
@@ -113,10 +120,12 @@ class ReplyInbox {
     if (request) this.settle(token, request);
   }
 
-  failAll(err: Error): void {
+  /** Fails each pending request on a subject `which` picks, each with an error of its own. */
+  fail(which: (subject: string) => boolean, error: () => Error): void {
     for (const [token, request] of this.pending) {
+      if (!which(request.subject)) continue;
       this.settle(token, request);
-      request.reject(err);
+      request.reject(error());
     }
   }
 
@@ -141,9 +150,13 @@ export class NatsBus implements Bus {
   ) {
     this.kvm = new Kvm(nc);
     this.closed = nc.closed().then((err) => {
-      this.replies?.failAll(new BusClosedError(err instanceof Error ? { cause: err } : undefined));
+      this.replies?.fail(
+        () => true,
+        () => new BusClosedError(err instanceof Error ? { cause: err } : undefined),
+      );
       return err instanceof Error ? err : undefined;
     });
+    void this.failRefusedRequests();
   }
 
   /** Connects once, failing fast with the URL in the message; after that, reconnects forever. */
@@ -179,7 +192,7 @@ export class NatsBus implements Bus {
     const headers = toNatsHeaders(options.headers);
     // As nats.js's request did: refused once the connection drains or is closed.
     if (this.nc.isClosed() || this.nc.isDraining()) throw new BusClosedError();
-    const replies = (this.replies ??= this.guard(() => new ReplyInbox(this.nc)));
+    const replies = (this.replies ??= this.guard(() => new ReplyInbox(this.nc, () => (this.replies = undefined))));
     const { replyTo, reply } = replies.open(subject, timeoutMs);
     try {
       this.nc.publish(subject, data, { reply: replyTo, headers });
@@ -252,6 +265,22 @@ export class NatsBus implements Bus {
     // `create` opens an existing bucket as it is, so the first creator's TTL stands
     const kv = await this.kvm.create(bucket, { ttl: ttlMs });
     return new NatsKvBucket(kv, (err) => this.translate(err));
+  }
+
+  /**
+   * A request the server refused to publish (a permission violation, which it reports on its own)
+   * fails at once, as it did with nats.js's request, instead of waiting out its timeout.
+   */
+  private async failRefusedRequests(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'error') continue;
+      const refused = status.error;
+      if (!(refused instanceof errors.PermissionViolationError) || refused.operation !== 'publish') continue;
+      this.replies?.fail(
+        (subject) => subject === refused.subject,
+        () => new errors.RequestError(refused.message, { cause: refused }),
+      );
+    }
   }
 
   private guard<T>(op: () => T): T {

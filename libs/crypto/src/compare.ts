@@ -8,7 +8,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /** Each list of configured secrets by the digest of each (its first place, when one repeats): hashed once. */
-const indexOf = new WeakMap<readonly string[], Map<string, number>>();
+const placesByDigest = new WeakMap<readonly string[], Map<string, number>>();
 
 /**
  * Finds `value` among `candidates` without comparing secrets: the presented value is hashed, and
@@ -18,14 +18,14 @@ const indexOf = new WeakMap<readonly string[], Map<string, number>>();
  * as long as it is.
  */
 export function indexOfSecret(candidates: readonly string[], value: string): number {
-  let digests = indexOf.get(candidates);
-  if (digests === undefined) {
-    digests = new Map();
+  let places = placesByDigest.get(candidates);
+  if (places === undefined) {
+    places = new Map();
     for (const [i, candidate] of candidates.entries()) {
       const digest = sha256(candidate).toString('base64');
-      if (!digests.has(digest)) digests.set(digest, i);
+      if (!places.has(digest)) places.set(digest, i);
     }
-    indexOf.set(candidates, digests);
+    placesByDigest.set(candidates, places);
   }
-  return digests.get(sha256(value).toString('base64')) ?? -1;
+  return places.get(sha256(value).toString('base64')) ?? -1;
 }

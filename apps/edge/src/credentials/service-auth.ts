@@ -8,9 +8,9 @@ export type Authentication = { ok: true; principal: Principal } | { ok: false; c
 const REALM = 'realm="gatehouse"';
 
 /**
- * Checks a request's Authorization header against a server's static credentials, in time that
- * does not depend on them (bearer tokens by digest, see indexOfSecret; basic credentials in
- * constant time). Each configured credential is its own identity, so its sessions are isolated like a
+ * Checks a request's Authorization header against a server's static credentials without
+ * comparing them byte by byte (bearer tokens by digest, see indexOfSecret; basic credentials
+ * hashed and compared in constant time). Each configured credential is its own identity, so its sessions are isolated like a
  * user's; the sub names the credential by its place in `scope` (the server), which every edge
  * derives alike and which, unlike a hash of it, gives nothing to guess a weak token from. No
  * configured credentials means the server is open.

@@ -14,10 +14,11 @@ const encodedHere = new WeakMap<Uint8Array, { schema: z.ZodType<unknown>; value:
 const trustedInProcess = new WeakSet<z.ZodType<unknown>>();
 
 /**
- * Marks the data plane's schemas (every message of every call crosses them): their values are
- * built only from input already checked where it entered the process (a client's HTTP body at the
- * edge, a backend's output at the runner), so in-process they are not checked again. Every other
- * payload is checked by its receiver, wherever it came from.
+ * Marks schemas whose values are checked before they are encoded, so that in-process they are not
+ * checked again: the data plane's (every message of every call crosses them), built only from
+ * input checked where it entered the process (a client's HTTP body at the edge, a backend's output
+ * at the runner), and the audit trail's batches, whose records the runner checks before sending.
+ * Every other payload is checked by its receiver, wherever it came from.
  */
 export function trustInProcess(...schemas: z.ZodType<unknown>[]): void {
   for (const schema of schemas) trustedInProcess.add(schema);
