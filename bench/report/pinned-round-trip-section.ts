@@ -27,7 +27,7 @@ export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): str
             `${pinned.loadCpu}: the bench process with its SDK clients, and every backend (started through \`taskset -c ` +
             `${pinned.loadCpu}\`). The load's core saturates before the gateway's (the SDK clients cost more per call than ` +
             'any gateway here), so calls/s says what the clients could do; what one core of gateway serves is its calls over ' +
-            'the CPU seconds its processes spent on them (read from `/proc`), the last column. The × columns set a Gatehouse ' +
+            'the CPU seconds its processes spent on them (read from `/proc`): calls per gateway core-second. The × columns set a Gatehouse ' +
             "row's calls per gateway core-second against each peer's and against the better of the two, and against " +
             'the relay floor of its design: `relay floor` is a process that gives each session a backend of its own and ' +
             'relays every message to it as it is (no authentication, checks, audit or metrics), as `gatehouse serve` does ' +
