@@ -28,10 +28,19 @@ export interface BenchResults {
  * A measured path: `direct` is stdio with no HTTP; `http floor` is HTTP with no gateway (a bare endpoint that
  * answers at once, no backend); the relay floors are Gatehouse's two designs with none of its work (a backend
  * per session, every message relayed as it is: one process, or an edge and a runner over NATS); peers bridge
- * stdio to HTTP without auth.
+ * stdio to HTTP without auth. In the order the page shows them: the floors, Gatehouse, the peers.
  */
-export type TargetName =
-  'direct' | 'http floor' | 'relay floor' | 'nats relay floor' | 'gatehouse serve' | 'gatehouse nats' | 'supergateway' | 'mcp-proxy';
+export const TARGET_NAMES = [
+  'direct',
+  'http floor',
+  'relay floor',
+  'nats relay floor',
+  'gatehouse serve',
+  'gatehouse nats',
+  'supergateway',
+  'mcp-proxy',
+] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
 
 export interface RoundTripRow {
   target: TargetName;

@@ -1,17 +1,8 @@
 /** Reads a results file back: a file edited by hand or written by an older run fails here, by field, not as NaN on the page. */
 import { z } from 'zod';
-import type { BenchResults } from '../lib/results.js';
+import { TARGET_NAMES, type BenchResults } from '../lib/results.js';
 
-const target = z.enum([
-  'direct',
-  'http floor',
-  'relay floor',
-  'nats relay floor',
-  'gatehouse serve',
-  'gatehouse nats',
-  'supergateway',
-  'mcp-proxy',
-]);
+const target = z.enum(TARGET_NAMES);
 const figure = z.number();
 const count = z.number().int().nonnegative();
 /** A figure the run could not measure is written as null (JSON has no NaN), and read back as NaN: the page shows "—". */

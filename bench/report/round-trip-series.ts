@@ -1,19 +1,8 @@
 /** Round-trip rows grouped the way the page shows them: one series per (target, auth), one point per concurrency. */
-import type { RoundTripRow, TargetName } from '../lib/results.js';
+import { TARGET_NAMES, type RoundTripRow, type TargetName } from '../lib/results.js';
 
 export type Auth = RoundTripRow['auth'];
 
-/** Page order: the floors first, then Gatehouse's two topologies, then the peers. */
-const TARGET_ORDER: readonly TargetName[] = [
-  'direct',
-  'http floor',
-  'relay floor',
-  'nats relay floor',
-  'gatehouse serve',
-  'gatehouse nats',
-  'supergateway',
-  'mcp-proxy',
-];
 const AUTH_ORDER: readonly Auth[] = ['none', 'bearer', 'jwt'];
 
 /** The peers each Gatehouse row is compared against, in column order. */
@@ -77,7 +66,7 @@ export function roundTripSeries(rows: readonly RoundTripRow[]): RoundTripSeries[
   return [...series.values()]
     .sort(
       (a, b) =>
-        rank(TARGET_ORDER, a.target) - rank(TARGET_ORDER, b.target) ||
+        rank(TARGET_NAMES, a.target) - rank(TARGET_NAMES, b.target) ||
         Number(a.protocol !== undefined) - Number(b.protocol !== undefined) ||
         rank(AUTH_ORDER, a.auth) - rank(AUTH_ORDER, b.auth),
     )
