@@ -10,10 +10,10 @@ const REALM = 'realm="gatehouse"';
 /**
  * Checks a request's Authorization header against a server's static credentials without
  * comparing them byte by byte (bearer tokens by digest, see indexOfSecret; basic credentials
- * hashed and compared in constant time). Each configured credential is its own identity, so its sessions are isolated like a
- * user's; the sub names the credential by its place in `scope` (the server), which every edge
- * derives alike and which, unlike a hash of it, gives nothing to guess a weak token from. No
- * configured credentials means the server is open.
+ * hashed and compared in constant time). Each configured credential is its own identity, so its
+ * sessions are isolated like a user's; the sub names the credential by its place in `scope` (the
+ * server), which every edge derives alike and which, unlike a hash of it, gives nothing to guess a
+ * weak token from. No configured credentials means the server is open.
  */
 export function authenticate(authorization: string | undefined, auths: readonly ServiceAuth[], scope = 'service'): Authentication {
   if (auths.length === 0) return { ok: true, principal: { sub: 'anonymous', method: 'anonymous' } };
