@@ -207,8 +207,10 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('gateway (%s)', (kind
   });
 
   it('fails in-flight requests at once when the backend exits, then answers 404', async () => {
+    // This session's backend: the one started by its initialize, not one of an earlier test's still exiting.
+    const earlier = new Set(backendPids(topology));
     const { client, transport } = await connectStreamable(mcpUrl, bearer(TOKENS.alice));
-    const [backend] = backendPids(topology);
+    const backend = backendPids(topology).find((pid) => !earlier.has(pid));
     if (backend === undefined) throw new Error('no backend process');
     const call = client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }).then(
       () => 'resolved',
