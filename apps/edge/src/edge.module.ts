@@ -8,7 +8,7 @@ import { EDGE_LOGGER, EDGE_METRICS, EDGE_OPTIONS, EDGE_TRACING } from './edge.to
 import { HealthController } from './health/health.controller.js';
 import { Admission, type EdgeServer } from './mcp/admission.js';
 import { LegacySseHandler } from './mcp/legacy-sse.handler.js';
-import { McpController } from './mcp/mcp.controller.js';
+import { McpRoutes } from './mcp/mcp-routes.js';
 import { StreamableHttpHandler, type SessionDeps } from './mcp/streamable-http.handler.js';
 import { ProtectedResourceController } from './metadata/protected-resource.controller.js';
 import { AuthHttpController } from './relay/auth-http.controller.js';
@@ -76,7 +76,6 @@ export class EdgeModule {
       module: EdgeModule,
       controllers: [
         HealthController,
-        McpController,
         AuthHttpController,
         EdgeEventsController,
         ...(options.config.auth ? [ProtectedResourceController] : []),
@@ -95,6 +94,12 @@ export class EdgeModule {
           provide: LegacySseHandler,
           inject: [SESSION_DEPS],
           useFactory: (deps: SessionDeps) => new LegacySseHandler(deps, options.config.proxy.basePath),
+        },
+        {
+          provide: McpRoutes,
+          inject: [StreamableHttpHandler, LegacySseHandler],
+          useFactory: (streamable: StreamableHttpHandler, legacy: LegacySseHandler) =>
+            new McpRoutes(streamable, legacy, options.log, options.metrics),
         },
         EdgeLifecycle,
       ],

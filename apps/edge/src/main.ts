@@ -6,6 +6,7 @@ import { errorResponse, JsonRpcCode } from '#contracts';
 import type { ListenAddress } from '#config';
 import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
+import { McpRoutes } from './mcp/mcp-routes.js';
 import { HostPolicy, refuseForeignHosts } from './http/host-check.js';
 import { httpServerLimits, refuseTooManyHeaders } from './http/http-limits.js';
 import { countHttpRequests } from './http/http-metrics.js';
@@ -64,6 +65,7 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
   refuseTooManyHeaders(fastify);
   if (basePath) app.setGlobalPrefix(basePath);
+  app.get(McpRoutes).register(fastify, basePath);
   const onError = (err: unknown, subject: string) => options.log.error({ err, subject }, 'edge event handler failed');
   app.connectMicroservice({ strategy: new BusTransport({ bus, onError }) });
   await app.startAllMicroservices();

@@ -1,11 +1,6 @@
-import {
-  ClientNotificationSchema,
-  ClientRequestSchema,
-  JSONRPCMessageSchema,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ClientNotificationSchema, ClientRequestSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { jsonNestedDeeperThan, JsonRpcMessageSchema, MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
+import { isJsonRpcMessage, jsonNestedDeeperThan, MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
 import { header, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { GATEWAY_PROTOCOL_VERSIONS } from './request-metadata.js';
@@ -69,12 +64,9 @@ export function parseBody(req: McpHttpRequest, batchAllowed: boolean, options: {
 }
 
 function checked(item: unknown, where: string, schemas: boolean): JsonRpcMessage {
-  const message = JsonRpcMessageSchema.safeParse(item);
-  if (!message.success || !JSONRPCMessageSchema.safeParse(item).success) {
-    throw McpErrors.invalidRequest(`not a JSON-RPC 2.0 message${where}`);
-  }
-  if (schemas) checkSchema(message.data, where);
-  return message.data;
+  if (!isJsonRpcMessage(item)) throw McpErrors.invalidRequest(`not a JSON-RPC 2.0 message${where}`);
+  if (schemas) checkSchema(item, where);
+  return item;
 }
 
 /** Checks a message against the protocol's schema for its method (400 -32602 with its id when it breaks it). */
