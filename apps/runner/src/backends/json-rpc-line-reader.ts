@@ -1,5 +1,4 @@
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import { MAX_JSON_DEPTH, jsonNestedDeeperThan, type JsonRpcMessage } from '#contracts';
+import { isJsonRpcMessage, MAX_JSON_DEPTH, jsonNestedDeeperThan, type JsonRpcMessage } from '#contracts';
 import { LineSplitter } from '../process/line-splitter.js';
 
 export interface JsonRpcLineHandlers {
@@ -42,10 +41,9 @@ export class JsonRpcLineReader {
     } catch {
       return this.handlers.skipped();
     }
-    // JSON.parse does not recurse, but the schema below and everything after it would.
+    // JSON.parse does not recurse, but what comes after it would.
     if (jsonNestedDeeperThan(text)) return this.fail(`the backend sent a message nested deeper than ${MAX_JSON_DEPTH} levels`);
-    const message = JSONRPCMessageSchema.safeParse(value);
-    if (message.success) this.handlers.message(message.data);
+    if (isJsonRpcMessage(value)) this.handlers.message(value);
     else this.handlers.skipped();
   }
 

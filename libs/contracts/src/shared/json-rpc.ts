@@ -1,10 +1,64 @@
 import { z } from 'zod';
+import { isJsonObject } from './mcp-meta.js';
 
-/** A single JSON-RPC 2.0 message; the MCP SDK's schemas check it in depth at the edge and runner. */
+/** A single JSON-RPC 2.0 message on the bus; isJsonRpcMessage checks one in depth where it enters the gateway. */
 export const JsonRpcMessageSchema = z.looseObject({ jsonrpc: z.literal('2.0') });
 export type JsonRpcMessage = z.infer<typeof JsonRpcMessageSchema>;
 
 export type RequestId = string | number;
+
+/** The members each kind of message may have, and no others. */
+const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
+const NOTIFICATION_KEYS = new Set(['jsonrpc', 'method', 'params']);
+const RESULT_KEYS = new Set(['jsonrpc', 'id', 'result']);
+const ERROR_KEYS = new Set(['jsonrpc', 'id', 'error']);
+const RELATED_TASK_META_KEY = 'io.modelcontextprotocol/related-task';
+
+/**
+ * Whether `value` is one JSON-RPC message as the MCP SDK's JSONRPCMessageSchema accepts it: a
+ * request, a notification, a result or an error, with no member the protocol does not define, an
+ * id that is a string or a safe integer, and `params`, `result` and their `_meta` shaped as the SDK
+ * requires. What is inside params and results beyond that is the method's business. The value is
+ * used as it is, not copied (the SDK's schema would copy it, and drop unknown members of `error`).
+ * The same check as the schema's, by hand: every message of every call passes it at the edge and
+ * again at the runner, where the schema cost several times more. A property test holds the two to
+ * the same answers.
+ */
+export function isJsonRpcMessage(value: unknown): value is JsonRpcMessage {
+  if (!isJsonObject(value) || value.jsonrpc !== '2.0') return false;
+  if (value.method !== undefined) {
+    if (typeof value.method !== 'string' || !optional(value.params, hasValidMeta)) return false;
+    return value.id === undefined ? onlyKeys(value, NOTIFICATION_KEYS) : isRequestId(value.id) && onlyKeys(value, REQUEST_KEYS);
+  }
+  if (value.result !== undefined) return isRequestId(value.id) && hasValidMeta(value.result) && onlyKeys(value, RESULT_KEYS);
+  return optional(value.id, isRequestId) && isErrorObject(value.error) && onlyKeys(value, ERROR_KEYS);
+}
+
+function onlyKeys(value: object, allowed: ReadonlySet<string>): boolean {
+  for (const key in value) if (!allowed.has(key)) return false;
+  return true;
+}
+
+function optional(value: unknown, check: (value: unknown) => boolean): boolean {
+  return value === undefined || check(value);
+}
+
+function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || Number.isSafeInteger(value);
+}
+
+/** An object whose `_meta`, if any, is an object with a well-formed progressToken and related task. */
+function hasValidMeta(value: unknown): boolean {
+  if (!isJsonObject(value)) return false;
+  const meta = value._meta;
+  if (meta === undefined) return true;
+  if (!isJsonObject(meta) || !optional(meta.progressToken, isRequestId)) return false;
+  return optional(meta[RELATED_TASK_META_KEY], (task) => isJsonObject(task) && typeof task.taskId === 'string');
+}
+
+function isErrorObject(value: unknown): boolean {
+  return isJsonObject(value) && Number.isSafeInteger(value.code) && typeof value.message === 'string';
+}
 
 export function isRequest(m: JsonRpcMessage): m is JsonRpcMessage & { id: RequestId; method: string } {
   return typeof m.method === 'string' && isId(m.id);

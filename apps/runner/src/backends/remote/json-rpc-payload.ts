@@ -1,5 +1,4 @@
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import { jsonNestedDeeperThan, type JsonRpcMessage } from '#contracts';
+import { isJsonRpcMessage, jsonNestedDeeperThan, type JsonRpcMessage } from '#contracts';
 
 export type JsonRpcPayload = { ok: true; messages: JsonRpcMessage[] } | { ok: false; why: 'not-json-rpc' | 'too-deep' };
 
@@ -14,14 +13,9 @@ export function parseJsonRpcPayload(text: string): JsonRpcPayload {
   } catch {
     return { ok: false, why: 'not-json-rpc' };
   }
-  // JSON.parse does not recurse, but the schema below and everything after it would.
+  // JSON.parse does not recurse, but what comes after it would.
   if (jsonNestedDeeperThan(text)) return { ok: false, why: 'too-deep' };
   const items: unknown[] = Array.isArray(value) ? value : [value];
-  const messages: JsonRpcMessage[] = [];
-  for (const item of items) {
-    const parsed = JSONRPCMessageSchema.safeParse(item);
-    if (!parsed.success) return { ok: false, why: 'not-json-rpc' };
-    messages.push(parsed.data);
-  }
-  return items.length === 0 ? { ok: false, why: 'not-json-rpc' } : { ok: true, messages };
+  if (items.length === 0 || !items.every(isJsonRpcMessage)) return { ok: false, why: 'not-json-rpc' };
+  return { ok: true, messages: items };
 }
