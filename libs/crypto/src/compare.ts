@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
+import { sha256Base64Url } from './hash.js';
 
-const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
+const sha256 = (value: string): Buffer => hash('sha256', value, 'buffer');
 
 /** Compares secrets in constant time, whatever their lengths (both are hashed to 32 bytes first). */
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -22,10 +23,10 @@ export function indexOfSecret(candidates: readonly string[], value: string): num
   if (places === undefined) {
     places = new Map();
     for (const [i, candidate] of candidates.entries()) {
-      const digest = sha256(candidate).toString('base64');
+      const digest = sha256Base64Url(candidate);
       if (!places.has(digest)) places.set(digest, i);
     }
     placesByDigest.set(candidates, places);
   }
-  return places.get(sha256(value).toString('base64')) ?? -1;
+  return places.get(sha256Base64Url(value)) ?? -1;
 }
