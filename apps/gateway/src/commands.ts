@@ -8,7 +8,7 @@ import {
   readTracingEnvironment,
   type GatehouseConfig,
 } from '#config';
-import { subjectPattern } from '#contracts';
+import { keepEncodedValues, subjectPattern } from '#contracts';
 import { randomId } from '#crypto';
 import {
   createLogger,
@@ -70,6 +70,8 @@ export async function runCommand(command: CommandName, options: CommandOptions):
   const shutdown = installShutdown(stack, log);
   try {
     const metrics = await startMetrics(config, options.metricsAddr, stack);
+    // In-process, a payload's subscriber gets the publisher's bytes: their value is handed over as it is.
+    if (command === 'serve') keepEncodedValues();
     const connected: Bus =
       command === 'serve'
         ? new LocalBus({ onError: busError(log), maxPayloadBytes: IN_PROCESS_MAX_PAYLOAD })

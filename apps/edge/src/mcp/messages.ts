@@ -5,6 +5,9 @@ import { header, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { GATEWAY_PROTOCOL_VERSIONS } from './request-metadata.js';
 
+/** Throws on bytes that are not UTF-8 (the body's JSON then cannot be valid). */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** What a request without MCP-Protocol-Version is taken to speak, as the spec says. */
 export const DEFAULT_PROTOCOL_VERSION = '2025-03-26';
 /** JSON-RPC batches exist only in this version (and the legacy SSE transport's). */
@@ -46,11 +49,16 @@ export function primesStreams(version: string): boolean {
 export function parseBody(req: McpHttpRequest, batchAllowed: boolean, options: { schemas?: boolean } = {}): ParsedBody {
   const contentType = header(req.headers, 'content-type') ?? '';
   if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json') throw McpErrors.unsupportedMediaType();
-  const body = req.body ?? Buffer.alloc(0);
-  if (jsonNestedDeeperThan(body)) throw McpErrors.invalidRequest(`the message nests deeper than ${MAX_JSON_DEPTH} levels`);
+  let text: string;
+  try {
+    text = utf8.decode(req.body ?? Buffer.alloc(0));
+  } catch {
+    throw McpErrors.parseError('the body is not valid JSON');
+  }
+  if (jsonNestedDeeperThan(text)) throw McpErrors.invalidRequest(`the message nests deeper than ${MAX_JSON_DEPTH} levels`);
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    json = JSON.parse(text);
   } catch {
     throw McpErrors.parseError('the body is not valid JSON');
   }

@@ -1,6 +1,6 @@
 import { SessionOpenRequestSchema } from '../session-open/index.js';
 import { DeliveryReplySchema, StreamMessageSchema } from '../session-stream/index.js';
-import { decode, encode } from './codec.js';
+import { decode, encode, keepEncodedValues } from './codec.js';
 
 const open = {
   sessionId: 'AAAAAAAAAAAAAAAAAAAAAA',
@@ -15,8 +15,13 @@ describe('codec', () => {
     expect(decode(SessionOpenRequestSchema, encode(SessionOpenRequestSchema, open))).toEqual({ ok: true, value: open });
   });
 
-  it('hands back the value a trusted schema encoded, unparsed, for the very bytes and the same schema only', () => {
+  it('hands back the value a trusted schema encoded, unparsed, for the very bytes and the same schema only, once the process keeps them', () => {
     const event = { sessionId: 's1', eventId: 'k.1', message: { jsonrpc: '2.0' as const, id: 1, result: {} }, end: true as const };
+    // Not kept (a process on NATS): its own bytes are parsed like anyone's.
+    const before = decode(StreamMessageSchema, encode(StreamMessageSchema, event));
+    expect(before).toEqual({ ok: true, value: event });
+    expect(before.ok && before.value).not.toBe(event);
+    keepEncodedValues();
     const bytes = encode(StreamMessageSchema, event);
     const here = decode(StreamMessageSchema, bytes);
     expect(here.ok && here.value).toBe(event);

@@ -1,17 +1,28 @@
 import { z } from 'zod';
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * What this process encoded, by its bytes, for the schemas marked with `trustInProcess`. In-process
- * (the all-in-one gateway's LocalBus) a subscriber receives the publisher's very bytes, so `decode`
- * hands it the typed value it was made from instead of parsing and checking it again. The bytes of
- * a payload are never written to after it is encoded, nor its value.
+ * What this process encoded, by its bytes, for the schemas marked with `trustInProcess`, once
+ * `keepEncodedValues` was called. In-process (the all-in-one gateway's LocalBus) a subscriber
+ * receives the publisher's very bytes, so `decode` hands it the typed value it was made from
+ * instead of parsing and checking it again. The bytes of a payload are never written to after it
+ * is encoded, nor its value.
  */
 const encodedHere = new WeakMap<Uint8Array, { schema: z.ZodType<unknown>; value: unknown }>();
 const trustedInProcess = new WeakSet<z.ZodType<unknown>>();
+let keepingEncodedValues = false;
+
+/**
+ * For a process whose bus is in-process: from now on, what it encodes with a trusted schema is
+ * decoded without being parsed again. Over NATS the bytes leave the process and come back as
+ * others, so remembering them would only cost (a WeakMap entry per payload: as much again as the
+ * encoding).
+ */
+export function keepEncodedValues(): void {
+  keepingEncodedValues = true;
+}
 
 /**
  * Marks schemas whose values are checked before they are encoded, so that in-process they are not
@@ -29,8 +40,10 @@ export function trustInProcess(...schemas: z.ZodType<unknown>[]): void {
  * received (decode), not twice on the hot path.
  */
 export function encode<T>(schema: z.ZodType<T>, value: T): Uint8Array {
-  const bytes = encoder.encode(JSON.stringify(value));
-  if (trustedInProcess.has(schema)) encodedHere.set(bytes, { schema, value });
+  // A Buffer from Node's pool: TextEncoder allocates an ArrayBuffer of its own for every payload,
+  // which cost twice the JSON.stringify of a tool call's answer.
+  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+  if (keepingEncodedValues && trustedInProcess.has(schema)) encodedHere.set(bytes, { schema, value });
   return bytes;
 }
 
@@ -41,10 +54,11 @@ export function decode<T>(schema: z.ZodType<T>, data: Uint8Array): Decoded<T> {
   // Encoded by this process with the same schema: the value it was made from (shared, never mutated).
   const here = encodedHere.get(data);
   if (here?.schema === schema) return { ok: true, value: here.value as T };
-  if (jsonNestedDeeperThan(data)) return { ok: false, error: `payload nests deeper than ${MAX_JSON_DEPTH} levels` };
+  const text = decoder.decode(data);
+  if (jsonNestedDeeperThan(text)) return { ok: false, error: `payload nests deeper than ${MAX_JSON_DEPTH} levels` };
   let json: unknown;
   try {
-    json = JSON.parse(decoder.decode(data));
+    json = JSON.parse(text);
   } catch {
     return { ok: false, error: 'payload is not JSON' };
   }
