@@ -1,5 +1,5 @@
 import { constantTimeEqual, indexOfSecret } from './compare.js';
-import { randomId, randomKey } from './random.js';
+import { randomId, randomKey, timeOrderedKey } from './random.js';
 
 describe('crypto', () => {
   it('compares secrets of any length', () => {
@@ -41,5 +41,13 @@ describe('crypto', () => {
     const large = randomKey(5000);
     expect(Buffer.from(large, 'base64url')).toHaveLength(5000);
     expect(randomKey(5000)).not.toBe(large);
+  });
+
+  it('makes keys that sort by their time, and differ within one millisecond', () => {
+    const times = [0, 1, 15, 16, 255, 1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000, 2 ** 47];
+    const keys = times.map((t) => timeOrderedKey(t));
+    expect([...keys].sort()).toEqual(keys);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{12}[A-Za-z0-9_-]{16}$/);
+    expect(new Set(Array.from({ length: 1000 }, () => timeOrderedKey(5))).size).toBe(1000);
   });
 });

@@ -1,5 +1,5 @@
 import { boundedAuditRecord, type AuditRecord } from '#contracts';
-import { randomKey } from '#crypto';
+import { timeOrderedKey } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuditEventRepository } from '../persistence/auth-store.port.js';
 
@@ -36,7 +36,7 @@ export class AuditLog implements AuditRecorder {
 
   record(record: AuditRecord): void {
     if (this.queue.length >= MAX_QUEUED) return void (this.dropped += 1);
-    this.queue.push({ id: randomKey(16), ...boundedAuditRecord(record) });
+    this.queue.push({ id: timeOrderedKey(record.at), ...boundedAuditRecord(record) });
   }
 
   /** Stores a runner's batch; rejects when the database is unavailable. */

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { Brackets, LessThan, type Repository } from 'typeorm';
 import { BetterSqlite3Driver } from 'typeorm/driver/better-sqlite3/BetterSqlite3Driver.js';
 import { AUDIT_TEXT_FIELDS, type AuditRecord } from '#contracts';
-import { randomKey } from '#crypto';
+import { timeOrderedKey } from '#crypto';
 import type { AuditEventRepository, AuditQuery } from './auth-store.port.js';
 import type { AuditEventRow } from './audit-event.schema.js';
 
@@ -74,7 +74,7 @@ function sqliteBulkInsert(rows: Repository<AuditEventRow>, driver: BetterSqlite3
 
 function toRow(record: AuditRecord): AuditEventRow {
   return {
-    id: record.id ?? randomKey(16),
+    id: record.id ?? timeOrderedKey(record.at),
     at: record.at,
     kind: record.kind,
     outcome: record.outcome,

@@ -11,7 +11,7 @@ import {
   encode,
   type AuditRecord,
 } from '#contracts';
-import { randomKey } from '#crypto';
+import { timeOrderedKey } from '#crypto';
 import type { Logger } from '#observability';
 import type { AuditTrail } from './audit-trail.port.js';
 
@@ -78,7 +78,7 @@ export class BusAuditTrail implements AuditTrail {
 
   /** Cheap on purpose (it runs as calls end): the record is encoded and checked when it is sent. */
   record(record: AuditRecord): void {
-    const bounded: AuditRecord = { id: randomKey(16), ...boundedAuditRecord(record) };
+    const bounded: AuditRecord = { id: timeOrderedKey(record.at), ...boundedAuditRecord(record) };
     const queued = { record: bounded, bytes: estimatedBytes(bounded), checked: false };
     this.queue.push(queued);
     this.queuedBytes += queued.bytes;
