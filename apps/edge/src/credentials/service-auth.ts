@@ -33,7 +33,13 @@ export function authenticate(authorization: string | undefined, auths: readonly 
       }
     }
   }
-  return { ok: false, challenges: challengesFor(auths) };
+  // Made when read: with OAuth on, a request with an access token fails here first, and its challenges are OAuth's.
+  return {
+    ok: false,
+    get challenges() {
+      return challengesFor(auths);
+    },
+  };
 }
 
 function challengesFor(auths: readonly ServiceAuth[]): string[] {
