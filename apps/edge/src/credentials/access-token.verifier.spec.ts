@@ -414,10 +414,13 @@ describe('AccessTokenVerifier: cache', () => {
     const small = await startVerifier({ cacheSize: 2 });
     try {
       const [a, b, c] = await Promise.all([sign(), sign(), sign()]);
-      expect(await small.verify(await sign({ iss: 'https://evil.example' }), 'db')).toMatchObject({ ok: false });
+      const evil = await sign({ iss: 'https://evil.example' });
+      expect(await small.verify(evil, 'db')).toMatchObject({ ok: false });
       expect(small.remembered).toBe(0);
+      expect(small.knows(evil)).toBe(false);
       for (const token of [a, b, c]) expect(await small.verify(token, 'db')).toMatchObject({ ok: true });
       expect(small.remembered).toBe(2);
+      expect([a, b, c].map((token) => small.knows(token))).toEqual([false, true, true]);
       expect(await small.verify(a, 'db')).toMatchObject({ ok: true });
       expect(small.remembered).toBe(2);
     } finally {

@@ -90,6 +90,11 @@ export class AccessTokenVerifier {
     return this.keys.authoritative;
   }
 
+  /** Whether `token` is remembered as verified: one of auth's, whatever it grants now. */
+  knows(token: string): boolean {
+    return this.verified.has(token);
+  }
+
   /** How many verified tokens are remembered (bounded by `cacheSize`). */
   get remembered(): number {
     return this.verified.size;

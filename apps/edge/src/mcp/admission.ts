@@ -22,6 +22,8 @@ export interface Admitted {
 /** Checks Gatehouse's OAuth access tokens; the reason is for logs. */
 export interface AccessTokens {
   verify(token: string, serverName: string): Promise<TokenVerification>;
+  /** Whether `token` was verified before (a signature of auth's, still remembered). */
+  knows(token: string): boolean;
 }
 
 /** Present when OAuth is configured: every server then takes access tokens. */
@@ -57,13 +59,17 @@ export class Admission {
     return { server, principal: await this.authenticateWithOAuth(authorization, server, this.oauth) };
   }
 
-  /** A server's static credentials first (constant time), then an access token: both work on the same server. */
+  /**
+   * A server's static credentials first (constant time), then an access token: both work on the
+   * same server. An access token already verified skips the static ones: it is auth's, so it is
+   * none of them, and looking it up among them cost a hash of it on every call.
+   */
   private async authenticateWithOAuth(authorization: string | undefined, server: EdgeServer, oauth: OAuthAdmission): Promise<Principal> {
-    if (server.serviceAuths.length > 0) {
+    const token = bearerToken(authorization);
+    if (server.serviceAuths.length > 0 && !(token !== undefined && oauth.tokens.knows(token))) {
       const auth = authenticate(authorization, server.serviceAuths, server.name);
       if (auth.ok) return auth.principal;
     }
-    const token = bearerToken(authorization);
     if (token !== undefined) {
       const verified = await oauth.tokens.verify(token, server.name);
       if (verified.ok) return verified.principal;

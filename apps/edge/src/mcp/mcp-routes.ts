@@ -47,7 +47,10 @@ export class McpRoutes {
     const request: McpHttpRequest = {
       method: req.method,
       headers: req.headers,
-      query: new URLSearchParams(queryOf(req.url)),
+      // Made when read: only the legacy transport's message endpoint has a query.
+      get query() {
+        return new URLSearchParams(queryOf(req.url));
+      },
       body: Buffer.isBuffer(req.body) ? req.body : undefined,
       clientAddress: req.ip,
       receivedAt,
