@@ -27,8 +27,8 @@ const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
  * the connection, and the client often loses the 413 itself.
  */
 function refuseOversizeBodies(fastify: FastifyInstance, limit: number): void {
-  fastify.addHook('onRequest', async (req, reply) => {
-    if (!(Number(req.headers['content-length'] ?? 0) > limit)) return;
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (!(Number(req.headers['content-length'] ?? 0) > limit)) return done();
     let drained = 0;
     req.raw.on('data', (chunk: Buffer) => {
       drained += chunk.length;
@@ -36,7 +36,7 @@ function refuseOversizeBodies(fastify: FastifyInstance, limit: number): void {
     });
     req.raw.resume();
     const error = errorResponse(null, JsonRpcCode.invalidRequest, `Request body is larger than the limit of ${limit} bytes`);
-    await reply.status(413).header('content-type', 'application/json').send(error);
+    void reply.status(413).header('content-type', 'application/json').send(error);
   });
 }
 

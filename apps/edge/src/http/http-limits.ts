@@ -56,10 +56,10 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
  */
 export function refuseTooManyHeaders(fastify: FastifyInstance): void {
   fastify.server.maxHeadersCount = MAX_HEADER_COUNT + 1;
-  fastify.addHook('onRequest', async (req, reply) => {
-    if (req.raw.rawHeaders.length / 2 <= MAX_HEADER_COUNT) return;
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (req.raw.rawHeaders.length / 2 <= MAX_HEADER_COUNT) return done();
     req.raw.resume(); // a body, if any, is read and dropped so the connection stays usable
     const error = errorResponse(null, JsonRpcCode.invalidRequest, `Request has more than ${MAX_HEADER_COUNT} header fields`);
-    await reply.status(431).header('content-type', 'application/json').send(error);
+    void reply.status(431).header('content-type', 'application/json').send(error);
   });
 }

@@ -6,9 +6,10 @@ import type { Metrics } from '#observability';
  * or cut (a stream the client closed). Registered before the other hooks, so their refusals count.
  */
 export function countHttpRequests(fastify: FastifyInstance, metrics: Metrics): void {
-  fastify.addHook('onRequest', async (req, reply) => {
+  fastify.addHook('onRequest', (req, reply, done) => {
     const { url } = req.routeOptions;
     const res = reply.raw;
     res.once('close', () => metrics.httpRequest(url ?? '', req.method, res.headersSent ? res.statusCode : undefined));
+    done();
   });
 }
