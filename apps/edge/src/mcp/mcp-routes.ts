@@ -13,9 +13,9 @@ type Handler = (req: McpHttpRequest, res: ServerResponse, server: string) => Pro
 /**
  * The MCP transports' routes, registered on Fastify itself rather than through Nest's router:
  * every message of every call comes through them, and Nest's routing (its execution context,
- * interceptors and parameter decorators, none of which these routes use) cost the edge about a
- * tenth of its time per call. Fastify's hooks (host check, body and header limits, metrics) run
- * for them as for every route; the handlers know nothing of the framework.
+ * interceptors and parameter decorators, none of which these routes use) was work on each of
+ * them. Fastify's hooks (host check, body and header limits, metrics) run for them as for every
+ * route; the handlers know nothing of the framework.
  */
 export class McpRoutes {
   constructor(
