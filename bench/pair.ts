@@ -11,11 +11,11 @@
  * process, and of the topology's own nats-server, over the window's calls) and the median of the
  * new-to-old ratio. The first rounds still include JIT warm-up; read the later ones.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '#testing';
+import { cpuMs, REPO_ROOT } from '#testing';
 import type * as Testing from '#testing';
 import type * as Backends from './fixtures/backends.js';
 import type * as Gatehouse from './gatehouse.js';
@@ -88,15 +88,11 @@ async function start(dir: string, topology: 'serve' | 'nats', sessions: number):
   }
 }
 
-/** User + system CPU time of a process so far, in milliseconds (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** Calls for `ms` on every session of `build`: its gateway CPU per call. */
 async function measure(build: Build, ms: number): Promise<Measured> {
-  const before = build.processes.map((p) => cpuMs(p.pid));
+  // NaN for a process that is gone: its time would be missing, and the figure says so.
+  const cpu = (pid: number) => cpuMs(pid) ?? Number.NaN;
+  const before = build.processes.map((p) => cpu(p.pid));
   let calls = 0;
   const deadline = Date.now() + ms;
   await Promise.all(
@@ -107,7 +103,7 @@ async function measure(build: Build, ms: number): Promise<Measured> {
       }
     }),
   );
-  const perProcess = build.processes.map((p, i) => ((cpuMs(p.pid) - (before[i] ?? 0)) * 1000) / calls);
+  const perProcess = build.processes.map((p, i) => ((cpu(p.pid) - (before[i] ?? Number.NaN)) * 1000) / calls);
   return { total: perProcess.reduce((a, b) => a + b, 0), perProcess };
 }
 

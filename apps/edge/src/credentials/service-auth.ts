@@ -33,13 +33,7 @@ export function authenticate(authorization: string | undefined, auths: readonly 
       }
     }
   }
-  // Made when read: with OAuth on, a request with an access token fails here first, and its challenges are OAuth's.
-  return {
-    ok: false,
-    get challenges() {
-      return challengesFor(auths);
-    },
-  };
+  return { ok: false, challenges: challengesFor(auths) };
 }
 
 function challengesFor(auths: readonly ServiceAuth[]): string[] {

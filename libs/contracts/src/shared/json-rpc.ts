@@ -43,6 +43,7 @@ function optional(value: unknown, check: (value: unknown) => boolean): boolean {
   return value === undefined || check(value);
 }
 
+/** The SDK schema's id: a string or a safe integer (stricter than `isId`, which reads ids and tokens leniently). */
 function isRequestId(value: unknown): value is RequestId {
   return typeof value === 'string' || Number.isSafeInteger(value);
 }
