@@ -22,7 +22,7 @@ import type * as Gatehouse from './gatehouse.js';
 import type * as Clients from './lib/clients.js';
 import type * as Pinning from './lib/cpu-pinning.js';
 import type * as Load from './lib/load.js';
-import type { Caller } from './lib/load.js';
+import { callFor, type Caller } from './lib/load.js';
 
 const TASKSET = '/usr/bin/taskset';
 const WARMUP_WINDOWS = 2;
@@ -93,16 +93,8 @@ async function measure(build: Build, ms: number): Promise<Measured> {
   // NaN for a process that is gone: its time would be missing, and the figure says so.
   const cpu = (pid: number) => cpuMs(pid) ?? Number.NaN;
   const before = build.processes.map((p) => cpu(p.pid));
-  let calls = 0;
-  const deadline = Date.now() + ms;
-  await Promise.all(
-    build.callers.map(async (caller) => {
-      while (Date.now() < deadline) {
-        await caller.call();
-        calls++;
-      }
-    }),
-  );
+  const { samples } = await callFor(build.callers, ms);
+  const calls = samples.length;
   const perProcess = build.processes.map((p, i) => ((cpu(p.pid) - (before[i] ?? Number.NaN)) * 1000) / calls);
   return { total: perProcess.reduce((a, b) => a + b, 0), perProcess };
 }

@@ -339,6 +339,7 @@ describe('renderReport: the floor, the pinned rows and density', () => {
     results.pinnedRoundTrip = {
       gatewayCpu: 0,
       loadCpu: 1,
+      turns: { warmupMs: 4000, rounds: 4, windowMs: 2000, settleMs: 1200 },
       rows: [
         trip('http floor', 'none', 16, 9, 1700),
         trip('relay floor', 'none', 16, 9, 1600),
@@ -426,6 +427,17 @@ describe('renderReport: the floor, the pinned rows and density', () => {
     expect(page.indexOf('| relay floor', pinned16)).toBeGreaterThan(pinned16);
     expect(page.indexOf('| relay floor', pinned16)).toBeLessThan(page.indexOf('| gatehouse serve', pinned16));
     expect(page).toContain('pinned to core 0');
+  });
+
+  it('says how the pinned rows were measured: in turns with their rounds and windows, or one gateway after another in an older run', () => {
+    expect(page).toContain('each gateway called for 2 s while the others waited');
+    expect(page).toContain('4 rounds in which');
+    expect(page).toContain('read 1.2 s after its window ended');
+    expect(page).toContain('first called for 4 s, unmeasured');
+    const older = { ...results, pinnedRoundTrip: { gatewayCpu: 0, loadCpu: 1, rows: results.pinnedRoundTrip?.rows ?? [] } };
+    const olderPage = renderReport(older, '').markdown;
+    expect(olderPage).toContain('Each gateway was started, measured and stopped after the one before it.');
+    expect(olderPage).not.toContain('took turns');
   });
 
   it('shows density: RSS per open session of runner and edge, the sessions open, the time, the fds and echo', () => {

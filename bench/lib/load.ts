@@ -4,7 +4,7 @@ import { msSince, percentiles } from './stats.js';
 
 export interface LoadResult {
   calls: number;
-  /** CPU milliseconds the gateway's processes spent over the measured calls, when `gatewayCpuMs` was given. */
+  /** CPU milliseconds the gateway's processes spent over the measured calls, when measured. */
   gatewayCpuMs?: number;
   p50Ms: number;
   p95Ms: number;
@@ -19,8 +19,6 @@ export interface LoadOptions {
   warmupCalls: number;
   /** How long every session calls, measured. */
   durationMs: number;
-  /** The gateway's processes' CPU time so far, in milliseconds: read as the measured calls start and end. */
-  gatewayCpuMs?: () => number;
 }
 
 /** One client calling `echo`, whatever it speaks: an SDK client of either revision, or raw POSTs. */
@@ -37,6 +35,37 @@ export function sessionCaller(client: Client): Caller {
   };
 }
 
+/** Opens `count` clients with `open`, one after another: a burst of spawns is the session-start benchmark's business. */
+export async function openCallers(open: () => Promise<Caller>, count: number, into: Caller[] = []): Promise<Caller[]> {
+  for (let i = 0; i < count; i++) into.push(await open());
+  return into;
+}
+
+/** Every caller calls `echo` back to back for `durationMs`: each call's latency, and how long they all took. */
+export async function callFor(callers: readonly Caller[], durationMs: number): Promise<{ samples: number[]; elapsedMs: number }> {
+  const samples: number[] = [];
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + durationMs;
+  await Promise.all(
+    callers.map(async (caller) => {
+      while (Date.now() < deadline) {
+        const start = process.hrtime.bigint();
+        await caller.call();
+        samples.push(msSince(start));
+      }
+    }),
+  );
+  return { samples, elapsedMs: msSince(started) };
+}
+
+/** The figures of calls measured over `elapsedMs`; a gateway CPU time that is unknown (a process gone, say) is left out, never written as a figure. */
+export function loadResult(samples: number[], elapsedMs: number, gatewayCpuMs?: number): LoadResult {
+  const { p50, p95, p99 } = percentiles(samples);
+  const result: LoadResult = { calls: samples.length, p50Ms: p50, p95Ms: p95, p99Ms: p99, callsPerSec: samples.length / (elapsedMs / 1000) };
+  if (gatewayCpuMs !== undefined && Number.isFinite(gatewayCpuMs) && gatewayCpuMs >= 0) result.gatewayCpuMs = gatewayCpuMs;
+  return result;
+}
+
 /**
  * Opens `concurrency` clients with `open` (a session each, for 2025), warms each up, then has all of
  * them call `echo` back to back for `durationMs`: the latency of every call and the calls per second of all.
@@ -44,34 +73,14 @@ export function sessionCaller(client: Client): Caller {
 export async function runCalls(open: () => Promise<Caller>, options: LoadOptions): Promise<LoadResult> {
   const callers: Caller[] = [];
   try {
-    // Opened one by one: a burst of spawns is the session-start benchmark's business.
-    for (let i = 0; i < options.concurrency; i++) callers.push(await open());
+    await openCallers(open, options.concurrency, callers);
     await Promise.all(
       callers.map(async (caller) => {
         for (let i = 0; i < options.warmupCalls; i++) await caller.call();
       }),
     );
-    const samples: number[] = [];
-    const cpuBefore = options.gatewayCpuMs?.();
-    const started = process.hrtime.bigint();
-    const deadline = Date.now() + options.durationMs;
-    await Promise.all(
-      callers.map(async (caller) => {
-        while (Date.now() < deadline) {
-          const start = process.hrtime.bigint();
-          await caller.call();
-          samples.push(msSince(start));
-        }
-      }),
-    );
-    const elapsedSec = msSince(started) / 1000;
-    const cpuAfter = options.gatewayCpuMs?.();
-    const { p50, p95, p99 } = percentiles(samples);
-    const result: LoadResult = { calls: samples.length, p50Ms: p50, p95Ms: p95, p99Ms: p99, callsPerSec: samples.length / elapsedSec };
-    // Unknown (a process gone, say) is left out, never written as a figure.
-    const gatewayCpuMs = (cpuAfter ?? Number.NaN) - (cpuBefore ?? Number.NaN);
-    if (Number.isFinite(gatewayCpuMs) && gatewayCpuMs >= 0) result.gatewayCpuMs = gatewayCpuMs;
-    return result;
+    const { samples, elapsedMs } = await callFor(callers, options.durationMs);
+    return loadResult(samples, elapsedMs);
   } finally {
     await Promise.all(callers.map((caller) => caller.close()));
   }

@@ -71,7 +71,23 @@ export interface PinnedRoundTrip {
   loadCpu: number;
   /** Why nothing was pinned (no taskset, one core), when so; `rows` is then empty. */
   skipped?: string;
+  /**
+   * How the rows were measured when every gateway ran at once and they took turns: measured rounds at
+   * each concurrency, each gateway calling for one window a round (absent in older runs, which measured
+   * one gateway after another).
+   */
+  turns?: PinnedTurns;
   rows: RoundTripRow[];
+}
+
+export interface PinnedTurns {
+  /** Each gateway's unmeasured calls before the first round. */
+  warmupMs: number;
+  /** Measured rounds at each concurrency, after one unmeasured round. */
+  rounds: number;
+  windowMs: number;
+  /** After each window, before the gateway's CPU time is read (work the calls left for later counts with them). */
+  settleMs: number;
 }
 
 /** One runner (edge and runner as separate processes over NATS) holding many open sessions, an awk backend each. */

@@ -31,7 +31,15 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
   versions: z.record(z.string(), z.string()),
   roundTrip: z.array(roundTripRow),
   remoteRoundTrip: z.array(roundTripRow).optional(),
-  pinnedRoundTrip: z.object({ gatewayCpu: count, loadCpu: count, skipped: z.string().optional(), rows: z.array(roundTripRow) }).optional(),
+  pinnedRoundTrip: z
+    .object({
+      gatewayCpu: count,
+      loadCpu: count,
+      skipped: z.string().optional(),
+      turns: z.object({ warmupMs: count, rounds: count, windowMs: count, settleMs: count }).optional(),
+      rows: z.array(roundTripRow),
+    })
+    .optional(),
   sessionStart: z.array(
     z.object({ target, backend: z.enum(['node echo server', 'awk server']), samples: count, p50Ms: figure, p95Ms: figure }),
   ),

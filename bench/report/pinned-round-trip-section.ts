@@ -1,5 +1,5 @@
 /** "Calls/s with the gateway on one core": the pinned rows, each Gatehouse row set against each peer and the better one. */
-import { callsPerGatewayCoreSec, type PinnedRoundTrip, type RoundTripRow } from '../lib/results.js';
+import { callsPerGatewayCoreSec, type PinnedRoundTrip, type PinnedTurns, type RoundTripRow } from '../lib/results.js';
 import { MISSING, milliseconds, perSecond, ratio } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
 import { betterPeer, concurrencies, isComparedToPeers, PEERS, referenceRow, relayFloorOf, roundTripSeries } from './round-trip-series.js';
@@ -33,8 +33,24 @@ export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): str
             'relays every message to it as it is (no authentication, checks, audit or metrics), as `gatehouse serve` does ' +
             "with all of that; `nats relay floor` is an edge and a runner doing only that over the run's nats-server. " +
             "A relay floor's own ratios to the peers are what the design allows before any of Gatehouse's work.",
+          method(pinned.turns),
         ];
   return ['## Calls/s with the gateway on one core', ...intro, ...tables(pinned)].join('\n\n');
+}
+
+/** How the rows were measured: in turns, all gateways running at once, or (older runs) one after another. */
+function method(turns: PinnedTurns | undefined): string {
+  if (turns === undefined) return 'Each gateway was started, measured and stopped after the one before it.';
+  const seconds = (ms: number) => `${(ms / 1000).toLocaleString('en-US')} s`;
+  return (
+    'Every gateway in these tables ran at once, each with its sessions open, and they took turns: at each ' +
+    `concurrency, after one unmeasured round, ${turns.rounds} rounds in which each gateway called for ${seconds(turns.windowMs)} ` +
+    'while the others waited, in an order that turned by one each round; its CPU time was read ' +
+    `${seconds(turns.settleMs)} after its window ended, so that work its calls left for later counted with them. ` +
+    `A row is the sum of its windows (each gateway first called for ${seconds(turns.warmupMs)}, unmeasured). Rows measured one ` +
+    'after another, minutes apart, moved with the speed of this machine by more than they differ; windows seconds apart ' +
+    'see the same machine.'
+  );
 }
 
 function tables(pinned: PinnedRoundTrip | undefined): string[] {

@@ -2,25 +2,61 @@
  * Calls/s at 16 and 64 sessions with each gateway's processes pinned to GATEWAY_CPU and the load (this
  * process, its SDK clients, every backend) to LOAD_CPU: what one core of gateway serves, without the
  * gateway and the backends taking each other's time as they do unpinned on two cores.
+ *
+ * Every gateway measured here runs at once, each with its sessions open, and they take turns: round
+ * after round, each calls for one window while the others wait. A row's figures are the sum of its
+ * windows. Rows measured one after another, minutes apart, moved with the machine by more than the
+ * differences between them (a peer's CPU per call by a fifth from one run to the next, with no change
+ * of its own); windows seconds apart see the same machine.
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { cpuMs, descendantPids, freePort, isAlive, startPrivateNatsServer } from '#testing';
 import { ECHO_SERVER } from '../fixtures/backends.js';
-import { startHttpFloor, startRelayFloor, type RunningFloor } from '../fixtures/floors.js';
+import { startHttpFloor, startRelayFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { streamableHttp, type Connect } from '../lib/clients.js';
 import { GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, withLoadPinned } from '../lib/cpu-pinning.js';
+import { callFor, loadResult, openCallers, sessionCaller, type Caller } from '../lib/load.js';
+import { track, untrack } from '../lib/process-guard.js';
 import type { PinnedRoundTrip, RoundTripRow, TargetName } from '../lib/results.js';
 import { startMcpProxy, startSupergateway } from '../peers.js';
-import { measure } from './round-trips.js';
-import { track, untrack } from '../lib/process-guard.js';
 
 const CONCURRENCY = [16, 64];
-/** A gateway started moments before: its JIT warms up unmeasured first, shorter than the unpinned rows' warm-up. */
-const WARMUP_MS = Number(process.env.BENCH_PINNED_WARMUP_MS ?? 2000);
+/**
+ * Each gateway's first calls, unmeasured: a process started moments before runs its code unoptimised
+ * for seconds (the HTTP floor's first 2 s window cost it five times its CPU per call of the third).
+ */
+const WARMUP_MS = fromEnv('BENCH_PINNED_WARMUP_MS', 4000);
+/** Measured rounds at each concurrency, after one unmeasured round (the new sessions' first calls). */
+const ROUNDS = fromEnv('BENCH_PINNED_ROUNDS', 6);
+const WINDOW_MS = fromEnv('BENCH_PINNED_WINDOW_MS', 2000);
+/**
+ * After a window, before its gateway's CPU time is read: what the calls left to do later is done by
+ * then and counted with them (Gatehouse sends its audit records every second).
+ */
+const SETTLE_MS = fromEnv('BENCH_PINNED_SETTLE_MS', 1200);
 const GATEWAY = String(GATEWAY_CPU);
 
 type Progress = (line: string) => void;
+
+/** A gateway running, pinned, and what its rows are made of. */
+interface Contender {
+  target: TargetName;
+  auth: RoundTripRow['auth'];
+  connect: Connect;
+  /** CPU time so far (ms) of the gateway's processes: NaN once one of them is gone, whose time would be missing. */
+  gatewayCpuMs: () => number;
+  callers: Caller[];
+}
+
+/** One gateway's row in the making: its windows' calls, time and gateway CPU, summed. */
+interface Tally {
+  contender: Contender;
+  samples: number[];
+  elapsedMs: number;
+  cpuMs: number;
+}
 
 export async function measurePinnedRoundTrips(progress: Progress): Promise<PinnedRoundTrip> {
   const cores = { gatewayCpu: GATEWAY_CPU, loadCpu: LOAD_CPU };
@@ -30,75 +66,110 @@ export async function measurePinnedRoundTrips(progress: Progress): Promise<Pinne
     return { ...cores, skipped: how.skipped, rows: [] };
   }
   const rows = await withLoadPinned(how.taskset, () => measureAll(how.taskset, progress));
-  return { ...cores, rows };
+  return { ...cores, turns: { warmupMs: WARMUP_MS, rounds: ROUNDS, windowMs: WINDOW_MS, settleMs: SETTLE_MS }, rows };
 }
 
 async function measureAll(taskset: string, progress: Progress): Promise<RoundTripRow[]> {
-  // The gateway's processes go on its core; their CPU time over the measured calls is what the calls cost it.
-  const run = (target: TargetName, auth: RoundTripRow['auth'], connect: Connect, gateway: readonly number[]) => {
+  const backend = onLoadCpu(taskset, ECHO_SERVER);
+  const contenders: Contender[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  // The gateway's processes go on its core; their CPU time over its windows is what its calls cost it.
+  const add = (target: TargetName, auth: RoundTripRow['auth'], connect: Connect, gateway: readonly number[]) => {
     // Not a zombie: supergateway leaves one behind at start-up, reaped later.
     const pinned = gateway.filter((pid) => isAlive(pid) && pinUnlessGone(taskset, pid));
-    // The processes still running when the measured calls start (a peer's helper that ran at its
-    // start-up is not one of them). NaN once one of those is gone: its time would be missing from the sum.
+    // The processes still running when the first window starts (a peer's helper that ran at its start-up is not one of them).
     let measured: number[] | undefined;
     const gatewayCpuMs = () => (measured ??= pinned.filter(isAlive)).reduce((sum, pid) => sum + (cpuMs(pid) ?? Number.NaN), 0);
-    return measure(target, auth, connect, progress, { label: 'pinned ', concurrencies: CONCURRENCY, warmupMs: WARMUP_MS, gatewayCpuMs });
+    contenders.push({ target, auth, connect, gatewayCpuMs, callers: [] });
   };
-  const backend = onLoadCpu(taskset, ECHO_SERVER);
-  const rows: RoundTripRow[] = [];
-
-  const floor = async (target: TargetName, start: () => Promise<RunningFloor>, more: readonly number[] = []) => {
-    const running = await start();
-    try {
-      rows.push(...(await run(target, 'none', streamableHttp(running.url), [...running.pids, ...more])));
-    } finally {
-      await running.stop();
-    }
+  /** A nats-server of the topology's own: on the gateway's core with it, its CPU time counted with it. */
+  const privateNats = async () => {
+    const nats = await startPrivateNatsServer(await freePort());
+    const pid = nats.pid();
+    stops.push(async () => {
+      await nats.close();
+      if (pid !== undefined) untrack(pid);
+    });
+    if (pid === undefined) throw new Error("the pinned run's nats-server is not running");
+    track(pid);
+    return { url: nats.url, pid };
   };
-  await floor('http floor', startHttpFloor);
-  await floor('relay floor', () => startRelayFloor(backend));
-
-  const serve = await startBenchGatehouse('all-in-one', backend);
   try {
-    const gateway = serve.processes.map((p) => p.pid);
-    rows.push(...(await run('gatehouse serve', 'jwt', streamableHttp(serve.mcpUrl, serve.authorization.jwt), gateway)));
-  } finally {
-    await serve.stop();
-  }
+    const httpFloor = await startHttpFloor();
+    stops.push(httpFloor.stop);
+    add('http floor', 'none', streamableHttp(httpFloor.url), httpFloor.pids);
+    const relayFloor = await startRelayFloor(backend);
+    stops.push(relayFloor.stop);
+    add('relay floor', 'none', streamableHttp(relayFloor.url), relayFloor.pids);
+    const serve = await startBenchGatehouse('all-in-one', backend);
+    stops.push(() => serve.stop());
+    add('gatehouse serve', 'jwt', streamableHttp(serve.mcpUrl, serve.authorization.jwt), serve.processes.map((p) => p.pid));
 
-  // The bus of this topology runs on the gateway's core too, and is nobody else's.
-  const nats = await startPrivateNatsServer(await freePort());
-  const natsPid = nats.pid();
-  if (natsPid === undefined) throw new Error("the pinned run's nats-server is not running");
-  track(natsPid);
-  try {
-    await floor('nats relay floor', () => startRelayFloor(backend, nats.url), [natsPid]);
+    const floorNats = await privateNats();
+    const natsRelayFloor = await startRelayFloor(backend, floorNats.url);
+    stops.push(natsRelayFloor.stop);
+    add('nats relay floor', 'none', streamableHttp(natsRelayFloor.url), [...natsRelayFloor.pids, floorNats.pid]);
+    const nats = await privateNats();
     const distributed = await startBenchGatehouse('distributed', backend, { env: { NATS_URL: nats.url } });
-    try {
-      const gateway = [...distributed.processes.map((p) => p.pid), natsPid];
-      rows.push(...(await run('gatehouse nats', 'jwt', streamableHttp(distributed.mcpUrl, distributed.authorization.jwt), gateway)));
-    } finally {
-      await distributed.stop();
-    }
-  } finally {
-    await nats.close();
-    untrack(natsPid);
-  }
+    stops.push(() => distributed.stop());
+    const distributedPids = [...distributed.processes.map((p) => p.pid), nats.pid];
+    add('gatehouse nats', 'jwt', streamableHttp(distributed.mcpUrl, distributed.authorization.jwt), distributedPids);
 
-  for (const [target, start] of [
-    ['supergateway', startSupergateway],
-    ['mcp-proxy', startMcpProxy],
-  ] as const) {
-    const peer = await start(backend);
-    try {
+    for (const [target, start] of [
+      ['supergateway', startSupergateway],
+      ['mcp-proxy', startMcpProxy],
+    ] as const) {
+      const peer = await start(backend);
+      stops.push(() => peer.stop());
       // With what it started besides backends (mcp-proxy's one backend is already running, on LOAD_CPU).
-      const gateway = [peer.pid, ...descendantPids(peer.pid).filter((p) => !isBackend(p))];
-      rows.push(...(await run(target, 'none', streamableHttp(peer.url), gateway)));
-    } finally {
-      await peer.stop();
+      add(target, 'none', streamableHttp(peer.url), [peer.pid, ...descendantPids(peer.pid).filter((p) => !isBackend(p))]);
+    }
+
+    const rows: RoundTripRow[] = [];
+    for (const concurrency of CONCURRENCY) {
+      // The sessions of the lower concurrency stay open and are joined by the rest.
+      for (const c of contenders) await openCallers(async () => sessionCaller(await c.connect()), concurrency - c.callers.length, c.callers);
+      if (concurrency === CONCURRENCY[0]) for (const c of contenders) await callFor(c.callers, WARMUP_MS);
+      rows.push(...(await takeTurns(contenders, concurrency, progress)));
+    }
+    return rows;
+  } finally {
+    await Promise.all(contenders.flatMap((c) => c.callers.map((caller) => caller.close())));
+    for (const stop of stops.reverse()) await stop();
+  }
+}
+
+/** Rounds of one window each, in an order that turns by one each round; the first round warms up, unmeasured. */
+async function takeTurns(contenders: readonly Contender[], concurrency: number, progress: Progress): Promise<RoundTripRow[]> {
+  const tallies = contenders.map((contender): Tally => ({ contender, samples: [], elapsedMs: 0, cpuMs: 0 }));
+  for (let round = 0; round <= ROUNDS; round++) {
+    const first = round % tallies.length;
+    for (const tally of [...tallies.slice(first), ...tallies.slice(0, first)]) {
+      const before = tally.contender.gatewayCpuMs();
+      const { samples, elapsedMs } = await callFor(tally.contender.callers, WINDOW_MS);
+      await delay(SETTLE_MS);
+      if (round === 0) continue;
+      tally.samples.push(...samples);
+      tally.elapsedMs += elapsedMs;
+      tally.cpuMs += tally.contender.gatewayCpuMs() - before;
     }
   }
-  return rows;
+  return tallies.map(({ contender, samples, elapsedMs, cpuMs }) => {
+    const result = loadResult(samples, elapsedMs, cpuMs);
+    const perCall = result.gatewayCpuMs === undefined ? 'unknown' : `${Math.round((1000 * result.gatewayCpuMs) / result.calls)} µs`;
+    const what = `${contender.target} (${contender.auth}) ×${concurrency}`;
+    progress(`pinned ${what}: p50 ${result.p50Ms.toFixed(2)} ms, ${Math.round(result.callsPerSec)} calls/s, gateway CPU ${perCall} a call`);
+    return { target: contender.target, auth: contender.auth, concurrency, ...result };
+  });
+}
+
+/** A positive whole number from the environment, or `fallback` when unset. */
+function fromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(raw)}`);
+  return value;
 }
 
 /** Pins `pid` to the gateway's core; false when it has exited meanwhile (a peer's short-lived helper), a throw otherwise. */

@@ -23,8 +23,6 @@ export interface MeasureOptions {
   concurrencies?: readonly number[];
   /** The unmeasured warm-up; default BENCH_WARMUP_MS. */
   warmupMs?: number;
-  /** The gateway's CPU time so far (ms), for the rows' gateway CPU per call. */
-  gatewayCpuMs?: () => number;
 }
 
 /** `echo` round trips through `connect` at each concurrency, after an unmeasured warm-up. */
@@ -54,7 +52,6 @@ async function measureCallers(
       concurrency,
       warmupCalls: WARMUP_CALLS,
       durationMs: DURATION_MS,
-      gatewayCpuMs: options.gatewayCpuMs,
     });
     rows.push({ ...base, concurrency, ...result });
     const what = `${base.target} (${base.auth}${base.protocol === undefined ? '' : `, ${base.protocol}`})`;
