@@ -4,8 +4,9 @@
  * takes the other's time and calls/s says what one core of gateway serves.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BackendCommand } from '../fixtures/backends.js';
 
 /** The core of the gateway's processes. */
@@ -52,4 +53,35 @@ export async function withLoadPinned<T>(taskset: string, work: () => Promise<T>)
 /** The backend started on LOAD_CPU, whoever spawns it: taskset sets the core and execs it, no extra process. */
 export function onLoadCpu(taskset: string, backend: BackendCommand): BackendCommand {
   return { command: taskset, args: ['-c', String(LOAD_CPU), backend.command, ...backend.args] };
+}
+
+/** Busy and total time of core `cpu` so far, in clock ticks, from /proc/stat. */
+function coreTicks(cpu: number): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${cpu} `));
+  if (line === undefined) throw new Error(`/proc/stat has no line for cpu${cpu}`);
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  // idle and iowait are the fourth and fifth figures.
+  return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total };
+}
+
+/**
+ * Waits until core `cpu` is busy less than `busyShare` of a second, at most `limitMs`: whether it got
+ * there. A Node.js backend keeps working for half a minute after it starts (the collector and the
+ * compiler on their threads), and tens of them starting at once load the core the clients share
+ * with them, which slows the calls measured next.
+ */
+export async function waitForQuietCore(cpu: number, busyShare: number, limitMs: number): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  let before = coreTicks(cpu);
+  while (Date.now() < deadline) {
+    await delay(1000);
+    const now = coreTicks(cpu);
+    const share = (now.busy - before.busy) / Math.max(1, now.total - before.total);
+    if (share < busyShare) return true;
+    before = now;
+  }
+  return false;
 }

@@ -44,7 +44,8 @@ function method(turns: PinnedTurns | undefined): string {
   const seconds = (ms: number) => `${(ms / 1000).toLocaleString('en-US')} s`;
   return (
     'Every gateway in these tables ran at once, each with its sessions open, and they took turns: at each ' +
-    `concurrency, after one unmeasured round, ${turns.rounds} rounds in which each gateway called for ${seconds(turns.windowMs)} ` +
+    "concurrency, once the load's core had gone quiet after the sessions opened (a Node.js backend works for half a " +
+    `minute after it starts) and after one unmeasured round, ${turns.rounds} rounds in which each gateway called for ${seconds(turns.windowMs)} ` +
     'while the others waited, in an order that turned by one each round; its CPU time was read ' +
     `${seconds(turns.settleMs)} after its window ended, so that work its calls left for later counted with them. ` +
     `A row is the sum of its windows (each gateway first called for ${seconds(turns.warmupMs)}, unmeasured). Rows measured one ` +

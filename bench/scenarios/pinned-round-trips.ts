@@ -16,7 +16,7 @@ import { ECHO_SERVER } from '../fixtures/backends.js';
 import { startHttpFloor, startRelayFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { streamableHttp, type Connect } from '../lib/clients.js';
-import { GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, withLoadPinned } from '../lib/cpu-pinning.js';
+import { GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, waitForQuietCore, withLoadPinned } from '../lib/cpu-pinning.js';
 import { callFor, loadResult, openCallers, sessionCaller, type Caller } from '../lib/load.js';
 import { track, untrack } from '../lib/process-guard.js';
 import type { PinnedRoundTrip, RoundTripRow, TargetName } from '../lib/results.js';
@@ -37,6 +37,9 @@ const WINDOW_MS = fromEnv('BENCH_PINNED_WINDOW_MS', 2000);
  */
 const SETTLE_MS = fromEnv('BENCH_PINNED_SETTLE_MS', 1200);
 const GATEWAY = String(GATEWAY_CPU);
+/** The load's core is quiet once it is this busy or less over a second, with nothing being called. */
+const QUIET_BUSY_SHARE = 0.05;
+const QUIET_LIMIT_MS = 120_000;
 
 type Progress = (line: string) => void;
 
@@ -129,6 +132,9 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
     for (const concurrency of CONCURRENCY) {
       // The sessions of the lower concurrency stay open and are joined by the rest.
       for (const c of contenders) await openCallers(async () => sessionCaller(await c.connect()), concurrency - c.callers.length, c.callers);
+      if (!(await waitForQuietCore(LOAD_CPU, QUIET_BUSY_SHARE, QUIET_LIMIT_MS))) {
+        progress(`pinned: the load's core was still busy ${QUIET_LIMIT_MS / 1000} s after the sessions opened; measuring anyway`);
+      }
       if (concurrency === CONCURRENCY[0]) for (const c of contenders) await callFor(c.callers, WARMUP_MS);
       rows.push(...(await takeTurns(contenders, concurrency, progress)));
     }
