@@ -61,7 +61,13 @@ export async function callFor(callers: readonly Caller[], durationMs: number): P
 /** The figures of calls measured over `elapsedMs`; a gateway CPU time that is unknown (a process gone, say) is left out, never written as a figure. */
 export function loadResult(samples: number[], elapsedMs: number, gatewayCpuMs?: number): LoadResult {
   const { p50, p95, p99 } = percentiles(samples);
-  const result: LoadResult = { calls: samples.length, p50Ms: p50, p95Ms: p95, p99Ms: p99, callsPerSec: samples.length / (elapsedMs / 1000) };
+  const result: LoadResult = {
+    calls: samples.length,
+    p50Ms: p50,
+    p95Ms: p95,
+    p99Ms: p99,
+    callsPerSec: samples.length / (elapsedMs / 1000),
+  };
   if (gatewayCpuMs !== undefined && Number.isFinite(gatewayCpuMs) && gatewayCpuMs >= 0) result.gatewayCpuMs = gatewayCpuMs;
   return result;
 }

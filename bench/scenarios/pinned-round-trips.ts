@@ -106,7 +106,12 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
     add('relay floor', 'none', streamableHttp(relayFloor.url), relayFloor.pids);
     const serve = await startBenchGatehouse('all-in-one', backend);
     stops.push(() => serve.stop());
-    add('gatehouse serve', 'jwt', streamableHttp(serve.mcpUrl, serve.authorization.jwt), serve.processes.map((p) => p.pid));
+    add(
+      'gatehouse serve',
+      'jwt',
+      streamableHttp(serve.mcpUrl, serve.authorization.jwt),
+      serve.processes.map((p) => p.pid),
+    );
 
     const floorNats = await privateNats();
     const natsRelayFloor = await startRelayFloor(backend, floorNats.url);
@@ -131,7 +136,8 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
     const rows: RoundTripRow[] = [];
     for (const concurrency of CONCURRENCY) {
       // The sessions of the lower concurrency stay open and are joined by the rest.
-      for (const c of contenders) await openCallers(async () => sessionCaller(await c.connect()), concurrency - c.callers.length, c.callers);
+      for (const c of contenders)
+        await openCallers(async () => sessionCaller(await c.connect()), concurrency - c.callers.length, c.callers);
       if (!(await waitForQuietCore(LOAD_CPU, QUIET_BUSY_SHARE, QUIET_LIMIT_MS))) {
         progress(`pinned: the load's core was still busy ${QUIET_LIMIT_MS / 1000} s after the sessions opened; measuring anyway`);
       }
