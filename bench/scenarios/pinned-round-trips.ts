@@ -146,7 +146,8 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
     }
     return rows;
   } finally {
-    await Promise.all(contenders.flatMap((c) => c.callers.map((caller) => caller.close())));
+    // Whatever a session's end says, every gateway is stopped.
+    await Promise.allSettled(contenders.flatMap((c) => c.callers.map((caller) => caller.close())));
     for (const stop of stops.reverse()) await stop();
   }
 }
