@@ -19,10 +19,6 @@ type Progress = (line: string) => void;
 export interface MeasureOptions {
   /** Before each progress line, e.g. "remote ". */
   label?: string;
-  /** Default: 1, 16 and 64. */
-  concurrencies?: readonly number[];
-  /** The unmeasured warm-up; default BENCH_WARMUP_MS. */
-  warmupMs?: number;
 }
 
 /** `echo` round trips through `connect` at each concurrency, after an unmeasured warm-up. */
@@ -35,7 +31,7 @@ export async function measure(
 ): Promise<RoundTripRow[]> {
   // Unmeasured: the first seconds through a freshly started process pay for JIT compilation (a
   // series measured right after start-up was 30% slower than the same series measured later).
-  return measureCallers({ target, auth }, async () => sessionCaller(await connect()), progress, { warmupMs: WARMUP_MS, ...options });
+  return measureCallers({ target, auth }, async () => sessionCaller(await connect()), progress, { ...options, warmupMs: WARMUP_MS });
 }
 
 /** The same for any caller: `open` gives one client, whichever revision it speaks. */
@@ -47,12 +43,8 @@ async function measureCallers(
 ): Promise<RoundTripRow[]> {
   const rows: RoundTripRow[] = [];
   await runCalls(open, { concurrency: options.warmupConcurrency ?? 4, warmupCalls: 0, durationMs: options.warmupMs });
-  for (const concurrency of options.concurrencies ?? CONCURRENCY) {
-    const result = await runCalls(open, {
-      concurrency,
-      warmupCalls: WARMUP_CALLS,
-      durationMs: DURATION_MS,
-    });
+  for (const concurrency of CONCURRENCY) {
+    const result = await runCalls(open, { concurrency, warmupCalls: WARMUP_CALLS, durationMs: DURATION_MS });
     rows.push({ ...base, concurrency, ...result });
     const what = `${base.target} (${base.auth}${base.protocol === undefined ? '' : `, ${base.protocol}`})`;
     progress(`${options.label ?? ''}${what} ×${concurrency}: p50 ${result.p50Ms.toFixed(2)} ms, ${Math.round(result.callsPerSec)} calls/s`);

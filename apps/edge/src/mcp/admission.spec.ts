@@ -118,6 +118,10 @@ describe('Admission with OAuth', () => {
     const token = await accessToken([`${own}/db`]);
     const { principal } = await admission.admit(request({ authorization: `Bearer ${token}` }), 'db');
     expect(principal).toEqual({ sub: 'user-1', email: 'ada@example.com', method: 'oauth' });
+    // Seen before (the static credentials are then not looked at), it is admitted again, and still for its own server only.
+    expect(verifier.knows(token)).toBe(true);
+    expect((await admission.admit(request({ authorization: `Bearer ${token}` }), 'db')).principal).toEqual(principal);
+    expect((await refusal(admission, { authorization: `Bearer ${token}` }, 'open'))?.status).toBe(401);
   });
 
   it("still admits the server's static bearer and basic credentials", async () => {

@@ -66,7 +66,8 @@ export class Admission {
    */
   private async authenticateWithOAuth(authorization: string | undefined, server: EdgeServer, oauth: OAuthAdmission): Promise<Principal> {
     const token = bearerToken(authorization);
-    if (server.serviceAuths.length > 0 && !(token !== undefined && oauth.tokens.knows(token))) {
+    const verifiedBefore = token !== undefined && oauth.tokens.knows(token);
+    if (server.serviceAuths.length > 0 && !verifiedBefore) {
       const auth = authenticate(authorization, server.serviceAuths, server.name);
       if (auth.ok) return auth.principal;
     }
