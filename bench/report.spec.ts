@@ -339,6 +339,7 @@ describe('renderReport: the floor, the pinned rows and density', () => {
     results.pinnedRoundTrip = {
       gatewayCpu: 0,
       loadCpu: 1,
+      load: { client: 'node:http', backend: 'awk server' },
       turns: { warmupMs: 4000, rounds: 4, windowMs: 2000, settleMs: 1200 },
       rows: [
         trip('http floor', 'none', 16, 9, 1700),
@@ -351,7 +352,7 @@ describe('renderReport: the floor, the pinned rows and density', () => {
         trip('gatehouse serve', 'jwt', 64, 40, 1200),
         trip('supergateway', 'none', 64, 130, 480),
         // Calls per gateway core-second, unlike calls/s (the clients' limit): 1,000 calls over these CPU seconds.
-      ].map((r) => ({ ...r, gatewayCpuMs: (1000 * r.calls) / PER_CORE[`${r.target} ${r.concurrency}`] })),
+      ].map((r) => ({ ...r, gatewayCpuMs: (1000 * r.calls) / PER_CORE[`${r.target} ${r.concurrency}`], gatewayCoreBusy: 0.974 })),
     };
     results.density = {
       sessionsAsked: 5000,
@@ -390,13 +391,14 @@ describe('renderReport: the floor, the pinned rows and density', () => {
   });
 
   it('sets each pinned Gatehouse row and relay floor against each peer and the better one, and Gatehouse against its relay floor, "—" where one is missing', () => {
-    // target | auth | p50 | p99 | calls/s | gateway CPU per call | calls per gateway core-second | × supergateway | × mcp-proxy | × better peer | × its relay floor
+    // target | auth | p50 | p99 | calls/s | gateway core busy | gateway CPU per call | calls per gateway core-second | × supergateway | × mcp-proxy | × better peer | × its relay floor
     expect(row(page, '### Pinned: 16 concurrent sessions', 'target')).toEqual([
       'target',
       'auth',
       'p50 (ms)',
       'p99 (ms)',
       'calls/s',
+      'gateway core busy',
       'gateway CPU per call (µs)',
       'calls per gateway core-second',
       '× supergateway',
@@ -410,6 +412,7 @@ describe('renderReport: the floor, the pinned rows and density', () => {
       '10.00',
       '30.00',
       '1,500',
+      '97%',
       '250',
       '4,000',
       '4.00×',
@@ -417,12 +420,12 @@ describe('renderReport: the floor, the pinned rows and density', () => {
       '2.00×',
       '0.80×',
     ]);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(7)).toEqual(['1.60×', '0.80×', '0.80×', '0.50×']);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'relay floor', 'none').slice(7)).toEqual(['5.00×', '2.50×', '2.50×', '—']);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'nats relay floor', 'none').slice(7)).toEqual(['3.20×', '1.60×', '1.60×', '—']);
-    expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(7)).toEqual(['—', '—', '—', '—']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'gatehouse nats', 'jwt').slice(8)).toEqual(['1.60×', '0.80×', '0.80×', '0.50×']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'relay floor', 'none').slice(8)).toEqual(['5.00×', '2.50×', '2.50×', '—']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'nats relay floor', 'none').slice(8)).toEqual(['3.20×', '1.60×', '1.60×', '—']);
+    expect(row(page, '### Pinned: 16 concurrent sessions', 'http floor', 'none').slice(8)).toEqual(['—', '—', '—', '—']);
     // No relay floor measured at 64 sessions.
-    expect(row(page, '### Pinned: 64 concurrent sessions', 'gatehouse serve', 'jwt').slice(7)).toEqual(['2.50×', '—', '—', '—']);
+    expect(row(page, '### Pinned: 64 concurrent sessions', 'gatehouse serve', 'jwt').slice(8)).toEqual(['2.50×', '—', '—', '—']);
     const pinned16 = page.indexOf('### Pinned: 16');
     expect(page.indexOf('| relay floor', pinned16)).toBeGreaterThan(pinned16);
     expect(page.indexOf('| relay floor', pinned16)).toBeLessThan(page.indexOf('| gatehouse serve', pinned16));
@@ -438,6 +441,18 @@ describe('renderReport: the floor, the pinned rows and density', () => {
     const olderPage = renderReport(older, '').markdown;
     expect(olderPage).toContain('Each gateway was started, measured and stopped after the one before it.');
     expect(olderPage).not.toContain('took turns');
+  });
+
+  it("says what the pinned load was: light enough to saturate the gateway's core, or (an older run) the SDK clients that saturated their own", () => {
+    expect(page).toContain("Each session's client is node:http over a kept-alive connection of its own and each backend the awk server");
+    expect(page).toContain("the gateway's core saturates first");
+    const pinned = results.pinnedRoundTrip ?? { gatewayCpu: 0, loadCpu: 1, rows: [] };
+    const sdkLoad = { ...pinned, load: undefined };
+    const olderPage = renderReport({ ...results, pinnedRoundTrip: sdkLoad }, '').markdown;
+    expect(olderPage).toContain(
+      "The load was the unpinned rows' (SDK clients, the Node.js echo server), and its core saturated before the gateway's",
+    );
+    expect(olderPage).not.toContain("Each session's client is");
   });
 
   it('shows density: RSS per open session of runner and edge, the sessions open, the time, the fds and echo', () => {

@@ -40,10 +40,8 @@ function oneSessionTargets({ roundTrip }: Measured): TargetRow[] {
 
 /**
  * Calls per second of one gateway core (the gateway pinned to one core, the load on the other; its
- * calls over its CPU seconds), against the better peer measured the same way. Calls/s itself is
- * reported beside it, but the load's core saturates first: it says what the clients could do. The
- * figure names the relay floor's ratio too: what the topology's design allows with none of
- * Gatehouse's work.
+ * calls over its CPU seconds), against the better peer measured the same way. The figure names the
+ * relay floor's ratio too: what the topology's design allows with none of Gatehouse's work.
  */
 function pinnedThroughputTargets({ pinnedRoundTrip }: Measured): TargetRow[] {
   const rows = pinnedRoundTrip?.rows ?? [];

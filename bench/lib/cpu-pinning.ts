@@ -1,6 +1,6 @@
 /**
  * CPU affinity with taskset (util-linux): the pinned throughput runs put a gateway's processes on one
- * core and the load (the bench process, its SDK clients, every backend) on the other, so that neither
+ * core and the load (the bench process, its clients, every backend) on the other, so that neither
  * takes the other's time and calls/s says what one core of gateway serves.
  */
 import { execFileSync } from 'node:child_process';
@@ -56,7 +56,7 @@ export function onLoadCpu(taskset: string, backend: BackendCommand): BackendComm
 }
 
 /** Busy and total time of core `cpu` so far, in clock ticks, from /proc/stat. */
-function coreTicks(cpu: number): { busy: number; total: number } {
+export function coreTicks(cpu: number): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8')
     .split('\n')
     .find((l) => l.startsWith(`cpu${cpu} `));

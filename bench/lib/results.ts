@@ -58,12 +58,14 @@ export interface RoundTripRow {
   /**
    * Pinned rows: CPU milliseconds the gateway's processes (for NATS with its nats-server; for a peer
    * without its backends) spent over the measured calls. calls ÷ these seconds = calls per second
-   * of one gateway core, whatever else limited calls/s (the load's core saturates first).
+   * of one gateway core, whatever else limited calls/s.
    */
   gatewayCpuMs?: number;
+  /** Pinned rows: the share of the gateway's core that was busy over the measured calls (1: saturated). Absent in older runs. */
+  gatewayCoreBusy?: number;
 }
 
-/** The same calls with each gateway's processes pinned to one core and the load (bench, SDK clients, backends) to another. */
+/** The same calls with each gateway's processes pinned to one core and the load (bench, clients, backends) to another. */
 export interface PinnedRoundTrip {
   /** The core of the gateway's processes (and of Gatehouse's own nats-server). */
   gatewayCpu: number;
@@ -71,6 +73,11 @@ export interface PinnedRoundTrip {
   loadCpu: number;
   /** Why nothing was pinned (no taskset, one core), when so; `rows` is then empty. */
   skipped?: string;
+  /**
+   * The load, when it was not the unpinned rows' (SDK clients, the Node.js echo server): node:http
+   * clients and the awk server, light enough that the gateway's core saturates before the load's.
+   */
+  load?: { client: 'node:http'; backend: 'awk server' };
   /**
    * How the rows were measured when every gateway ran at once and they took turns: measured rounds at
    * each concurrency, each gateway calling for one window a round (absent in older runs, which measured

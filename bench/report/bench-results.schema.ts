@@ -21,6 +21,7 @@ const roundTripRow = z.object({
   p99Ms: figure,
   callsPerSec: figure,
   gatewayCpuMs: z.number().nonnegative().optional(),
+  gatewayCoreBusy: z.number().min(0).max(1).optional(),
 });
 
 // Typed against BenchResults, so the schema cannot drift from the type the benchmark writes.
@@ -36,6 +37,7 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
       gatewayCpu: count,
       loadCpu: count,
       skipped: z.string().optional(),
+      load: z.object({ client: z.literal('node:http'), backend: z.literal('awk server') }).optional(),
       turns: z.object({ warmupMs: count, rounds: count, windowMs: count, settleMs: count }).optional(),
       rows: z.array(roundTripRow),
     })

@@ -61,3 +61,8 @@ export function runTime(iso: string): string {
   if (Number.isNaN(time.getTime())) return iso;
   return `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
+
+/** A share of a whole as a whole percentage: "97%". */
+export function share(value: number | undefined): string {
+  return known(value) ? `${Math.round(100 * value)}%` : MISSING;
+}

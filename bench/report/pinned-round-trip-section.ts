@@ -1,6 +1,6 @@
 /** "Calls/s with the gateway on one core": the pinned rows, each Gatehouse row set against each peer and the better one. */
 import { callsPerGatewayCoreSec, type PinnedRoundTrip, type PinnedTurns, type RoundTripRow } from '../lib/results.js';
-import { MISSING, milliseconds, perSecond, ratio } from './format.js';
+import { MISSING, milliseconds, perSecond, ratio, share } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
 import { betterPeer, concurrencies, isComparedToPeers, PEERS, referenceRow, relayFloorOf, roundTripSeries } from './round-trip-series.js';
 
@@ -10,6 +10,7 @@ const COLUMNS: Column[] = [
   { header: 'p50 (ms)', align: 'right' },
   { header: 'p99 (ms)', align: 'right' },
   { header: 'calls/s', align: 'right' },
+  { header: 'gateway core busy', align: 'right' },
   { header: 'gateway CPU per call (µs)', align: 'right' },
   { header: 'calls per gateway core-second', align: 'right' },
   ...PEERS.map((peer): Column => ({ header: `× ${peer}`, align: 'right' })),
@@ -24,9 +25,8 @@ export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): str
       : [
           `Each gateway's processes pinned to core ${pinned.gatewayCpu} (\`taskset -a -p\` once started: \`gatehouse serve\`; ` +
             "edge, auth, runner and a nats-server of the run's own; the peer), and the load to core " +
-            `${pinned.loadCpu}: the bench process with its SDK clients, and every backend (started through \`taskset -c ` +
-            `${pinned.loadCpu}\`). The load's core saturates before the gateway's (the SDK clients cost more per call than ` +
-            'any gateway here), so calls/s says what the clients could do; what one core of gateway serves is its calls over ' +
+            `${pinned.loadCpu}: the bench process with its clients, and every backend (started through \`taskset -c ` +
+            `${pinned.loadCpu}\`). ${load(pinned.load)} What one core of gateway serves is its calls over ` +
             'the CPU seconds its processes spent on them (read from `/proc`): calls per gateway core-second. The × columns set a Gatehouse ' +
             "row's calls per gateway core-second against each peer's and against the better of the two, and against " +
             'the relay floor of its design: `relay floor` is a process that gives each session a backend of its own and ' +
@@ -36,6 +36,22 @@ export function pinnedRoundTripSection(pinned: PinnedRoundTrip | undefined): str
           method(pinned.turns),
         ];
   return ['## Calls/s with the gateway on one core', ...intro, ...tables(pinned)].join('\n\n');
+}
+
+/** What the load was, and which core it let saturate. */
+function load(how: PinnedRoundTrip['load']): string {
+  if (how === undefined) {
+    return (
+      "The load was the unpinned rows' (SDK clients, the Node.js echo server), and its core saturated before the " +
+      "gateway's: calls/s says what the clients could do, and CPU per call was measured at part load."
+    );
+  }
+  return (
+    `Each session's client is ${how.client} over a kept-alive connection of its own and each backend the ${how.backend}: a load ` +
+    "light enough that the gateway's core saturates first (`gateway core busy`, from `/proc/stat` over the measured " +
+    'calls), so calls/s is what one core of gateway serves. A gateway that is busy wakes once for several calls; one ' +
+    'at part load wakes for each, which costs it more CPU per call.'
+  );
 }
 
 /** How the rows were measured: in turns, all gateways running at once, or (older runs) one after another. */
@@ -76,6 +92,7 @@ function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): s
       milliseconds(row?.p50Ms),
       milliseconds(row?.p99Ms),
       perSecond(row?.callsPerSec),
+      share(row?.gatewayCoreBusy),
       perSecond(cpuPerCallUs),
       perSecond(perCore),
       ...peers.map(against),

@@ -9,7 +9,7 @@ import { descendantPids, eventually, isAlive } from '#testing';
 import { IDLE_SERVER } from '../fixtures/backends.js';
 import { POOL_SIZE, startBenchGatehouse } from '../gatehouse.js';
 import { runCalls, type Caller } from '../lib/load.js';
-import { callEcho, inParallel, openSession } from '../lib/raw-sessions.js';
+import { echoCaller, inParallel, openSession } from '../lib/raw-sessions.js';
 import type { DensityResult } from '../lib/results.js';
 import { settledRss } from '../lib/rss.js';
 import { msSince } from '../lib/stats.js';
@@ -108,12 +108,8 @@ async function stopStragglers(pids: readonly number[]): Promise<void> {
 
 /** `echo` in a loop in each of `sessionIds` (open ones), all at once, while every other session stays open. */
 async function echoWhileOpen(mcpUrl: string, authorization: string, sessionIds: string[]): Promise<DensityResult['echo']> {
-  let nextId = 0;
-  const callers: Caller[] = sessionIds.map((sessionId) => ({
-    call: () => callEcho(mcpUrl, authorization, sessionId, ++nextId),
-    // The session stays open: the topology's stop ends it with the others.
-    close: () => Promise.resolve(),
-  }));
+  // The sessions stay open when their callers close: the topology's stop ends them with the others.
+  const callers: Caller[] = sessionIds.map((sessionId) => echoCaller(mcpUrl, authorization, sessionId));
   const open = () => {
     const caller = callers.shift();
     return caller === undefined ? Promise.reject(new Error('no open session left to call from')) : Promise.resolve(caller);

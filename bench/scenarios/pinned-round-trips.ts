@@ -1,7 +1,13 @@
 /**
  * Calls/s at 16 and 64 sessions with each gateway's processes pinned to GATEWAY_CPU and the load (this
- * process, its SDK clients, every backend) to LOAD_CPU: what one core of gateway serves, without the
+ * process, its clients, every backend) to LOAD_CPU: what one core of gateway serves, without the
  * gateway and the backends taking each other's time as they do unpinned on two cores.
+ *
+ * The load is as light as it can be, so that the gateway's core saturates first: each session's
+ * client is node:http over a kept-alive connection, and each backend the awk server. With the SDK
+ * client and the Node.js echo server (the unpinned rows' load) the load's core saturated at about a
+ * third of what the gateways could serve, and CPU per call measured at part load counted the cost of
+ * waking for each call alone, which a busy gateway shares between the calls it finds waiting.
  *
  * Every gateway measured here runs at once, each with its sessions open, and they take turns: round
  * after round, each calls for one window while the others wait. A row's figures are the sum of its
@@ -12,13 +18,13 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { cpuMs, descendantPids, freePort, isAlive, startPrivateNatsServer } from '#testing';
-import { ECHO_SERVER } from '../fixtures/backends.js';
+import { IDLE_SERVER } from '../fixtures/backends.js';
 import { startHttpFloor, startRelayFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
-import { streamableHttp, type Connect } from '../lib/clients.js';
-import { GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, waitForQuietCore, withLoadPinned } from '../lib/cpu-pinning.js';
-import { callFor, loadResult, openCallers, sessionCaller, type Caller } from '../lib/load.js';
+import { coreTicks, GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, waitForQuietCore, withLoadPinned } from '../lib/cpu-pinning.js';
+import { callFor, loadResult, openCallers, type Caller } from '../lib/load.js';
 import { track, untrack } from '../lib/process-guard.js';
+import { echoCaller, openSession } from '../lib/raw-sessions.js';
 import type { PinnedRoundTrip, RoundTripRow, TargetName } from '../lib/results.js';
 import { startMcpProxy, startSupergateway } from '../peers.js';
 
@@ -47,7 +53,8 @@ type Progress = (line: string) => void;
 interface Contender {
   target: TargetName;
   auth: RoundTripRow['auth'];
-  connect: Connect;
+  /** Opens a session and its caller. */
+  open: () => Promise<Caller>;
   /** CPU time so far (ms) of the gateway's processes: NaN once one of them is gone, whose time would be missing. */
   gatewayCpuMs: () => number;
   callers: Caller[];
@@ -59,6 +66,9 @@ interface Tally {
   samples: number[];
   elapsedMs: number;
   cpuMs: number;
+  /** Clock ticks of the gateway's core over the windows: busy, and in all. */
+  coreBusy: number;
+  coreTotal: number;
 }
 
 export async function measurePinnedRoundTrips(progress: Progress): Promise<PinnedRoundTrip> {
@@ -69,21 +79,23 @@ export async function measurePinnedRoundTrips(progress: Progress): Promise<Pinne
     return { ...cores, skipped: how.skipped, rows: [] };
   }
   const rows = await withLoadPinned(how.taskset, () => measureAll(how.taskset, progress));
-  return { ...cores, turns: { warmupMs: WARMUP_MS, rounds: ROUNDS, windowMs: WINDOW_MS, settleMs: SETTLE_MS }, rows };
+  const turns = { warmupMs: WARMUP_MS, rounds: ROUNDS, windowMs: WINDOW_MS, settleMs: SETTLE_MS };
+  return { ...cores, load: { client: 'node:http', backend: 'awk server' }, turns, rows };
 }
 
 async function measureAll(taskset: string, progress: Progress): Promise<RoundTripRow[]> {
-  const backend = onLoadCpu(taskset, ECHO_SERVER);
+  const backend = onLoadCpu(taskset, IDLE_SERVER);
   const contenders: Contender[] = [];
   const stops: (() => Promise<void>)[] = [];
   // The gateway's processes go on its core; their CPU time over its windows is what its calls cost it.
-  const add = (target: TargetName, auth: RoundTripRow['auth'], connect: Connect, gateway: readonly number[]) => {
+  const add = (target: TargetName, url: string, authorization: string | undefined, gateway: readonly number[]) => {
     // Not a zombie: supergateway leaves one behind at start-up, reaped later.
     const pinned = gateway.filter((pid) => isAlive(pid) && pinUnlessGone(taskset, pid));
     // The processes still running when the first window starts (a peer's helper that ran at its start-up is not one of them).
     let measured: number[] | undefined;
     const gatewayCpuMs = () => (measured ??= pinned.filter(isAlive)).reduce((sum, pid) => sum + (cpuMs(pid) ?? Number.NaN), 0);
-    contenders.push({ target, auth, connect, gatewayCpuMs, callers: [] });
+    const open = async () => echoCaller(url, authorization, await openSession(url, authorization));
+    contenders.push({ target, auth: authorization === undefined ? 'none' : 'jwt', open, gatewayCpuMs, callers: [] });
   };
   /** A nats-server of the topology's own: on the gateway's core with it, its CPU time counted with it. */
   const privateNats = async () => {
@@ -100,28 +112,28 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   try {
     const httpFloor = await startHttpFloor();
     stops.push(httpFloor.stop);
-    add('http floor', 'none', streamableHttp(httpFloor.url), httpFloor.pids);
+    add('http floor', httpFloor.url, undefined, httpFloor.pids);
     const relayFloor = await startRelayFloor(backend);
     stops.push(relayFloor.stop);
-    add('relay floor', 'none', streamableHttp(relayFloor.url), relayFloor.pids);
+    add('relay floor', relayFloor.url, undefined, relayFloor.pids);
     const serve = await startBenchGatehouse('all-in-one', backend);
     stops.push(() => serve.stop());
     add(
       'gatehouse serve',
-      'jwt',
-      streamableHttp(serve.mcpUrl, serve.authorization.jwt),
+      serve.mcpUrl,
+      serve.authorization.jwt,
       serve.processes.map((p) => p.pid),
     );
 
     const floorNats = await privateNats();
     const natsRelayFloor = await startRelayFloor(backend, floorNats.url);
     stops.push(natsRelayFloor.stop);
-    add('nats relay floor', 'none', streamableHttp(natsRelayFloor.url), [...natsRelayFloor.pids, floorNats.pid]);
+    add('nats relay floor', natsRelayFloor.url, undefined, [...natsRelayFloor.pids, floorNats.pid]);
     const nats = await privateNats();
     const distributed = await startBenchGatehouse('distributed', backend, { env: { NATS_URL: nats.url } });
     stops.push(() => distributed.stop());
     const distributedPids = [...distributed.processes.map((p) => p.pid), nats.pid];
-    add('gatehouse nats', 'jwt', streamableHttp(distributed.mcpUrl, distributed.authorization.jwt), distributedPids);
+    add('gatehouse nats', distributed.mcpUrl, distributed.authorization.jwt, distributedPids);
 
     for (const [target, start] of [
       ['supergateway', startSupergateway],
@@ -130,14 +142,13 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
       const peer = await start(backend);
       stops.push(() => peer.stop());
       // With what it started besides backends (mcp-proxy's one backend is already running, on LOAD_CPU).
-      add(target, 'none', streamableHttp(peer.url), [peer.pid, ...descendantPids(peer.pid).filter((p) => !isBackend(p))]);
+      add(target, peer.url, undefined, [peer.pid, ...descendantPids(peer.pid).filter((p) => !isBackend(p))]);
     }
 
     const rows: RoundTripRow[] = [];
     for (const concurrency of CONCURRENCY) {
       // The sessions of the lower concurrency stay open and are joined by the rest.
-      for (const c of contenders)
-        await openCallers(async () => sessionCaller(await c.connect()), concurrency - c.callers.length, c.callers);
+      for (const c of contenders) await openCallers(c.open, concurrency - c.callers.length, c.callers);
       if (!(await waitForQuietCore(LOAD_CPU, QUIET_BUSY_SHARE, QUIET_LIMIT_MS))) {
         progress(`pinned: the load's core was still busy ${QUIET_LIMIT_MS / 1000} s after the sessions opened; measuring anyway`);
       }
@@ -154,25 +165,39 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
 
 /** Rounds of one window each, in an order that turns by one each round; the first round warms up, unmeasured. */
 async function takeTurns(contenders: readonly Contender[], concurrency: number, progress: Progress): Promise<RoundTripRow[]> {
-  const tallies = contenders.map((contender): Tally => ({ contender, samples: [], elapsedMs: 0, cpuMs: 0 }));
+  const tallies = contenders.map((contender): Tally => ({ contender, samples: [], elapsedMs: 0, cpuMs: 0, coreBusy: 0, coreTotal: 0 }));
   for (let round = 0; round <= ROUNDS; round++) {
     const first = round % tallies.length;
     for (const tally of [...tallies.slice(first), ...tallies.slice(0, first)]) {
       const before = tally.contender.gatewayCpuMs();
+      const core = coreTicks(GATEWAY_CPU);
       const { samples, elapsedMs } = await callFor(tally.contender.callers, WINDOW_MS);
+      const coreAfter = coreTicks(GATEWAY_CPU);
       await delay(SETTLE_MS);
       if (round === 0) continue;
       tally.samples.push(...samples);
       tally.elapsedMs += elapsedMs;
       tally.cpuMs += tally.contender.gatewayCpuMs() - before;
+      tally.coreBusy += coreAfter.busy - core.busy;
+      tally.coreTotal += coreAfter.total - core.total;
     }
   }
-  return tallies.map(({ contender, samples, elapsedMs, cpuMs }) => {
+  return tallies.map(({ contender, samples, elapsedMs, cpuMs, coreBusy, coreTotal }) => {
     const result = loadResult(samples, elapsedMs, cpuMs);
+    const gatewayCoreBusy = coreTotal > 0 ? coreBusy / coreTotal : undefined;
     const perCall = result.gatewayCpuMs === undefined ? 'unknown' : `${Math.round((1000 * result.gatewayCpuMs) / result.calls)} µs`;
+    const busy = gatewayCoreBusy === undefined ? 'unknown' : `${Math.round(100 * gatewayCoreBusy)}%`;
     const what = `${contender.target} (${contender.auth}) ×${concurrency}`;
-    progress(`pinned ${what}: p50 ${result.p50Ms.toFixed(2)} ms, ${Math.round(result.callsPerSec)} calls/s, gateway CPU ${perCall} a call`);
-    return { target: contender.target, auth: contender.auth, concurrency, ...result };
+    progress(
+      `pinned ${what}: p50 ${result.p50Ms.toFixed(2)} ms, ${Math.round(result.callsPerSec)} calls/s, gateway CPU ${perCall} a call, its core ${busy} busy`,
+    );
+    return {
+      target: contender.target,
+      auth: contender.auth,
+      concurrency,
+      ...result,
+      ...(gatewayCoreBusy !== undefined && { gatewayCoreBusy }),
+    };
   });
 }
 
@@ -196,12 +221,13 @@ function pinUnlessGone(taskset: string, pid: number): boolean {
   }
 }
 
-/** Whether `pid` runs the echo server (started by taskset on LOAD_CPU), from its command line. */
+/** Whether `pid` runs the backend (started by taskset on LOAD_CPU), from its command line: its script's path. */
 function isBackend(pid: number): boolean {
+  const script = IDLE_SERVER.args.at(-1);
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
       .split('\0')
-      .some((arg) => ECHO_SERVER.args.includes(arg));
+      .some((arg) => arg === script);
   } catch {
     return false;
   }
