@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { jest } from '@jest/globals';
+import { createServer, Socket } from 'node:net';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { describeBusContract } from './bus.contract.js';
@@ -45,5 +46,40 @@ describe('NatsBus.connect', () => {
     await expect(NatsBus.connect({ servers: `nats://gate:s3cret@127.0.0.1:${port}` })).rejects.toThrow(
       `cannot connect to NATS at nats://***@127.0.0.1:${port}`,
     );
+  });
+});
+
+describe('NatsBus outbox', () => {
+  it('sends the server what it publishes in several tasks of one turn in one write, in order', async () => {
+    const bus = await NatsBus.connect({ servers, name: prefix });
+    const receiver = await NatsBus.connect({ servers, name: prefix });
+    const subject = `${prefix}.outbox`;
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      receiver.subscribe(subject, (m) => {
+        if (received.push(new TextDecoder().decode(m.data)) === 3) resolve();
+      });
+    });
+    await receiver.flush();
+    await bus.flush();
+    const natsPort = Number(new URL(servers.split(',')[0] ?? '').port || 4222);
+    const writes: string[] = [];
+    const realWrite = Socket.prototype.write;
+    // Every write this process makes to the server, whichever connection makes it: only `bus` publishes meanwhile.
+    const spy = jest.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args: Parameters<Socket['write']>) {
+      const [chunk] = args;
+      if (this.remotePort === natsPort) writes.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+      return realWrite.apply(this, args);
+    });
+    try {
+      // Three timers due at once: three tasks of one turn, each publishing once.
+      for (const n of ['1', '2', '3']) setTimeout(() => bus.publish(subject, new TextEncoder().encode(n)), 0);
+      await all;
+    } finally {
+      spy.mockRestore();
+      await Promise.all([bus.close(), receiver.close()]);
+    }
+    expect(received).toEqual(['1', '2', '3']);
+    expect(writes.filter((w) => w.includes(subject))).toHaveLength(1);
   });
 });

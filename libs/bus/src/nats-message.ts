@@ -1,6 +1,6 @@
 import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import type { BusHeaders, BusMessage } from './bus.port.js';
-import { assertPayload, normalizeHeaders } from './bus-arguments.js';
+import { normalizeHeaders } from './bus-arguments.js';
 
 /** NATS headers for `headers`, or undefined when there are none. */
 export function toNatsHeaders(headers: BusHeaders | undefined): MsgHdrs | undefined {
@@ -16,17 +16,16 @@ export function fromNatsHeaders(headers: MsgHdrs | undefined): BusHeaders {
   return Object.fromEntries((headers?.keys() ?? []).map((name) => [name, headers?.get(name) ?? '']));
 }
 
-/** Adapts a NATS message; `guard` maps connection errors raised while responding. */
-export function toBusMessage(msg: Msg, guard: <T>(op: () => T) => T, maxPayloadBytes: number): BusMessage {
+/** Adapts a NATS message; `respond` publishes an answer to its reply subject. */
+export function toBusMessage(msg: Msg, respond: (reply: string, data: Uint8Array, headers: BusHeaders | undefined) => void): BusMessage {
   return {
     subject: msg.subject,
     data: msg.data,
     headers: fromNatsHeaders(msg.headers),
     respond(data: Uint8Array, headers?: BusHeaders): boolean {
       if (!msg.reply) return false;
-      assertPayload(data, maxPayloadBytes);
-      const replyHeaders = toNatsHeaders(headers);
-      return guard(() => msg.respond(data, { headers: replyHeaders }));
+      respond(msg.reply, data, headers);
+      return true;
     },
   };
 }
