@@ -17,22 +17,35 @@ export interface LoggedEvent {
   void: boolean;
 }
 
+/** A logical stream's count of events, and whether any of them is still kept. */
+interface StreamState {
+  position: number;
+  /** Its newest event is in the log (so, perhaps, are older ones). */
+  kept: boolean;
+  /** It carries nothing more (its POST is answered). */
+  ended: boolean;
+}
+
 /**
  * What a session sent on its resumable streams, so a client that lost a stream can ask for what
  * came after its Last-Event-ID. Positions count per logical stream from 1; the log is bounded by
- * count and bytes, oldest first.
+ * count and bytes, oldest first. A stream is forgotten once it has ended and none of its events
+ * is kept: a session answers a POST on a stream of its own, and remembering each would grow the
+ * session with every call it ever made.
  */
 export class ReplayLog {
   private readonly events: LoggedEvent[] = [];
-  private readonly positions = new Map<string, number>();
+  private readonly streams = new Map<string, StreamState>();
   private bytes = 0;
 
   constructor(private readonly limits: ReplayLimits) {}
 
   /** Records an event on stream `key`; its size is accounted once sent (`sized`). */
   append(key: string, message: JsonRpcMessage): LoggedEvent {
-    const position = (this.positions.get(key) ?? 0) + 1;
-    this.positions.set(key, position);
+    let stream = this.streams.get(key);
+    if (!stream) this.streams.set(key, (stream = { position: 0, kept: true, ended: false }));
+    const position = ++stream.position;
+    stream.kept = true;
     const event: LoggedEvent = { key, position, eventId: eventIdOf(key, position), message, bytes: 0, void: false };
     this.events.push(event);
     this.trim();
@@ -46,20 +59,29 @@ export class ReplayLog {
     this.trim();
   }
 
-  /** The id of the last event on `key` (position 0 when none yet): a priming event names it. */
-  lastEventId(key: string): string {
-    return eventIdOf(key, this.positions.get(key) ?? 0);
+  /** Stream `key` carries nothing more: it is forgotten once none of its events is kept. */
+  ended(key: string): void {
+    const stream = this.streams.get(key);
+    if (!stream) return;
+    stream.ended = true;
+    if (!stream.kept) this.streams.delete(key);
   }
 
-  /** Whether `key` is a stream this session has sent on. */
-  knows(key: string): boolean {
-    return this.positions.has(key);
+  /** The id of the last event on `key` (position 0 when none yet): a priming event names it. */
+  lastEventId(key: string): string {
+    return eventIdOf(key, this.streams.get(key)?.position ?? 0);
+  }
+
+  /** Streams remembered: those not ended, and those with events kept. */
+  get streamCount(): number {
+    return this.streams.size;
   }
 
   /** Events on `key` after `position`, oldest first, and how many of them are no longer kept. */
   after(key: string, position: number): { events: LoggedEvent[]; lost: number } {
     const events = this.events.filter((e) => e.key === key && e.position > position && !e.void);
-    const sent = this.positions.get(key) ?? 0;
+    // A stream forgotten had none of its events kept: they are lost, but no longer counted.
+    const sent = this.streams.get(key)?.position ?? 0;
     const kept = this.events.filter((e) => e.key === key && e.position > position).length;
     return { events, lost: Math.max(0, sent - position - kept) };
   }
@@ -71,7 +93,12 @@ export class ReplayLog {
   private trim(): void {
     while (this.events.length > this.limits.messages || (this.bytes > this.limits.bytes && this.events.length > 1)) {
       const dropped = this.events.shift();
-      if (dropped) this.bytes -= dropped.bytes;
+      if (!dropped) continue;
+      this.bytes -= dropped.bytes;
+      const stream = this.streams.get(dropped.key);
+      if (stream?.position !== dropped.position) continue;
+      stream.kept = false;
+      if (stream.ended) this.streams.delete(dropped.key);
     }
   }
 }

@@ -75,7 +75,7 @@ function setup(options: { toolFilter?: ToolFilterConfig; legacy?: boolean; repla
     startTimeoutMs: 1000,
     onEnded: (_: RunnerSession, reason: string) => ended.push(reason),
   });
-  return { backend, sink, session, ended };
+  return { backend, sink, session, ended, replay };
 }
 
 /** A session past initialize, as the pool hands it out. */
@@ -279,6 +279,16 @@ describe('RunnerSession', () => {
       session.detach(stream('g1'));
       expect(session.attach(stream('g2'), 'get.1')).toBeUndefined();
       expect(trace(sink.published)).toEqual([[stream('g2'), 'get.2', notification('notifications/b')]]);
+    });
+
+    it('forgets the streams of answered POSTs once their events have left the log', async () => {
+      const { backend, session, replay } = await opened({ replay: { messages: 2, bytes: 1_000_000 } });
+      for (let id = 1; id <= 50; id++) {
+        session.fromClient([request(id, 'ping')], stream(`s${id}`));
+        backend.emit(result(id));
+      }
+      expect(replay?.size).toBe(2);
+      expect(replay?.streamCount).toBe(2);
     });
 
     it('replays only what the bounded log still holds', async () => {

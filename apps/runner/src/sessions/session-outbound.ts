@@ -63,6 +63,7 @@ export class SessionOutbound implements Outbound {
   private ends(key: string, subject: string): boolean {
     if (subject === this.legacyStream) return false;
     this.requestStreams.delete(key);
+    this.replay?.ended(key);
     return true;
   }
 
