@@ -445,7 +445,7 @@ describe('renderReport: the floor, the pinned rows and density', () => {
 
   it("says what the pinned load was: light enough to saturate the gateway's core, or (an older run) the SDK clients that saturated their own", () => {
     expect(page).toContain("Each session's client is node:http over a kept-alive connection of its own and each backend the awk server");
-    expect(page).toContain("the gateway's core saturates first");
+    expect(page).toContain("every gateway's core saturates before the load's");
     const pinned = results.pinnedRoundTrip ?? { gatewayCpu: 0, loadCpu: 1, rows: [] };
     const sdkLoad = { ...pinned, load: undefined };
     const olderPage = renderReport({ ...results, pinnedRoundTrip: sdkLoad }, '').markdown;

@@ -48,9 +48,9 @@ function load(how: PinnedRoundTrip['load']): string {
   }
   return (
     `Each session's client is ${how.client} over a kept-alive connection of its own and each backend the ${how.backend}: a load ` +
-    "light enough that the gateway's core saturates first (`gateway core busy`, from `/proc/stat` over the measured " +
-    'calls), so calls/s is what one core of gateway serves. A gateway that is busy wakes once for several calls; one ' +
-    'at part load wakes for each, which costs it more CPU per call.'
+    "light enough that every gateway's core saturates before the load's (`gateway core busy`, from `/proc/stat` over the " +
+    'measured calls; the floors, which cost less than the load, leave theirs half idle). A gateway that is busy wakes ' +
+    'once for several calls, where one at part load wakes for each, which costs it more CPU per call.'
   );
 }
 
@@ -60,8 +60,8 @@ function method(turns: PinnedTurns | undefined): string {
   const seconds = (ms: number) => `${(ms / 1000).toLocaleString('en-US')} s`;
   return (
     'Every gateway in these tables ran at once, each with its sessions open, and they took turns: at each ' +
-    "concurrency, once the load's core had gone quiet after the sessions opened (a Node.js backend works for half a " +
-    `minute after it starts) and after one unmeasured round, ${turns.rounds} rounds in which each gateway called for ${seconds(turns.windowMs)} ` +
+    "concurrency, once the load's core had gone quiet after the sessions opened and after one unmeasured round, " +
+    `${turns.rounds} rounds in which each gateway called for ${seconds(turns.windowMs)} ` +
     'while the others waited, in an order that turned by one each round; its CPU time was read ' +
     `${seconds(turns.settleMs)} after its window ended, so that work its calls left for later counted with them. ` +
     `A row is the sum of its windows (each gateway first called for ${seconds(turns.warmupMs)}, unmeasured). Rows measured one ` +
