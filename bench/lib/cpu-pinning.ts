@@ -69,9 +69,9 @@ export function coreTicks(cpu: number): { busy: number; total: number } {
 
 /**
  * Waits until core `cpu` is busy less than `busyShare` of a second, at most `limitMs`: whether it got
- * there. A Node.js backend keeps working for half a minute after it starts (the collector and the
- * compiler on their threads), and tens of them starting at once load the core the clients share
- * with them, which slows the calls measured next.
+ * there. What starting sessions leaves running on the load's core (backends still starting up; a
+ * Node.js backend works for half a minute, its collector and compiler on their threads) would slow
+ * the calls measured next.
  */
 export async function waitForQuietCore(cpu: number, busyShare: number, limitMs: number): Promise<boolean> {
   const deadline = Date.now() + limitMs;

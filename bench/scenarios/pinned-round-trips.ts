@@ -175,7 +175,8 @@ async function takeTurns(contenders: readonly Contender[], concurrency: number, 
       const coreAfter = coreTicks(GATEWAY_CPU);
       await delay(SETTLE_MS);
       if (round === 0) continue;
-      tally.samples.push(...samples);
+      // One by one: a long window's tens of thousands of samples would overflow a spread call's arguments.
+      for (const sample of samples) tally.samples.push(sample);
       tally.elapsedMs += elapsedMs;
       tally.cpuMs += tally.contender.gatewayCpuMs() - before;
       tally.coreBusy += coreAfter.busy - core.busy;
