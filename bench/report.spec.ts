@@ -380,6 +380,39 @@ describe('renderReport: the floor, the pinned rows and density', () => {
     expect(page.indexOf('## The floor')).toBeLessThan(page.indexOf('## Targets'));
   });
 
+  it('says each path was measured on its own when the run has no rows measured in turns', () => {
+    expect(page).toContain('Each path was measured on its own, one after another.');
+    expect(page).not.toContain('relay floor: one process');
+  });
+
+  it('takes the floor from the one-session rows measured in turns when the run has them, with the relay floors', () => {
+    const inTurns: BenchResults = {
+      ...results,
+      oneSession: {
+        turns: { warmupMs: 6000, rounds: 6, windowMs: 2000 },
+        rows: [
+          trip('direct', 'none', 1, 0.25, 3000),
+          trip('http floor', 'none', 1, 0.8, 1100),
+          trip('relay floor', 'none', 1, 1.0, 950),
+          trip('nats relay floor', 'none', 1, 1.6, 600),
+          trip('gatehouse serve', 'jwt', 1, 1.3, 750),
+          trip('gatehouse nats', 'jwt', 1, 2.2, 450),
+        ],
+      },
+    };
+    const turnsPage = renderReport(inTurns, '').markdown;
+    expect(row(turnsPage, '## The floor', 'floor: their sum')).toEqual(['floor: their sum', '1.05', '']);
+    const relay = 'relay floor: one process relaying each line to a backend of its own (`serve`’s design, none of its work)';
+    expect(row(turnsPage, '## The floor', relay).slice(1)).toEqual(['1.00', '-0.05']);
+    const natsRelay = 'nats relay floor: the same as an edge and a runner over NATS (the distributed design)';
+    expect(row(turnsPage, '## The floor', natsRelay).slice(1)).toEqual(['1.60', '+0.55']);
+    expect(row(turnsPage, '## The floor', 'gatehouse serve (jwt)')).toEqual(['gatehouse serve (jwt)', '1.30', '+0.25']);
+    expect(row(turnsPage, '## The floor', 'gatehouse nats (jwt)')).toEqual(['gatehouse nats (jwt)', '2.20', '+1.15']);
+    expect(turnsPage).toContain('they called in turns, 2 s each, over 6 rounds (after 6 s of unmeasured calls each)');
+    // The unpinned rows of the same run stay as they were measured.
+    expect(row(turnsPage, '### 1 session', 'http floor', 'none').slice(2, 3)).toEqual(['0.60']);
+  });
+
   it('puts the HTTP floor in the unpinned tables, right after direct', () => {
     expect(row(page, '### 1 session', 'http floor', 'none').slice(2, 8)).toEqual(['0.60', '1.20', '1.80', '1,500', '1.20×', '1.50×']);
     const targets = page

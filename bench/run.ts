@@ -12,6 +12,7 @@ import { defaultResultsFile } from './report.js';
 import { writeReport } from './report/write-report.js';
 import { measureDensity } from './scenarios/density.js';
 import { measureIdleStreams, measurePerSession } from './scenarios/memory.js';
+import { measureOneSession } from './scenarios/one-session.js';
 import { measurePinnedRoundTrips } from './scenarios/pinned-round-trips.js';
 import { measureRemoteRoundTrips } from './scenarios/remote-round-trips.js';
 import { measureRoundTrips } from './scenarios/round-trips.js';
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
   const [cpu] = cpus();
   progress('round trips (direct, http floor, gatehouse serve and over NATS with bearer and JWT and 2026-07-28, supergateway, mcp-proxy)');
   const roundTrip = await measureRoundTrips(progress);
+  progress('one session in turns (direct, http floor, the relay floors, gatehouse serve and over NATS with JWT)');
+  const oneSession = await measureOneSession(progress);
   progress('pinned round trips (gateway on core 0, load on core 1: http floor, gatehouse serve and over NATS with JWT, peers)');
   const pinnedRoundTrip = await measurePinnedRoundTrips(progress);
   progress('remote round trips (server-everything over streamable HTTP: direct, through gatehouse serve and over NATS)');
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
       'nats-server': natsServerVersion(),
     },
     roundTrip,
+    oneSession,
     pinnedRoundTrip,
     remoteRoundTrip,
     sessionStart,

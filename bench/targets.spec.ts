@@ -98,12 +98,36 @@ describe('judgeTargets', () => {
     // floor = 0.6 + 0.05 = 0.65 ms; serve 0.9 ≤ 0.95, nats 1.3 > 1.25.
     expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({
       target: '≤ floor + 0.3 ms',
-      figure: '0.90 ms (floor 0.65 ms)',
+      figure: '0.90 ms, +0.25 ms (floor 0.65 ms)',
       met: true,
     });
     expect(find(rows, 'p50, 1 session: gatehouse nats (jwt)')).toMatchObject({
       target: '≤ floor + 0.6 ms',
-      figure: '1.30 ms (floor 0.65 ms)',
+      figure: '1.30 ms, +0.65 ms (floor 0.65 ms)',
+      met: false,
+    });
+  });
+
+  it('judges one session on the rows measured in turns when the run has them, and names the relay floors', () => {
+    // floor = 0.3 + 0.2 = 0.5 ms; serve 0.7 (+0.20) meets 0.3, nats 1.2 (+0.70) misses 0.6.
+    const inTurns = [
+      trip('direct', 'none', 1, 0.2, 4000),
+      trip('http floor', 'none', 1, 0.3, 2000),
+      trip('relay floor', 'none', 1, 0.45, 1800),
+      trip('nats relay floor', 'none', 1, 0.9, 1000),
+      trip('gatehouse serve', 'jwt', 1, 0.7, 1300),
+      trip('gatehouse nats', 'jwt', 1, 1.2, 800),
+    ];
+    const judged = judgeTargets({
+      ...results(unpinned, pinned),
+      oneSession: { turns: { warmupMs: 1, rounds: 1, windowMs: 1 }, rows: inTurns },
+    });
+    expect(find(judged, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({
+      figure: '0.70 ms, +0.20 ms (floor 0.50 ms; the relay floor of its design: -0.05 ms)',
+      met: true,
+    });
+    expect(find(judged, 'p50, 1 session: gatehouse nats (jwt)')).toMatchObject({
+      figure: '1.20 ms, +0.70 ms (floor 0.50 ms; the relay floor of its design: +0.40 ms)',
       met: false,
     });
   });
@@ -166,7 +190,7 @@ describe('judgeTargets', () => {
 describe('judgeTargets: a missing figure is a miss', () => {
   it('misses the one-session targets without the HTTP floor', () => {
     const rows = judgeTargets(results(unpinned.filter((r) => r.target !== 'http floor')));
-    expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '0.90 ms (floor — ms)', met: false });
+    expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '0.90 ms, — ms (floor — ms)', met: false });
   });
 
   it('misses the throughput targets without pinned rows or without a peer, and the p99 ones without a peer', () => {
@@ -237,7 +261,7 @@ describe('judgeTargets: a missing figure is a miss', () => {
       pinnedRoundTrip: undefined,
       density: undefined,
     });
-    expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '— ms (floor 0.65 ms)', met: false });
+    expect(find(rows, 'p50, 1 session: gatehouse serve (jwt)')).toMatchObject({ figure: '— ms, — ms (floor 0.65 ms)', met: false });
     expect(rows.map((t) => `${t.name} ${t.figure}`).join(' ')).not.toMatch(/NaN|Infinity|undefined/);
   });
 });

@@ -9,6 +9,8 @@ export interface BenchResults {
   versions: Record<string, string>;
   /** Tool-call round trips: one row per target and concurrency. */
   roundTrip: RoundTripRow[];
+  /** One session through the floors and Gatehouse, measured in turns: what the one-session targets judge (absent in older runs). */
+  oneSession?: OneSession;
   /** Calls/s with the gateway on one core and the load on the other (absent in older runs). */
   pinnedRoundTrip?: PinnedRoundTrip;
   /** The same to a remote streamable-HTTP server: direct, and through Gatehouse's runner (absent in older runs). */
@@ -87,12 +89,25 @@ export interface PinnedRoundTrip {
   rows: RoundTripRow[];
 }
 
-export interface PinnedTurns {
-  /** Each gateway's unmeasured calls before the first round. */
+/** How rows were measured in turns (bench/lib/turns.ts). */
+export interface Turns {
+  /** Each contender's unmeasured calls before the first round. */
   warmupMs: number;
-  /** Measured rounds at each concurrency, after one unmeasured round. */
+  /** Measured rounds (at each concurrency), after one unmeasured round. */
   rounds: number;
   windowMs: number;
+}
+
+/**
+ * `echo` at one session (the SDK client, the Node.js echo server) through direct stdio, the HTTP
+ * floor, both relay floors and Gatehouse with a JWT, every path running at once and calling in turns.
+ */
+export interface OneSession {
+  turns: Turns;
+  rows: RoundTripRow[];
+}
+
+export interface PinnedTurns extends Turns {
   /** After each window, before the gateway's CPU time is read (work the calls left for later counts with them). */
   settleMs: number;
 }

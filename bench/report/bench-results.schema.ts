@@ -32,6 +32,7 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
   versions: z.record(z.string(), z.string()),
   roundTrip: z.array(roundTripRow),
   remoteRoundTrip: z.array(roundTripRow).optional(),
+  oneSession: z.object({ turns: z.object({ warmupMs: count, rounds: count, windowMs: count }), rows: z.array(roundTripRow) }).optional(),
   pinnedRoundTrip: z
     .object({
       gatewayCpu: count,

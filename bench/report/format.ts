@@ -55,6 +55,11 @@ export function duration(seconds: number): string {
   return minutes > 0 ? `${minutes} min ${whole % 60} s` : `${whole} s`;
 }
 
+/** A setting in milliseconds as seconds: "2 s", "1.2 s". */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toLocaleString('en-US')} s`;
+}
+
 /** An ISO 8601 time as "2026-05-02 09:14 UTC"; the input as given when it does not parse. */
 export function runTime(iso: string): string {
   const time = new Date(iso);

@@ -14,7 +14,7 @@ export function renderMarkdown(results: BenchResults, notes: string, resultsFile
     introduction(results),
     machineSection(results),
     versionsSection(results),
-    floorSection(results.roundTrip),
+    floorSection(results.roundTrip, results.oneSession),
     targetsSection(results),
     roundTripSection(results.roundTrip),
     pinnedRoundTripSection(results.pinnedRoundTrip),

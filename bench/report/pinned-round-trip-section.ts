@@ -1,6 +1,6 @@
 /** "Calls/s with the gateway on one core": the pinned rows, each Gatehouse row set against each peer and the better one. */
 import { callsPerGatewayCoreSec, type PinnedRoundTrip, type PinnedTurns, type RoundTripRow } from '../lib/results.js';
-import { MISSING, milliseconds, perSecond, ratio, share } from './format.js';
+import { MISSING, milliseconds, perSecond, ratio, seconds, share } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
 import { betterPeer, concurrencies, isComparedToPeers, PEERS, referenceRow, relayFloorOf, roundTripSeries } from './round-trip-series.js';
 
@@ -57,7 +57,6 @@ function load(how: PinnedRoundTrip['load']): string {
 /** How the rows were measured: in turns, all gateways running at once, or (older runs) one after another. */
 function method(turns: PinnedTurns | undefined): string {
   if (turns === undefined) return 'Each gateway was started, measured and stopped after the one before it.';
-  const seconds = (ms: number) => `${(ms / 1000).toLocaleString('en-US')} s`;
   return (
     'Every gateway in these tables ran at once, each with its sessions open, and they took turns: at each ' +
     "concurrency, once the load's core had gone quiet after the sessions opened and after one unmeasured round, " +

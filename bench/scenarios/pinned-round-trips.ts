@@ -24,6 +24,7 @@ import { startBenchGatehouse } from '../gatehouse.js';
 import { coreTicks, GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, waitForQuietCore, withLoadPinned } from '../lib/cpu-pinning.js';
 import { callFor, loadResult, openCallers, type Caller } from '../lib/load.js';
 import { track, untrack } from '../lib/process-guard.js';
+import { inTurns, positiveFromEnv } from '../lib/turns.js';
 import { echoCaller, openSession } from '../lib/raw-sessions.js';
 import type { PinnedRoundTrip, RoundTripRow, TargetName } from '../lib/results.js';
 import { startMcpProxy, startSupergateway } from '../peers.js';
@@ -33,15 +34,15 @@ const CONCURRENCY = [16, 64];
  * Each gateway's first calls, unmeasured: a process started moments before runs its code unoptimised
  * for seconds (the HTTP floor's first 2 s window cost it five times its CPU per call of the third).
  */
-const WARMUP_MS = fromEnv('BENCH_PINNED_WARMUP_MS', 4000);
+const WARMUP_MS = positiveFromEnv('BENCH_PINNED_WARMUP_MS', 4000);
 /** Measured rounds at each concurrency, after one unmeasured round (the new sessions' first calls). */
-const ROUNDS = fromEnv('BENCH_PINNED_ROUNDS', 6);
-const WINDOW_MS = fromEnv('BENCH_PINNED_WINDOW_MS', 2000);
+const ROUNDS = positiveFromEnv('BENCH_PINNED_ROUNDS', 6);
+const WINDOW_MS = positiveFromEnv('BENCH_PINNED_WINDOW_MS', 2000);
 /**
  * After a window, before its gateway's CPU time is read: what the calls left to do later is done by
  * then and counted with them (Gatehouse sends its audit records every second).
  */
-const SETTLE_MS = fromEnv('BENCH_PINNED_SETTLE_MS', 1200);
+const SETTLE_MS = positiveFromEnv('BENCH_PINNED_SETTLE_MS', 1200);
 const GATEWAY = String(GATEWAY_CPU);
 /** The load's core is quiet once it is this busy or less over a second, with nothing being called. */
 const QUIET_BUSY_SHARE = 0.05;
@@ -163,26 +164,23 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   }
 }
 
-/** Rounds of one window each, in an order that turns by one each round; the first round warms up, unmeasured. */
+/** Rounds of one window each, in turns (`inTurns`); the first round warms up, unmeasured. */
 async function takeTurns(contenders: readonly Contender[], concurrency: number, progress: Progress): Promise<RoundTripRow[]> {
   const tallies = contenders.map((contender): Tally => ({ contender, samples: [], elapsedMs: 0, cpuMs: 0, coreBusy: 0, coreTotal: 0 }));
-  for (let round = 0; round <= ROUNDS; round++) {
-    const first = round % tallies.length;
-    for (const tally of [...tallies.slice(first), ...tallies.slice(0, first)]) {
-      const before = tally.contender.gatewayCpuMs();
-      const core = coreTicks(GATEWAY_CPU);
-      const { samples, elapsedMs } = await callFor(tally.contender.callers, WINDOW_MS);
-      const coreAfter = coreTicks(GATEWAY_CPU);
-      await delay(SETTLE_MS);
-      if (round === 0) continue;
-      // One by one: a long window's tens of thousands of samples would overflow a spread call's arguments.
-      for (const sample of samples) tally.samples.push(sample);
-      tally.elapsedMs += elapsedMs;
-      tally.cpuMs += tally.contender.gatewayCpuMs() - before;
-      tally.coreBusy += coreAfter.busy - core.busy;
-      tally.coreTotal += coreAfter.total - core.total;
-    }
-  }
+  await inTurns(tallies, ROUNDS, async (tally, measured) => {
+    const before = tally.contender.gatewayCpuMs();
+    const core = coreTicks(GATEWAY_CPU);
+    const { samples, elapsedMs } = await callFor(tally.contender.callers, WINDOW_MS);
+    const coreAfter = coreTicks(GATEWAY_CPU);
+    await delay(SETTLE_MS);
+    if (!measured) return;
+    // One by one: a long window's tens of thousands of samples would overflow a spread call's arguments.
+    for (const sample of samples) tally.samples.push(sample);
+    tally.elapsedMs += elapsedMs;
+    tally.cpuMs += tally.contender.gatewayCpuMs() - before;
+    tally.coreBusy += coreAfter.busy - core.busy;
+    tally.coreTotal += coreAfter.total - core.total;
+  });
   return tallies.map(({ contender, samples, elapsedMs, cpuMs, coreBusy, coreTotal }) => {
     const result = loadResult(samples, elapsedMs, cpuMs);
     const gatewayCoreBusy = coreTotal > 0 ? coreBusy / coreTotal : undefined;
@@ -200,15 +198,6 @@ async function takeTurns(contenders: readonly Contender[], concurrency: number, 
       ...(gatewayCoreBusy !== undefined && { gatewayCoreBusy }),
     };
   });
-}
-
-/** A positive whole number from the environment, or `fallback` when unset. */
-function fromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(raw)}`);
-  return value;
 }
 
 /** Pins `pid` to the gateway's core; false when it has exited meanwhile (a peer's short-lived helper), a throw otherwise. */
