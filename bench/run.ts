@@ -55,7 +55,9 @@ function natsServerVersion(): string {
 async function main(): Promise<void> {
   const started = new Date();
   const [cpu] = cpus();
-  progress('round trips (direct, http floor, gatehouse serve and over NATS with bearer and JWT and 2026-07-28, supergateway, mcp-proxy)');
+  progress(
+    'round trips (direct, http floor, relay floors, gatehouse serve and over NATS with bearer and JWT and 2026-07-28, supergateway, mcp-proxy)',
+  );
   const roundTrip = await measureRoundTrips(progress);
   progress('one session in turns (direct, http floor, the relay floors, gatehouse serve and over NATS with JWT)');
   const oneSession = await measureOneSession(progress);

@@ -156,6 +156,18 @@ describe('judgeTargets', () => {
     expect(find(rows, 'p99 at 64 sessions: gatehouse nats (jwt)')).toMatchObject({ figure: '200.00 ms vs 170.00 ms', met: false });
   });
 
+  it('names the p99 at 64 sessions of the relay floor of each design, when the run measured it', () => {
+    const withRelays = judgeTargets(
+      results([...unpinned, trip('relay floor', 'none', 64, 50, 1000, 140), trip('nats relay floor', 'none', 64, 70, 800, 185)], pinned),
+    );
+    expect(find(withRelays, 'p99 at 64 sessions: gatehouse serve (jwt)')).toMatchObject({
+      figure: '150.00 ms vs 170.00 ms (the relay floor of its design: 140.00 ms)',
+    });
+    expect(find(withRelays, 'p99 at 64 sessions: gatehouse nats (jwt)')).toMatchObject({
+      figure: '200.00 ms vs 170.00 ms (the relay floor of its design: 185.00 ms)',
+    });
+  });
+
   it('keeps session start, memory and the token checks, first sight at 12,000/s', () => {
     expect(find(rows, 'session start: gatehouse serve (awk server)')).toMatchObject({ figure: '30.00 ms', met: false });
     expect(find(rows, 'memory per open session: edge')).toMatchObject({ figure: '20.0 KB', met: true });

@@ -1,5 +1,6 @@
 import { ECHO_SERVER } from '../fixtures/backends.js';
-import { startHttpFloor } from '../fixtures/floors.js';
+import { readRuntimeEnvironment } from '#config';
+import { startHttpFloor, startRelayFloor, type RunningFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { directStdio, streamableHttp, type Connect } from '../lib/clients.js';
 import { runCalls, sessionCaller, type Caller } from '../lib/load.js';
@@ -67,16 +68,25 @@ function measureModern(target: TargetName, mcpUrl: string, authorization: string
 }
 
 /**
- * `echo` round trips at 1, 16 and 64 sessions: direct, the HTTP floor, Gatehouse (bearer and JWT, both
+ * `echo` round trips at 1, 16 and 64 sessions: direct, the HTTP floor and the relay floors, Gatehouse (bearer and JWT, both
  * topologies; and 2026-07-28 stateless calls, bearer), the peers.
  */
 export async function measureRoundTrips(progress: Progress): Promise<RoundTripRow[]> {
   const rows = await measure('direct', 'none', directStdio(ECHO_SERVER), progress);
-  const floor = await startHttpFloor();
-  try {
-    rows.push(...(await measure('http floor', 'none', streamableHttp(floor.url), progress)));
-  } finally {
-    await floor.stop();
+  // The floors: HTTP with no gateway, and Gatehouse's two designs with none of its work (the NATS one on the
+  // nats-server the distributed rows below use, on subjects of its own).
+  const floors: [TargetName, () => Promise<RunningFloor>][] = [
+    ['http floor', startHttpFloor],
+    ['relay floor', () => startRelayFloor(ECHO_SERVER)],
+    ['nats relay floor', () => startRelayFloor(ECHO_SERVER, readRuntimeEnvironment(process.env).natsUrl)],
+  ];
+  for (const [target, start] of floors) {
+    const floor = await start();
+    try {
+      rows.push(...(await measure(target, 'none', streamableHttp(floor.url), progress)));
+    } finally {
+      await floor.stop();
+    }
   }
   for (const kind of ['all-in-one', 'distributed'] as const) {
     const gatehouse = await startBenchGatehouse(kind, ECHO_SERVER);
