@@ -152,6 +152,15 @@ describe('renderReport: the page', () => {
     expect(row(markdown, '### Idle streams', 'legacy SSE')).toEqual(['legacy SSE', '1000', '80.0 MiB', '91.7 MiB', '12.0 KiB']);
     expect(row(markdown, '## Token checks', 'token seen before (cached)')[1]).toBe('1,234,568');
     expect(row(markdown, '## Token checks', 'first sight (full signature check)')[1]).toBe('6,843');
+    expect(markdown).not.toContain("node:crypto's ES256 verify alone");
+  });
+
+  it("shows node:crypto's verify alone under the token checks when the run measured it", () => {
+    const results = sample();
+    results.tokenChecks = { ...results.tokenChecks, signatureOnlyPerSec: 11_000.4 };
+    const page = renderReport(results, '').markdown;
+    const ceiling = "node:crypto's ES256 verify alone (no parsing, no claims): the ceiling of a first sight";
+    expect(row(page, '## Token checks', ceiling)[1]).toBe('11,000');
   });
 
   it('puts the sections in order, the notes verbatim, the chart and a link to the raw results', () => {

@@ -179,6 +179,18 @@ describe('judgeTargets', () => {
     expect(find(rows, 'token checks on one core (token seen before)')).toMatchObject({ target: '≥ 20,000/s', met: true });
   });
 
+  it("names node:crypto's verify alone beside a first sight, when the run measured it", () => {
+    const measured = results(unpinned, pinned);
+    const judged = judgeTargets({
+      ...measured,
+      tokenChecks: { ...measured.tokenChecks, firstSightPerSec: 9000, signatureOnlyPerSec: 11_000 },
+    });
+    expect(find(judged, 'token checks on one core (first sight: full ES256 check)')).toMatchObject({
+      figure: "9,000/s (node:crypto's ES256 verify alone: 11,000/s)",
+      met: false,
+    });
+  });
+
   it('judges density per open session, and its echo p99 as reported', () => {
     expect(find(rows, 'density: runner RSS per open session')).toMatchObject({
       target: '≤ 30 KB',

@@ -105,14 +105,18 @@ function memoryTargets({ memory }: Measured): TargetRow[] {
 }
 
 function tokenCheckTargets({ tokenChecks }: Measured): TargetRow[] {
-  return (
-    [
-      ['token seen before', tokenChecks.cachedPerSec, 20_000],
-      ['first sight: full ES256 check', tokenChecks.firstSightPerSec, 12_000],
-    ] as const
-  ).map(([which, rate, least]) =>
-    judged(`token checks on one core (${which})`, `≥ ${perSec(least)}`, perSec(rate), rate, (v) => v >= least),
-  );
+  const { cachedPerSec, firstSightPerSec, signatureOnlyPerSec } = tokenChecks;
+  const ceiling = signatureOnlyPerSec === undefined ? '' : ` (node:crypto's ES256 verify alone: ${perSec(signatureOnlyPerSec)})`;
+  return [
+    judged('token checks on one core (token seen before)', `≥ ${perSec(20_000)}`, perSec(cachedPerSec), cachedPerSec, (v) => v >= 20_000),
+    judged(
+      'token checks on one core (first sight: full ES256 check)',
+      `≥ ${perSec(12_000)}`,
+      `${perSec(firstSightPerSec)}${ceiling}`,
+      firstSightPerSec,
+      (v) => v >= 12_000,
+    ),
+  ];
 }
 
 /** One runner holding thousands of sessions: RSS per open session of runner and edge, and echo's p99 meanwhile. */

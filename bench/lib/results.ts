@@ -19,7 +19,7 @@ export interface BenchResults {
   /** A new client's first answers through Gatehouse: a 2025 session, a 2026-07-28 client of a warm and of a cold pool (absent in older runs). */
   poolStart?: PoolStartRow[];
   memory: { perSession: MemoryPerSessionRow[]; idleStreams: IdleStreamsRow[] };
-  tokenChecks: { cachedPerSec: number; firstSightPerSec: number };
+  tokenChecks: TokenChecks;
   /** One runner holding thousands of open sessions (absent in older runs). */
   density?: DensityResult;
   /** The targets, each with the figure measured in this run. */
@@ -172,6 +172,16 @@ export interface IdleStreamsRow {
   streams: number;
   edgeRssBeforeBytes: number;
   edgeRssAfterBytes: number;
+}
+
+/** Access-token checks per second by the edge's verifier on one core. */
+export interface TokenChecks {
+  /** A token seen before. */
+  cachedPerSec: number;
+  /** Tokens never seen: a full ES256 check. */
+  firstSightPerSec: number;
+  /** node:crypto's ES256 verify alone, on the same machine at the same moment: the ceiling of a first sight (absent in older runs). */
+  signatureOnlyPerSec?: number;
 }
 
 export interface TargetRow {

@@ -78,7 +78,7 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
       }),
     ),
   }),
-  tokenChecks: z.object({ cachedPerSec: figure, firstSightPerSec: figure }),
+  tokenChecks: z.object({ cachedPerSec: figure, firstSightPerSec: figure, signatureOnlyPerSec: figure.optional() }),
   density: z
     .object({
       sessionsAsked: count,

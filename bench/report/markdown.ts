@@ -160,6 +160,14 @@ function tokenChecksSection({ tokenChecks }: BenchResults): string {
   const rows = [
     ['token seen before (cached)', perSecond(tokenChecks.cachedPerSec)],
     ['first sight (full signature check)', perSecond(tokenChecks.firstSightPerSec)],
+    ...(tokenChecks.signatureOnlyPerSec === undefined
+      ? []
+      : [
+          [
+            "node:crypto's ES256 verify alone (no parsing, no claims): the ceiling of a first sight",
+            perSecond(tokenChecks.signatureOnlyPerSec),
+          ],
+        ]),
   ];
   return [
     '## Token checks',
