@@ -6,7 +6,7 @@
  *
  * A lone call's latency is mostly the cost of waking each process it passes through, and on a
  * machine that shares its host that cost moves from minute to minute: direct stdio measured
- * 0.07 ms at the start of one run and 0.25–0.28 ms an hour later, with nothing changed. The floor
+ * 0.07 ms at the start of one run and 0.25–0.30 ms two hours later, with nothing changed. The floor
  * and the gateway measured minutes apart compared two machines; windows seconds apart compare one.
  */
 import { freePort, startPrivateNatsServer } from '#testing';

@@ -24,9 +24,9 @@ import { startBenchGatehouse } from '../gatehouse.js';
 import { coreTicks, GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, waitForQuietCore, withLoadPinned } from '../lib/cpu-pinning.js';
 import { callFor, loadResult, openCallers, type Caller } from '../lib/load.js';
 import { track, untrack } from '../lib/process-guard.js';
-import { inTurns, positiveFromEnv } from '../lib/turns.js';
 import { echoCaller, openSession } from '../lib/raw-sessions.js';
 import type { PinnedRoundTrip, RoundTripRow, TargetName } from '../lib/results.js';
+import { inTurns, positiveFromEnv } from '../lib/turns.js';
 import { startMcpProxy, startSupergateway } from '../peers.js';
 
 const CONCURRENCY = [16, 64];
