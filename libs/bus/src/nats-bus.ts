@@ -219,13 +219,7 @@ export class NatsBus implements Bus {
     if (this.nc.isClosed() || this.nc.isDraining()) throw new BusClosedError();
     const replies = (this.replies ??= this.guard(() => new ReplyInbox(this.nc, () => (this.replies = undefined))));
     const { replyTo, reply } = replies.open(subject, timeoutMs);
-    this.outbox.add(() => {
-      try {
-        this.nc.publish(subject, data, { reply: replyTo, headers });
-      } catch (err) {
-        replies.cancel(replyTo, this.translate(err));
-      }
-    });
+    this.outbox.add(() => this.publishNow(subject, data, { reply: replyTo, headers }, (err) => replies.cancel(replyTo, err)));
     return this.toBusMessage(await reply);
   }
 
@@ -320,13 +314,21 @@ export class NatsBus implements Bus {
   private publishLater(subject: string, data: Uint8Array, headers: MsgHdrs | undefined): void {
     assertPayload(data, this.maxPayloadBytes);
     if (this.nc.isClosed()) throw new BusClosedError();
-    this.outbox.add(() => {
-      try {
-        this.nc.publish(subject, data, { headers });
-      } catch (err) {
-        this.report(this.translate(err), subject);
-      }
-    });
+    this.outbox.add(() => this.publishNow(subject, data, { headers }, (err) => this.report(err, subject)));
+  }
+
+  /** Hands nats.js one message of the outbox; a failure, translated, goes to `failed`. */
+  private publishNow(
+    subject: string,
+    data: Uint8Array,
+    options: { reply?: string; headers?: MsgHdrs },
+    failed: (err: unknown) => void,
+  ): void {
+    try {
+      this.nc.publish(subject, data, options);
+    } catch (err) {
+      failed(this.translate(err));
+    }
   }
 
   private toBusMessage(msg: Msg): BusMessage {
