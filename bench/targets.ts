@@ -1,6 +1,6 @@
 import { callsPerGatewayCoreSec, type BenchResults, type DensityResult, type TargetRow } from './lib/results.js';
 import { milliseconds, perSecond, ratio as formatRatio, signedMilliseconds } from './report/format.js';
-import { betterPeer, findRow as row, floorP50Ms, referenceRow, relayFloorOf } from './report/round-trip-series.js';
+import { betterPeer, findRow as row, floorP50Ms, relayFloorRow } from './report/round-trip-series.js';
 
 type Measured = Omit<BenchResults, 'targets'>;
 
@@ -38,8 +38,7 @@ function oneSessionTargets({ roundTrip, oneSession }: Measured): TargetRow[] {
   return GATEHOUSE_JWT.map((target) => {
     const limit = target === 'gatehouse serve' ? 0.3 : 0.6;
     const p50 = row(rows, target, 'jwt', 1)?.p50Ms ?? Number.NaN;
-    const relayFloor = relayFloorOf(target);
-    const relay = relayFloor === undefined ? undefined : referenceRow(rows, relayFloor, 1)?.p50Ms;
+    const relay = relayFloorRow(rows, target, 1)?.p50Ms;
     const design = relay === undefined ? '' : `; the relay floor of its design: ${signedMilliseconds(relay - floor)} ms`;
     const name = `p50, 1 session: ${target} (jwt)`;
     const figure = `${ms(p50)}, ${signedMilliseconds(p50 - floor)} ms (floor ${ms(floor)}${design})`;
@@ -60,8 +59,7 @@ function pinnedThroughputTargets({ pinnedRoundTrip }: Measured): TargetRow[] {
       const least = target === 'gatehouse serve' ? 1.5 : 1.0;
       const calls = callsPerGatewayCoreSec(row(rows, target, 'jwt', concurrency));
       const ratio = peer > 0 ? calls / peer : Number.NaN;
-      const relayFloor = relayFloorOf(target);
-      const floor = relayFloor === undefined ? Number.NaN : callsPerGatewayCoreSec(referenceRow(rows, relayFloor, concurrency));
+      const floor = callsPerGatewayCoreSec(relayFloorRow(rows, target, concurrency));
       const figure = `${formatRatio(calls, peer)} (${perSec(calls)} vs ${perSec(peer)}; the relay floor of its design: ${formatRatio(floor, peer)})`;
       const name = `calls per gateway core-second at ${concurrency} sessions (pinned): ${target} (jwt) ÷ better peer`;
       return judged(name, `≥ ${least.toFixed(1)}×`, figure, ratio, (v) => v >= least);
@@ -74,8 +72,7 @@ function tailLatencyTargets({ roundTrip }: Measured): TargetRow[] {
   const peer = betterPeer(roundTrip, 64, (r) => r.p99Ms, Math.min);
   return GATEHOUSE_JWT.map((target) => {
     const p99 = row(roundTrip, target, 'jwt', 64)?.p99Ms ?? Number.NaN;
-    const relayFloor = relayFloorOf(target);
-    const relay = relayFloor === undefined ? undefined : referenceRow(roundTrip, relayFloor, 64)?.p99Ms;
+    const relay = relayFloorRow(roundTrip, target, 64)?.p99Ms;
     const design = relay === undefined ? '' : ` (the relay floor of its design: ${ms(relay)})`;
     const name = `p99 at 64 sessions: ${target} (jwt)`;
     return judged(name, "≤ the better peer's p99", `${ms(p99)} vs ${ms(peer)}${design}`, p99 - peer, (v) => v <= 0);

@@ -4,7 +4,7 @@
  * is interrupted or crashes before stopping it.
  */
 import { constants } from 'node:os';
-import { descendantPids } from '#testing';
+import { descendantPids, freePort, startPrivateNatsServer } from '#testing';
 
 const tracked = new Set<number>();
 let installed = false;
@@ -18,6 +18,22 @@ export function track(pid: number): void {
 /** Forgets a process group once it has been stopped. */
 export function untrack(pid: number): void {
   tracked.delete(pid);
+}
+
+/** A nats-server of the benchmark's own on a free port, tracked until `stop`: no other suite's traffic on it. */
+export async function startTrackedNatsServer(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const nats = await startPrivateNatsServer(await freePort());
+  const pid = nats.pid();
+  if (pid === undefined) {
+    await nats.close();
+    throw new Error("the benchmark's nats-server is not running");
+  }
+  track(pid);
+  const stop = async () => {
+    await nats.close();
+    untrack(pid);
+  };
+  return { url: nats.url, pid, stop };
 }
 
 /**

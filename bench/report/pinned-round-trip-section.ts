@@ -2,7 +2,7 @@
 import { callsPerGatewayCoreSec, type PinnedRoundTrip, type PinnedTurns, type RoundTripRow } from '../lib/results.js';
 import { MISSING, milliseconds, perSecond, ratio, seconds, share } from './format.js';
 import { cell, table, type Column } from './markdown-table.js';
-import { betterPeer, concurrencies, isComparedToPeers, PEERS, referenceRow, relayFloorOf, roundTripSeries } from './round-trip-series.js';
+import { betterPeer, concurrencies, isComparedToPeers, PEERS, referenceRow, relayFloorRow, roundTripSeries } from './round-trip-series.js';
 
 const COLUMNS: Column[] = [
   { header: 'target' },
@@ -83,7 +83,6 @@ function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): s
     const row = s.byConcurrency.get(concurrency);
     const perCore = callsPerGatewayCoreSec(row);
     const against = (peer: number) => (isComparedToPeers(s.target) ? ratio(perCore, peer) : MISSING);
-    const floor = relayFloorOf(s.target);
     const cpuPerCallUs = row?.gatewayCpuMs !== undefined && row.calls > 0 ? (1000 * row.gatewayCpuMs) / row.calls : undefined;
     return [
       s.target,
@@ -96,7 +95,7 @@ function concurrencyTable(rows: readonly RoundTripRow[], concurrency: number): s
       perSecond(perCore),
       ...peers.map(against),
       against(better),
-      floor === undefined ? MISSING : ratio(perCore, callsPerGatewayCoreSec(referenceRow(rows, floor, concurrency))),
+      ratio(perCore, callsPerGatewayCoreSec(relayFloorRow(rows, s.target, concurrency))),
     ];
   });
   return table(COLUMNS, body);

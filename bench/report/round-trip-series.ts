@@ -24,10 +24,16 @@ export function isGatehouse(target: TargetName): boolean {
 }
 
 /** The relay floor of a Gatehouse topology: its design with none of its work. */
-export function relayFloorOf(target: TargetName): TargetName | undefined {
+function relayFloorOf(target: TargetName): TargetName | undefined {
   if (target === 'gatehouse serve') return 'relay floor';
   if (target === 'gatehouse nats') return 'nats relay floor';
   return undefined;
+}
+
+/** The row of `target`'s relay floor at `concurrency`; undefined for a target that has none, or when it was not measured. */
+export function relayFloorRow(rows: readonly RoundTripRow[], target: TargetName, concurrency: number): RoundTripRow | undefined {
+  const floor = relayFloorOf(target);
+  return floor === undefined ? undefined : referenceRow(rows, floor, concurrency);
 }
 
 /** Whether a row is set against the peers: Gatehouse's, and the relay floors of its designs. */

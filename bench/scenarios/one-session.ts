@@ -9,13 +9,12 @@
  * 0.07 ms at the start of one run and 0.25–0.30 ms two hours later, with nothing changed. The floor
  * and the gateway measured minutes apart compared two machines; windows seconds apart compare one.
  */
-import { freePort, startPrivateNatsServer } from '#testing';
 import { ECHO_SERVER } from '../fixtures/backends.js';
 import { startHttpFloor, startRelayFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { directStdio, streamableHttp, type Connect } from '../lib/clients.js';
 import { callFor, loadResult, sessionCaller, type Caller } from '../lib/load.js';
-import { track, untrack } from '../lib/process-guard.js';
+import { startTrackedNatsServer } from '../lib/process-guard.js';
 import type { OneSession, RoundTripRow, TargetName } from '../lib/results.js';
 import { inTurns, positiveFromEnv } from '../lib/turns.js';
 
@@ -54,13 +53,8 @@ export async function measureOneSession(progress: Progress): Promise<OneSession>
     await add('gatehouse serve', 'jwt', streamableHttp(serve.mcpUrl, serve.authorization.jwt));
 
     // One nats-server of the run's own for both NATS paths (each on subjects of its own): no other suite's traffic.
-    const nats = await startPrivateNatsServer(await freePort());
-    const natsPid = nats.pid();
-    if (natsPid !== undefined) track(natsPid);
-    stops.push(async () => {
-      await nats.close();
-      if (natsPid !== undefined) untrack(natsPid);
-    });
+    const nats = await startTrackedNatsServer();
+    stops.push(nats.stop);
     const natsRelayFloor = await startRelayFloor(ECHO_SERVER, nats.url);
     stops.push(natsRelayFloor.stop);
     await add('nats relay floor', 'none', streamableHttp(natsRelayFloor.url));

@@ -17,13 +17,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { cpuMs, descendantPids, freePort, isAlive, startPrivateNatsServer } from '#testing';
+import { cpuMs, descendantPids, isAlive } from '#testing';
 import { IDLE_SERVER } from '../fixtures/backends.js';
 import { startHttpFloor, startRelayFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { coreTicks, GATEWAY_CPU, LOAD_CPU, onLoadCpu, pin, pinning, waitForQuietCore, withLoadPinned } from '../lib/cpu-pinning.js';
 import { callFor, loadResult, openCallers, type Caller } from '../lib/load.js';
-import { track, untrack } from '../lib/process-guard.js';
+import { startTrackedNatsServer } from '../lib/process-guard.js';
 import { echoCaller, openSession } from '../lib/raw-sessions.js';
 import type { PinnedRoundTrip, RoundTripRow, TargetName } from '../lib/results.js';
 import { inTurns, positiveFromEnv } from '../lib/turns.js';
@@ -100,15 +100,9 @@ async function measureAll(taskset: string, progress: Progress): Promise<RoundTri
   };
   /** A nats-server of the topology's own: on the gateway's core with it, its CPU time counted with it. */
   const privateNats = async () => {
-    const nats = await startPrivateNatsServer(await freePort());
-    const pid = nats.pid();
-    stops.push(async () => {
-      await nats.close();
-      if (pid !== undefined) untrack(pid);
-    });
-    if (pid === undefined) throw new Error("the pinned run's nats-server is not running");
-    track(pid);
-    return { url: nats.url, pid };
+    const nats = await startTrackedNatsServer();
+    stops.push(nats.stop);
+    return nats;
   };
   try {
     const httpFloor = await startHttpFloor();

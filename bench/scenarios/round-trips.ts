@@ -1,5 +1,5 @@
-import { ECHO_SERVER } from '../fixtures/backends.js';
 import { readRuntimeEnvironment } from '#config';
+import { ECHO_SERVER } from '../fixtures/backends.js';
 import { startHttpFloor, startRelayFloor, type RunningFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { directStdio, streamableHttp, type Connect } from '../lib/clients.js';
