@@ -56,6 +56,23 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('bad input gets a cle
     });
   });
 
+  it('answers a body over the limit that declares no length (chunked) with 413, and the connection stays usable', async () => {
+    const headers = { ...auth, 'transfer-encoding': 'chunked' };
+    const res = await rawRequest(url, { method: 'POST', headers, body: `{"pad":"${'x'.repeat(4 * 1024 * 1024)}"}` });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text)).toMatchObject({ id: null, error: { code: -32600, message: expect.stringContaining('4194304 bytes') } });
+    expect((await rawPost(url, list, auth)).status).toBe(400); // no session: a plain refusal, not a hang
+  });
+
+  it('refuses more than 100 header fields on an MCP route with 431', async () => {
+    const fields = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`x-field-${i}`, String(i)]));
+    // Host first: Node's server answers a request whose Host it cut off with 400 itself.
+    const headers = { host: new URL(url).host, ...auth, ...fields };
+    const res = await rawRequest(url, { method: 'POST', headers, body: JSON.stringify(INIT) });
+    expect(res.status).toBe(431);
+    expect(JSON.parse(res.text)).toMatchObject({ error: { code: -32600, message: 'Request has more than 100 header fields' } });
+  });
+
   it('answers an unknown server with 404', async () => {
     const res = await rawPost(`${topology.url}/nope/mcp`, JSON.stringify(INIT), auth);
     expect(res.status).toBe(404);

@@ -1,15 +1,16 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyServerFactory } from 'fastify';
 import { BusTransport, type Bus } from '#bus';
-import { errorResponse, JsonRpcCode } from '#contracts';
 import type { ListenAddress } from '#config';
 import { NestPinoLogger } from '#observability';
 import { EdgeModule, type EdgeOptions } from './edge.module.js';
-import { McpRoutes } from './mcp/mcp-routes.js';
-import { HostPolicy, refuseForeignHosts } from './http/host-check.js';
-import { httpServerLimits, refuseTooManyHeaders } from './http/http-limits.js';
+import { McpRoutes, type McpDispatch } from './mcp/mcp-routes.js';
+import { HostPolicy } from './http/host-check.js';
+import { httpServerLimits } from './http/http-limits.js';
 import { countHttpRequests } from './http/http-metrics.js';
+import { RequestGate } from './http/request-gate.js';
 import { wellKnownPathInsertion } from './metadata/path-insertion.js';
 
 export interface RunningEdge {
@@ -18,39 +19,23 @@ export interface RunningEdge {
   close(): Promise<void>;
 }
 
-/** Past this much of a refused body, the connection is cut instead of read to its end. */
-const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
-
-/**
- * A declared body over the limit gets 413 at once, and the body is read and dropped so the
- * connection stays usable. Closing with the body unread (Fastify's way) makes the kernel reset
- * the connection, and the client often loses the 413 itself.
- */
-function refuseOversizeBodies(fastify: FastifyInstance, limit: number): void {
-  fastify.addHook('onRequest', (req, reply, done) => {
-    if (!(Number(req.headers['content-length'] ?? 0) > limit)) return done();
-    let drained = 0;
-    req.raw.on('data', (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > DRAIN_LIMIT_BYTES) req.raw.destroy();
-    });
-    req.raw.resume();
-    const error = errorResponse(null, JsonRpcCode.invalidRequest, `Request body is larger than the limit of ${limit} bytes`);
-    void reply.status(413).header('content-type', 'application/json').send(error);
-  });
-}
-
 /** Starts the public ingress on `addr`. */
 export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddress): Promise<RunningEdge> {
   const { basePath } = options.config.proxy;
   const rewriteUrl = wellKnownPathInsertion(basePath);
-  // Open SSE streams never finish by themselves: on close they are cut, or shutdown would hang.
+  const { maxBodyBytes } = options.config.proxy.limits;
+  // The MCP routes take their requests before Fastify sees them (see McpRoutes); set before listening.
+  const mcp: { dispatch?: McpDispatch } = {};
+  const serverFactory: FastifyServerFactory<Server> = (fastifyHandler, fastifyOptions) =>
+    httpServer(fastifyOptions as unknown as ServerOptions, (req, res) => mcp.dispatch?.(req, res) || fastifyHandler(req, res));
   const adapter = new FastifyAdapter({
-    bodyLimit: options.config.proxy.limits.maxBodyBytes,
+    bodyLimit: maxBodyBytes,
     logger: false,
+    // Open SSE streams never finish by themselves: on close they are cut, or shutdown would hang.
     forceCloseConnections: true,
     ...httpServerLimits,
     ...(rewriteUrl && { rewriteUrl }),
+    serverFactory,
   });
   const app = await NestFactory.create<NestFastifyApplication>(EdgeModule.forRoot(bus, options), adapter, {
     bodyParser: false,
@@ -61,11 +46,10 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   if (options.metrics.enabled) countHttpRequests(fastify, options.metrics);
-  refuseForeignHosts(fastify, new HostPolicy(options.config.proxy.baseURL, options.config.proxy.allowedHosts), basePath);
-  refuseOversizeBodies(fastify, options.config.proxy.limits.maxBodyBytes);
-  refuseTooManyHeaders(fastify);
+  const gate = new RequestGate(new HostPolicy(options.config.proxy.baseURL, options.config.proxy.allowedHosts), basePath, maxBodyBytes);
+  gate.register(fastify);
   if (basePath) app.setGlobalPrefix(basePath);
-  app.get(McpRoutes).register(fastify, basePath);
+  mcp.dispatch = app.get(McpRoutes).dispatch(basePath, gate);
   const onError = (err: unknown, subject: string) => options.log.error({ err, subject }, 'edge event handler failed');
   app.connectMicroservice({ strategy: new BusTransport({ bus, onError }) });
   await app.startAllMicroservices();
@@ -75,4 +59,25 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   const bound = fastify.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : addr.port;
   return { address: { host: addr.host, port }, close: () => app.close() };
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** What Fastify hands a server factory (typed as a plain record): its options, with its defaults filled in. */
+interface ServerOptions {
+  http?: object;
+  keepAliveTimeout: number;
+  requestTimeout: number;
+  connectionTimeout: number;
+  maxRequestsPerSocket?: number;
+}
+
+/** The HTTP server Fastify would make from its options (`http`, and its timeouts), answering with `listener`. */
+function httpServer(options: ServerOptions, listener: Listener): Server {
+  const server = createServer(options.http ?? {}, listener);
+  server.keepAliveTimeout = options.keepAliveTimeout;
+  server.requestTimeout = options.requestTimeout;
+  server.setTimeout(options.connectionTimeout);
+  if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket ?? 0;
+  return server;
 }

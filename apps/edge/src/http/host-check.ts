@@ -1,5 +1,3 @@
-import type { FastifyInstance } from 'fastify';
-import { errorResponse, JsonRpcCode } from '#contracts';
 import { isLoopbackHostname } from '#config';
 
 /**
@@ -27,18 +25,4 @@ const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/;
 
 function hostnameOf(host: string | undefined): string | undefined {
   return HOST.exec((host ?? '').toLowerCase())?.[1];
-}
-
-/** Refuses every request whose Host the policy does not allow, except the probes (which orchestrators send by IP). */
-export function refuseForeignHosts(fastify: FastifyInstance, policy: HostPolicy, basePath: string): void {
-  const probes = new Set([`${basePath}/health`, `${basePath}/ready`]);
-  // Callback-style, as the edge's other request hooks: an async hook costs a promise and a turn per request.
-  fastify.addHook('onRequest', (req, reply, done) => {
-    if (probes.has(req.url.split('?')[0] ?? '') || policy.allows(req.headers.host)) return done();
-    const message = 'Forbidden: this Host is not served here (see proxy.allowedHosts)';
-    void reply
-      .status(403)
-      .header('content-type', 'application/json')
-      .send(errorResponse(null, JsonRpcCode.invalidRequest, message));
-  });
 }

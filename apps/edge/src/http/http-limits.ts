@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { errorResponse, JsonRpcCode } from '#contracts';
 
 /** Request line and headers together: Node's default, fixed here so that no runtime flag raises it. */
@@ -48,18 +47,4 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
   socket.end(`${head}\r\n\r\n${body}`);
   socket.resume();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
-}
-
-/**
- * Node keeps the first `maxHeadersCount` fields and silently ignores the rest, which could hide
- * a header such as Origin from our checks: one field over the limit is kept so it can be refused.
- */
-export function refuseTooManyHeaders(fastify: FastifyInstance): void {
-  fastify.server.maxHeadersCount = MAX_HEADER_COUNT + 1;
-  fastify.addHook('onRequest', (req, reply, done) => {
-    if (req.raw.rawHeaders.length / 2 <= MAX_HEADER_COUNT) return done();
-    req.raw.resume(); // a body, if any, is read and dropped so the connection stays usable
-    const error = errorResponse(null, JsonRpcCode.invalidRequest, `Request has more than ${MAX_HEADER_COUNT} header fields`);
-    void reply.status(431).header('content-type', 'application/json').send(error);
-  });
 }

@@ -1,8 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '#contracts';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import type { Logger, Metrics } from '#observability';
-import { sendError, type McpHttpRequest } from './http-io.js';
+import { countHttpRequest } from '../http/http-metrics.js';
+import { drainRefused, refusalBody, type Refusal, type RequestGate } from '../http/request-gate.js';
+import { sendError, sendJson, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { refusedMethods, requestMeter } from './request-meter.js';
 import type { LegacySseHandler } from './legacy-sse.handler.js';
@@ -10,50 +11,69 @@ import type { StreamableHttpHandler } from './streamable-http.handler.js';
 
 type Handler = (req: McpHttpRequest, res: ServerResponse, server: string) => Promise<void>;
 
+/** The MCP routes' last path segment: streamable HTTP, and the legacy transport's two. */
+type Endpoint = 'mcp' | 'sse' | 'message';
+
+/** Takes an HTTP request when it is one of the MCP routes'; false leaves it to the framework. */
+export type McpDispatch = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 /**
- * The MCP transports' routes, registered on Fastify itself rather than through Nest's router:
- * every message of every call comes through them, and Nest's routing (its execution context,
- * interceptors and parameter decorators, none of which these routes use) was work on each of
- * them. Fastify's hooks (host check, body and header limits, metrics) run for them as for every
- * route; the handlers know nothing of the framework.
+ * The MCP transports' routes, `{basePath}/{server}/mcp|sse|message`, served below Fastify: every
+ * message of every call comes through them, and Fastify's handling of a request (its request and
+ * reply objects, hook runner, body parser, and the middleware runner Nest adds) is work none of
+ * them needs; without it a call costs the gateway 3–7% less CPU (see bench/notes.md). The request
+ * gate checks them as it checks Fastify's routes, they are counted in the HTTP metrics under their
+ * patterns (`/:server/mcp`), and the handlers know nothing of either. Everything else goes to Fastify.
  */
 export class McpRoutes {
+  private readonly handlers: ReadonlyMap<string, Handler>;
+
   constructor(
-    private readonly streamable: StreamableHttpHandler,
-    private readonly legacy: LegacySseHandler,
+    streamable: StreamableHttpHandler,
+    legacy: LegacySseHandler,
     private readonly log: Logger,
     private readonly metrics: Metrics,
-  ) {}
-
-  /** Adds the routes under `basePath` ('' or '/prefix'). */
-  register(fastify: FastifyInstance, basePath: string): void {
-    const route = (method: 'GET' | 'POST' | 'DELETE', path: string, handler: Handler) =>
-      fastify.route<{ Params: { server: string } }>({
-        method,
-        url: `${basePath}/:server/${path}`,
-        handler: (req, reply) => this.run(handler, req.params.server, req, reply),
-      });
-    route('POST', 'mcp', (q, r, s) => this.streamable.post(q, r, s));
-    route('GET', 'mcp', (q, r, s) => this.streamable.get(q, r, s));
-    route('DELETE', 'mcp', (q, r, s) => this.streamable.delete(q, r, s));
-    route('GET', 'sse', (q, r, s) => this.legacy.stream(q, r, s));
-    route('POST', 'message', (q, r, s) => this.legacy.message(q, r, s));
+  ) {
+    this.handlers = new Map<`${string} ${Endpoint}`, Handler>([
+      ['POST mcp', (q, r, s) => streamable.post(q, r, s)],
+      ['GET mcp', (q, r, s) => streamable.get(q, r, s)],
+      ['DELETE mcp', (q, r, s) => streamable.delete(q, r, s)],
+      ['GET sse', (q, r, s) => legacy.stream(q, r, s)],
+      ['POST message', (q, r, s) => legacy.message(q, r, s)],
+    ]);
   }
 
-  private async run(handler: Handler, server: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const receivedAt = performance.now();
-    reply.hijack();
-    const res = reply.raw;
+  /** The dispatch of the routes under `basePath` ('' or '/prefix'), each request checked by `gate` first. */
+  dispatch(basePath: string, gate: RequestGate): McpDispatch {
+    return (req, res) => {
+      const target = routeOf(req.url ?? '', basePath);
+      const handler = target && this.handlers.get(`${req.method} ${target.endpoint}`);
+      if (!target || !handler) return false;
+      if (this.metrics.enabled) countHttpRequest(this.metrics, res, `${basePath}/:server/${target.endpoint}`, req.method ?? '');
+      this.serve(handler, target.server, gate, req, res).catch((err: unknown) =>
+        this.log.error({ err, server: target.server }, 'MCP request failed'),
+      );
+      return true;
+    };
+  }
+
+  private async serve(handler: Handler, server: string, gate: RequestGate, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = gate.refusal(req);
+    if (refused) return refuse(req, res, refused);
+    // Only POST bodies are read: what a GET or DELETE carries is dropped once it is answered.
+    const body = req.method === 'POST' ? await readBody(req, gate.maxBodyBytes) : undefined;
+    if (body === 'too large') return refuse(req, res, gate.tooLarge());
+    if (req.method === 'POST' && body === undefined) return; // the client went away before its body was whole
     const request: McpHttpRequest = {
-      method: req.method,
+      method: req.method ?? '',
       headers: req.headers,
       // Made when read: only the legacy transport's message endpoint has a query.
       get query() {
-        return new URLSearchParams(queryOf(req.url));
+        return new URLSearchParams(queryOf(req.url ?? ''));
       },
-      body: Buffer.isBuffer(req.body) ? req.body : undefined,
-      clientAddress: req.ip,
-      receivedAt,
+      body,
+      clientAddress: req.socket.remoteAddress ?? '',
+      receivedAt: performance.now(),
       // The client may already be gone by the time a handler registers (it awaits first).
       onClose: (listener) => (res.closed ? queueMicrotask(listener) : res.once('close', listener)),
     };
@@ -75,10 +95,58 @@ export class McpRoutes {
   }
 }
 
+/** The server and endpoint a request target names under `basePath`, if it is an MCP route's. */
+export function routeOf(target: string, basePath: string): { server: string; endpoint: string } | undefined {
+  const query = target.indexOf('?');
+  const path = query < 0 ? target : target.slice(0, query);
+  if (!path.startsWith(`${basePath}/`)) return undefined;
+  const rest = path.slice(basePath.length + 1);
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || rest.includes('/', slash + 1)) return undefined;
+  try {
+    return { server: decodeURIComponent(rest.slice(0, slash)), endpoint: rest.slice(slash + 1) };
+  } catch {
+    return undefined; // malformed percent-encoding: no route of ours
+  }
+}
+
 /** The query of a request target (`/x/message?sessionId=…`), without parsing it as a whole URL. */
 function queryOf(target: string): string {
   const start = target.indexOf('?');
   if (start < 0) return '';
   const end = target.indexOf('#', start);
   return target.slice(start + 1, end < 0 ? undefined : end);
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {
+  drainRefused(req);
+  sendJson(res, refused.status, refusalBody(refused));
+}
+
+/**
+ * A request's body, whole: 'too large' as soon as it passes `limit` (a body without a declared
+ * length; the gate refuses a declared one), undefined when the client goes away first.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too large' | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (outcome: Buffer | 'too large' | undefined) => {
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+      resolve(outcome);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) settle('too large');
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(Buffer.concat(chunks, size));
+    const onClose = () => settle(undefined);
+    // An aborted upload errors, then closes.
+    req
+      .on('data', onData)
+      .once('end', onEnd)
+      .once('close', onClose)
+      .on('error', () => undefined);
+  });
 }
