@@ -51,8 +51,9 @@ export class BusStreamSink implements StreamSink {
   publish(subject: string, event: StreamMessage): number {
     const hold = this.holds.get(subject);
     if (!hold) return this.send(subject, event);
-    // Its size as a message of its own: what the replay log counts, whichever way it leaves.
-    const bytes = encode(StreamMessageSchema, event).byteLength;
+    // Its size as a message of its own: what the replay log counts, whichever way it leaves. Only
+    // measured: encoding it would copy the text into a payload (and, in-process, remember it) for nothing.
+    const bytes = Buffer.byteLength(JSON.stringify(event));
     hold.events.push(event);
     hold.bytes += bytes;
     if (event.end === true || hold.bytes > this.bus.maxPayloadBytes / 2) this.letGo(subject);
