@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { lookup } from 'node:dns/promises';
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerFactory } from 'fastify';
@@ -9,6 +10,7 @@ import { EdgeModule, type EdgeOptions } from './edge.module.js';
 import { McpRoutes, type McpDispatch } from './mcp/mcp-routes.js';
 import { HostPolicy } from './http/host-check.js';
 import { httpServerLimits } from './http/http-limits.js';
+import { httpServer, listenAlsoOn, otherLoopbacks, type Listener, type ServerOptions } from './http/http-server.js';
 import { countHttpRequests } from './http/http-metrics.js';
 import { RequestGate } from './http/request-gate.js';
 import { wellKnownPathInsertion } from './metadata/path-insertion.js';
@@ -26,8 +28,12 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   const { maxBodyBytes } = options.config.proxy.limits;
   // The MCP routes take their requests before Fastify sees them (see McpRoutes); set before listening.
   const mcp: { dispatch?: McpDispatch } = {};
-  const serverFactory: FastifyServerFactory<Server> = (fastifyHandler, fastifyOptions) =>
-    httpServer(fastifyOptions as unknown as ServerOptions, (req, res) => mcp.dispatch?.(req, res) || fastifyHandler(req, res));
+  let makeServer: (() => Server) | undefined;
+  const serverFactory: FastifyServerFactory<Server> = (fastifyHandler, fastifyOptions) => {
+    const listener: Listener = (req, res) => mcp.dispatch?.(req, res) || fastifyHandler(req, res);
+    makeServer = () => httpServer(fastifyOptions as unknown as ServerOptions, listener);
+    return makeServer();
+  };
   const adapter = new FastifyAdapter({
     bodyLimit: maxBodyBytes,
     logger: false,
@@ -58,26 +64,17 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   await app.listen(addr.port, addr.host);
   const bound = fastify.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : addr.port;
-  return { address: { host: addr.host, port }, close: () => app.close() };
-}
-
-type Listener = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** What Fastify hands a server factory (typed as a plain record): its options, with its defaults filled in. */
-interface ServerOptions {
-  http?: object;
-  keepAliveTimeout: number;
-  requestTimeout: number;
-  connectionTimeout: number;
-  maxRequestsPerSocket?: number;
-}
-
-/** The HTTP server Fastify would make from its options (`http`, and its timeouts), answering with `listener`. */
-function httpServer(options: ServerOptions, listener: Listener): Server {
-  const server = createServer(options.http ?? {}, listener);
-  server.keepAliveTimeout = options.keepAliveTimeout;
-  server.requestTimeout = options.requestTimeout;
-  server.setTimeout(options.connectionTimeout);
-  if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket ?? 0;
-  return server;
+  // Fastify listens on each address of `localhost`, but leaves all but the first to a server factory.
+  const others =
+    addr.host === 'localhost' && makeServer
+      ? await listenAlsoOn(otherLoopbacks(fastify.server, await lookup('localhost', { all: true })), port, makeServer)
+      : [];
+  const close = async () => {
+    for (const server of others) {
+      server.close();
+      server.closeAllConnections();
+    }
+    await app.close();
+  };
+  return { address: { host: addr.host, port }, close };
 }

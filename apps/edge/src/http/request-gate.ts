@@ -1,6 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { errorResponse, JsonRpcCode, type JsonRpcMessage } from '#contracts';
+import { errorResponse, JsonRpcCode } from '#contracts';
+import { sendJson } from '../mcp/http-io.js';
 import type { HostPolicy } from './host-check.js';
 import { MAX_HEADER_COUNT } from './http-limits.js';
 
@@ -16,7 +17,8 @@ export interface Refusal {
 /**
  * What every request passes before it is routed, whichever way it is served (Fastify's routes, or
  * the MCP routes below them): a Host the edge answers (DNS rebinding), a declared body within the
- * limit, and no more header fields than the limit.
+ * limit, and no more header fields than the limit (the HTTP server keeps one field over it, so
+ * that there is one to count).
  */
 export class RequestGate {
   private readonly probes: ReadonlySet<string>;
@@ -49,30 +51,28 @@ export class RequestGate {
 
   /** Refuses, as a hook, what `refusal` refuses of Fastify's routes. */
   register(fastify: FastifyInstance): void {
-    // Node keeps the first `maxHeadersCount` fields and silently ignores the rest, which could hide
-    // a header such as Origin from the checks: one field over the limit is kept so it can be refused.
-    fastify.server.maxHeadersCount = MAX_HEADER_COUNT + 1;
     // Callback-style: an async hook costs a promise and a turn per request.
     fastify.addHook('onRequest', (req, reply, done) => {
       const refused = this.refusal(req.raw);
       if (!refused) return done();
-      drainRefused(req.raw);
-      void reply.status(refused.status).header('content-type', 'application/json').send(refusalBody(refused));
+      reply.hijack();
+      refuse(req.raw, reply.raw, refused);
     });
   }
 }
 
-/** The JSON-RPC error a refusal is answered with. */
-export function refusalBody(refused: Refusal): JsonRpcMessage {
-  return errorResponse(null, JsonRpcCode.invalidRequest, refused.message);
+/**
+ * Answers a refusal with its JSON-RPC error, and reads and drops what is left of the request's
+ * body, so the connection stays usable and the client reads its answer: closing with input unread
+ * makes the kernel reset the connection, and the client often loses the answer. A body past
+ * DRAIN_LIMIT_BYTES cuts the connection instead.
+ */
+export function refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {
+  drain(req);
+  sendJson(res, refused.status, errorResponse(null, JsonRpcCode.invalidRequest, refused.message));
 }
 
-/**
- * Reads and drops what is left of a refused request's body, so the connection stays usable and the
- * client reads its answer: closing with input unread makes the kernel reset the connection, and the
- * client often loses the answer. A body past DRAIN_LIMIT_BYTES cuts the connection instead.
- */
-export function drainRefused(req: IncomingMessage): void {
+function drain(req: IncomingMessage): void {
   let drained = 0;
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '#contracts';
 import type { Logger, Metrics } from '#observability';
 import { countHttpRequest } from '../http/http-metrics.js';
-import { drainRefused, refusalBody, type Refusal, type RequestGate } from '../http/request-gate.js';
-import { sendError, sendJson, type McpHttpRequest } from './http-io.js';
+import { refuse, type RequestGate } from '../http/request-gate.js';
+import { sendError, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { refusedMethods, requestMeter } from './request-meter.js';
 import type { LegacySseHandler } from './legacy-sse.handler.js';
@@ -50,9 +50,11 @@ export class McpRoutes {
       const handler = target && this.handlers.get(`${req.method} ${target.endpoint}`);
       if (!target || !handler) return false;
       if (this.metrics.enabled) countHttpRequest(this.metrics, res, `${basePath}/:server/${target.endpoint}`, req.method ?? '');
-      this.serve(handler, target.server, gate, req, res).catch((err: unknown) =>
-        this.log.error({ err, server: target.server }, 'MCP request failed'),
-      );
+      this.serve(handler, target.server, gate, req, res).catch((err: unknown) => {
+        // Answering failed (the handlers' own failures are answered in serve): cut it, never leave it hanging.
+        this.log.error({ err, server: target.server }, 'MCP request could not be answered');
+        res.destroy();
+      });
       return true;
     };
   }
@@ -116,11 +118,6 @@ function queryOf(target: string): string {
   if (start < 0) return '';
   const end = target.indexOf('#', start);
   return target.slice(start + 1, end < 0 ? undefined : end);
-}
-
-function refuse(req: IncomingMessage, res: ServerResponse, refused: Refusal): void {
-  drainRefused(req);
-  sendJson(res, refused.status, refusalBody(refused));
 }
 
 /**
