@@ -21,9 +21,10 @@ export type McpDispatch = (req: IncomingMessage, res: ServerResponse) => boolean
  * The MCP transports' routes, `{basePath}/{server}/mcp|sse|message`, served below Fastify: every
  * message of every call comes through them, and Fastify's handling of a request (its request and
  * reply objects, hook runner, body parser, and the middleware runner Nest adds) is work none of
- * them needs; without it a call costs the gateway 3–7% less CPU (see bench/notes.md). The request
- * gate checks them as it checks Fastify's routes, they are counted in the HTTP metrics under their
- * patterns (`/:server/mcp`), and the handlers know nothing of either. Everything else goes to Fastify.
+ * them needs; without it a call under load costs the gateway about 6% less CPU (ADR 0010). The
+ * request gate checks them as it checks Fastify's routes, they are counted in the HTTP metrics
+ * under their patterns (`/:server/mcp`), and the handlers know nothing of either. Everything else
+ * goes to Fastify.
  */
 export class McpRoutes {
   private readonly handlers: ReadonlyMap<string, Handler>;
