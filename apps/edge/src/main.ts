@@ -64,11 +64,10 @@ export async function startEdge(bus: Bus, options: EdgeOptions, addr: ListenAddr
   await app.listen(addr.port, addr.host);
   const bound = fastify.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : addr.port;
-  // Fastify listens on each address of `localhost`, but leaves all but the first to a server factory.
-  const others =
-    addr.host === 'localhost' && makeServer
-      ? await listenAlsoOn(otherLoopbacks(fastify.server, await lookup('localhost', { all: true })), port, makeServer)
-      : [];
+  // Fastify listens on each address of `localhost`, but leaves all but the first to a server factory
+  // (and, as Fastify, a lookup that fails leaves the edge on the one it has).
+  const loopbacks = addr.host === 'localhost' ? await lookup('localhost', { all: true }).catch(() => []) : [];
+  const others = makeServer ? await listenAlsoOn(otherLoopbacks(fastify.server, loopbacks), port, makeServer) : [];
   const close = async () => {
     for (const server of others) {
       server.close();
