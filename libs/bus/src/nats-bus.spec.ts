@@ -72,8 +72,10 @@ describe('NatsBus outbox', () => {
       return realWrite.apply(this, args);
     });
     try {
-      // Three timers due at once: three tasks of one turn, each publishing once.
-      for (const n of ['1', '2', '3']) setTimeout(() => bus.publish(subject, new TextEncoder().encode(n)), 0);
+      // Three immediates queued together run as three tasks of one check phase, each publishing once.
+      // (Three timers were not one turn on a loaded machine: each reads the clock, which may move
+      // a millisecond between them.)
+      for (const n of ['1', '2', '3']) setImmediate(() => bus.publish(subject, new TextEncoder().encode(n)));
       await all;
     } finally {
       spy.mockRestore();
