@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { startGatehouse, type GatewayProcess } from './gateway-process.js';
 
@@ -77,10 +78,47 @@ export async function startTopology(
   }
 }
 
-/** A TCP port free on 127.0.0.1 now, for a config whose baseURL must name the port it listens on. */
+/** Where the kernel's ephemeral ports begin: what `listen(0)` and outgoing connections are given. */
+function ephemeralFloor(): number {
+  try {
+    const floor = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(floor) && floor > 0 ? floor : LINUX_EPHEMERAL_FLOOR;
+  } catch {
+    return LINUX_EPHEMERAL_FLOOR;
+  }
+}
+
+const LINUX_EPHEMERAL_FLOOR = 32768;
+/** Free ports are sought from here up to the ephemeral range: above the well-known and the usual services' ports. */
+const LOWEST_FREE_PORT = 10_000;
+
+/**
+ * A TCP port free on 127.0.0.1 now, for a config whose baseURL must name the port it listens on.
+ * Picked at random below the ephemeral range: a port from it (what `listen(0)` hands out) could be
+ * given to another test's outgoing connection before the gateway binds it, and the gateway's start
+ * then failed with EADDRINUSE. Below the range only another listener can take it.
+ */
 export async function freePort(): Promise<number> {
+  const ceiling = ephemeralFloor();
+  for (let attempt = 0; ceiling > LOWEST_FREE_PORT && attempt < 100; attempt++) {
+    const port = LOWEST_FREE_PORT + Math.floor(Math.random() * (ceiling - LOWEST_FREE_PORT));
+    if (await bindable(port)) return port;
+  }
+  // No room below the range (or none of it free): any port the kernel has.
+  return listenedPort(0);
+}
+
+async function bindable(port: number): Promise<boolean> {
+  return listenedPort(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Listens on `port` of 127.0.0.1 for a moment: the port it got. */
+async function listenedPort(port: number): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
   const address = server.address();
   await new Promise((resolve) => server.close(resolve));
   if (typeof address !== 'object' || address === null) throw new Error('no port');
