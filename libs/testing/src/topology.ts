@@ -78,17 +78,18 @@ export async function startTopology(
   }
 }
 
-/** Where the kernel's ephemeral ports begin: what `listen(0)` and outgoing connections are given. */
-function ephemeralFloor(): number {
+/** Where the kernel's ephemeral ports begin: what `listen(0)` and outgoing connections are given (Linux's default without /proc). */
+function readEphemeralFloor(): number {
   try {
     const floor = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(floor) && floor > 0 ? floor : LINUX_EPHEMERAL_FLOOR;
+    if (Number.isInteger(floor) && floor > 0) return floor;
   } catch {
-    return LINUX_EPHEMERAL_FLOOR;
+    // no /proc: Linux's default below
   }
+  return 32768;
 }
 
-const LINUX_EPHEMERAL_FLOOR = 32768;
+const EPHEMERAL_FLOOR = readEphemeralFloor();
 /** Free ports are sought from here up to the ephemeral range: above the well-known and the usual services' ports. */
 const LOWEST_FREE_PORT = 10_000;
 
@@ -99,9 +100,8 @@ const LOWEST_FREE_PORT = 10_000;
  * then failed with EADDRINUSE. Below the range only another listener can take it.
  */
 export async function freePort(): Promise<number> {
-  const ceiling = ephemeralFloor();
-  for (let attempt = 0; ceiling > LOWEST_FREE_PORT && attempt < 100; attempt++) {
-    const port = LOWEST_FREE_PORT + Math.floor(Math.random() * (ceiling - LOWEST_FREE_PORT));
+  for (let attempt = 0; EPHEMERAL_FLOOR > LOWEST_FREE_PORT && attempt < 100; attempt++) {
+    const port = LOWEST_FREE_PORT + Math.floor(Math.random() * (EPHEMERAL_FLOOR - LOWEST_FREE_PORT));
     if (await bindable(port)) return port;
   }
   // No room below the range (or none of it free): any port the kernel has.

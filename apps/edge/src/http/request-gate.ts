@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { errorResponse, JsonRpcCode } from '#contracts';
-import { sendJson } from '../mcp/http-io.js';
+import { pathOf, sendJson } from '../mcp/http-io.js';
 import type { HostPolicy } from './host-check.js';
 import { MAX_HEADER_COUNT } from './http-limits.js';
 
@@ -33,8 +33,7 @@ export class RequestGate {
   }
 
   refusal(req: IncomingMessage): Refusal | undefined {
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    if (!this.probes.has(path) && !this.hosts.allows(req.headers.host)) {
+    if (!this.probes.has(pathOf(req.url ?? '')) && !this.hosts.allows(req.headers.host)) {
       return { status: 403, message: 'Forbidden: this Host is not served here (see proxy.allowedHosts)' };
     }
     if (Number(req.headers['content-length'] ?? 0) > this.maxBodyBytes) return this.tooLarge();

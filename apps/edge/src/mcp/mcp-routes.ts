@@ -3,7 +3,7 @@ import { GatehouseError } from '#contracts';
 import type { Logger, Metrics } from '#observability';
 import { countHttpRequest } from '../http/http-metrics.js';
 import { refuse, type RequestGate } from '../http/request-gate.js';
-import { sendError, type McpHttpRequest } from './http-io.js';
+import { pathOf, sendError, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { refusedMethods, requestMeter } from './request-meter.js';
 import type { LegacySseHandler } from './legacy-sse.handler.js';
@@ -64,9 +64,13 @@ export class McpRoutes {
     const refused = gate.refusal(req);
     if (refused) return refuse(req, res, refused);
     // Only POST bodies are read: what a GET or DELETE carries is dropped once it is answered.
-    const body = req.method === 'POST' ? await readBody(req, gate.maxBodyBytes) : undefined;
-    if (body === 'too large') return refuse(req, res, gate.tooLarge());
-    if (req.method === 'POST' && body === undefined) return; // the client went away before its body was whole
+    let body: Buffer | undefined;
+    if (req.method === 'POST') {
+      const read = await readBody(req, gate.maxBodyBytes);
+      if (read === 'too large') return refuse(req, res, gate.tooLarge());
+      if (read === undefined) return; // the client went away before its body was whole
+      body = read;
+    }
     const request: McpHttpRequest = {
       method: req.method ?? '',
       headers: req.headers,
@@ -100,8 +104,7 @@ export class McpRoutes {
 
 /** The server and endpoint a request target names under `basePath`, if it is an MCP route's. */
 export function routeOf(target: string, basePath: string): { server: string; endpoint: string } | undefined {
-  const query = target.indexOf('?');
-  const path = query < 0 ? target : target.slice(0, query);
+  const path = pathOf(target);
   if (!path.startsWith(`${basePath}/`)) return undefined;
   const rest = path.slice(basePath.length + 1);
   const slash = rest.indexOf('/');

@@ -4,6 +4,7 @@ import { BUS, BusNoRespondersError, BusTimeoutError, type Bus } from '#bus';
 import { AuthHttpRequestSchema, AuthHttpResponseSchema, authHttpSubject, decode, encode } from '#contracts';
 import { traceHeadersOf, type Logger, type Tracing } from '#observability';
 import { EDGE_LOGGER, EDGE_TRACING } from '../edge.tokens.js';
+import { pathOf } from '../mcp/http-io.js';
 
 /** Auth's IdP callback makes up to three sequential calls to the identity provider, 10 s each. */
 const AUTH_TIMEOUT_MS = 30_000;
@@ -51,7 +52,7 @@ export class AuthHttpController {
     } catch (err) {
       const unreachable = err instanceof BusNoRespondersError || err instanceof BusTimeoutError;
       // The path only: a query may carry an authorization code or state.
-      if (!unreachable) this.log.error({ err, path: req.url.split('?')[0] }, 'auth relay failed');
+      if (!unreachable) this.log.error({ err, path: pathOf(req.url) }, 'auth relay failed');
       await reply
         .status(503)
         .header('content-type', 'application/json')
