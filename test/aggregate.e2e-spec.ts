@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childPids, eventually, startTopology, type Topology, type TopologyKind } from '#testing';
+import { pathToFileURL } from 'node:url';
+import { childPids, eventually, REPO_ROOT, startTopology, type GatewayProcess, type Topology, type TopologyKind } from '#testing';
 import { EVERYTHING, GATEWAY_ENV, TOKENS } from './support/gateway-config.js';
 import { startEverything, type Upstream } from './fixtures/remote-upstreams.js';
 import { bearer, connectStreamable, textOf } from './support/mcp-clients.js';
@@ -61,7 +62,8 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('aggregate servers (%
     remote = await startEverything('streamableHttp');
     const config = writeConfig(`agg${Date.now().toString(36)}${kind[0]}`, remote);
     configDir = config.dir;
-    topology = await startTopology(kind, config.path, { env: GATEWAY_ENV, runnerCount: 2 });
+    const probe = `--import=${pathToFileURL(join(REPO_ROOT, 'test/fixtures/async-hooks-probe.mjs')).href}`;
+    topology = await startTopology(kind, config.path, { env: { ...GATEWAY_ENV, NODE_OPTIONS: probe }, runnerCount: 2 });
     url = `${topology.url}/all/mcp`;
   }, 60000);
 
@@ -144,5 +146,17 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('aggregate servers (%
       await client.close();
     }
     await eventually(() => backends().length === before, 'member backends left after both sessions ended');
+  });
+  it('leaves promise hooks off in every gateway process, after calls through stdio and remote members (ADR 0011)', async () => {
+    const { client, transport } = await connectStreamable(url, bearer(TOKENS.alice));
+    await client.callTool({ name: 'everything_echo', arguments: { message: 'probe' } });
+    await client.callTool({ name: 'filtered_get-sum', arguments: { a: 1, b: 1 } });
+    await transport.terminateSession();
+    await client.close();
+    const probes = (p: GatewayProcess): string[] => p.output().match(/async hooks probe: \w+/g) ?? [];
+    const seen = topology.all.map((p) => probes(p).length);
+    await eventually(() => topology.all.every((p, i) => probes(p).length > seen[i]), 'a gateway process did not run the probe');
+    for (const p of topology.all)
+      expect({ command: p.args[0], on: probes(p).includes('async hooks probe: on') }).toEqual({ command: p.args[0], on: false });
   });
 });

@@ -2,7 +2,6 @@ import type { JsonRpcMessage } from '#contracts';
 import type { Logger } from '#observability';
 import type { BackendProcess, ExitInfo, ProcessSpawner, SpawnSpec } from '../process/child-process.js';
 import { GUARD_END_REASON } from '../process/process-guard.js';
-import { withinSessionScope, type SessionScope } from '../process/session-scope.js';
 import type { BackendConnection, BackendLogContext } from './backend.port.js';
 import { JsonRpcLineReader } from './json-rpc-line-reader.js';
 import { LogRateLimiter, type LogRate } from './log-rate-limiter.js';
@@ -26,7 +25,6 @@ export class StdioBackend implements BackendConnection {
   private process: BackendProcess | undefined;
   private closing = false;
   private closeAnnounced = false;
-  private readonly scope: SessionScope;
   private readonly stderrLog: LogRateLimiter;
   private readonly skippedLog: LogRateLimiter;
 
@@ -37,7 +35,6 @@ export class StdioBackend implements BackendConnection {
     private readonly context: BackendLogContext,
     private readonly limits: StdioLimits,
   ) {
-    this.scope = { sessionId: context.sessionId, end: (reason) => this.announceClose(reason) };
     const stderrRate = limits.stderrLogRate ?? STDERR_LOG_RATE;
     this.stderrLog = new LogRateLimiter(stderrRate, (dropped) =>
       log.warn({ ...context, dropped }, `dropped ${dropped} stderr lines of the backend (over ${stderrRate.perSecond} a second)`),
@@ -48,15 +45,14 @@ export class StdioBackend implements BackendConnection {
   }
 
   async start(): Promise<void> {
-    // All of this backend's I/O runs in its session's scope: a failure there ends this session, not the runner.
-    const child = withinSessionScope(this.scope, () => this.spawn());
+    const child = this.spawn();
     const failure = await child.started;
     if (failure) {
       this.log.warn({ ...this.context, err: failure.message }, 'backend failed to start');
       throw new Error(`the backend could not be started (${errorCode(failure)})`);
     }
     this.log.info({ ...this.context, pid: child.pid }, 'backend started');
-    withinSessionScope(this.scope, () => void child.exited.then(this.guarded((exit: ExitInfo) => this.exited(child, exit))));
+    void child.exited.then(this.guarded((exit: ExitInfo) => this.exited(child, exit)));
   }
 
   send(message: JsonRpcMessage): void {

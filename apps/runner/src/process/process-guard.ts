@@ -1,25 +1,16 @@
 import type { Logger } from '#observability';
-import { currentSessionScope } from './session-scope.js';
 
 /** What the client of a session sees when the gateway itself failed while serving it. */
 export const GUARD_END_REASON = 'the gateway failed while serving this session';
 
 /**
- * Turns an uncaught exception or unhandled rejection into an error log and, when it happened in a
- * session's backend I/O, the end of that session only: one backend must not take every user's
- * sessions down with the process. Returns a function that removes the guard.
+ * Turns an uncaught exception or unhandled rejection into an error log: the process keeps
+ * running. What a session's backend I/O throws never gets here; each backend catches it where it
+ * calls out and ends that session only (see docs/adr/0011-no-session-scope.md for why an error
+ * that escapes is not traced back to a session). Returns a function that removes the guard.
  */
 export function installProcessGuard(log: Logger): () => void {
-  const guard = (what: string) => (err: unknown) => {
-    const scope = currentSessionScope();
-    log.error({ err, sessionId: scope?.sessionId }, `${what}; the process keeps running`);
-    try {
-      scope?.end(GUARD_END_REASON);
-    } catch (endErr) {
-      // Throwing from here would exit the process after all.
-      log.error({ err: endErr, sessionId: scope?.sessionId }, 'could not end the session after an uncaught error');
-    }
-  };
+  const guard = (what: string) => (err: unknown) => log.error({ err }, `${what}; the process keeps running`);
   const onException = guard('uncaught exception');
   const onRejection = guard('unhandled promise rejection');
   process.on('uncaughtException', onException);

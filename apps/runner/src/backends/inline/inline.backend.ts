@@ -14,7 +14,6 @@ import type { InlineServerConfig } from '#config';
 import type { Logger } from '#observability';
 import type { ProcessSpawner } from '../../process/child-process.js';
 import { GUARD_END_REASON } from '../../process/process-guard.js';
-import { withinSessionScope, type SessionScope } from '../../process/session-scope.js';
 import type { BackendConnection, BackendLogContext } from '../backend.port.js';
 import { inlineToolsOf, type InlineTool } from './inline-tools.js';
 import { renderInvocation, type ToolInvocation } from './tool-invocation.js';
@@ -48,7 +47,6 @@ export class InlineBackend implements BackendConnection {
   private readonly serverSide: InMemoryTransport;
   /** Each running call's own stop, and its end. */
   private readonly running = new Map<AbortController, Promise<ToolRun>>();
-  private readonly scope: SessionScope;
   private closing = false;
   private closeAnnounced = false;
 
@@ -58,7 +56,6 @@ export class InlineBackend implements BackendConnection {
     private readonly context: BackendLogContext,
   ) {
     this.tools = inlineToolsOf(config);
-    this.scope = { sessionId: context.sessionId, end: (reason) => this.announceClose(reason) };
     sharedValidator ??= new AjvJsonSchemaValidator();
     this.server = new Server(
       { name: config.name, version: '1.0.0' },
@@ -116,10 +113,7 @@ export class InlineBackend implements BackendConnection {
     const spec = { command: config.command, args: invocation.args, env: { ...this.deps.childBaseEnv, ...invocation.env } };
     const limits = { timeoutMs: config.timeoutMs, maxOutputBytes: config.maxOutputBytes };
     const began = performance.now();
-    // Pipes and timers of the run belong to this session: what they throw ends it, not the runner.
-    const run = withinSessionScope(this.scope, () =>
-      runToolProcess(this.deps.spawner, spec, limits, AbortSignal.any([cancelled, stop.signal])),
-    );
+    const run = runToolProcess(this.deps.spawner, spec, limits, AbortSignal.any([cancelled, stop.signal]));
     this.running.set(stop, run);
     try {
       const outcome = await run;

@@ -1,7 +1,6 @@
 import type { JsonRpcMessage } from '#contracts';
 import type { Logger } from '#observability';
 import { GUARD_END_REASON } from '../../process/process-guard.js';
-import { withinSessionScope, type SessionScope } from '../../process/session-scope.js';
 import type { BackendConnection, BackendLogContext } from '../backend.port.js';
 import { UpstreamFaults, type UpstreamFaultKind } from './upstream-faults.js';
 import { UpstreamHttp } from './upstream-http.js';
@@ -31,8 +30,8 @@ export interface UpstreamCredential {
 
 /**
  * What both remote transports share: the session's lifetime (every request is aborted when it
- * ends), its own connections, messages handed on in the session's scope so that a failure while
- * routing one ends this session only, and an end announced once.
+ * ends), its own connections, a failure while routing a message or in the session's async work
+ * that ends this session only, and an end announced once.
  */
 export abstract class RemoteBackend implements BackendConnection {
   onmessage?: (message: JsonRpcMessage) => void;
@@ -42,7 +41,6 @@ export abstract class RemoteBackend implements BackendConnection {
   /** The configured headers; replaced when the person's credential is renewed. */
   protected headers: Record<string, string>;
   private readonly lifetime = new AbortController();
-  private readonly scope: SessionScope;
   private finished = false;
 
   protected constructor(protected readonly spec: RemoteSpec) {
@@ -51,7 +49,6 @@ export abstract class RemoteBackend implements BackendConnection {
     });
     this.http = new UpstreamHttp(spec.url, this.faults, spec.timeoutMs);
     this.headers = spec.headers;
-    this.scope = { sessionId: spec.context.sessionId, end: (reason) => this.end(reason) };
   }
 
   abstract start(): Promise<void>;
@@ -105,13 +102,11 @@ export abstract class RemoteBackend implements BackendConnection {
     this.onclose?.(reason);
   }
 
-  /** Runs async work of this session in its scope; what it throws ends this session, not the runner. */
+  /** Runs async work of this session; what it throws ends this session, not the runner. */
   protected spawn(work: () => Promise<void>): void {
-    withinSessionScope(this.scope, () => {
-      void work().catch((err: unknown) => {
-        this.spec.log.error({ ...this.spec.context, err }, 'remote backend I/O failed');
-        this.end(GUARD_END_REASON);
-      });
+    void work().catch((err: unknown) => {
+      this.spec.log.error({ ...this.spec.context, err }, 'remote backend I/O failed');
+      this.end(GUARD_END_REASON);
     });
   }
 
