@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { trustInProcess } from '../shared/codec.js';
-import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
+import { checkByHand, trustInProcess } from '../shared/codec.js';
+import { isBusJsonRpcMessage, JsonRpcMessageSchema, onlyKeys } from '../shared/json-rpc.js';
+import { isJsonObject } from '../shared/mcp-meta.js';
 import { replySchema } from '../shared/reply.js';
-import { StreamMessageSchema, StreamSubjectSchema } from '../session-stream/index.js';
+import { isStreamMessage, STREAM_SUBJECT_PATTERN, StreamMessageSchema, StreamSubjectSchema } from '../session-stream/index.js';
 
 /** Client messages for a session's backend, in order; the reply is a SessionInReply. */
 export const sessionInSubject = (runnerId: string, sessionId: string) => `gh.runner.${runnerId}.session.${sessionId}.in`;
@@ -35,3 +36,32 @@ export type SessionInRequest = z.infer<typeof SessionInRequestSchema>;
 export const SessionInReplySchema = replySchema({ events: z.array(StreamMessageSchema).optional() });
 export type SessionInReply = z.infer<typeof SessionInReplySchema>;
 trustInProcess(SessionInRequestSchema, SessionInReplySchema);
+
+const REQUEST_KEYS = new Set(['messages', 'stream', 'answerInReply']);
+const TAKEN_KEYS = new Set(['ok', 'events']);
+
+/** SessionInRequestSchema's check by hand (see `checkByHand`): every POST's messages cross it. */
+export function isSessionInRequest(value: unknown): value is SessionInRequest {
+  return (
+    isJsonObject(value) &&
+    onlyKeys(value, REQUEST_KEYS) &&
+    Array.isArray(value.messages) &&
+    value.messages.length > 0 &&
+    value.messages.every(isBusJsonRpcMessage) &&
+    (value.stream === undefined || (typeof value.stream === 'string' && STREAM_SUBJECT_PATTERN.test(value.stream))) &&
+    (value.answerInReply === undefined || value.answerInReply === true)
+  );
+}
+
+/** SessionInReplySchema's check by hand for the reply that takes the messages (a refusal goes to the schema). */
+export function isSessionInTaken(value: unknown): value is SessionInReply {
+  return (
+    isJsonObject(value) &&
+    onlyKeys(value, TAKEN_KEYS) &&
+    value.ok === true &&
+    (value.events === undefined || (Array.isArray(value.events) && value.events.every(isStreamMessage)))
+  );
+}
+
+checkByHand(SessionInRequestSchema, isSessionInRequest);
+checkByHand(SessionInReplySchema, isSessionInTaken);

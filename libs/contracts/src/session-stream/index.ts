@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { trustInProcess } from '../shared/codec.js';
-import { JsonRpcMessageSchema } from '../shared/json-rpc.js';
+import { checkByHand, trustInProcess } from '../shared/codec.js';
+import { isBusJsonRpcMessage, JsonRpcMessageSchema, onlyKeys } from '../shared/json-rpc.js';
+import { isJsonObject } from '../shared/mcp-meta.js';
 
 /**
  * Backend messages for one open HTTP stream on one edge: responses and their progress are
@@ -11,7 +12,8 @@ export const streamSubject = (edgeId: string, streamId: string) => `gh.edge.${ed
 export const edgeStreamsWildcard = (edgeId: string) => `gh.edge.${edgeId}.stream.*`;
 
 /** A stream subject as edges make them: anything else is refused before a runner publishes to it. */
-export const StreamSubjectSchema = z.string().regex(/^gh\.edge\.[A-Za-z0-9_-]{1,32}\.stream\.[A-Za-z0-9_-]{1,32}$/, {
+export const STREAM_SUBJECT_PATTERN = /^gh\.edge\.[A-Za-z0-9_-]{1,32}\.stream\.[A-Za-z0-9_-]{1,32}$/;
+export const StreamSubjectSchema = z.string().regex(STREAM_SUBJECT_PATTERN, {
   error: 'expected a stream subject gh.edge.<edge>.stream.<stream>',
 });
 
@@ -32,9 +34,24 @@ export const StreamMessageSchema = z.object({
 });
 export type StreamMessage = z.infer<typeof StreamMessageSchema>;
 
+const STREAM_MESSAGE_KEYS = new Set(['sessionId', 'eventId', 'message', 'end']);
+
+/** StreamMessageSchema's check by hand (see `checkByHand`): a stream's every event crosses it. */
+export function isStreamMessage(value: unknown): value is StreamMessage {
+  return (
+    isJsonObject(value) &&
+    onlyKeys(value, STREAM_MESSAGE_KEYS) &&
+    typeof value.sessionId === 'string' &&
+    (value.eventId === undefined || typeof value.eventId === 'string') &&
+    (value.message === undefined || isBusJsonRpcMessage(value.message)) &&
+    (value.end === undefined || value.end === true)
+  );
+}
+
 export const DeliveryReplySchema = z.object({ delivered: z.boolean() });
 export type DeliveryReply = z.infer<typeof DeliveryReplySchema>;
 trustInProcess(StreamMessageSchema, DeliveryReplySchema);
+checkByHand(StreamMessageSchema, isStreamMessage);
 
 /**
  * SSE event ids: `<logical stream key>.<position>`. The key is a POST stream's id, or

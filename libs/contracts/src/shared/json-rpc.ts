@@ -5,6 +5,14 @@ import { isJsonObject } from './mcp-meta.js';
 export const JsonRpcMessageSchema = z.looseObject({ jsonrpc: z.literal('2.0') });
 export type JsonRpcMessage = z.infer<typeof JsonRpcMessageSchema>;
 
+/**
+ * JsonRpcMessageSchema's check by hand (see `checkByHand`, for the contracts that carry messages):
+ * an object whose `jsonrpc` is "2.0", without an own `__proto__` member, which the schema drops.
+ */
+export function isBusJsonRpcMessage(value: unknown): value is JsonRpcMessage {
+  return isJsonObject(value) && value.jsonrpc === '2.0' && !Object.hasOwn(value, '__proto__');
+}
+
 export type RequestId = string | number;
 
 /** The members each kind of message may have, and no others. */
@@ -34,7 +42,8 @@ export function isJsonRpcMessage(value: unknown): value is JsonRpcMessage {
   return optional(value.id, isRequestId) && isErrorObject(value.error) && onlyKeys(value, ERROR_KEYS);
 }
 
-function onlyKeys(value: object, allowed: ReadonlySet<string>): boolean {
+/** Whether every member of `value` is one of `allowed` (an own `__proto__` is a member, and never allowed). */
+export function onlyKeys(value: object, allowed: ReadonlySet<string>): boolean {
   for (const key in value) if (!allowed.has(key)) return false;
   return true;
 }
