@@ -30,8 +30,8 @@ export interface UpstreamCredential {
 
 /**
  * What both remote transports share: the session's lifetime (every request is aborted when it
- * ends), its own connections, a failure while routing a message or in the session's async work
- * that ends this session only, and an end announced once.
+ * ends), its own connections, only this session ended when routing a message or the session's
+ * async work fails, and an end announced once.
  */
 export abstract class RemoteBackend implements BackendConnection {
   onmessage?: (message: JsonRpcMessage) => void;
