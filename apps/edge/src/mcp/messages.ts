@@ -1,6 +1,6 @@
 import { ClientNotificationSchema, ClientRequestSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { isJsonObject, isJsonRpcMessage, jsonNestedDeeperThan, MAX_JSON_DEPTH, onlyKeys, type JsonRpcMessage } from '#contracts';
+import { isJsonRpcMessage, jsonNestedDeeperThan, MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
 import { header, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { GATEWAY_PROTOCOL_VERSIONS } from './request-metadata.js';
@@ -80,34 +80,12 @@ function checked(item: unknown, where: string, schemas: boolean): JsonRpcMessage
 /** Checks a message against the protocol's schema for its method (400 -32602 with its id when it breaks it). */
 export function checkSchema(message: JsonRpcMessage, where = ''): void {
   const { method, id } = message;
-  if (method === 'tools/call' && isPlainToolCall(message)) return;
   const schema = typeof method === 'string' ? CLIENT_METHODS.get(method) : undefined;
   const result = schema?.safeParse(message);
   if (result && !result.success) {
     const rpcId = typeof id === 'string' || typeof id === 'number' ? id : null;
     throw McpErrors.invalidParams(`${String(method)}${where}: ${describe(result.error)}`, rpcId);
   }
-}
-
-const TOOL_CALL_PARAMS = new Set(['name', 'arguments', '_meta']);
-const PROGRESS_META = new Set(['progressToken']);
-
-/**
- * A `tools/call` the SDK's CallToolRequestSchema accepts, checked by hand: a name, arguments that
- * are an object, and at most a progress token in `_meta`. Every call passes here, and at one
- * session the schema's code runs cold, where it cost more than the whole body's parse. Any other
- * call (a task, other `_meta` members) goes to the schema, for its verdict; a property test holds
- * this check to accepting nothing the schema refuses.
- */
-export function isPlainToolCall(message: JsonRpcMessage): boolean {
-  const { params } = message;
-  if (!isJsonObject(params) || !onlyKeys(params, TOOL_CALL_PARAMS) || typeof params.name !== 'string') return false;
-  if (params.arguments !== undefined && !isJsonObject(params.arguments)) return false;
-  const meta = params._meta;
-  if (meta === undefined) return true;
-  if (!isJsonObject(meta) || !onlyKeys(meta, PROGRESS_META)) return false;
-  const token = meta.progressToken;
-  return token === undefined || typeof token === 'string' || Number.isSafeInteger(token);
 }
 
 /** The first problems zod found, as `path: message`. */
