@@ -147,6 +147,7 @@ describe.each<TopologyKind>(['all-in-one', 'distributed'])('aggregate servers (%
     }
     await eventually(() => backends().length === before, 'member backends left after both sessions ended');
   });
+
   it('leaves promise hooks off in every gateway process, after calls through stdio and remote members (ADR 0011)', async () => {
     const { client, transport } = await connectStreamable(url, bearer(TOKENS.alice));
     await client.callTool({ name: 'everything_echo', arguments: { message: 'probe' } });

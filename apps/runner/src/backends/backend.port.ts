@@ -1,5 +1,8 @@
 import type { JsonRpcMessage } from '#contracts';
 
+/** Why a session ended when its backend's I/O threw, caught where the backend calls out: the client sees it. */
+export const GUARD_END_REASON = 'the gateway failed while serving this session';
+
 /** One live connection to an MCP backend for one session, sized like the SDK's Transport. */
 export interface BackendConnection {
   /** Connects or spawns; rejects with a message safe to show the client. */

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { JsonRpcMessage } from '#contracts';
 import { createLogger } from '#observability';
 import { NodeProcessSpawner } from '../process/child-process.js';
-import { GUARD_END_REASON } from '../process/process-guard.js';
+import { GUARD_END_REASON } from './backend.port.js';
 import { StdioBackend, type StdioLimits } from './stdio.backend.js';
 
 const spawner = new NodeProcessSpawner({ timings: { stdinGraceMs: 100, termGraceMs: 200 }, supervise: false });

@@ -1,8 +1,7 @@
 import type { JsonRpcMessage } from '#contracts';
 import type { Logger } from '#observability';
 import type { BackendProcess, ExitInfo, ProcessSpawner, SpawnSpec } from '../process/child-process.js';
-import { GUARD_END_REASON } from '../process/process-guard.js';
-import type { BackendConnection, BackendLogContext } from './backend.port.js';
+import { GUARD_END_REASON, type BackendConnection, type BackendLogContext } from './backend.port.js';
 import { JsonRpcLineReader } from './json-rpc-line-reader.js';
 import { LogRateLimiter, type LogRate } from './log-rate-limiter.js';
 

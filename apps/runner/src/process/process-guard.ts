@@ -1,8 +1,5 @@
 import type { Logger } from '#observability';
 
-/** What the client of a session sees when the gateway itself failed while serving it. */
-export const GUARD_END_REASON = 'the gateway failed while serving this session';
-
 /**
  * Turns an uncaught exception or unhandled rejection into an error log: the process keeps
  * running. What a session's backend I/O throws never gets here; each backend catches it where it

@@ -8,7 +8,7 @@ import { createLogger } from '#observability';
 import { childPids, eventually, isAlive } from '#testing';
 import { readFileSync } from 'node:fs';
 import { NodeProcessSpawner } from '../../process/child-process.js';
-import { GUARD_END_REASON } from '../../process/process-guard.js';
+import { GUARD_END_REASON } from '../backend.port.js';
 import { InlineBackend, MAX_RUNNING_CALLS } from './inline.backend.js';
 
 const spawner = new NodeProcessSpawner({ timings: { stdinGraceMs: 100, termGraceMs: 300, killWaitMs: 500 }, supervise: false });

@@ -13,8 +13,7 @@ import { errorResponse, isRequest, JsonRpcCode, type JsonRpcMessage } from '#con
 import type { InlineServerConfig } from '#config';
 import type { Logger } from '#observability';
 import type { ProcessSpawner } from '../../process/child-process.js';
-import { GUARD_END_REASON } from '../../process/process-guard.js';
-import type { BackendConnection, BackendLogContext } from '../backend.port.js';
+import { GUARD_END_REASON, type BackendConnection, type BackendLogContext } from '../backend.port.js';
 import { inlineToolsOf, type InlineTool } from './inline-tools.js';
 import { renderInvocation, type ToolInvocation } from './tool-invocation.js';
 import { runToolProcess, type ToolRun } from './tool-process.js';

@@ -1,7 +1,6 @@
 import type { JsonRpcMessage } from '#contracts';
 import type { Logger } from '#observability';
-import { GUARD_END_REASON } from '../../process/process-guard.js';
-import type { BackendConnection, BackendLogContext } from '../backend.port.js';
+import { GUARD_END_REASON, type BackendConnection, type BackendLogContext } from '../backend.port.js';
 import { UpstreamFaults, type UpstreamFaultKind } from './upstream-faults.js';
 import { UpstreamHttp } from './upstream-http.js';
 
