@@ -256,6 +256,16 @@ describe('AccessTokenVerifier: what a token must be', () => {
     expect(await reasonOf(`${badText}.${signWith(badText, KeyObject.from(k1.privateKey)).toString('base64url')}`)).toMatch(
       /^ERR_JWT_INVALID/,
     );
+    // A byte-order mark is kept, so JSON refuses it, in the claims as in the header.
+    const withBom = (json: unknown) =>
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(json))]).toString('base64url');
+    const bomText = `${h}.${withBom(claims)}`;
+    expect(await reasonOf(`${bomText}.${signWith(bomText, KeyObject.from(k1.privateKey)).toString('base64url')}`)).toMatch(
+      /^ERR_JWT_INVALID/,
+    );
+    expect(await reasonOf(`${withBom({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })}.${p}.${sig}`)).toMatch(/^ERR_JWS_INVALID/);
+    const badHeader = Buffer.concat([Buffer.from('{"alg":"ES256","kid":"k1","x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    expect(await reasonOf(`${badHeader.toString('base64url')}.${p}.${sig}`)).toMatch(/^ERR_JWS_INVALID/);
     expect(await reasonOf(`${h}.${p}!.${sig}`)).toMatch(/^ERR_JWS_INVALID/);
   });
 

@@ -102,14 +102,14 @@ export class AccessTokenVerifier {
 
   /** Whether `token` grants access to `serverName`; the reason is for logs and never holds the token. */
   async verify(token: string, serverName: string): Promise<TokenVerification> {
-    const verification = await this.check(token, serverName);
+    const known = this.verified.get(token);
+    const verification = known ? this.grants(known, serverName, token) : await this.firstSight(token, serverName);
     (this.options.metrics ?? noMetrics).tokenCheck(outcomeOf(verification));
     return verification;
   }
 
-  private async check(token: string, serverName: string): Promise<TokenVerification> {
-    const known = this.verified.get(token);
-    if (known) return this.grants(known, serverName, token);
+  /** A token not remembered: its signature and claims checked in full, and remembered when good. */
+  private async firstSight(token: string, serverName: string): Promise<TokenVerification> {
     let payload: Record<string, unknown>;
     try {
       const jws = parseCompactJws(token);
@@ -118,7 +118,9 @@ export class AccessTokenVerifier {
       if (jws.header['crit'] !== undefined || (jws.header['b64'] ?? true) !== true) {
         throw new JwtRefused('ERR_JWS_INVALID: critical or unencoded-payload header parameters are not accepted');
       }
-      payload = verifyEs256Jwt(jws, await this.key(jws.header['kid']), {
+      const kid = jws.header['kid'];
+      const key = (typeof kid === 'string' && this.keys.known(kid)) || (await this.key(kid));
+      payload = verifyEs256Jwt(jws, key, {
         issuer: this.options.issuer,
         typ: 'at+jwt',
         requiredClaims: REQUIRED_CLAIMS,

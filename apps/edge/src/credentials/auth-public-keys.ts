@@ -46,6 +46,11 @@ export class AuthPublicKeys {
     clearTimeout(this.timer);
   }
 
+  /** The key named `kid` if it is known now; nothing is fetched. */
+  known(kid: string): KeyObject | undefined {
+    return this.keys.get(kid);
+  }
+
   /** The key named `kid`, refetching (throttled, shared by concurrent misses) when it is not known. */
   async key(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 
 /** Why a token was refused, in the words the verifier reports (the same as jose's codes and claims). */
@@ -14,11 +15,17 @@ export interface JwtChecks {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
-/** Invalid UTF-8 is refused, not replaced; a leading BOM is kept, so JSON refuses it. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Auth signs every token with one of a few headers: those read lately, by their segment, frozen. */
+const headers = new Map<string, Readonly<Record<string, unknown>>>();
+const HEADERS_REMEMBERED = 16;
 
 /** A compact JWS's parts, its header read; refuses anything that is not one. */
-export function parseCompactJws(token: string): { header: Record<string, unknown>; signed: string; payload: string; signature: string } {
+export function parseCompactJws(token: string): {
+  header: Readonly<Record<string, unknown>>;
+  signed: string;
+  payload: string;
+  signature: string;
+} {
   const parts = token.split('.');
   const [header = '', payload = '', signature = ''] = parts;
   // The signature may be empty here (alg "none"): the algorithm check refuses it by name.
@@ -26,8 +33,8 @@ export function parseCompactJws(token: string): { header: Record<string, unknown
     throw new JwtRefused('ERR_JWS_INVALID: Invalid Compact JWS');
   }
   return {
-    header: jsonObject(header, 'ERR_JWS_INVALID: Invalid JWS Protected Header'),
-    signed: `${header}.${payload}`,
+    header: headerOf(header),
+    signed: token.slice(0, header.length + 1 + payload.length),
     payload,
     signature,
   };
@@ -65,7 +72,8 @@ export function verifyEs256Jwt(jws: ReturnType<typeof parseCompactJws>, key: Key
 /** An ES256 signature (r || s, 64 bytes) over `signed`; a key or input node:crypto rejects is no signature. */
 function signatureVerifies(signed: string, key: KeyObject, signature: Buffer): boolean {
   try {
-    return verifySignature('sha256', Buffer.from(signed), { key, dsaEncoding: 'ieee-p1363' }, signature);
+    // base64url only (parseCompactJws checked): one byte a character.
+    return verifySignature('sha256', Buffer.from(signed, 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     return false;
   }
@@ -74,13 +82,30 @@ function signatureVerifies(signed: string, key: KeyObject, signature: Buffer): b
 const normalTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 const claimRefused = (claim: string, reason: 'missing' | 'check_failed' | 'invalid') => new JwtRefused(`claim ${claim}: ${reason}`);
 
+/** The header a segment holds, read once while it is among the last few seen. */
+function headerOf(segment: string): Readonly<Record<string, unknown>> {
+  let header = headers.get(segment);
+  if (header) return header;
+  header = Object.freeze(jsonObject(segment, 'ERR_JWS_INVALID: Invalid JWS Protected Header'));
+  if (headers.size >= HEADERS_REMEMBERED) headers.delete(headers.keys().next().value ?? '');
+  headers.set(segment, header);
+  return header;
+}
+
+/**
+ * A segment's JSON object. Invalid UTF-8 is refused, not replaced; a leading BOM is kept, so JSON
+ * refuses it. JSON.parse makes a fresh plain object whose keys are all own data properties (even
+ * `__proto__`), so it is returned as it is.
+ */
 function jsonObject(segment: string, refusal: string): Record<string, unknown> {
+  const bytes = Buffer.from(segment, 'base64url');
+  if (!isUtf8(bytes)) throw new JwtRefused(refusal);
   let value: unknown;
   try {
-    value = JSON.parse(UTF8.decode(Buffer.from(segment, 'base64url')));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new JwtRefused(refusal);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JwtRefused(refusal);
-  return Object.fromEntries(Object.entries(value));
+  return value as Record<string, unknown>;
 }
