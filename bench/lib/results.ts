@@ -180,7 +180,10 @@ export interface TokenChecks {
   cachedPerSec: number;
   /** Tokens never seen: a full ES256 check. */
   firstSightPerSec: number;
-  /** node:crypto's ES256 verify alone, on the same machine at the same moment: the ceiling of a first sight (absent in older runs). */
+  /**
+   * node:crypto's ES256 verify alone: the ceiling of a first sight (absent in older runs). Measured in
+   * turns with the first sights since the run after 2026-12-07 02:37; right after them before.
+   */
   signatureOnlyPerSec?: number;
 }
 
