@@ -35,6 +35,20 @@ export default tseslint.config(
     },
   },
   {
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testing/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ObjectExpression > Property[kind='get'], ObjectExpression > Property[kind='set']",
+          message:
+            "An object literal with an accessor of its own kept every request of the edge alive into V8's old generation (5 KB a request, bench/notes.md): use a class with the accessor on its prototype.",
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/config/src/**', '**/*.spec.ts', 'test/**', 'bench/**', 'libs/testing/src/**', '*.js', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
