@@ -53,7 +53,7 @@ export class AuthPublicKeys {
 
   /** The key named `kid`, refetching (throttled, shared by concurrent misses) when it is not known. */
   async key(kid: string): Promise<KeyObject | undefined> {
-    const known = this.keys.get(kid);
+    const known = this.known(kid);
     if (known || this.stopped) return known;
     if (this.fetching) await this.fetching;
     else if (this.options.now() - this.lastFetchAt >= MIN_FETCH_INTERVAL_MS) await this.refresh();

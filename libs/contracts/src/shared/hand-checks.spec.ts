@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { fuzzRun } from '#testing';
@@ -102,5 +103,17 @@ describe('decode with a check by hand', () => {
     expect(decode(SessionInRequestSchema, wrong)).toEqual({ ok: false, error: expect.stringContaining('stream') });
     const refusal = { ok: false as const, error: { code: 'BAD_REQUEST' as const, message: 'no' } };
     expect(decode(SessionInReplySchema, encode(SessionInReplySchema, refusal))).toEqual({ ok: true, value: refusal });
+  });
+
+  it('does not run the schema for a payload its check accepts, and does for one it refuses', () => {
+    const safeParse = jest.spyOn(SessionInRequestSchema, 'safeParse');
+    try {
+      decode(SessionInRequestSchema, new TextEncoder().encode(JSON.stringify(call)));
+      expect(safeParse).not.toHaveBeenCalled();
+      decode(SessionInRequestSchema, new TextEncoder().encode(JSON.stringify({ ...call, stray: 1 })));
+      expect(safeParse).toHaveBeenCalledTimes(1);
+    } finally {
+      safeParse.mockRestore();
+    }
   });
 });
