@@ -45,7 +45,7 @@ export function parseCompactJws(token: string): {
  * required claims, `iss`, and the times (`iat`, `nbf`, `exp`). Returns the claims.
  */
 export function verifyEs256Jwt(jws: ReturnType<typeof parseCompactJws>, key: KeyObject, checks: JwtChecks): Record<string, unknown> {
-  const signature = Buffer.from(jws.signature, 'base64url');
+  const signature = decodeBase64Url(jws.signature);
   const valid = signature.length === 64 && signatureVerifies(jws.signed, key, signature);
   if (!valid) throw new JwtRefused('bad signature');
   const claims = jsonObject(jws.payload, 'ERR_JWT_INVALID: JWT Claims Set must be a top-level JSON object');
@@ -79,6 +79,40 @@ function signatureVerifies(signed: string, key: KeyObject, signature: Buffer): b
   }
 }
 
+/** base64url's alphabet by character code: each character's six bits. */
+const SEXTETS = new Uint8Array(128);
+for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries())
+  SEXTETS[char.charCodeAt(0)] = index;
+
+/**
+ * A segment's bytes, as `Buffer.from(segment, 'base64url')` gives them for base64url's alphabet
+ * (parseCompactJws let through no other character): unpadded, a last lone character ignored.
+ * Decoded here, not by Node: its decoder (simdutf, which uses AVX-512 where the CPU has it, as
+ * this machine's does) slowed the signature check that follows by about 5 µs a token, measured in
+ * turns with the check alone, where its own time is about 0.2 µs; this loop adds about 0.5 µs.
+ * Why is not pinned down: the slowdown outlasts the next check, as a lowered clock would.
+ */
+export function decodeBase64Url(segment: string): Buffer {
+  const length = segment.length;
+  const bytes = Buffer.allocUnsafe((length * 3) >> 2);
+  const sextet = (at: number) => SEXTETS[segment.charCodeAt(at)] ?? 0;
+  let out = 0;
+  let at = 0;
+  for (; at + 4 <= length; at += 4) {
+    const bits = (sextet(at) << 18) | (sextet(at + 1) << 12) | (sextet(at + 2) << 6) | sextet(at + 3);
+    bytes[out++] = bits >> 16;
+    bytes[out++] = (bits >> 8) & 0xff;
+    bytes[out++] = bits & 0xff;
+  }
+  const left = length - at;
+  if (left >= 2) {
+    const bits = (sextet(at) << 18) | (sextet(at + 1) << 12) | (left === 3 ? sextet(at + 2) << 6 : 0);
+    bytes[out++] = bits >> 16;
+    if (left === 3) bytes[out] = (bits >> 8) & 0xff;
+  }
+  return bytes;
+}
+
 const normalTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 const claimRefused = (claim: string, reason: 'missing' | 'check_failed' | 'invalid') => new JwtRefused(`claim ${claim}: ${reason}`);
 
@@ -98,7 +132,7 @@ function headerOf(segment: string): Readonly<Record<string, unknown>> {
  * `__proto__`), so it is returned as it is.
  */
 function jsonObject(segment: string, refusal: string): Record<string, unknown> {
-  const bytes = Buffer.from(segment, 'base64url');
+  const bytes = decodeBase64Url(segment);
   if (!isUtf8(bytes)) throw new JwtRefused(refusal);
   let value: unknown;
   try {
