@@ -178,6 +178,7 @@ describe('renderReport: the page', () => {
       '## Memory',
       '## Density',
       '## Token checks',
+      '## Against the baseline',
       '## Where the time goes',
       '## Running it',
     ]);
@@ -611,6 +612,51 @@ describe('linearScale', () => {
   it('labels ticks without float noise, thousands as k', () => {
     expect(linearScale(0.63).ticks.map(linearScale(0.63).label)).toEqual(['0.0', '0.2', '0.4', '0.6', '0.8']);
     expect(linearScale(8650).ticks.map(linearScale(8650).label)).toEqual(['0', '2k', '4k', '6k', '8k', '10k']);
+  });
+});
+
+describe('renderReport: against the baseline', () => {
+  it('lists each figure of the baseline against this run, and what is beyond noise', () => {
+    const results: BenchResults = {
+      ...sample(),
+      againstBaseline: {
+        file: 'bench/results/2026-11-26.json',
+        startedAt: '2026-11-26T16:35:00.000Z',
+        comparisons: [
+          {
+            measure: "p50: gatehouse nats (jwt), 16 sessions, ÷ the peers'",
+            baseline: '1.24×',
+            current: '0.96×',
+            change: '1.29× better',
+            noise: '1.60×',
+            noiseShare: -0.55,
+            beyondNoise: false,
+          },
+          {
+            measure: 'memory per open session: serve',
+            baseline: '27.2 KB',
+            current: '—',
+            change: '—',
+            noise: '15.0 KB',
+            beyondNoise: true,
+          },
+        ],
+      },
+    };
+    const page = renderReport(results, '').markdown;
+    expect(page).toContain('the run of 2026-11-26 16:35 UTC (`bench/results/2026-11-26.json`)');
+    const heading = '## Against the baseline';
+    expect(row(page, heading, "p50: gatehouse nats (jwt), 16 sessions, ÷ the peers'")).toEqual([
+      "p50: gatehouse nats (jwt), 16 sessions, ÷ the peers'",
+      '1.24×',
+      '0.96×',
+      '1.29× better',
+      '1.60×',
+      'no',
+    ]);
+    expect(row(page, heading, 'memory per open session: serve').at(-1)).toBe('❌ yes');
+    expect(parseBenchResults(JSON.stringify(results), 'compared.json')).toEqual(results);
+    expect(renderReport(sample(), '').markdown).toContain('## Against the baseline\n\n_Not compared in this run._');
   });
 });
 

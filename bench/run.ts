@@ -7,8 +7,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '#testing';
+import { BASELINE_FILE, compareWithBaseline } from './baseline.js';
 import type { BenchResults } from './lib/results.js';
 import { defaultResultsFile } from './report.js';
+import { parseBenchResults } from './report/bench-results.schema.js';
 import { writeReport } from './report/write-report.js';
 import { measureDensity } from './scenarios/density.js';
 import { measureIdleStreams, measurePerSession } from './scenarios/memory.js';
@@ -103,7 +105,10 @@ async function main(): Promise<void> {
     tokenChecks,
     density,
   };
-  const results: BenchResults = { ...measured, targets: judgeTargets(measured) };
+  const baseline = parseBenchResults(readFileSync(join(REPO_ROOT, BASELINE_FILE), 'utf8'), BASELINE_FILE);
+  const againstBaseline = { file: BASELINE_FILE, startedAt: baseline.startedAt, comparisons: compareWithBaseline(measured, baseline) };
+  const compared = { ...measured, againstBaseline };
+  const results: BenchResults = { ...compared, targets: judgeTargets(compared) };
   const file = join(REPO_ROOT, defaultResultsFile(results));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);

@@ -195,6 +195,19 @@ describe('judgeTargets', () => {
     expect(judge(9500)).toMatchObject({ met: true });
   });
 
+  it('judges the comparison with the baseline run when the run made one, last', () => {
+    const againstBaseline = {
+      file: 'bench/results/2026-11-26.json',
+      startedAt: '2026-11-26T16:35:00.000Z',
+      comparisons: [
+        { measure: 'memory per open session: serve', baseline: '27.2 KB', current: '—', change: '—', noise: '15.0 KB', beyondNoise: true },
+      ],
+    };
+    const judged = judgeTargets({ ...results(unpinned, pinned), againstBaseline });
+    expect(judged.at(-1)).toMatchObject({ name: 'nothing slower than bench/results/2026-11-26.json beyond noise', met: false });
+    expect(rows.some((t) => t.name.startsWith('nothing slower than'))).toBe(false);
+  });
+
   it('judges density per open session, and its echo p99 as reported', () => {
     expect(find(rows, 'density: runner RSS per open session')).toMatchObject({
       target: '≤ 30 KB',

@@ -1,3 +1,4 @@
+import { baselineTarget } from './baseline.js';
 import { callsPerGatewayCoreSec, type BenchResults, type DensityResult, type TargetRow } from './lib/results.js';
 import { milliseconds, perSecond, ratio as formatRatio, signedMilliseconds } from './report/format.js';
 import { betterPeer, findRow as row, floorP50Ms, relayFloorRow } from './report/round-trip-series.js';
@@ -24,6 +25,7 @@ export function judgeTargets(results: Measured): TargetRow[] {
     ...memoryTargets(results),
     ...tokenCheckTargets(results),
     ...densityTargets(results.density),
+    ...(results.againstBaseline ? [baselineTarget(results.againstBaseline.comparisons, results.againstBaseline.file)] : []),
   ];
 }
 

@@ -22,6 +22,8 @@ export interface BenchResults {
   tokenChecks: TokenChecks;
   /** One runner holding thousands of open sessions (absent in older runs). */
   density?: DensityResult;
+  /** Every figure the baseline run measured against this run's (absent in older runs; see bench/baseline.ts). */
+  againstBaseline?: { file: string; startedAt: string; comparisons: BaselineComparison[] };
   /** The targets, each with the figure measured in this run. */
   targets: TargetRow[];
 }
@@ -194,6 +196,20 @@ export interface TargetRow {
   /** The figure this run measured, e.g. "1.84 ms". */
   figure: string;
   met: boolean;
+}
+
+/** A figure of the baseline run against this run's, each as bench/baseline.ts compares it. */
+export interface BaselineComparison {
+  measure: string;
+  baseline: string;
+  current: string;
+  /** "1.09× worse", "+2.0 KB worse", "1.20× better"; "—" when this run lacks the figure. */
+  change: string;
+  /** How far repeated runs moved the figure without a change of its own: "1.5×", "15.0 KB". */
+  noise: string;
+  /** How much of the noise the change takes (1: all of it; below 0: better); absent when this run lacks the figure. */
+  noiseShare?: number;
+  beyondNoise: boolean;
 }
 
 /** Calls per second of one gateway core: a pinned row's calls over the gateway's CPU seconds; NaN when not measured. */

@@ -93,6 +93,23 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
       echo: z.object({ callers: count, calls: count, p50Ms: figureOrNull, p99Ms: figureOrNull }),
     })
     .optional(),
+  againstBaseline: z
+    .object({
+      file: z.string(),
+      startedAt: z.string(),
+      comparisons: z.array(
+        z.object({
+          measure: z.string(),
+          baseline: z.string(),
+          current: z.string(),
+          change: z.string(),
+          noise: z.string(),
+          noiseShare: figure.optional(),
+          beyondNoise: z.boolean(),
+        }),
+      ),
+    })
+    .optional(),
   targets: z.array(z.object({ name: z.string(), target: z.string(), figure: z.string(), met: z.boolean() })),
 });
 

@@ -1,6 +1,7 @@
 /** docs/benchmarks.md from one run's results: every section a pure function of the results. */
 import type { BenchResults } from '../lib/results.js';
 import { bytes, duration, kibibytes, MISSING, milliseconds, perSecond, ratio, runTime, signedMilliseconds } from './format.js';
+import { baselineSection } from './baseline-section.js';
 import { densitySection } from './density-section.js';
 import { floorSection } from './floor-section.js';
 import { cell, table, type Column } from './markdown-table.js';
@@ -23,6 +24,7 @@ export function renderMarkdown(results: BenchResults, notes: string, resultsFile
     memorySection(results),
     densitySection(results.density),
     tokenChecksSection(results),
+    baselineSection(results),
     notesSection(notes),
     runningSection(results, resultsFile),
   ];
