@@ -54,7 +54,18 @@ function natsServerVersion(): string {
   return 'unknown';
 }
 
+/** Read before measuring: a baseline that is missing or broken stops the run at once, not after 20 minutes of it. */
+function readBaseline(): BenchResults {
+  try {
+    return parseBenchResults(readFileSync(join(REPO_ROOT, BASELINE_FILE), 'utf8'), BASELINE_FILE);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`bench: the baseline run ${BASELINE_FILE} cannot be read (restore it from git): ${reason}`, { cause: err });
+  }
+}
+
 async function main(): Promise<void> {
+  const baseline = readBaseline();
   const started = new Date();
   const [cpu] = cpus();
   progress(
@@ -105,7 +116,6 @@ async function main(): Promise<void> {
     tokenChecks,
     density,
   };
-  const baseline = parseBenchResults(readFileSync(join(REPO_ROOT, BASELINE_FILE), 'utf8'), BASELINE_FILE);
   const againstBaseline = { file: BASELINE_FILE, startedAt: baseline.startedAt, comparisons: compareWithBaseline(measured, baseline) };
   const compared = { ...measured, againstBaseline };
   const results: BenchResults = { ...compared, targets: judgeTargets(compared) };
