@@ -6,7 +6,7 @@
  * compared as it is. Only what both runs measured is compared.
  */
 import type { BaselineComparison, BenchResults, RoundTripRow, TargetRow } from './lib/results.js';
-import { MISSING, perSecond } from './report/format.js';
+import { kilobytes, megabytes, MISSING, rate } from './report/format.js';
 import { betterPeer, findRow } from './report/round-trip-series.js';
 
 /** The run before the second performance round, from the repository root. */
@@ -124,7 +124,7 @@ function memory(current: Measured, baseline: Measured): Compared[] {
     current: current.memory.perSession.find((c) => c.process === m.process)?.perSessionBytes ?? Number.NaN,
     better: 'lower',
     noise: { bytes: NOISE.memoryPerSessionBytes },
-    show: (bytes) => `${(bytes / 1000).toFixed(1)} KB`,
+    show: kilobytes,
   }));
   const idle = baseline.memory.idleStreams.map((s): Compared => ({
     measure: `edge RSS with ${s.streams.toLocaleString('en-US')} idle ${s.kind} streams`,
@@ -132,23 +132,23 @@ function memory(current: Measured, baseline: Measured): Compared[] {
     current: current.memory.idleStreams.find((c) => c.kind === s.kind && c.streams === s.streams)?.edgeRssAfterBytes ?? Number.NaN,
     better: 'lower',
     noise: { bytes: NOISE.idleStreamBytes },
-    show: (bytes) => `${(bytes / 1e6).toFixed(1)} MB`,
+    show: megabytes,
   }));
   return [...perSession, ...idle];
 }
 
 function tokenChecks(current: Measured, baseline: Measured): Compared[] {
-  const rate = (measure: string, pick: (t: Measured['tokenChecks']) => number): Compared => ({
+  const checks = (measure: string, pick: (t: Measured['tokenChecks']) => number): Compared => ({
     measure,
     baseline: pick(baseline.tokenChecks),
     current: pick(current.tokenChecks),
     better: 'higher',
     noise: { factor: NOISE.tokenChecks },
-    show: (value) => `${perSecond(value)}/s`,
+    show: rate,
   });
   return [
-    rate('token checks on one core: token seen before', (t) => t.cachedPerSec),
-    rate('token checks on one core: first sight', (t) => t.firstSightPerSec),
+    checks('token checks on one core: token seen before', (t) => t.cachedPerSec),
+    checks('token checks on one core: first sight', (t) => t.firstSightPerSec),
   ];
 }
 

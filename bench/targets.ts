@@ -1,13 +1,11 @@
 import { baselineTarget } from './baseline.js';
 import { callsPerGatewayCoreSec, type BenchResults, type DensityResult, type TargetRow } from './lib/results.js';
-import { milliseconds, perSecond, ratio as formatRatio, signedMilliseconds } from './report/format.js';
+import { kilobytes, megabytes, milliseconds, rate as perSec, ratio as formatRatio, signedMilliseconds } from './report/format.js';
 import { betterPeer, findRow as row, floorP50Ms, relayFloorRow } from './report/round-trip-series.js';
 
 type Measured = Omit<BenchResults, 'targets'>;
 
 const ms = (value: number) => `${milliseconds(value)} ms`;
-const perSec = (value: number) => `${perSecond(value)}/s`;
-const kilobytes = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1000).toFixed(1)} KB` : '— KB');
 const GATEHOUSE_JWT = ['gatehouse serve', 'gatehouse nats'] as const;
 
 /** A target is met only by a figure this run measured: a missing row is a miss, never NaN or Infinity passing a test. */
@@ -98,7 +96,7 @@ function memoryTargets({ memory }: Measured): TargetRow[] {
     ),
     ...memory.idleStreams.map((s) => {
       const name = `edge RSS with ${s.streams.toLocaleString('en-US')} idle ${s.kind} streams`;
-      return judged(name, '< 200 MB', `${(s.edgeRssAfterBytes / 1e6).toFixed(1)} MB`, s.edgeRssAfterBytes, (v) => v < 200e6);
+      return judged(name, '< 200 MB', megabytes(s.edgeRssAfterBytes), s.edgeRssAfterBytes, (v) => v < 200e6);
     }),
   ];
 }

@@ -36,6 +36,21 @@ export function ratio(numerator: number | undefined, denominator: number | undef
   return `${(numerator / denominator).toFixed(2)}×`;
 }
 
+/** A rate with its unit: "2,540/s". */
+export function rate(value: number | undefined): string {
+  return `${perSecond(value)}/s`;
+}
+
+/** Bytes in decimal kilobytes, one decimal, as the targets state them: "27.2 KB", "— KB". */
+export function kilobytes(value: number | undefined): string {
+  return `${known(value) ? (value / 1000).toFixed(1) : MISSING} KB`;
+}
+
+/** Bytes in decimal megabytes, one decimal: "158.5 MB", "— MB". */
+export function megabytes(value: number | undefined): string {
+  return `${known(value) ? (value / 1e6).toFixed(1) : MISSING} MB`;
+}
+
 /** Bytes in KiB below one MiB, in MiB above, one decimal: "204.8 KiB", "80.0 MiB". */
 export function bytes(value: number | undefined): string {
   if (!known(value)) return MISSING;

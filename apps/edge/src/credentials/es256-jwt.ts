@@ -84,6 +84,9 @@ const SEXTETS = new Uint8Array(128);
 for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries())
   SEXTETS[char.charCodeAt(0)] = index;
 
+/** The six bits of a segment's character at `at`. */
+const sextet = (segment: string, at: number) => SEXTETS[segment.charCodeAt(at)] ?? 0;
+
 /**
  * A segment's bytes, as `Buffer.from(segment, 'base64url')` gives them for base64url's alphabet
  * (parseCompactJws let through no other character): unpadded, a last lone character ignored.
@@ -95,18 +98,17 @@ for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 export function decodeBase64Url(segment: string): Buffer {
   const length = segment.length;
   const bytes = Buffer.allocUnsafe((length * 3) >> 2);
-  const sextet = (at: number) => SEXTETS[segment.charCodeAt(at)] ?? 0;
   let out = 0;
   let at = 0;
   for (; at + 4 <= length; at += 4) {
-    const bits = (sextet(at) << 18) | (sextet(at + 1) << 12) | (sextet(at + 2) << 6) | sextet(at + 3);
+    const bits = (sextet(segment, at) << 18) | (sextet(segment, at + 1) << 12) | (sextet(segment, at + 2) << 6) | sextet(segment, at + 3);
     bytes[out++] = bits >> 16;
     bytes[out++] = (bits >> 8) & 0xff;
     bytes[out++] = bits & 0xff;
   }
   const left = length - at;
   if (left >= 2) {
-    const bits = (sextet(at) << 18) | (sextet(at + 1) << 12) | (left === 3 ? sextet(at + 2) << 6 : 0);
+    const bits = (sextet(segment, at) << 18) | (sextet(segment, at + 1) << 12) | (left === 3 ? sextet(segment, at + 2) << 6 : 0);
     bytes[out++] = bits >> 16;
     if (left === 3) bytes[out] = (bits >> 8) & 0xff;
   }
