@@ -8,8 +8,8 @@
  *
  * DIR is a checkout of Gatehouse that has been built (`npm ci && npm run build`); --new defaults to
  * this checkout, which `npm run bench:pair` builds first. Prints each round's CPU per call (user + system time of every gateway
- * process, and of the topology's own nats-server, over the window's calls) and the median of the
- * new-to-old ratio. The first rounds still include JIT warm-up; read the later ones.
+ * process, and of the topology's own nats-server, over the window's calls) and its median call's
+ * round trip, and the medians of the new-to-old ratios of both. The first rounds still include JIT warm-up; read the later ones.
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -22,7 +22,10 @@ import type * as Gatehouse from './gatehouse.js';
 import type * as Clients from './lib/clients.js';
 import type * as Pinning from './lib/cpu-pinning.js';
 import type * as Load from './lib/load.js';
+import { quietListenerWarnings } from './lib/listener-warning.js';
 import { callFor, type Caller } from './lib/load.js';
+
+quietListenerWarnings((line) => console.error(`bench-pair: ${line}`));
 
 const TASKSET = '/usr/bin/taskset';
 const WARMUP_WINDOWS = 2;
@@ -48,6 +51,8 @@ interface Measured {
   /** Gateway CPU per call, in µs: all its processes, and each. */
   total: number;
   perProcess: number[];
+  /** The median call's round trip, in ms. */
+  p50: number;
 }
 
 /** Starts one build's topology, pinned, with `sessions` SDK clients connected to it; its own modules, whatever this one's are. */
@@ -96,7 +101,7 @@ async function measure(build: Build, ms: number): Promise<Measured> {
   const { samples } = await callFor(build.callers, ms);
   const calls = samples.length;
   const perProcess = build.processes.map((p, i) => ((cpu(p.pid) - (before[i] ?? Number.NaN)) * 1000) / calls);
-  return { total: perProcess.reduce((a, b) => a + b, 0), perProcess };
+  return { total: perProcess.reduce((a, b) => a + b, 0), perProcess, p50: median(samples) };
 }
 
 function median(values: number[]): number {
@@ -106,7 +111,7 @@ function median(values: number[]): number {
 
 function describe(m: Measured, build: Build): string {
   const parts = build.processes.map((p, i) => `${p.name} ${Math.round(m.perProcess[i] ?? Number.NaN)}`).join(', ');
-  return `${Math.round(m.total)} µs/call (${parts})`;
+  return `${Math.round(m.total)} µs/call (${parts}), p50 ${m.p50.toFixed(2)} ms`;
 }
 
 function positive(name: 'sessions' | 'rounds' | 'window-ms'): number {
@@ -135,6 +140,7 @@ async function main(): Promise<void> {
     current = await start(newDir, topology, sessions);
     for (let i = 0; i < WARMUP_WINDOWS; i++) for (const build of [old, current]) await measure(build, windowMs);
     const ratios: number[] = [];
+    const p50Ratios: number[] = [];
     for (let round = 0; round < rounds; round++) {
       // Each goes first every other round, so neither always follows the other.
       const first = round % 2 === 0 ? old : current;
@@ -143,11 +149,14 @@ async function main(): Promise<void> {
       const b = await measure(second, windowMs);
       const [before, after] = first === old ? [a, b] : [b, a];
       ratios.push(after.total / before.total);
+      p50Ratios.push(after.p50 / before.p50);
       console.log(
         `round ${round + 1}: old ${describe(before, old)} | new ${describe(after, current)} | new/old ${(after.total / before.total).toFixed(3)}`,
       );
     }
-    console.log(`${topology}, ${sessions} sessions: median new/old CPU per call ${median(ratios).toFixed(3)} over ${rounds} rounds`);
+    console.log(
+      `${topology}, ${sessions} sessions, over ${rounds} rounds: median new/old CPU per call ${median(ratios).toFixed(3)}, p50 ${median(p50Ratios).toFixed(3)}`,
+    );
   } finally {
     await current?.stop();
     await old.stop();

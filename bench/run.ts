@@ -17,6 +17,7 @@ import { measureIdleStreams, measurePerSession } from './scenarios/memory.js';
 import { measureOneSession } from './scenarios/one-session.js';
 import { measurePinnedRoundTrips } from './scenarios/pinned-round-trips.js';
 import { measureRemoteRoundTrips } from './scenarios/remote-round-trips.js';
+import { quietListenerWarnings } from './lib/listener-warning.js';
 import { measureRoundTrips } from './scenarios/round-trips.js';
 import { measureSessionStart } from './scenarios/session-start.js';
 import { measureTokenChecks } from './scenarios/token-checks.js';
@@ -26,15 +27,7 @@ const runStarted = Date.now();
 /** A progress line, with the seconds since the run started: where the run's time goes. */
 const progress = (line: string) => process.stderr.write(`bench: [${((Date.now() - runStarted) / 1000).toFixed(0)} s] ${line}\n`);
 
-// The SDK's HTTP client adds an abort listener per request to one long-lived signal (see the
-// notes); Node warns once per request past 1,500. Said once here instead of thousands of times.
-process.removeAllListeners('warning');
-let listenerWarned = false;
-process.on('warning', (warning) => {
-  if (warning.name !== 'MaxListenersExceededWarning') return void process.stderr.write(`${warning.name}: ${warning.message}\n`);
-  if (!listenerWarned) progress(`warning (once): ${warning.message}`);
-  listenerWarned = true;
-});
+quietListenerWarnings(progress);
 
 function packageVersion(name: string): string {
   const file = join(REPO_ROOT, name === 'gatehouse' ? '' : `node_modules/${name}`, 'package.json');
