@@ -4,6 +4,7 @@ import { isJsonRpcMessage, jsonNestedDeeperThan, MAX_JSON_DEPTH, type JsonRpcMes
 import { header, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { GATEWAY_PROTOCOL_VERSIONS } from './request-metadata.js';
+import { isPlainToolCall } from './tool-call-check.js';
 
 /** Throws on bytes that are not UTF-8 (the body's JSON then cannot be valid). */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -80,6 +81,8 @@ function checked(item: unknown, where: string, schemas: boolean): JsonRpcMessage
 /** Checks a message against the protocol's schema for its method (400 -32602 with its id when it breaks it). */
 export function checkSchema(message: JsonRpcMessage, where = ''): void {
   const { method, id } = message;
+  // Most of a session's requests are tool calls: the usual shape is told apart without the schema.
+  if (method === 'tools/call' && isPlainToolCall(message)) return;
   const schema = typeof method === 'string' ? CLIENT_METHODS.get(method) : undefined;
   const result = schema?.safeParse(message);
   if (result && !result.success) {
