@@ -7,26 +7,30 @@ function audit() {
   const calls = new CallAudit(config, { record: (r) => void records.push(r), close: () => Promise.resolve() }, () => 1000);
   return { calls, records };
 }
+/** Records are made in the turn after their calls end. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const ann = { sub: 'ann', email: 'ann@example.com' };
 
 describe('CallAudit', () => {
-  it("records a 2026-07-28 backend's own input_required as such, not as ok", () => {
+  it("records a 2026-07-28 backend's own input_required as such, not as ok", async () => {
     const { calls, records } = audit();
     calls.begin({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'book' } }, 'travel', ann)?.answered({
       jsonrpc: '2.0',
       id: 1,
       result: { resultType: 'input_required', inputRequests: {} },
     });
+    await nextTurn();
     expect(records.map((r) => r.outcome)).toEqual(['input_required']);
   });
 
-  it('keeps a resource URI without its user info, query and fragment', () => {
+  it('keeps a resource URI without its user info, query and fragment', async () => {
     const { calls, records } = audit();
     const read = (uri: string) =>
       calls.begin({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri } }, 'files', ann)?.end('ok');
     read('https://files.example/doc?access_token=SECRET123');
     read('s3://key:secret@bucket/object');
     read('file:///etc/hosts');
+    await nextTurn();
     expect(records.map((r) => r.name)).toEqual([
       'https://files.example/doc#[redacted]',
       's3://bucket/object#[redacted]',
@@ -34,10 +38,11 @@ describe('CallAudit', () => {
     ]);
   });
 
-  it('leaves out an error code that is not a safe integer, and arguments when they are off', () => {
+  it('leaves out an error code that is not a safe integer, and arguments when they are off', async () => {
     const { calls, records } = audit();
     const request = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'x', arguments: { q: 1 } } };
     calls.begin(request, 's', ann)?.answered({ jsonrpc: '2.0', id: 1, error: { code: 1e20, message: 'odd' } });
+    await nextTurn();
     expect(records).toEqual([
       {
         at: 1000,
@@ -51,6 +56,38 @@ describe('CallAudit', () => {
         requestBytes: expect.any(Number),
       },
     ]);
+  });
+
+  it('makes a record in the turn after its call ended, timed at the end, in the order the calls ended', async () => {
+    const records: AuditRecord[] = [];
+    let clock = 1000;
+    const config = { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 0 };
+    const calls = new CallAudit(config, { record: (r) => void records.push(r), close: () => Promise.resolve() }, () => clock);
+    const call = (name: string) => calls.begin({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name } }, 's', ann);
+    const [first, second] = [call('first'), call('second')];
+    clock += 30;
+    second?.answered({ jsonrpc: '2.0', id: 1, result: { content: [] } });
+    clock += 20;
+    first?.end('cancelled');
+    clock += 500;
+    // The answer goes out in this turn's check phase; its record must not come before it.
+    expect(records).toEqual([]);
+    await nextTurn();
+    expect(records.map((r) => [r.name, r.outcome, r.durationMs])).toEqual([
+      ['second', 'ok', 30],
+      ['first', 'cancelled', 50],
+    ]);
+  });
+
+  it('makes the records still waiting before it closes the trail', async () => {
+    const records: AuditRecord[] = [];
+    let heldAtClose = -1;
+    const config = { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 0 };
+    const trail = { record: (r: AuditRecord) => void records.push(r), close: () => Promise.resolve(void (heldAtClose = records.length)) };
+    const calls = new CallAudit(config, trail, () => 1000);
+    calls.begin({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } }, 's', ann)?.end('ok');
+    await calls.close();
+    expect(heldAtClose).toBe(1);
   });
 
   it('opens no ticket for other methods, or when the audit is off', () => {

@@ -315,6 +315,7 @@ describe('RunnerPool', () => {
     answer({ jsonrpc: '2.0', id: 6, result: { tools: [] } });
     session?.fromClient([{ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'sleep' } }], stream);
     await session?.end('closed by the client');
+    await new Promise((resolve) => setImmediate(resolve)); // records are made in the turn after their calls end
     const who = { sub: 'alice', email: 'alice@example.com', clientId: 'https://client.example/meta', server: 'shell' };
     expect(audited).toEqual([
       {
