@@ -5,7 +5,7 @@
  * the two: a round trip to the two peers', a session start to the direct spawn's. Memory is
  * compared as it is. Only what both runs measured is compared.
  */
-import type { BaselineComparison, BenchResults, RoundTripRow, TargetRow } from './lib/results.js';
+import { idleStreamsName, type BaselineComparison, type BenchResults, type RoundTripRow, type TargetRow } from './lib/results.js';
 import { kilobytes, megabytes, MISSING, rate } from './report/format.js';
 import { betterPeer, findRow } from './report/round-trip-series.js';
 
@@ -127,7 +127,7 @@ function memory(current: Measured, baseline: Measured): Compared[] {
     show: kilobytes,
   }));
   const idle = baseline.memory.idleStreams.map((s): Compared => ({
-    measure: `edge RSS with ${s.streams.toLocaleString('en-US')} idle ${s.kind} streams`,
+    measure: idleStreamsName(s),
     baseline: s.edgeRssAfterBytes,
     current: current.memory.idleStreams.find((c) => c.kind === s.kind && c.streams === s.streams)?.edgeRssAfterBytes ?? Number.NaN,
     better: 'lower',

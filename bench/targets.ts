@@ -1,5 +1,5 @@
 import { baselineTarget } from './baseline.js';
-import { callsPerGatewayCoreSec, type BenchResults, type DensityResult, type TargetRow } from './lib/results.js';
+import { callsPerGatewayCoreSec, idleStreamsName, type BenchResults, type DensityResult, type TargetRow } from './lib/results.js';
 import { kilobytes, megabytes, milliseconds, rate as perSec, ratio as formatRatio, signedMilliseconds } from './report/format.js';
 import { betterPeer, findRow as row, floorP50Ms, relayFloorRow } from './report/round-trip-series.js';
 
@@ -95,8 +95,7 @@ function memoryTargets({ memory }: Measured): TargetRow[] {
       judged(`memory per open session: ${m.process}`, '≤ 100 KB', kilobytes(m.perSessionBytes), m.perSessionBytes, (v) => v <= 100_000),
     ),
     ...memory.idleStreams.map((s) => {
-      const name = `edge RSS with ${s.streams.toLocaleString('en-US')} idle ${s.kind} streams`;
-      return judged(name, '< 200 MB', megabytes(s.edgeRssAfterBytes), s.edgeRssAfterBytes, (v) => v < 200e6);
+      return judged(idleStreamsName(s), '< 200 MB', megabytes(s.edgeRssAfterBytes), s.edgeRssAfterBytes, (v) => v < 200e6);
     }),
   ];
 }

@@ -176,6 +176,11 @@ export interface IdleStreamsRow {
   edgeRssAfterBytes: number;
 }
 
+/** How the targets and the baseline comparison name an idle-streams row's edge RSS. */
+export function idleStreamsName(row: Pick<IdleStreamsRow, 'kind' | 'streams'>): string {
+  return `edge RSS with ${row.streams.toLocaleString('en-US')} idle ${row.kind} streams`;
+}
+
 /** Access-token checks per second by the edge's verifier on one core. */
 export interface TokenChecks {
   /** A token seen before. */

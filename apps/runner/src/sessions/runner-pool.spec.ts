@@ -51,6 +51,8 @@ class FakeBackend implements BackendConnection {
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 
 const REPLAY = { messages: 16, bytes: 65536 };
+/** Lets what was put off to the next turn of the event loop run. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTimeoutMs: 1000, maxPerUser: 2 }) {
   let clock = 0;
@@ -182,7 +184,7 @@ describe('RunnerPool', () => {
     void pool.get('s1')?.end('closed by the client');
     let closed = false;
     const closing = pool.closeAll('runner shutting down').then(() => (closed = true));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(closed).toBe(false);
     finish();
     await closing;
@@ -315,7 +317,7 @@ describe('RunnerPool', () => {
     answer({ jsonrpc: '2.0', id: 6, result: { tools: [] } });
     session?.fromClient([{ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'sleep' } }], stream);
     await session?.end('closed by the client');
-    await new Promise((resolve) => setImmediate(resolve)); // records are made in the turn after their calls end
+    await nextTurn(); // records are made in the turn after their calls end
     const who = { sub: 'alice', email: 'alice@example.com', clientId: 'https://client.example/meta', server: 'shell' };
     expect(audited).toEqual([
       {
