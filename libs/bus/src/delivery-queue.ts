@@ -5,6 +5,12 @@ import type { BusErrorListener } from './bus-errors.js';
  * One subscription's inbox, shared by both adapters: messages are handled one at a time in
  * arrival order, never inside the publishing (or socket-reading) call, and a failing handler is
  * reported and skipped.
+ *
+ * How an idle inbox starts: LocalBus's messages come from a publish, so their handlers wait for a
+ * macrotask, as if read from a socket: a publisher never runs handlers, and handlers that publish
+ * to each other cannot starve I/O. NatsBus's come in a socket read already, so they wait only
+ * until nats.js has read the rest of it: waiting for the turn's check phase as well cost each
+ * message 10–20 µs on a lone call's path (bench/notes.md).
  */
 export class DeliveryQueue {
   private readonly pending: BusMessage[] = [];
@@ -14,6 +20,7 @@ export class DeliveryQueue {
   constructor(
     private readonly handler: BusHandler,
     private readonly report: BusErrorListener,
+    private readonly start: 'next-turn' | 'after-read' = 'next-turn',
   ) {}
 
   push(msg: BusMessage): void {
@@ -34,8 +41,8 @@ export class DeliveryQueue {
   }
 
   private async run(): Promise<void> {
-    // a macrotask, like a socket read, so publishers never run handlers and loops cannot starve I/O
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.start === 'next-turn') await new Promise<void>((resolve) => setImmediate(resolve));
+    else await Promise.resolve();
     for (let msg = this.pending.shift(); msg !== undefined && !this.stopped; msg = this.pending.shift()) {
       try {
         await this.handler(msg);

@@ -50,15 +50,15 @@ describe('NatsBus.connect', () => {
 });
 
 describe('NatsBus outbox', () => {
-  it('sends the server what it publishes in several tasks of one turn in one write, in order', async () => {
+  it("writes a quiet turn's first message at once, and the rest of a turn and each busy turn in one write, in order", async () => {
     const bus = await NatsBus.connect({ servers, name: prefix });
     const receiver = await NatsBus.connect({ servers, name: prefix });
     const subject = `${prefix}.outbox`;
     const received: string[] = [];
-    const all = new Promise<void>((resolve) => {
-      receiver.subscribe(subject, (m) => {
-        if (received.push(new TextDecoder().decode(m.data)) === 3) resolve();
-      });
+    let arrived: (() => void) | undefined;
+    receiver.subscribe(subject, (m) => {
+      received.push(new TextDecoder().decode(m.data));
+      arrived?.();
     });
     await receiver.flush();
     await bus.flush();
@@ -71,17 +71,65 @@ describe('NatsBus outbox', () => {
       if (this.remotePort === natsPort) writes.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
       return realWrite.apply(this, args);
     });
-    try {
-      // Three immediates queued together run as three tasks of one check phase, each publishing once.
-      // (Three timers were not one turn on a loaded machine: each reads the clock, which may move
-      // a millisecond between them.)
-      for (const n of ['1', '2', '3']) setImmediate(() => bus.publish(subject, new TextEncoder().encode(n)));
+    /** Whether each message of `group` was written before its own task ended. */
+    const writtenAtOnce: boolean[] = [];
+    // Immediates queued together run as tasks of one check phase, each publishing once. (Timers were
+    // not one turn on a loaded machine: each reads the clock, which may move a millisecond between them.)
+    const turn = async (group: string[]) => {
+      const all = new Promise<void>((resolve) => (arrived = () => received.length === Number(group.at(-1)) && resolve()));
+      for (const n of group)
+        setImmediate(() => {
+          bus.publish(subject, new TextEncoder().encode(n));
+          // nats.js writes what it was handed when the task's microtasks are done: this one runs after.
+          queueMicrotask(() => writtenAtOnce.push(writes.some((w) => w.includes(`\r\n${n}\r\n`))));
+        });
       await all;
+    };
+    try {
+      await turn(['1', '2', '3']); // quiet: the first at once, the other two at the turn's end
+      await turn(['4', '5', '6']); // after a busy turn: all three at its end
+      await turn(['7']); // still after a busy turn: at its end
+      await turn(['8']); // after a turn of one: at once
     } finally {
       spy.mockRestore();
       await Promise.all([bus.close(), receiver.close()]);
     }
-    expect(received).toEqual(['1', '2', '3']);
-    expect(writes.filter((w) => w.includes(subject))).toHaveLength(1);
+    expect(received).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    const published = writes.filter((w) => w.includes(subject)).map((w) => w.match(/\r\n\d\r\n/g)?.map((m) => m.trim()));
+    expect(published).toEqual([['1'], ['2', '3'], ['4', '5', '6'], ['7'], ['8']]);
+    expect(writtenAtOnce).toEqual([true, false, false, false, false, false, false, true]);
+  });
+});
+
+describe('NatsBus delivery', () => {
+  it('handles a message in the socket read that brought it, not a turn later', async () => {
+    const bus = await NatsBus.connect({ servers, name: prefix });
+    const sender = await NatsBus.connect({ servers, name: prefix });
+    const subject = `${prefix}.delivery`;
+    const natsPort = Number(new URL(servers.split(',')[0] ?? '').port || 4222);
+    // Each read from the server schedules a mark for the end of its turn: a handler that runs after
+    // it waited for the turn's check phase.
+    let readTurnEnded = false;
+    const realEmit: (this: Socket, event: string | symbol, ...args: unknown[]) => boolean = Socket.prototype.emit;
+    const spy = jest.spyOn(Socket.prototype, 'emit').mockImplementation(function (
+      this: Socket,
+      event: string | symbol,
+      ...rest: unknown[]
+    ) {
+      if (event === 'data' && this.remotePort === natsPort) {
+        readTurnEnded = false;
+        setImmediate(() => (readTurnEnded = true));
+      }
+      return realEmit.call(this, event, ...rest);
+    });
+    try {
+      const handled = new Promise<boolean>((resolve) => bus.subscribe(subject, () => resolve(readTurnEnded)));
+      await bus.flush();
+      sender.publish(subject, new TextEncoder().encode('x'));
+      expect(await handled).toBe(false);
+    } finally {
+      spy.mockRestore();
+      await Promise.all([bus.close(), sender.close()]);
+    }
   });
 });
