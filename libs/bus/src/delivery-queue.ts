@@ -9,8 +9,8 @@ import type { BusErrorListener } from './bus-errors.js';
  * How an idle inbox starts: LocalBus's messages come from a publish, so their handlers wait for a
  * macrotask, as if read from a socket: a publisher never runs handlers, and handlers that publish
  * to each other cannot starve I/O. NatsBus's come in a socket read already, so they wait only
- * until nats.js has read the rest of it: waiting for the turn's check phase as well cost each
- * message 10–20 µs on a lone call's path (bench/notes.md).
+ * until nats.js has read the rest of it: waiting for the turn's check phase as well delayed every
+ * message on a lone call's path (bench/notes.md, the tenth round).
  */
 export class DeliveryQueue {
   private readonly pending: BusMessage[] = [];
