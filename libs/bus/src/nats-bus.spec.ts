@@ -7,6 +7,8 @@ import { BusConnectError } from './bus-errors.js';
 import { NatsBus } from './nats-bus.js';
 
 const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+/** The port the specs' connections talk to: their socket writes and reads are told apart by it. */
+const natsPort = Number(new URL(servers.split(',')[0] ?? '').port || 4222);
 // unique per run, so parallel runs share the server without sharing subjects or buckets
 const prefix = `gh_spec_${Date.now().toString(36)}_${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
 
@@ -62,7 +64,6 @@ describe('NatsBus outbox', () => {
     });
     await receiver.flush();
     await bus.flush();
-    const natsPort = Number(new URL(servers.split(',')[0] ?? '').port || 4222);
     const writes: string[] = [];
     const realWrite = Socket.prototype.write;
     // Every write this process makes to the server, whichever connection makes it: only `bus` publishes meanwhile.
@@ -106,7 +107,6 @@ describe('NatsBus delivery', () => {
     const bus = await NatsBus.connect({ servers, name: prefix });
     const sender = await NatsBus.connect({ servers, name: prefix });
     const subject = `${prefix}.delivery`;
-    const natsPort = Number(new URL(servers.split(',')[0] ?? '').port || 4222);
     // Each read from the server schedules a mark for the end of its turn: a handler that runs after
     // it waited for the turn's check phase.
     let readTurnEnded = false;

@@ -65,6 +65,11 @@ export function isAlive(pid: number): boolean {
   return state !== undefined && state !== 'Z';
 }
 
+/** Resolves in the next turn of the event loop, once what was put off with `setImmediate` has run. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Waits until `check` holds (it may be async, a scrape say), polling; rejects with `message` after `timeoutMs`. */
 export async function eventually(check: () => boolean | Promise<boolean>, message: string, timeoutMs = 10000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

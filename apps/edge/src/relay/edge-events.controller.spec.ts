@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { encode, SessionClosedEventSchema, TokenRevokedEventSchema, type Revocation } from '#contracts';
 import { createLogger } from '#observability';
+import { nextTurn } from '#testing';
 import { EdgeEventsController } from './edge-events.controller.js';
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -36,7 +37,7 @@ describe('EdgeEventsController', () => {
     controller.closed(bytes({ sessionId: 5 }));
     controller.revoked(bytes({ kind: 'user', value: 'x', until: 1 }));
     controller.revoked(new TextEncoder().encode('{'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(ended).toEqual([]);
     expect(revoked).toEqual([]);
     const levels = lines

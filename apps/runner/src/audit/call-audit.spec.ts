@@ -1,14 +1,14 @@
 import type { AuditRecord } from '#contracts';
+import { nextTurn } from '#testing';
 import { CallAudit } from './call-audit.js';
 
-function audit() {
+/** An audit on, its records, made in the turn after their calls end; `closed` sees them when the trail closes. */
+function audit(now: () => number = () => 1000, closed: (records: AuditRecord[]) => void = () => undefined) {
   const records: AuditRecord[] = [];
   const config = { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 0 };
-  const calls = new CallAudit(config, { record: (r) => void records.push(r), close: () => Promise.resolve() }, () => 1000);
+  const calls = new CallAudit(config, { record: (r) => void records.push(r), close: () => Promise.resolve(closed(records)) }, now);
   return { calls, records };
 }
-/** Records are made in the turn after their calls end. */
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const ann = { sub: 'ann', email: 'ann@example.com' };
 
 describe('CallAudit', () => {
@@ -59,10 +59,8 @@ describe('CallAudit', () => {
   });
 
   it('makes a record in the turn after its call ended, timed at the end, in the order the calls ended', async () => {
-    const records: AuditRecord[] = [];
     let clock = 1000;
-    const config = { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 0 };
-    const calls = new CallAudit(config, { record: (r) => void records.push(r), close: () => Promise.resolve() }, () => clock);
+    const { calls, records } = audit(() => clock);
     const call = (name: string) => calls.begin({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name } }, 's', ann);
     const [first, second] = [call('first'), call('second')];
     clock += 30;
@@ -80,11 +78,8 @@ describe('CallAudit', () => {
   });
 
   it('makes the records still waiting before it closes the trail', async () => {
-    const records: AuditRecord[] = [];
     let heldAtClose = -1;
-    const config = { enabled: true, arguments: false, redact: [], maxArgumentBytes: 2048, retentionMs: 0 };
-    const trail = { record: (r: AuditRecord) => void records.push(r), close: () => Promise.resolve(void (heldAtClose = records.length)) };
-    const calls = new CallAudit(config, trail, () => 1000);
+    const { calls } = audit(undefined, (records) => (heldAtClose = records.length));
     calls.begin({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } }, 's', ann)?.end('ok');
     await calls.close();
     expect(heldAtClose).toBe(1);

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { LocalBus, type KvBucket } from '#bus';
 import { decode, PoolRouteSchema, poolRouteKey, type JsonRpcMessage, type PoolCallRequest, type StreamMessage } from '#contracts';
 import { createLogger, noMetrics } from '#observability';
+import { nextTurn } from '#testing';
 import type { BackendConnection } from '../backends/backend.port.js';
 import { noCallAudit } from '../audit/call-audit.js';
 import { RunnerPool } from '../sessions/runner-pool.js';
@@ -51,7 +52,6 @@ class RecordingSink implements StreamSink {
 }
 
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 const stream = (id: string) => `gh.edge.e1.stream.${id}`;
 const result = (id: string | number, value: object) => ({ jsonrpc: '2.0' as const, id, result: value });
 const INIT = {
@@ -132,7 +132,7 @@ describe('WarmPools', () => {
   it('opens one warm session with the client info and capabilities of the first call, and records the pool route', async () => {
     const { pools, sink, backends, routes, close } = await setup();
     const reply = await pools.call(callOf('s1', 'tools/list'));
-    await settle();
+    await nextTurn();
     expect(reply).toMatchObject({ ok: true, runnerId: 'r1' });
     const [backend] = backends;
     const methods = backend?.received.map((m) => m.method);
@@ -152,14 +152,14 @@ describe('WarmPools', () => {
   it('answers a second list from its cache until the backend says the list changed', async () => {
     const { pools, sink, backends, close } = await setup();
     await pools.call(callOf('s1', 'tools/list'));
-    await settle();
+    await nextTurn();
     await pools.call(callOf('s2', 'tools/list'));
     const backend = backends[0];
     expect(backend?.received.filter((m) => m.method === 'tools/list')).toHaveLength(1);
     expect(sink.on(stream('s2')).messages[0]).toMatchObject({ id: 's2', result: { tools: [{ name: 'ask' }] } });
     backend?.emit({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
     await pools.call(callOf('s3', 'tools/list'));
-    await settle();
+    await nextTurn();
     expect(backend?.received.filter((m) => m.method === 'tools/list')).toHaveLength(2);
     await close();
   });
@@ -167,7 +167,7 @@ describe('WarmPools', () => {
   it('turns a backend request for input into input_required and answers the backend with the retry', async () => {
     const { pools, sink, backends, close } = await setup();
     await pools.call(callOf('c1', 'tools/call', { name: 'ask' }));
-    await settle();
+    await nextTurn();
     const first = sink.on(stream('c1'));
     expect(first.ended).toBe(true);
     const asked = first.messages[0]?.result as { resultType: string; inputRequests: Record<string, unknown>; requestState: string };
@@ -197,7 +197,7 @@ describe('WarmPools', () => {
   it('asks again for what a retry left unanswered, and refuses a state that is tampered with or presented by someone else', async () => {
     const { pools, sink, close } = await setup();
     await pools.call(callOf('c1', 'tools/call', { name: 'ask' }));
-    await settle();
+    await nextTurn();
     const { requestState } = sink.on(stream('c1')).messages[0]?.result as { requestState: string };
 
     await pools.call(callOf('c2', 'tools/call', { name: 'ask', requestState, inputResponses: {} }));
@@ -222,7 +222,7 @@ describe('WarmPools', () => {
     await pools.call(callOf('a1', 'tools/list'));
     await pools.call(callOf('b1', 'tools/list', {}, { sub: 'bob', groups: [], method: 'bearer' }));
     await pools.call(callOf('a2', 'tools/call', { name: 'ask' }));
-    await settle();
+    await nextTurn();
     expect(backends).toHaveLength(2);
     expect(backends[0]?.received.some((m) => m.method === 'tools/call')).toBe(true);
     await close();
@@ -241,7 +241,7 @@ describe('WarmPools', () => {
         : result(request.id, { resultType: 'input_required', requestState: 'the-backends-own' });
     const { pools, sink, backends, close } = await setup(native);
     await pools.call(callOf('n1', 'tools/call', { name: 'ask' }));
-    await settle();
+    await nextTurn();
     expect(backends[0]?.received.map((m) => m.method)).toEqual(['server/discover', 'tools/call']);
     expect(sink.on(stream('n1')).messages[0]?.result).toEqual({ resultType: 'input_required', requestState: 'the-backends-own' });
     await close();
@@ -250,7 +250,7 @@ describe('WarmPools', () => {
   it('gives calls that may need input a session each when they arrive together, while the pool has room', async () => {
     const { pools, sink, backends, close } = await setup();
     await Promise.all([pools.call(callOf('p1', 'tools/call', { name: 'ask' })), pools.call(callOf('p2', 'tools/call', { name: 'ask' }))]);
-    await settle();
+    await nextTurn();
     expect(backends).toHaveLength(2);
     for (const id of ['p1', 'p2']) expect(sink.on(stream(id)).messages[0]?.result).toMatchObject({ resultType: 'input_required' });
     await close();
@@ -259,7 +259,7 @@ describe('WarmPools', () => {
   it('refuses the backend a request for input its client never declared, instead of asking the client', async () => {
     const { pools, sink, backends, close } = await setup();
     await pools.call(callOf('u1', 'tools/call', { name: 'ask' }, alice, {}));
-    await settle();
+    await nextTurn();
     expect(sink.on(stream('u1')).messages).toEqual([]);
     const refusal = backends[0]?.received.find((m) => m.error !== undefined);
     expect(refusal?.error).toMatchObject({ code: -32603, message: expect.stringContaining('did not declare') });
@@ -269,7 +269,7 @@ describe('WarmPools', () => {
   it('refuses a retry sent to another server than the call it continues', async () => {
     const { pools, sink, close } = await setup();
     await pools.call(callOf('c1', 'tools/call', { name: 'ask' }));
-    await settle();
+    await nextTurn();
     const { requestState } = sink.on(stream('c1')).messages[0]?.result as { requestState: string };
     const elsewhere = { ...callOf('c2', 'tools/call', { name: 'ask', requestState }), server: 'other' };
     expect(await pools.call(elsewhere)).toMatchObject({ ok: false, error: { code: 'SESSION_NOT_FOUND' } });

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { AuditRecord, JsonRpcMessage } from '#contracts';
 import { createLogger, PrometheusMetrics } from '#observability';
+import { nextTurn } from '#testing';
 import { CallAudit } from '../audit/call-audit.js';
 import type { BackendConnection } from '../backends/backend.port.js';
 import { RunnerPool, type OpenSession } from './runner-pool.js';
@@ -51,8 +52,6 @@ class FakeBackend implements BackendConnection {
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 
 const REPLAY = { messages: 16, bytes: 65536 };
-/** Lets what was put off to the next turn of the event loop run. */
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(limits: { idleTimeoutMs: number; maxPerUser: number } = { idleTimeoutMs: 1000, maxPerUser: 2 }) {
   let clock = 0;

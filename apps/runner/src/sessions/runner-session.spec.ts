@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { JsonRpcMessage, RequestId, StreamMessage } from '#contracts';
 import { createLogger } from '#observability';
+import { nextTurn } from '#testing';
 import type { BackendConnection } from '../backends/backend.port.js';
 import { ReplayLog } from './replay-log.js';
 import { RunnerSession } from './runner-session.js';
@@ -56,8 +57,6 @@ const result = (id: RequestId, value: object = {}): JsonRpcMessage => ({ jsonrpc
 const notification = (method: string, params?: object): JsonRpcMessage => ({ jsonrpc: '2.0', method, params });
 const progress = (progressToken: RequestId) => notification('notifications/progress', { progressToken, progress: 1 });
 const stream = (id: string) => `gh.edge.e1.stream.${id}`;
-/** Lets the session's delivery chain run (the sink answers at once). */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 const initialize = { jsonrpc: '2.0' as const, id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18' } };
 
 function setup(options: { toolFilter?: ToolFilterConfig; legacy?: boolean; replay?: { messages: number; bytes: number } } = {}) {
@@ -82,7 +81,7 @@ function setup(options: { toolFilter?: ToolFilterConfig; legacy?: boolean; repla
 async function opened(options: Parameters<typeof setup>[0] = {}) {
   const parts = setup(options);
   const opening = parts.session.open(initialize);
-  await settle();
+  await nextTurn();
   parts.backend.emit(result(0));
   await opening;
   parts.backend.sent.length = 0;
@@ -103,7 +102,7 @@ describe('RunnerSession', () => {
     it('relays initialize to the backend and resolves with its answer', async () => {
       const { backend, sink, session } = setup();
       const opening = session.open(initialize);
-      await settle();
+      await nextTurn();
       expect(backend.sent).toEqual([initialize]);
       backend.emit(result(0, { protocolVersion: '2025-06-18' }));
       await expect(opening).resolves.toEqual(result(0, { protocolVersion: '2025-06-18' }));
@@ -113,7 +112,7 @@ describe('RunnerSession', () => {
     it('rejects with the reason when the backend exits during initialize', async () => {
       const { backend, session } = setup();
       const opening = session.open(initialize);
-      await settle();
+      await nextTurn();
       backend.onclose?.('the backend exited (code 1)');
       await expect(opening).rejects.toThrow('the backend exited (code 1)');
     });
@@ -198,7 +197,7 @@ describe('RunnerSession', () => {
       session.fromClient([request(2, 'tools/call', { name: 'b', _meta: { progressToken: 'p2' } })], stream('b'));
       backend.emit(progress('p2'));
       backend.emit(progress('p1'));
-      await settle();
+      await nextTurn();
       expect(trace(sink.published)).toEqual([
         [stream('b'), 'b.1', progress('p2')],
         [stream('a'), 'a.1', progress('p1')],
@@ -212,7 +211,7 @@ describe('RunnerSession', () => {
       session.fromClient([request(1, 'tools/call', { name: 'a', _meta: { progressToken: 'p1' } })], stream('a'));
       backend.emit(result(1));
       backend.emit(progress('p1'));
-      await settle();
+      await nextTurn();
       expect(trace(sink.delivered)).toEqual([[stream('get'), 'get.1', progress('p1')]]);
     });
 
@@ -271,7 +270,7 @@ describe('RunnerSession', () => {
       expect(session.attach(stream('g1'), undefined)).toBe('get.0');
       backend.emit(notification('notifications/a'));
       backend.emit(notification('notifications/b'));
-      await settle();
+      await nextTurn();
       expect(trace(sink.delivered)).toEqual([
         [stream('g1'), 'get.1', notification('notifications/a')],
         [stream('g1'), 'get.2', notification('notifications/b')],
@@ -309,7 +308,7 @@ describe('RunnerSession', () => {
       session.attach(stream('get'), undefined);
       session.fromClient([request(1, 'resources/list')], stream('a'));
       backend.emit(ping);
-      await settle();
+      await nextTurn();
       expect(trace(sink.delivered)).toEqual([[stream('get'), 'get.1', ping]]);
     });
 
@@ -318,7 +317,7 @@ describe('RunnerSession', () => {
       session.fromClient([request(1, 'resources/list')], stream('a'));
       session.fromClient([request(2, 'resources/list')], stream('b'));
       backend.emit(ping);
-      await settle();
+      await nextTurn();
       expect(trace(sink.delivered)).toEqual([[stream('b'), 'b.1', ping]]);
     });
 
@@ -328,9 +327,9 @@ describe('RunnerSession', () => {
       sink.refusing.add(stream('get'));
       session.fromClient([request(1, 'resources/list')], stream('a'));
       backend.emit(ping);
-      await settle();
+      await nextTurn();
       backend.emit(notification('notifications/message'));
-      await settle();
+      await nextTurn();
       expect(sink.attempts).toEqual([stream('get'), stream('a'), stream('a')]);
     });
 
@@ -338,10 +337,10 @@ describe('RunnerSession', () => {
       const { backend, sink, session } = await opened();
       const messages = [notification('notifications/a'), notification('notifications/b'), ping];
       for (const m of messages) backend.emit(m);
-      await settle();
+      await nextTurn();
       expect(sink.delivered).toEqual([]);
       session.attach(stream('get'), undefined);
-      await settle();
+      await nextTurn();
       expect(sink.delivered.map((d) => [d.subject, d.event.message])).toEqual(messages.map((m) => [stream('get'), m]));
     });
   });
@@ -352,10 +351,10 @@ describe('RunnerSession', () => {
       session.fromClient([request(1, 'tools/list')], undefined);
       expect(backend.started).toBe(0);
       session.fromClient([initialize], undefined);
-      await settle();
+      await nextTurn();
       expect(backend.sent).toEqual([initialize]);
       backend.emit(result(0));
-      await settle();
+      await nextTurn();
       session.fromClient([request(2, 'tools/list')], undefined);
       backend.emit(result(2));
       expect(trace(sink.published)).toEqual([
