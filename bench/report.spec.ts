@@ -172,6 +172,7 @@ describe('renderReport: the page', () => {
       '## The floor',
       '## Targets',
       '## Round trip of a tool call',
+      '## The tail at 64 sessions, in turns',
       '## Calls/s with the gateway on one core',
       '## Round trip to a remote server',
       '## Session start',
@@ -421,6 +422,48 @@ describe('renderReport: the floor, the pinned rows and density', () => {
     expect(turnsPage).toContain('they called in turns, 2 s each, over 6 rounds (after 6 s of unmeasured calls each)');
     // The unpinned rows of the same run stay as they were measured.
     expect(row(turnsPage, '### 1 session', 'http floor', 'none').slice(2, 3)).toEqual(['0.60']);
+  });
+
+  it('says the tail at 64 sessions was not measured in turns when the run lacks those rows', () => {
+    expect(page).toContain('_Not measured in this run: its p99 target judged the unpinned rows._');
+  });
+
+  it("shows the tail at 64 sessions measured in turns, each p99 against the better peer's", () => {
+    const tail = (target: RoundTripRow['target'], auth: RoundTripRow['auth'], p99Ms: number) => ({
+      ...trip(target, auth, 64, 60, 1000),
+      p99Ms,
+    });
+    const turnsPage = renderReport(
+      {
+        ...results,
+        tailLatency: {
+          turns: { warmupMs: 4000, rounds: 6, windowMs: 3000 },
+          rows: [
+            tail('gatehouse serve', 'jwt', 120),
+            tail('gatehouse nats', 'jwt', 165),
+            tail('supergateway', 'none', 240),
+            tail('mcp-proxy', 'none', 150),
+          ],
+        },
+      },
+      '',
+    ).markdown;
+    const heading = '## The tail at 64 sessions, in turns';
+    // target | auth | sessions | p50 | p95 | p99 | calls/s | p99 ÷ the better peer's
+    expect(row(turnsPage, heading, 'gatehouse serve', 'jwt')).toEqual([
+      'gatehouse serve',
+      'jwt',
+      '64',
+      '60.00',
+      '120.00',
+      '120.00',
+      '1,000',
+      '0.80×',
+    ]);
+    expect(row(turnsPage, heading, 'gatehouse nats', 'jwt').slice(5)).toEqual(['165.00', '1,000', '1.10×']);
+    expect(row(turnsPage, heading, 'mcp-proxy', 'none').slice(5)).toEqual(['150.00', '1,000', '1.00×']);
+    expect(turnsPage).toContain('they called in turns, 3 s each, over 6 rounds, after 4 s of unmeasured calls each');
+    expect(turnsPage.indexOf(heading)).toBeGreaterThan(turnsPage.indexOf('## Round trip of a tool call'));
   });
 
   it('puts the HTTP floor in the unpinned tables, right after direct', () => {

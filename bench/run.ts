@@ -20,6 +20,7 @@ import { measurePinnedRoundTrips } from './scenarios/pinned-round-trips.js';
 import { measureRemoteRoundTrips } from './scenarios/remote-round-trips.js';
 import { measureRoundTrips } from './scenarios/round-trips.js';
 import { measureSessionStart } from './scenarios/session-start.js';
+import { measureTailLatency } from './scenarios/tail-latency.js';
 import { measureTokenChecks } from './scenarios/token-checks.js';
 import { judgeTargets } from './targets.js';
 
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
   const roundTrip = await measureRoundTrips(progress);
   progress('one session in turns (direct, http floor, the relay floors, gatehouse serve and over NATS with JWT)');
   const oneSession = await measureOneSession(progress);
+  progress('64 sessions in turns (gatehouse serve and over NATS with JWT, supergateway, mcp-proxy)');
+  const tailLatency = await measureTailLatency(progress);
   progress('pinned round trips (gateway on core 0, load on core 1: http floor, gatehouse serve and over NATS with JWT, peers)');
   const pinnedRoundTrip = await measurePinnedRoundTrips(progress);
   progress('remote round trips (server-everything over streamable HTTP: direct, through gatehouse serve and over NATS)');
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     },
     roundTrip,
     oneSession,
+    tailLatency,
     pinnedRoundTrip,
     remoteRoundTrip,
     sessionStart,

@@ -168,6 +168,27 @@ describe('judgeTargets', () => {
     });
   });
 
+  it('judges p99 at 64 sessions on the rows measured in turns when the run has them', () => {
+    const inTurns = [
+      trip('gatehouse serve', 'jwt', 64, 55, 1000, 130),
+      trip('gatehouse nats', 'jwt', 64, 65, 900, 160),
+      trip('supergateway', 'none', 64, 80, 700, 240),
+      trip('mcp-proxy', 'none', 64, 60, 990, 155),
+    ];
+    const judged = judgeTargets({
+      ...results(unpinned, pinned),
+      tailLatency: { turns: { warmupMs: 1, rounds: 1, windowMs: 1 }, rows: inTurns },
+    });
+    expect(find(judged, 'p99 at 64 sessions: gatehouse serve (jwt)')).toMatchObject({
+      figure: '130.00 ms vs 155.00 ms (in turns)',
+      met: true,
+    });
+    expect(find(judged, 'p99 at 64 sessions: gatehouse nats (jwt)')).toMatchObject({
+      figure: '160.00 ms vs 155.00 ms (in turns)',
+      met: false,
+    });
+  });
+
   it('keeps session start, memory and the token checks, first sight at 12,000/s', () => {
     expect(find(rows, 'session start: gatehouse serve (awk server)')).toMatchObject({ figure: '30.00 ms', met: false });
     expect(find(rows, 'memory per open session: edge')).toMatchObject({ figure: '20.0 KB', met: true });

@@ -1,6 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { disconnect } from './clients.js';
 import { msSince, percentiles } from './stats.js';
+import { inTurns } from './turns.js';
 
 export interface LoadResult {
   calls: number;
@@ -56,6 +57,21 @@ export async function callFor(callers: readonly Caller[], durationMs: number): P
     }),
   );
   return { samples, elapsedMs: msSince(started) };
+}
+
+/**
+ * Groups of callers that call in turns (lib/turns.ts): each round, each group calls for one window
+ * of `windowMs` while the others wait; a group's figures are those of its `rounds` measured windows.
+ */
+export async function callInTurns(groups: readonly (readonly Caller[])[], rounds: number, windowMs: number): Promise<LoadResult[]> {
+  const measured = groups.map((callers) => ({ callers, samples: [] as number[], elapsedMs: 0 }));
+  await inTurns(measured, rounds, async (group, counted) => {
+    const { samples, elapsedMs } = await callFor(group.callers, windowMs);
+    if (!counted) return;
+    for (const sample of samples) group.samples.push(sample);
+    group.elapsedMs += elapsedMs;
+  });
+  return measured.map(({ samples, elapsedMs }) => loadResult(samples, elapsedMs));
 }
 
 /** The figures of calls measured over `elapsedMs`; a gateway CPU time that is unknown (a process gone, say) is left out, never written as a figure. */

@@ -9,8 +9,16 @@ export interface BenchResults {
   versions: Record<string, string>;
   /** Tool-call round trips: one row per target and concurrency. */
   roundTrip: RoundTripRow[];
-  /** One session through the floors and Gatehouse, measured in turns: what the one-session targets judge (absent in older runs). */
-  oneSession?: OneSession;
+  /**
+   * `echo` at one session (the SDK client, the Node.js echo server) through direct stdio, the HTTP floor,
+   * both relay floors and Gatehouse with a JWT, in turns: what the one-session targets judge (absent in older runs).
+   */
+  oneSession?: RowsInTurns;
+  /**
+   * `echo` at 64 sessions through Gatehouse with a JWT and the peers, in turns: what the p99 target
+   * judges (absent in older runs, whose p99 target judged the unpinned rows).
+   */
+  tailLatency?: RowsInTurns;
   /** Calls/s with the gateway on one core and the load on the other (absent in older runs). */
   pinnedRoundTrip?: PinnedRoundTrip;
   /** The same to a remote streamable-HTTP server: direct, and through Gatehouse's runner (absent in older runs). */
@@ -100,11 +108,8 @@ export interface Turns {
   windowMs: number;
 }
 
-/**
- * `echo` at one session (the SDK client, the Node.js echo server) through direct stdio, the HTTP
- * floor, both relay floors and Gatehouse with a JWT, every path running at once and calling in turns.
- */
-export interface OneSession {
+/** Rows of paths that all ran at once and called in turns (bench/lib/turns.ts), and how. */
+export interface RowsInTurns {
   turns: Turns;
   rows: RoundTripRow[];
 }

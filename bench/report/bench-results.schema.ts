@@ -23,6 +23,7 @@ const roundTripRow = z.object({
   gatewayCpuMs: z.number().nonnegative().optional(),
   gatewayCoreBusy: z.number().min(0).max(1).optional(),
 });
+const rowsInTurns = z.object({ turns: z.object({ warmupMs: count, rounds: count, windowMs: count }), rows: z.array(roundTripRow) });
 
 // Typed against BenchResults, so the schema cannot drift from the type the benchmark writes.
 export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
@@ -32,7 +33,8 @@ export const benchResultsSchema: z.ZodType<BenchResults> = z.object({
   versions: z.record(z.string(), z.string()),
   roundTrip: z.array(roundTripRow),
   remoteRoundTrip: z.array(roundTripRow).optional(),
-  oneSession: z.object({ turns: z.object({ warmupMs: count, rounds: count, windowMs: count }), rows: z.array(roundTripRow) }).optional(),
+  oneSession: rowsInTurns.optional(),
+  tailLatency: rowsInTurns.optional(),
   pinnedRoundTrip: z
     .object({
       gatewayCpu: count,

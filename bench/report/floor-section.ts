@@ -1,5 +1,5 @@
 /** "The floor": what a call costs with no gateway at all, HTTP and stdio each, and Gatehouse's one session above it. */
-import type { OneSession, RoundTripRow, TargetName } from '../lib/results.js';
+import type { RoundTripRow, RowsInTurns, TargetName } from '../lib/results.js';
 import { milliseconds, seconds, signedMilliseconds } from './format.js';
 import { table, type Column } from './markdown-table.js';
 import { findRow, floorP50Ms, referenceRow } from './round-trip-series.js';
@@ -16,7 +16,7 @@ const RELAY_FLOORS: [TargetName, string][] = [
 ];
 
 /** The section, from the rows measured in turns when the run has them (`oneSession`), else from the unpinned rows. */
-export function floorSection(roundTrip: readonly RoundTripRow[], oneSession?: OneSession): string {
+export function floorSection(roundTrip: readonly RoundTripRow[], oneSession?: RowsInTurns): string {
   const rows = oneSession?.rows ?? roundTrip;
   const floor = floorP50Ms(rows);
   const p50 = (target: TargetName) => referenceRow(rows, target, 1)?.p50Ms;

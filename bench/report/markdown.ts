@@ -8,6 +8,7 @@ import { cell, table, type Column } from './markdown-table.js';
 import { pinnedRoundTripSection } from './pinned-round-trip-section.js';
 import { remoteRoundTripSection } from './remote-round-trip-section.js';
 import { roundTripSection } from './round-trip-section.js';
+import { tailLatencySection } from './tail-latency-section.js';
 
 /** The page; `resultsFile` is the raw JSON's path from the repository root, linked at the end. */
 export function renderMarkdown(results: BenchResults, notes: string, resultsFile: string): string {
@@ -18,6 +19,7 @@ export function renderMarkdown(results: BenchResults, notes: string, resultsFile
     floorSection(results.roundTrip, results.oneSession),
     targetsSection(results),
     roundTripSection(results.roundTrip),
+    tailLatencySection(results.tailLatency),
     pinnedRoundTripSection(results.pinnedRoundTrip),
     remoteRoundTripSection(results.remoteRoundTrip),
     sessionStartSection(results),

@@ -13,10 +13,10 @@ import { ECHO_SERVER } from '../fixtures/backends.js';
 import { startHttpFloor, startRelayFloor } from '../fixtures/floors.js';
 import { startBenchGatehouse } from '../gatehouse.js';
 import { directStdio, streamableHttp, type Connect } from '../lib/clients.js';
-import { callFor, loadResult, sessionCaller, type Caller } from '../lib/load.js';
+import { callFor, callInTurns, sessionCaller, type Caller } from '../lib/load.js';
 import { startTrackedNatsServer } from '../lib/process-guard.js';
-import type { OneSession, RoundTripRow, TargetName } from '../lib/results.js';
-import { inTurns, positiveFromEnv } from '../lib/turns.js';
+import type { RoundTripRow, RowsInTurns, TargetName } from '../lib/results.js';
+import { positiveFromEnv } from '../lib/turns.js';
 
 /** Each path's first calls, unmeasured: at one session a process's code takes seconds of calls to be optimised. */
 const WARMUP_MS = positiveFromEnv('BENCH_ONE_SESSION_WARMUP_MS', 6000);
@@ -29,16 +29,14 @@ interface Path {
   target: TargetName;
   auth: RoundTripRow['auth'];
   caller: Caller;
-  samples: number[];
-  elapsedMs: number;
 }
 
-export async function measureOneSession(progress: Progress): Promise<OneSession> {
+export async function measureOneSession(progress: Progress): Promise<RowsInTurns> {
   const paths: Path[] = [];
   const stops: (() => Promise<void>)[] = [];
   const add = async (target: TargetName, auth: RoundTripRow['auth'], connect: Connect) => {
     const caller = sessionCaller(await connect());
-    paths.push({ target, auth, caller, samples: [], elapsedMs: 0 });
+    paths.push({ target, auth, caller });
   };
   try {
     await add('direct', 'none', directStdio(ECHO_SERVER));
@@ -63,14 +61,13 @@ export async function measureOneSession(progress: Progress): Promise<OneSession>
     await add('gatehouse nats', 'jwt', streamableHttp(distributed.mcpUrl, distributed.authorization.jwt));
 
     for (const path of paths) await callFor([path.caller], WARMUP_MS);
-    await inTurns(paths, ROUNDS, async (path, measured) => {
-      const { samples, elapsedMs } = await callFor([path.caller], WINDOW_MS);
-      if (!measured) return;
-      for (const sample of samples) path.samples.push(sample);
-      path.elapsedMs += elapsedMs;
-    });
-    const rows = paths.map(({ target, auth, samples, elapsedMs }): RoundTripRow => {
-      const row = { target, auth, concurrency: 1, ...loadResult(samples, elapsedMs) };
+    const results = await callInTurns(
+      paths.map((path) => [path.caller]),
+      ROUNDS,
+      WINDOW_MS,
+    );
+    const rows = paths.map(({ target, auth }, i): RoundTripRow => {
+      const row = { target, auth, concurrency: 1, ...results[i] };
       progress(`one session, in turns: ${target} (${auth}): p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms`);
       return row;
     });
