@@ -20,7 +20,7 @@ import type { RoundTripRow, RowsInTurns, TargetName } from '../lib/results.js';
 import { positiveFromEnv } from '../lib/turns.js';
 import { startMcpProxy, startSupergateway } from '../peers.js';
 
-export const TAIL_SESSIONS = 64;
+const TAIL_SESSIONS = 64;
 /** Each contender's first calls with all its sessions, unmeasured: a freshly spawned Node.js backend runs its code unoptimised for seconds. */
 const WARMUP_MS = positiveFromEnv('BENCH_TAIL_WARMUP_MS', 4000);
 const ROUNDS = positiveFromEnv('BENCH_TAIL_ROUNDS', 6);
