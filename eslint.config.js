@@ -49,6 +49,35 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI loads a service's modules only in the command that runs it (`await import(...)`): a
+    // static import would load auth's storage and the edge's HTTP server into every runner.
+    files: ['apps/gateway/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // The process guard, every command's, is the one exception (gitignore rules: its folder is let
+              // through, then everything in it held back again, then the file let through).
+              group: [
+                '**/auth/src/**',
+                '**/edge/src/**',
+                '**/runner/src/**',
+                '!**/runner/src/process/',
+                '**/runner/src/process/**',
+                '!**/runner/src/process/process-guard.js',
+              ],
+              allowTypeImports: true,
+              message: "Import another app's modules with `await import(...)` in the command that needs them.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/config/src/**', '**/*.spec.ts', 'test/**', 'bench/**', 'libs/testing/src/**', '*.js', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { messageOf, parseDuration, type GatehouseConfig, type RuntimeEnvironment } from '#config';
 import type { AuditRecord } from '#contracts';
 import { createLogger } from '#observability';
-import { openConfiguredStore } from '../../auth/src/auth.factory.js';
 import { textTable } from './text-table.js';
 
 export type AuditFormat = 'table' | 'jsonl';
@@ -34,6 +33,8 @@ export async function runAuditCommand(options: AuditOptions, config: GatehouseCo
     if (!config.proxy.audit.enabled)
       process.stderr.write('gatehouse audit: proxy.audit.enabled is false: only older records can be shown\n');
     const log = createLogger({ service: 'audit', level: 'warn', destination: process.stderr });
+    // Loaded here, not at start-up: every other command of the CLI would load auth's storage too.
+    const { openConfiguredStore } = await import('../../auth/src/auth.factory.js');
     const store = await openConfiguredStore(config.auth?.storage, runtime, log).catch((err: unknown) => {
       throw new AuditRefused(`cannot open the audit store: ${messageOf(err)}`);
     });

@@ -21,9 +21,6 @@ import {
   type Logger,
   type Metrics,
 } from '#observability';
-import { startAuth } from '../../auth/src/main.js';
-import { startEdge } from '../../edge/src/main.js';
-import { startRunner } from '../../runner/src/main.js';
 import { installProcessGuard } from '../../runner/src/process/process-guard.js';
 
 export type CommandName = 'serve' | 'edge' | 'auth' | 'runner' | 'validate';
@@ -84,9 +81,15 @@ export async function runCommand(command: CommandName, options: CommandOptions):
     void bus.closed.then((err) => {
       if (!shutdown.stopping) fatal(log, `lost the bus connection${err ? `: ${err.message}` : ''}`);
     });
-    // Auth before runners: stopped in reverse, a runner's last audit records still find auth.
-    if (command === 'serve' || command === 'auth') stack.push(await startAuth(bus, { config, runtime, log, metrics, tracing }));
+    // Each service's modules are loaded only where it runs: a runner never loads auth's database
+    // drivers nor the edge's HTTP server. Auth before runners: stopped in reverse, a runner's last
+    // audit records still find auth.
+    if (command === 'serve' || command === 'auth') {
+      const { startAuth } = await import('../../auth/src/main.js');
+      stack.push(await startAuth(bus, { config, runtime, log, metrics, tracing }));
+    }
     if (command === 'serve' || command === 'runner') {
+      const { startRunner } = await import('../../runner/src/main.js');
       const groups = options.group ?? [...new Set(Object.values(config.servers).map((s) => s.runnerGroup))];
       const runnerId = randomId(9);
       stack.push(
@@ -103,6 +106,7 @@ export async function runCommand(command: CommandName, options: CommandOptions):
       process.stderr.write(`Gatehouse runner ${runnerId} is ready (groups: ${groups.join(', ')})\n`);
     }
     if (command === 'serve' || command === 'edge') {
+      const { startEdge } = await import('../../edge/src/main.js');
       const addr = options.addr ? parseAddr(options.addr) : config.proxy.addr;
       const edge = await startEdge(bus, { config, edgeId: randomId(9), log, metrics, tracing }, addr);
       stack.push(edge);

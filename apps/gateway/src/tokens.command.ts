@@ -2,8 +2,6 @@ import type { GatehouseConfig, RuntimeEnvironment } from '#config';
 import { envelopeOf } from '#crypto';
 import { createLogger } from '#observability';
 import { textTable } from './text-table.js';
-import { openConfiguredStore } from '../../auth/src/auth.factory.js';
-import { createUserCredentialService } from '../../auth/src/credentials/user-credentials.factory.js';
 import type { AuthStore, UserCredentialRecord } from '../../auth/src/persistence/auth-store.port.js';
 
 export type TokensAction = 'list' | 'revoke';
@@ -32,6 +30,8 @@ export async function runTokensCommand(action: TokensAction, options: TokensOpti
   }
   // Logs to stderr, warnings only: stdout is the answer.
   const log = createLogger({ service: 'tokens', level: 'warn', destination: process.stderr });
+  // Loaded here, not at start-up: every other command of the CLI would load auth's storage too.
+  const { openConfiguredStore } = await import('../../auth/src/auth.factory.js');
   const store = await openConfiguredStore(auth.storage, runtime, log);
   try {
     const records = (await store.userCredentials.listByEmail(options.user)).filter(
@@ -60,6 +60,7 @@ async function revoke(
 ): Promise<void> {
   const auth = config.auth;
   if (auth === undefined) return;
+  const { createUserCredentialService } = await import('../../auth/src/credentials/user-credentials.factory.js');
   const service = createUserCredentialService({
     store,
     envelope: envelopeOf(auth.encryptionKey, auth.previousEncryptionKeys),
