@@ -2,7 +2,7 @@
 import type { RowsInTurns } from '../lib/results.js';
 import { milliseconds, perSecond, ratio, seconds } from './format.js';
 import { table, type Column } from './markdown-table.js';
-import { betterPeer, roundTripSeries } from './round-trip-series.js';
+import { betterPeer } from './round-trip-series.js';
 
 const COLUMNS: Column[] = [
   { header: 'target' },
@@ -19,21 +19,20 @@ export function tailLatencySection(tail: RowsInTurns | undefined): string {
   const heading = '## The tail at 64 sessions, in turns';
   if (tail === undefined) return [heading, '_Not measured in this run: its p99 target judged the unpinned rows._'].join('\n\n');
   const { rows, turns } = tail;
-  const body = roundTripSeries(rows).flatMap((s) =>
-    [...s.byConcurrency.values()].map((row) => {
-      const peer = betterPeer(rows, row.concurrency, (r) => r.p99Ms, Math.min);
-      return [
-        s.target,
-        s.auth,
-        String(row.concurrency),
-        milliseconds(row.p50Ms),
-        milliseconds(row.p95Ms),
-        milliseconds(row.p99Ms),
-        perSecond(row.callsPerSec),
-        ratio(row.p99Ms, peer),
-      ];
-    }),
-  );
+  // One row per contender, in the order they were measured.
+  const body = rows.map((row) => [
+    row.target,
+    row.auth,
+    String(row.concurrency),
+    milliseconds(row.p50Ms),
+    milliseconds(row.p95Ms),
+    milliseconds(row.p99Ms),
+    perSecond(row.callsPerSec),
+    ratio(
+      row.p99Ms,
+      betterPeer(rows, row.concurrency, (r) => r.p99Ms, Math.min),
+    ),
+  ]);
   return [
     heading,
     'What the p99 target judges. Gatehouse (both topologies, with a JWT) and the peers, each with its sessions of the SDK ' +
