@@ -56,7 +56,7 @@ const both = { json: true, sse: true, headers: { 'x-gatehouse': 'yes' }, primeKe
 describe('PostExchange', () => {
   it('answers 202 when the runner ends the stream with nothing answered (every request cancelled)', async () => {
     const cancelled = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
+      const post = new PostExchange(res, [request(1)], { batch: false, ...both });
       post.end();
       return post.isDone;
     });
@@ -66,7 +66,7 @@ describe('PostExchange', () => {
 
   it('answers with JSON what arrived before the end, and nothing after', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
+      const post = new PostExchange(res, [request(1)], { batch: false, ...both });
       const finished = post.finished();
       const wrote = post.write(result(1), 'k.1');
       const doneBeforeEnd = post.isDone;
@@ -84,7 +84,7 @@ describe('PostExchange', () => {
   it('answers a batch with an array of what arrived, in order', async () => {
     const got = await exchange((res) => {
       const notification: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9 } };
-      const post = new PostExchange('s1', res, [request(1), notification, request(2)], { batch: true, ...both });
+      const post = new PostExchange(res, [request(1), notification, request(2)], { batch: true, ...both });
       post.write(result(2), undefined);
       post.write(result(1), undefined);
       post.end();
@@ -94,7 +94,7 @@ describe('PostExchange', () => {
 
   it('switches to SSE when a notification arrives before the response, with event ids', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both });
+      const post = new PostExchange(res, [request(1)], { batch: false, ...both });
       const wrote = [post.write(progress, 'k.1'), post.write(result(1), 'k.2')];
       post.end();
       return wrote;
@@ -108,7 +108,7 @@ describe('PostExchange', () => {
 
   it('primes a resumable stream with an event id at position 0 and the reconnection delay', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, json: false, primeKey: 'key1' });
+      const post = new PostExchange(res, [request(1)], { ...both, batch: false, json: false, primeKey: 'key1' });
       post.write(result(1), 'key1.1');
       post.end();
     });
@@ -119,7 +119,7 @@ describe('PostExchange', () => {
 
   it('flushes responses collected before the switch to SSE first, after the priming event', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1), request(2)], { ...both, batch: true, primeKey: 'key2' });
+      const post = new PostExchange(res, [request(1), request(2)], { ...both, batch: true, primeKey: 'key2' });
       post.write(result(1), 'key2.1');
       post.write(progress, 'key2.2');
       post.write(result(2), 'key2.3');
@@ -131,7 +131,7 @@ describe('PostExchange', () => {
 
   it('answers a call settled within streamAfterMs with JSON', async () => {
     const got = await exchange(async (res) => {
-      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, primeKey: 'key3', streamAfterMs: 200 });
+      const post = new PostExchange(res, [request(1)], { ...both, batch: false, primeKey: 'key3', streamAfterMs: 200 });
       await new Promise((resolve) => setTimeout(resolve, 20));
       post.write(result(1), 'key3.1');
       post.end();
@@ -142,7 +142,7 @@ describe('PostExchange', () => {
 
   it('turns a call unanswered after streamAfterMs into a primed event stream, the priming event first', async () => {
     const got = await exchange(async (res) => {
-      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, primeKey: 'key4', streamAfterMs: 10 });
+      const post = new PostExchange(res, [request(1)], { ...both, batch: false, primeKey: 'key4', streamAfterMs: 10 });
       await new Promise((resolve) => setTimeout(resolve, 60));
       post.write(result(1), 'key4.1');
       post.end();
@@ -157,7 +157,7 @@ describe('PostExchange', () => {
 
   it('streams from the start when the client accepts only SSE', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, json: false });
+      const post = new PostExchange(res, [request(1)], { ...both, batch: false, json: false });
       post.write(result(1), undefined);
       post.end();
     });
@@ -167,7 +167,7 @@ describe('PostExchange', () => {
 
   it('gives each request still unanswered a JSON-RPC error when the session ends', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1), request(2), request(3)], { batch: true, ...both });
+      const post = new PostExchange(res, [request(1), request(2), request(3)], { batch: true, ...both });
       post.write(result(2), undefined);
       post.sessionEnded('idle timeout');
       return post.isDone;
@@ -179,7 +179,7 @@ describe('PostExchange', () => {
 
   it('sends the session-ended errors as events once streaming', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request('a')], { batch: false, ...both });
+      const post = new PostExchange(res, [request('a')], { batch: false, ...both });
       post.write(progress, undefined);
       post.sessionEnded('backend exited');
     });
@@ -191,7 +191,7 @@ describe('PostExchange', () => {
 
   it('refuses a notification when the client accepts only JSON', async () => {
     const got = await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { ...both, batch: false, sse: false, headers: {} });
+      const post = new PostExchange(res, [request(1)], { ...both, batch: false, sse: false, headers: {} });
       const wrote = [post.write(progress, undefined), post.write(result(1), undefined)];
       post.end();
       return wrote;
@@ -209,7 +209,7 @@ describe('PostExchange metering', () => {
     const counted: string[] = [];
     const meter = (method: string, outcome: string) => counted.push(`${method} ${outcome}`);
     await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1), request(2), request(3)], { batch: true, ...both, meter });
+      const post = new PostExchange(res, [request(1), request(2), request(3)], { batch: true, ...both, meter });
       post.write(result(1), undefined);
       post.write(result(1), undefined);
       post.write(error(2), undefined);
@@ -218,18 +218,18 @@ describe('PostExchange metering', () => {
     expect(counted).toEqual(['tools/call ok', 'tools/call error', 'tools/call cancelled']);
     counted.length = 0;
     await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both, meter });
+      const post = new PostExchange(res, [request(1)], { batch: false, ...both, meter });
       post.fail('the runner is gone');
     });
     expect(counted).toEqual(['tools/call error']);
     counted.length = 0;
     await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both, meter });
+      const post = new PostExchange(res, [request(1)], { batch: false, ...both, meter });
       post.abandon();
       res.end();
     });
     await exchange((res) => {
-      const post = new PostExchange('s1', res, [request(1)], { batch: false, ...both, meter });
+      const post = new PostExchange(res, [request(1)], { batch: false, ...both, meter });
       post.withdraw();
       res.end();
     });

@@ -125,7 +125,7 @@ class StatelessExchange implements StreamEndpoint {
     private readonly relayedId: string,
     modes: { json: boolean; sse: boolean; meter: RequestMeter },
   ) {
-    this.inner = new PostExchange('', res, [request], { batch: false, ...modes, headers: {}, primeKey: undefined, status: statusOf });
+    this.inner = new PostExchange(res, [request], { batch: false, ...modes, headers: {}, primeKey: undefined, status: statusOf });
   }
 
   get isDone(): boolean {

@@ -185,7 +185,7 @@ export class StreamableHttpHandler {
       messages,
       requestMeter(this.deps.metrics, route.server, req.receivedAt),
     );
-    const exchange = new PostExchange(sessionId, res, messages, {
+    const exchange = new PostExchange(res, messages, {
       batch,
       json,
       sse,
@@ -204,7 +204,10 @@ export class StreamableHttpHandler {
         this.deps.relay.send(route.runnerId, sessionId, messages, stream.subject, true),
       );
       stream.replied(sent.ok ? (sent.events ?? []) : []);
-      if (!sent.ok && !exchange.isDone) {
+      // The session's end reaches the exchange only once the runner has taken its requests: one it
+      // refused (gone, or ended while they were on their way) is answered by the refusal, 404.
+      if (sent.ok) stream.bind(sessionId);
+      else if (!exchange.isDone) {
         // Before anything was written the refusal is the HTTP answer; after, each pending request gets it.
         if (!res.headersSent) {
           exchange.withdraw();
