@@ -88,7 +88,7 @@ describe('StreamableHttpHandler, a message at the end of its session', () => {
 
   const post = async (body: unknown) => {
     const res = await fetch(url, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
-    return { status: res.status, text: await res.text() };
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
   };
   const toolsList = { jsonrpc: '2.0', id: 3, method: 'tools/list' };
   /** The runner's announcement that the session ended, as every edge hears it. */
@@ -123,6 +123,16 @@ describe('StreamableHttpHandler, a message at the end of its session', () => {
     const answer = await post(toolsList);
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toMatchObject({ id: 3, error: { message: 'Session ended: the backend exited' } });
+  });
+
+  it('ends the session for a tool call whose answer became a stream before its runner stopped answering', async () => {
+    bus.subscribe(sessionInSubject(RUNNER, SESSION), () => undefined);
+    const call = { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'echo', arguments: {} } };
+    const answer = await post(call);
+    expect(answer).toMatchObject({ status: 200, type: 'text/event-stream' });
+    expect(answer.text).toContain(
+      '"id":4,"error":{"code":-32000,"message":"Session ended: the runner holding this session is not answering"}',
+    );
   });
 
   it('fails the request on the announcement alone once the runner took it', async () => {

@@ -13,7 +13,7 @@ import { randomId, randomKey } from '#crypto';
 import type { Metrics, Tracing } from '#observability';
 import type { PoolRelay } from '../relay/pool-relay.js';
 import type { RouteTable } from '../relay/route-table.js';
-import type { RelayResult, SessionRelay } from '../relay/session-relay.js';
+import { endsSession, type RelayResult, type SessionRelay } from '../relay/session-relay.js';
 import type { SessionWatch } from '../relay/session-watch.js';
 import type { StreamRegistry } from '../relay/stream-registry.js';
 import type { Admission, EdgeServer } from './admission.js';
@@ -213,7 +213,8 @@ export class StreamableHttpHandler {
           exchange.withdraw();
           throw relayFailure(sent);
         }
-        exchange.fail(sent.error.message);
+        if (endsSession(sent.error)) exchange.sessionEnded(sent.error.message);
+        else exchange.fail(sent.error.message);
       }
       await exchange.finished();
     } finally {
@@ -246,7 +247,7 @@ function refuseStateless(req: McpHttpRequest): void {
 /** The HTTP answer to a message the runner did not take: 404 once the session is gone. */
 export function relayFailure(result: RelayResult & { ok: false }): GatehouseError {
   const { code, message } = result.error;
-  if (code === 'SESSION_NOT_FOUND' || code === 'RUNNER_GONE') return McpErrors.sessionNotFound();
+  if (endsSession(result.error)) return McpErrors.sessionNotFound();
   if (code === 'TOO_LARGE') return McpErrors.tooLarge(message);
   if (code === 'BAD_REQUEST') return McpErrors.badRequest(message);
   return McpErrors.backendFailed(message);

@@ -127,11 +127,14 @@ export class SessionRelay {
       result = { ok: false, error: { code: 'RUNNER_GONE', message } };
     }
     // A runner that is gone or has forgotten the session ends it for everyone on this edge.
-    if (!result.ok && (result.error.code === 'RUNNER_GONE' || result.error.code === 'SESSION_NOT_FOUND')) {
-      this.ended(sessionId, result.error.message);
-    }
+    if (!result.ok && endsSession(result.error)) this.ended(sessionId, result.error.message);
     return result;
   }
+}
+
+/** Whether a refusal means the session is over for this edge: its runner is gone, or has forgotten it. */
+export function endsSession(error: RelayError): boolean {
+  return error.code === 'RUNNER_GONE' || error.code === 'SESSION_NOT_FOUND';
 }
 
 function refused(code: ReplyError['code'], message: string): SessionOpenReply {
