@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { LocalBus, type BusMessage } from '#bus';
 import {
   AckReplySchema,
+  decode,
   encode,
   errorResponse,
   JsonRpcCode,
@@ -11,10 +12,9 @@ import {
   sessionClosedSubject,
   sessionClosedWildcard,
   SessionInReplySchema,
+  SessionInRequestSchema,
   sessionInSubject,
   StreamMessageSchema,
-  decode,
-  SessionInRequestSchema,
 } from '#contracts';
 import { createLogger, noMetrics, noTracing } from '#observability';
 import { HostPolicy } from '../http/host-check.js';
