@@ -38,9 +38,6 @@ export class PostExchange implements StreamEndpoint {
   private markDone: () => void = () => undefined;
   private readonly whenDone = new Promise<void>((resolve) => (this.markDone = resolve));
 
-  /** Unbound when it opens: a session's end reaches it only once the runner has taken its requests (see StreamableHttpHandler). */
-  readonly sessionId = undefined;
-
   constructor(
     private readonly res: ServerResponse,
     requests: readonly JsonRpcMessage[],

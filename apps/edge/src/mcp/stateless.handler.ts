@@ -115,7 +115,6 @@ export class StatelessHandler {
  * given back as the client sent it, and 404 for a method nobody implements (the revision's rule).
  */
 class StatelessExchange implements StreamEndpoint {
-  readonly sessionId = undefined;
   private readonly inner: PostExchange;
 
   constructor(

@@ -82,7 +82,7 @@ describe('StreamableHttpHandler, a message at the end of its session', () => {
     watch.stopAll();
     streams.stop();
     server.closeAllConnections();
-    server.close();
+    await new Promise((resolve) => server.close(resolve));
     await bus.close();
   });
 
@@ -110,6 +110,7 @@ describe('StreamableHttpHandler, a message at the end of its session', () => {
     expect(await post(toolsList)).toMatchObject({ status: 404 });
   });
 
+  // Also shows that the route is the caller's: the 404s above are the runner's refusal, not a route refused.
   it('fails the request with a JSON-RPC error when the session ends after the runner took it', async () => {
     bus.subscribe(sessionInSubject(RUNNER, SESSION), (msg: BusMessage) => {
       const request = decode(SessionInRequestSchema, msg.data);

@@ -19,8 +19,12 @@ const NOT_DELIVERED = encode(DeliveryReplySchema, { delivered: false });
 
 /** An open HTTP stream on this edge that backend messages can be written to. */
 export interface StreamEndpoint {
-  /** The session the stream belongs to; undefined for a stateless call until its runner names the pooled session. */
-  readonly sessionId: string | undefined;
+  /**
+   * The session the stream belongs to from the start, whose end fails it. Absent for a stream bound
+   * later (`bind`): a POST's once its runner has taken the messages, a stateless call's once its
+   * runner names the pooled session.
+   */
+  readonly sessionId?: string | undefined;
   /** Writes a message (with its SSE event id when the stream is resumable); false when the stream can no longer take it. */
   write(message: JsonRpcMessage, eventId: string | undefined): boolean;
   /** The runner says the stream carries nothing more. */
