@@ -61,7 +61,8 @@ describe('BusStreamSink', () => {
       const published: unknown[] = [];
       bus.subscribe('stream.h', (msg) => void published.push(msg.subject));
       const released: StreamMessage[][] = [];
-      sink.hold('stream.h', 10_000, (events) => released.push(events) > 0);
+      const texts: string[][] = [];
+      sink.hold('stream.h', 10_000, (held) => released.push(held.events) > 0 && texts.push(held.texts) > 0);
       const progressBytes = sink.publish('stream.h', { sessionId: 's1', eventId: 'h.1', message: progress });
       sink.publish('stream.h', { sessionId: 's1', eventId: 'h.2', message: result(1), end: true });
       expect(progressBytes).toBe(encode(StreamMessageSchema, { sessionId: 's1', eventId: 'h.1', message: progress }).byteLength);
@@ -71,6 +72,7 @@ describe('BusStreamSink', () => {
           { sessionId: 's1', eventId: 'h.2', message: result(1), end: true },
         ],
       ]);
+      expect(texts).toEqual([released[0]?.map((event) => JSON.stringify(event))]);
       // Held no more: the next event is published.
       const got = received(bus, 'stream.h', 1);
       sink.publish('stream.h', { sessionId: 's1', message: result(2) });
@@ -81,7 +83,7 @@ describe('BusStreamSink', () => {
     it('lets go when the time is up, and publishes what release does not carry, in order', async () => {
       const sink = new BusStreamSink(bus, log);
       const released: StreamMessage[][] = [];
-      sink.hold('stream.t', 20, (events) => {
+      sink.hold('stream.t', 20, ({ events }) => {
         released.push(events);
         return false;
       });
@@ -100,7 +102,7 @@ describe('BusStreamSink', () => {
     it('lets go before a server-initiated message on the stream, which keeps its place behind them', async () => {
       const sink = new BusStreamSink(bus, log);
       const released: StreamMessage[][] = [];
-      sink.hold('stream.d', 10_000, (events) => released.push(events) > 0);
+      sink.hold('stream.d', 10_000, ({ events }) => released.push(events) > 0);
       sink.publish('stream.d', { sessionId: 's1', message: progress });
       const got = received(bus, 'stream.d', 1);
       const request: JsonRpcMessage = { jsonrpc: '2.0', id: 'srv-1', method: 'sampling/createMessage' };
@@ -112,7 +114,7 @@ describe('BusStreamSink', () => {
     it('lets go early once what it holds passes half the bus payload', () => {
       const sink = new BusStreamSink(bus, log);
       const released: StreamMessage[][] = [];
-      sink.hold('stream.b', 10_000, (events) => released.push(events) > 0);
+      sink.hold('stream.b', 10_000, ({ events }) => released.push(events) > 0);
       sink.publish('stream.b', { sessionId: 's1', message: result(1, 'x'.repeat(LIMIT / 2)) });
       expect(released).toHaveLength(1);
     });

@@ -10,17 +10,16 @@ import {
   type StreamMessage,
 } from '#contracts';
 import type { Logger } from '#observability';
-import type { StreamSink } from './stream-sink.port.js';
+import type { HeldEvents, StreamSink } from './stream-sink.port.js';
 
 /** How long an edge has to take a server-initiated message before the runner buffers it. */
 const DELIVERY_TIMEOUT_MS = 2000;
 
 /** Events kept for a reply (see `hold`). */
-interface Hold {
-  events: StreamMessage[];
+interface Hold extends HeldEvents {
   bytes: number;
   timer: NodeJS.Timeout;
-  release: (events: StreamMessage[]) => boolean;
+  release: (held: HeldEvents) => boolean;
 }
 
 /**
@@ -35,7 +34,7 @@ export class BusStreamSink implements StreamSink {
     private readonly log: Logger,
   ) {}
 
-  hold(subject: string, ms: number, release: (events: StreamMessage[]) => boolean): void {
+  hold(subject: string, ms: number, release: (held: HeldEvents) => boolean): void {
     this.letGo(subject);
     const timer = setTimeout(() => {
       try {
@@ -45,16 +44,18 @@ export class BusStreamSink implements StreamSink {
         this.log.warn({ err, subject }, 'could not send the held stream events');
       }
     }, ms).unref();
-    this.holds.set(subject, { events: [], bytes: 0, release, timer });
+    this.holds.set(subject, { events: [], texts: [], bytes: 0, release, timer });
   }
 
   publish(subject: string, event: StreamMessage): number {
     const hold = this.holds.get(subject);
     if (!hold) return this.send(subject, event);
-    // Its size as a message of its own: what the replay log counts, whichever way it leaves. Only
-    // measured: encoding it would copy the text into a payload (and, in-process, remember it) for nothing.
-    const bytes = Buffer.byteLength(JSON.stringify(event));
+    // Its size as a message of its own: what the replay log counts, whichever way it leaves. Its
+    // text is kept for the reply, which joins the texts instead of stringifying the events again.
+    const text = JSON.stringify(event);
+    const bytes = Buffer.byteLength(text);
     hold.events.push(event);
+    hold.texts.push(text);
     hold.bytes += bytes;
     if (event.end === true || hold.bytes > this.bus.maxPayloadBytes / 2) this.letGo(subject);
     return bytes;
@@ -67,7 +68,7 @@ export class BusStreamSink implements StreamSink {
     clearTimeout(hold.timer);
     let carried = false;
     try {
-      carried = hold.release(hold.events);
+      carried = hold.release(hold);
     } catch (err) {
       this.log.warn({ err, subject }, 'could not answer with the held stream events; publishing them');
     }

@@ -1,4 +1,4 @@
-import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport, StreamMessage } from '#contracts';
+import type { JsonRpcMessage, Principal, ReplyError, RequestId, SessionTransport } from '#contracts';
 import type { Logger, Metrics } from '#observability';
 import type { CallAudit } from '../audit/call-audit.js';
 import type { BackendConnection, BackendLogContext } from '../backends/backend.port.js';
@@ -7,7 +7,7 @@ import { ReplayLog, type ReplayLimits } from './replay-log.js';
 import { RunnerSession } from './runner-session.js';
 import { SessionOutbound } from './session-outbound.js';
 import type { SessionRoutes } from './session-routes.js';
-import type { StreamSink } from './stream-sink.port.js';
+import type { HeldEvents, StreamSink } from './stream-sink.port.js';
 import { ToolFilter, type ToolAccessRule, type ToolFilterConfig } from './tool-filter.js';
 
 /** What the pool needs to know of a configured server. */
@@ -84,7 +84,7 @@ export class RunnerPool {
   }
 
   /** Keeps what the stream `subject` carries for `release`, as `StreamSink.hold` says; false when the sink holds nothing. */
-  holdStream(subject: string, ms: number, release: (events: StreamMessage[]) => boolean): boolean {
+  holdStream(subject: string, ms: number, release: (held: HeldEvents) => boolean): boolean {
     if (!this.deps.sink.hold) return false;
     this.deps.sink.hold(subject, ms, release);
     return true;

@@ -3,17 +3,19 @@ import {
   AckReplySchema,
   decode,
   encode,
+  encodeJson,
   jsonNestedDeeperThan,
+  MAX_JSON_DEPTH,
   parseSessionSubject,
   runnerSessionsWildcard,
   SessionInReplySchema,
   SessionInRequestSchema,
   AttachReplySchema,
-  type StreamMessage,
   SessionAttachRequestSchema,
 } from '#contracts';
 import type { RunnerPool } from './runner-pool.js';
 import type { RunnerSession } from './runner-session.js';
+import type { HeldEvents } from './stream-sink.port.js';
 
 // Encoded once: every message of every session is answered with one of these.
 const NOT_FOUND = encode(AckReplySchema, { ok: false, error: { code: 'SESSION_NOT_FOUND', message: 'no such session' } });
@@ -61,8 +63,8 @@ export class SessionMessagesHandler {
   }
 
   /** The reply with the stream's first events, when it can carry them; false and a plain OK when it cannot. */
-  private answer(msg: BusMessage, events: StreamMessage[]): boolean {
-    const reply = replyCarrying(events, this.bus.maxPayloadBytes);
+  private answer(msg: BusMessage, held: HeldEvents): boolean {
+    const reply = replyCarrying(held, this.bus.maxPayloadBytes);
     try {
       msg.respond(reply ?? OK);
     } catch {
@@ -99,14 +101,16 @@ export class SessionMessagesHandler {
 }
 
 /**
- * The acknowledgement of a `session.in` carrying `events`, when an edge can read it: within the
- * bus's payload limit, and no deeper than an edge decodes (the reply nests each message two levels
- * below a stream message of its own). Undefined: they go on the stream instead.
+ * The acknowledgement of a `session.in` carrying the held events, when an edge can read it: within
+ * the bus's payload limit, and no deeper than an edge decodes (the reply nests each event two
+ * levels below a stream message of its own). Undefined: they go on the stream instead. Made from
+ * the events' texts, as JSON.stringify would make it: each event was stringified once, when held.
  */
-export function replyCarrying(events: StreamMessage[], maxPayloadBytes: number): Uint8Array | undefined {
+export function replyCarrying({ events, texts }: HeldEvents, maxPayloadBytes: number): Uint8Array | undefined {
   if (events.length === 0) return OK;
-  const reply = encode(SessionInReplySchema, { ok: true, events });
-  return reply.byteLength <= maxPayloadBytes && !jsonNestedDeeperThan(reply) ? reply : undefined;
+  if (texts.some((text) => jsonNestedDeeperThan(text, MAX_JSON_DEPTH - 2))) return undefined;
+  const reply = encodeJson(SessionInReplySchema, { ok: true, events }, `{"ok":true,"events":[${texts.join(',')}]}`);
+  return reply.byteLength <= maxPayloadBytes ? reply : undefined;
 }
 
 function badRequest(msg: BusMessage, message: string): void {

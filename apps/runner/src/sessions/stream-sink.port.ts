@@ -1,5 +1,11 @@
 import type { StreamMessage } from '#contracts';
 
+/** What a hold kept: the events in order, and each one's JSON text (`texts[i]` is `events[i]` stringified). */
+export interface HeldEvents {
+  events: StreamMessage[];
+  texts: string[];
+}
+
 /** Where a session's backend messages leave the runner: streams held open by edges. */
 export interface StreamSink {
   /** A response, its progress, or an end marker, for a request stream (fire and forget); returns the bytes sent. */
@@ -11,5 +17,5 @@ export interface StreamSink {
    * or a server-initiated message comes for it; what `release` does not carry (it returns false)
    * is published then. Without it, nothing is held.
    */
-  hold?(subject: string, ms: number, release: (events: StreamMessage[]) => boolean): void;
+  hold?(subject: string, ms: number, release: (held: HeldEvents) => boolean): void;
 }
