@@ -8,7 +8,7 @@ import {
   AuditRecordSchema,
   boundedAuditRecord,
   decode,
-  encode,
+  encodeJson,
   type AuditRecord,
 } from '#contracts';
 import { timeOrderedKey } from '#crypto';
@@ -42,7 +42,8 @@ interface Queued {
   record: AuditRecord;
   /** An estimate from its text until it is checked at send time, then its encoded size. */
   bytes: number;
-  checked: boolean;
+  /** Its JSON, made when it is checked at send time; the batch is joined from these. */
+  json: string | undefined;
 }
 
 /** Room for the record's numbers, names and JSON punctuation beside its text. */
@@ -79,7 +80,7 @@ export class BusAuditTrail implements AuditTrail {
   /** Cheap on purpose (it runs as calls end): the record is encoded and checked when it is sent. */
   record(record: AuditRecord): void {
     const bounded: AuditRecord = { id: timeOrderedKey(record.at), ...boundedAuditRecord(record) };
-    const queued = { record: bounded, bytes: estimatedBytes(bounded), checked: false };
+    const queued = { record: bounded, bytes: estimatedBytes(bounded), json: undefined };
     this.queue.push(queued);
     this.queuedBytes += queued.bytes;
     while (this.queue.length > this.options.maxQueued || this.queuedBytes > this.options.maxQueuedBytes) {
@@ -108,7 +109,8 @@ export class BusAuditTrail implements AuditTrail {
 
   /** The record with its encoded size, its arguments left out if it would not fit a batch with them; undefined if it is not valid. */
   private fitted(record: AuditRecord): Queued | undefined {
-    let bytes = Buffer.byteLength(JSON.stringify(record));
+    const json = JSON.stringify(record);
+    let bytes = Buffer.byteLength(json);
     if (bytes > this.batchBytes && record.arguments !== undefined) {
       return this.fitted({ ...record, arguments: undefined, detail: 'arguments left out: too large for one message' });
     }
@@ -117,7 +119,7 @@ export class BusAuditTrail implements AuditTrail {
       return undefined;
     }
     bytes += 1; // the comma between records
-    return { record, bytes, checked: true };
+    return { record, bytes, json };
   }
 
   private async sendAll(): Promise<void> {
@@ -127,7 +129,7 @@ export class BusAuditTrail implements AuditTrail {
       if (batch.length === 0) continue;
       const bytes = batch.reduce((sum, queued) => sum + queued.bytes, 0);
       this.queuedBytes -= bytes;
-      if (!(await this.send(batch.map((queued) => queued.record)))) {
+      if (!(await this.send(batch))) {
         this.queue.unshift(...batch);
         this.queuedBytes += bytes;
         return;
@@ -152,7 +154,7 @@ export class BusAuditTrail implements AuditTrail {
   /** The queued record at `index`, encoded and checked (replaced there); undefined, and removed, when it fits no message. */
   private checked(index: number): Queued | undefined {
     const queued = this.queue[index];
-    if (!queued || queued.checked) return queued;
+    if (!queued || queued.json !== undefined) return queued;
     const fitted = this.fitted(queued.record);
     this.queuedBytes += (fitted?.bytes ?? 0) - queued.bytes;
     if (fitted) this.queue[index] = fitted;
@@ -161,9 +163,12 @@ export class BusAuditTrail implements AuditTrail {
   }
 
   /** True when the batch is done with: stored, or refused by auth (sent again, it would be refused again). */
-  private async send(records: AuditRecord[]): Promise<boolean> {
+  private async send(batch: Queued[]): Promise<boolean> {
+    const records = batch.map((queued) => queued.record);
+    // Each record was stringified once, when it was checked: the batch joins those texts.
+    const json = `{"records":[${batch.map((queued) => queued.json ?? JSON.stringify(queued.record)).join(',')}]}`;
     try {
-      const reply = await this.bus.request(auditAppendSubject, encode(AuditAppendRequestSchema, { records }), {
+      const reply = await this.bus.request(auditAppendSubject, encodeJson(AuditAppendRequestSchema, { records }, json), {
         timeoutMs: this.closing ? this.options.closeWithinMs : this.options.timeoutMs,
       });
       const ack = decode(AckReplySchema, reply.data);

@@ -21,9 +21,9 @@ export class AuditTicket {
       server: string;
       caller: AuditCaller;
       name: string | undefined;
-      requestBytes: number;
-      arguments: string | undefined;
     },
+    /** The request's size and its arguments as recorded: worked out when the record is made, off the call's path. */
+    private readonly details: () => { requestBytes: number; arguments: string | undefined },
     private readonly trail: AuditTrail,
     private readonly now: () => number,
     /** Runs `make` after the turn in which the call ended. */
@@ -42,9 +42,10 @@ export class AuditTicket {
   end(outcome: AuditOutcome, errorCode?: number): void {
     if (this.done) return;
     this.done = true;
-    const { at, kind, server, caller, name, requestBytes, arguments: args } = this.base;
+    const { at, kind, server, caller, name } = this.base;
     const durationMs = Math.max(0, Math.round(this.now() - at));
-    this.later(() =>
+    this.later(() => {
+      const { requestBytes, arguments: args } = this.details();
       this.trail.record({
         at,
         kind,
@@ -58,8 +59,8 @@ export class AuditTicket {
         ...(name !== undefined && { name }),
         ...(errorCode !== undefined && { errorCode }),
         ...(args !== undefined && { arguments: args }),
-      }),
-    );
+      });
+    });
   }
 }
 
@@ -68,6 +69,7 @@ export class AuditTicket {
  * A record is made in the turn after its call ended, in the order the calls ended: the answer
  * leaves first (the NATS bus sends in the turn's check phase), and the record, about 20 µs of a
  * lone call's path when made before it, no longer delays it (bench/notes.md, the ninth round).
+ * The request's size and arguments are worked out then too, not on the request's way in.
  */
 export class CallAudit {
   private readonly redaction: ArgumentRedaction | undefined;
@@ -95,20 +97,12 @@ export class CallAudit {
     const named = kind === 'resources/read' ? params['uri'] : params['name'];
     // A resource URI may carry a token in its query or user info.
     const name = typeof named !== 'string' ? undefined : kind === 'resources/read' ? withoutCredentials(named) : named;
-    return new AuditTicket(
-      {
-        at: this.now(),
-        kind,
-        server,
-        caller,
-        name,
-        requestBytes: Buffer.byteLength(JSON.stringify(request)),
-        arguments: this.redaction?.text(params['arguments']),
-      },
-      this.trail,
-      this.now,
-      this.later,
-    );
+    // The request is never changed once received (a backend is sent copies), so it can be measured later.
+    const details = () => ({
+      requestBytes: Buffer.byteLength(JSON.stringify(request)),
+      arguments: this.redaction?.text(params['arguments']),
+    });
+    return new AuditTicket({ at: this.now(), kind, server, caller, name }, details, this.trail, this.now, this.later);
   }
 
   private readonly later = (make: () => void): void => {
