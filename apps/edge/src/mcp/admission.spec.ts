@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { PassThrough } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { LocalBus } from '#bus';
 import { AuthJwksReplySchema, authJwksQueue, authJwksSubject, encode, GatehouseError } from '#contracts';
 import { createLogger } from '#observability';
+import { fuzzRun } from '#testing';
 import { AccessTokenVerifier } from '../credentials/access-token.verifier.js';
-import { Admission, type EdgeServer } from './admission.js';
+import { Admission, bearerToken, rememberedToken, type AccessTokens, type EdgeServer } from './admission.js';
 import type { McpHttpRequest } from './http-io.js';
 
 const server: EdgeServer = { name: 'db', serviceAuths: [{ type: 'bearer', tokens: ['tok'] }], runnerGroup: 'default', timeoutMs: 1000 };
@@ -174,5 +176,45 @@ describe('Admission with OAuth', () => {
     expect(err?.headers).toEqual({ 'www-authenticate': [`Bearer ${metadataOf('open')}`] });
     const token = await accessToken([`${own}/open`]);
     expect(await refusal(admission, { authorization: `Bearer ${token}`, origin: 'https://claude.ai' }, 'open')).toBeUndefined();
+  });
+});
+
+describe('rememberedToken', () => {
+  const known = new Set(['eyJ.a.b', 'x.y-z.w_']);
+  const tokens: AccessTokens = { knows: (token) => known.has(token), verify: () => Promise.reject(new Error('not called')) };
+
+  it('finds a remembered token in `Bearer <token>`, the scheme in any case', () => {
+    expect(rememberedToken('Bearer eyJ.a.b', tokens)).toBe('eyJ.a.b');
+    expect(rememberedToken('bEaReR x.y-z.w_', tokens)).toBe('x.y-z.w_');
+    expect(rememberedToken('Bearer unknown', tokens)).toBeUndefined();
+    expect(rememberedToken('Bearer  eyJ.a.b', tokens)).toBeUndefined();
+    expect(rememberedToken(undefined, tokens)).toBeUndefined();
+  });
+
+  it('never finds a token the header does not carry as its Bearer credential', () => {
+    const piece = fc.constantFrom(
+      'Bearer',
+      'bearer',
+      'BEARER',
+      'Basic',
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\u00a0',
+      '\ufeff',
+      'eyJ.a.b',
+      'x.y-z.w_',
+      'x',
+      '.',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const header = pieces.join('');
+        const remembered = rememberedToken(header, tokens);
+        if (remembered !== undefined) expect(remembered).toBe(bearerToken(header));
+      }),
+      fuzzRun(5_000),
+    );
   });
 });
