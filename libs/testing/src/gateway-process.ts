@@ -11,6 +11,20 @@ export const REPO_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 /** The built CLI, as `npx gatehouse` runs it. */
 export const CLI = join(REPO_ROOT, 'dist/apps/gateway/src/main.js');
 
+/**
+ * How long a started process has to get ready: 15 s, or `GATEHOUSE_START_TIMEOUT_MS` where it
+ * starts slower (under valgrind, bench/instructions.ts).
+ */
+export function startTimeoutMs(): number {
+  const configured = Number(process.env.GATEHOUSE_START_TIMEOUT_MS);
+  return Number.isFinite(configured) && configured > 0 ? configured : 15_000;
+}
+
+/** The executable that runs Node.js processes started here: this one's, or `GATEHOUSE_NODE` (a wrapper that counts one of them). */
+export function nodeExecutable(): string {
+  return process.env.GATEHOUSE_NODE ?? process.execPath;
+}
+
 function findRoot(dir: string): string {
   if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'apps'))) return dir;
   const parent = dirname(dir);
@@ -39,7 +53,7 @@ export function startGatehouse(args: readonly string[], env: NodeJS.ProcessEnv =
   const ownDataDir = env.GATEHOUSE_DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'gatehouse-data-')) : undefined;
   // For profiling a started gateway (`GATEHOUSE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`): Node refuses those in NODE_OPTIONS.
   const nodeArgs = (process.env.GATEHOUSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+  const child = spawn(nodeExecutable(), [...nodeArgs, CLI, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...(ownDataDir !== undefined && { GATEHOUSE_DATA_DIR: ownDataDir }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,7 +73,7 @@ export function startGatehouse(args: readonly string[], env: NodeJS.ProcessEnv =
     child,
     pid: child.pid,
     output: () => text,
-    waitFor: (pattern, timeoutMs = 15000) =>
+    waitFor: (pattern, timeoutMs = startTimeoutMs()) =>
       new Promise((resolve, reject) => {
         const check = () => {
           const match = text.match(pattern);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { startGatehouse, type GatewayProcess } from './gateway-process.js';
+import { startGatehouse, startTimeoutMs, type GatewayProcess } from './gateway-process.js';
 
 export type TopologyKind = 'all-in-one' | 'distributed';
 
@@ -125,7 +125,7 @@ async function listenedPort(port: number): Promise<number> {
   return address.port;
 }
 
-async function waitReady(url: string, timeoutMs = 15000): Promise<void> {
+async function waitReady(url: string, timeoutMs = startTimeoutMs()): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${url}/ready`).catch(() => undefined);

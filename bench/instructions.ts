@@ -1,0 +1,168 @@
+/**
+ * Counts the instructions a lone call costs each process of Gatehouse and of its relay floor, with
+ * valgrind's callgrind. A lone call's time moves by a third from one window to the next on a
+ * shared host, so a change of a few µs never shows in it; an instruction count does not move with
+ * the host (the same code counted twice comes within a few percent, as V8 still optimises a little).
+ *
+ *   npm run bench:instructions -- [--topology nats|serve] [--process edge|runner] [--calls 300] [--windows 3] [--warmup 3000]
+ *
+ * For each process (over NATS the edge and the runner, or the one named; in `serve` the one
+ * process) it starts the relay floor, then Gatehouse with a JWT, with that process alone under
+ * callgrind, and one SDK client on the Node.js echo server: `--warmup` calls unmeasured, then
+ * `--windows` windows of `--calls` calls 2 ms apart, each counted on the process's main thread
+ * from zeroed counters. Prints the median window's count per call and the range: a window that
+ * holds a full garbage collection counts more than one that does not.
+ * A few minutes for each process: Gatehouse starts and warms up about fifty times slower under
+ * valgrind. Needs valgrind (callgrind_control too) and, for `nats`, the nats-server binary.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ECHO_SERVER } from './fixtures/backends.js';
+import { startRelayFloor } from './fixtures/floors.js';
+import { startBenchGatehouse } from './gatehouse.js';
+import { streamableHttp } from './lib/clients.js';
+import { quietListenerWarnings } from './lib/listener-warning.js';
+import { sessionCaller } from './lib/load.js';
+import { startTrackedNatsServer } from './lib/process-guard.js';
+
+quietListenerWarnings((line) => console.error(`bench-instructions: ${line}`));
+
+const { values: args } = parseArgs({
+  options: {
+    topology: { type: 'string', default: 'nats' },
+    process: { type: 'string' },
+    calls: { type: 'string', default: '300' },
+    windows: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '3000' },
+  },
+});
+const CALLS = Number(args.calls);
+const WINDOWS = Number(args.windows);
+const WARMUP = Number(args.warmup);
+if (args.topology !== 'nats' && args.topology !== 'serve') throw new Error('--topology is nats or serve');
+if (!(CALLS > 0 && WINDOWS > 0 && WARMUP >= 0)) throw new Error('--calls, --windows and --warmup are numbers');
+const topology = args.topology;
+
+/** A process measured: its role in Gatehouse (the CLI's command) and in the relay floor (the fixture's mode). */
+const PROCESSES = (
+  topology === 'nats'
+    ? [
+        { gatehouse: 'edge', floor: 'edge' },
+        { gatehouse: 'runner', floor: 'runner' },
+      ]
+    : [{ gatehouse: 'serve', floor: 'stdio' }]
+).filter((role) => args.process === undefined || role.gatehouse === args.process);
+if (PROCESSES.length === 0) throw new Error(`--process names no process of ${topology}`);
+
+const work = mkdtempSync(join(tmpdir(), 'gatehouse-instructions-'));
+/** Stands in for `node` (GATEHOUSE_NODE): runs the process whose command is `role` under callgrind, any other as it is. */
+const wrapper = join(work, 'node');
+
+function countOnly(role: string): void {
+  const callgrind = [
+    'valgrind',
+    '--tool=callgrind',
+    '--separate-threads=yes',
+    // V8 writes the code it runs: valgrind must notice when it changes.
+    '--smc-check=all-non-file',
+    `--log-file=${join(work, 'valgrind.%p.log')}`,
+    `--callgrind-out-file=${join(work, 'callgrind.%p')}`,
+  ].join(' ');
+  writeFileSync(
+    wrapper,
+    [
+      '#!/bin/sh',
+      'for arg in "$@"; do',
+      `  if [ "$arg" = "${role}" ]; then exec ${callgrind} "${process.execPath}" "$@"; fi`,
+      'done',
+      `exec "${process.execPath}" "$@"`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(wrapper, 0o755);
+}
+
+/** Starts the path measured, with `role` under callgrind; its URL, authorization, the counted pid, and how to stop it. */
+async function start(
+  which: 'floor' | 'gatehouse',
+  role: { gatehouse: string; floor: string },
+  natsUrl: string | undefined,
+): Promise<{ url: string; authorization?: string; pid: number; stop: () => Promise<void> }> {
+  if (which === 'floor') {
+    countOnly(role.floor);
+    const floor = await startRelayFloor(ECHO_SERVER, natsUrl);
+    const [edge, runner] = floor.pids;
+    const pid = role.floor === 'runner' ? runner : edge;
+    if (pid === undefined) throw new Error(`the relay floor has no ${role.floor}`);
+    return { url: floor.url, pid, stop: floor.stop };
+  }
+  countOnly(role.gatehouse);
+  const kind = topology === 'nats' ? 'distributed' : 'all-in-one';
+  const gatehouse = await startBenchGatehouse(kind, ECHO_SERVER, natsUrl === undefined ? {} : { env: { NATS_URL: natsUrl } });
+  const pid = role.gatehouse === 'runner' ? gatehouse.runner.pid : gatehouse.edge.pid;
+  return { url: gatehouse.mcpUrl, authorization: gatehouse.authorization.jwt, pid, stop: () => gatehouse.stop() };
+}
+
+/** The instructions the main thread of `pid` ran between the counters' zeroing and their `part`th dump. */
+function mainThreadCount(pid: number, part: number): number {
+  const dump = `callgrind.${pid}.${part}-01`;
+  const total = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(work, dump), 'utf8'))?.[1];
+  if (total === undefined) throw new Error(`${dump} holds no total`);
+  return Number(total);
+}
+
+/** Instructions a call in each window. */
+async function count(which: 'floor' | 'gatehouse', role: { gatehouse: string; floor: string }): Promise<number[]> {
+  const nats = topology === 'nats' ? await startTrackedNatsServer() : undefined;
+  try {
+    const path = await start(which, role, nats?.url);
+    try {
+      const caller = sessionCaller(await streamableHttp(path.url, path.authorization)());
+      try {
+        for (let i = 0; i < WARMUP; i++) await caller.call();
+        const counts: number[] = [];
+        for (let window = 1; window <= WINDOWS; window++) {
+          execFileSync('callgrind_control', ['--zero', String(path.pid)], { stdio: 'ignore' });
+          for (let i = 0; i < CALLS; i++) {
+            await caller.call();
+            // Apart, as a lone call is: each finds the process idle.
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          execFileSync('callgrind_control', ['--dump', String(path.pid)], { stdio: 'ignore' });
+          counts.push(mainThreadCount(path.pid, window) / CALLS);
+        }
+        return counts;
+      } finally {
+        await caller.close();
+      }
+    } finally {
+      await path.stop();
+    }
+  } finally {
+    await nats?.stop();
+  }
+}
+
+process.env.GATEHOUSE_NODE = wrapper;
+// Nest starts its modules and auth logs in about fifty times slower under valgrind.
+process.env.GATEHOUSE_START_TIMEOUT_MS = '600000';
+const format = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (counts: number[]) => [...counts].sort((a, b) => a - b)[Math.floor(counts.length / 2)] ?? NaN;
+const range = (counts: number[]) => `${format(Math.min(...counts))}–${format(Math.max(...counts))}`;
+try {
+  console.log(
+    `instructions a call on the main thread, ${topology}: median of ${WINDOWS} windows of ${CALLS} calls after ${WARMUP}, and their range`,
+  );
+  for (const role of PROCESSES) {
+    const floor = await count('floor', role);
+    const gatehouse = await count('gatehouse', role);
+    console.log(
+      `${role.gatehouse}: relay floor ${format(median(floor))} (${range(floor)}), Gatehouse ${format(median(gatehouse))} (${range(gatehouse)}), difference ${format(median(gatehouse) - median(floor))}`,
+    );
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
