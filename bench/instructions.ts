@@ -2,9 +2,10 @@
  * Counts the instructions a lone call costs each process of Gatehouse and of its relay floor, with
  * valgrind's callgrind. A lone call's time moves by a third from one window to the next on a
  * shared host, so a change of a few µs never shows in it; an instruction count does not move with
- * the host (the same code counted twice comes within a few percent, as V8 still optimises a little).
+ * the host (the windows of one run differ by a few percent, up to 16% when one holds a full garbage
+ * collection or one more flush of the audit trail).
  *
- *   npm run bench:instructions -- [--topology nats|serve] [--process edge|runner] [--calls 300] [--windows 3] [--warmup 3000]
+ *   npm run bench:instructions -- [--topology nats|serve] [--process edge|runner] [--calls 300] [--windows 4] [--warmup 3000]
  *
  * For each process (over NATS the edge and the runner, or the one named; in `serve` the one
  * process) it starts the relay floor, then Gatehouse with a JWT, with that process alone under
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
     topology: { type: 'string', default: 'nats' },
     process: { type: 'string' },
     calls: { type: 'string', default: '300' },
-    windows: { type: 'string', default: '3' },
+    windows: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '3000' },
   },
 });
