@@ -151,7 +151,11 @@ process.env.GATEHOUSE_NODE = wrapper;
 // Nest starts its modules and auth logs in about fifty times slower under valgrind.
 process.env.GATEHOUSE_START_TIMEOUT_MS = '600000';
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
-const median = (counts: number[]) => [...counts].sort((a, b) => a - b)[Math.floor(counts.length / 2)] ?? NaN;
+const median = (counts: number[]) => {
+  const sorted = [...counts].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle) ? ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2 : (sorted[Math.floor(middle)] ?? NaN);
+};
 const range = (counts: number[]) => `${format(Math.min(...counts))}–${format(Math.max(...counts))}`;
 try {
   console.log(
