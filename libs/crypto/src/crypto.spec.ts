@@ -50,4 +50,9 @@ describe('crypto', () => {
     for (const key of keys) expect(key).toMatch(/^[0-9a-f]{12}[A-Za-z0-9_-]{16}$/);
     expect(new Set(Array.from({ length: 1000 }, () => timeOrderedKey(5))).size).toBe(1000);
   });
+
+  it('writes the milliseconds of a key as 12 hex digits, across its halves', () => {
+    const times = [0, 0.9, 0xffffff, 0x1000000, 0x1000001, 1_765_142_400_123.7, 2 ** 48 - 1, Date.now()];
+    for (const t of times) expect(timeOrderedKey(t).slice(0, 12)).toBe(Math.floor(t).toString(16).padStart(12, '0'));
+  });
 });

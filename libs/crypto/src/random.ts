@@ -34,12 +34,16 @@ export function randomKey(bytes = 16): string {
 }
 
 /**
- * A random key that sorts by the time it was made: the milliseconds as 12 hex digits (hex sorts
- * as its values do, base64url does not), then `randomKey(12)`. For rows keyed by it (audit
- * records), each insert goes to the end of the primary-key index instead of a random page of it:
- * on SQLite a row cost less than half as much (11 µs against 25 µs, 180,000 rows), and the gap
- * widens as the table grows.
+ * A random key that sorts by the time it was made: the milliseconds as 12 hex digits (enough until
+ * the year 10889; hex sorts as its values do, base64url does not), then `randomKey(12)`. For rows
+ * keyed by it (audit records), each insert goes to the end of the primary-key index instead of a
+ * random page of it: on SQLite a row cost less than half as much (11 µs against 25 µs, 180,000
+ * rows), and the gap widens as the table grows.
  */
 export function timeOrderedKey(now: number = Date.now()): string {
-  return Math.max(0, Math.floor(now)).toString(16).padStart(12, '0') + randomKey(12);
+  const ms = Math.max(0, Math.floor(now));
+  // In two halves of 24 bits, each a small integer: a millisecond count (over 2^31) printed in hex
+  // whole takes V8's path for doubles, four times slower, and a key is made for every audited call.
+  const high = Math.floor(ms / 0x1000000);
+  return high.toString(16).padStart(6, '0') + (ms - high * 0x1000000).toString(16).padStart(6, '0') + randomKey(12);
 }
