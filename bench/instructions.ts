@@ -11,8 +11,9 @@
  * process) it starts the relay floor, then Gatehouse with a JWT, with that process alone under
  * callgrind, and one SDK client on the Node.js echo server: `--warmup` calls unmeasured, then
  * `--windows` windows of `--calls` calls 2 ms apart, each counted on the process's main thread
- * from zeroed counters. Prints the median window's count per call and the range: a window that
- * holds a full garbage collection counts more than one that does not.
+ * from zeroed counters. Prints the median window's count per call (of an even number, the upper
+ * of the two middle ones) and the range: a window that holds a full garbage collection counts more
+ * than one that does not.
  * A few minutes for each process: Gatehouse starts and warms up about fifty times slower under
  * valgrind. Needs valgrind (callgrind_control too) and, for `nats`, the nats-server binary.
  */
@@ -27,6 +28,7 @@ import { startBenchGatehouse } from './gatehouse.js';
 import { streamableHttp } from './lib/clients.js';
 import { quietListenerWarnings } from './lib/listener-warning.js';
 import { sessionCaller } from './lib/load.js';
+import { median } from './lib/stats.js';
 import { startTrackedNatsServer } from './lib/process-guard.js';
 
 quietListenerWarnings((line) => console.error(`bench-instructions: ${line}`));
@@ -151,11 +153,6 @@ process.env.GATEHOUSE_NODE = wrapper;
 // Nest starts its modules and auth logs in about fifty times slower under valgrind.
 process.env.GATEHOUSE_START_TIMEOUT_MS = '600000';
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
-const median = (counts: number[]) => {
-  const sorted = [...counts].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return Number.isInteger(middle) ? ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2 : (sorted[Math.floor(middle)] ?? NaN);
-};
 const range = (counts: number[]) => `${format(Math.min(...counts))}–${format(Math.max(...counts))}`;
 try {
   console.log(

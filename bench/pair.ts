@@ -24,6 +24,7 @@ import type * as Pinning from './lib/cpu-pinning.js';
 import type * as Load from './lib/load.js';
 import { quietListenerWarnings } from './lib/listener-warning.js';
 import { callFor, type Caller } from './lib/load.js';
+import { median } from './lib/stats.js';
 
 quietListenerWarnings((line) => console.error(`bench-pair: ${line}`));
 
@@ -102,11 +103,6 @@ async function measure(build: Build, ms: number): Promise<Measured> {
   const calls = samples.length;
   const perProcess = build.processes.map((p, i) => ((cpu(p.pid) - (before[i] ?? Number.NaN)) * 1000) / calls);
   return { total: perProcess.reduce((a, b) => a + b, 0), perProcess, p50: median(samples) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 function describe(m: Measured, build: Build): string {

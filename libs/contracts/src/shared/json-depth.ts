@@ -6,6 +6,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
+const OPENINGS = ['{', '['] as const;
 const BACKSLASH = 0x5c;
 
 /**
@@ -29,7 +30,7 @@ export function jsonNestedDeeperThan(text: string | Uint8Array, maxDepth: number
  */
 function hasMoreOpenings(text: string, count: number): boolean {
   let left = count;
-  for (const opening of ['{', '[']) {
+  for (const opening of OPENINGS) {
     for (let at = text.indexOf(opening); at >= 0; at = text.indexOf(opening, at + 1)) if (--left < 0) return true;
   }
   return false;
