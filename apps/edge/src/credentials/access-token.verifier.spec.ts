@@ -437,4 +437,17 @@ describe('AccessTokenVerifier: cache', () => {
       small.stop();
     }
   });
+
+  it('knows a remembered token only whole: another payload under its signature, or the signature alone, is checked afresh', async () => {
+    const token = await sign();
+    expect(await reasonOf(token)).toBe('ok');
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${b64url({ ...payloadOf(token), iss: BASE, sub: 'admin', aud: [`${BASE}/db`], exp: 9e9 })}.${signature}`;
+    for (const other of [forged, `.${signature}`, signature]) {
+      expect(verifier.knows(other)).toBe(false);
+      expect(await reasonOf(other)).not.toBe('ok');
+    }
+    expect(verifier.knows(token)).toBe(true);
+    expect(await reasonOf(token)).toBe('ok');
+  });
 });

@@ -65,8 +65,9 @@ export class Admission {
    * none of them, and looking it up among them cost a hash of it on every call.
    */
   private async authenticateWithOAuth(authorization: string | undefined, server: EdgeServer, oauth: OAuthAdmission): Promise<Principal> {
-    const token = rememberedToken(authorization, oauth.tokens) ?? bearerToken(authorization);
-    const verifiedBefore = token !== undefined && oauth.tokens.knows(token);
+    const remembered = rememberedToken(authorization, oauth.tokens);
+    const token = remembered ?? bearerToken(authorization);
+    const verifiedBefore = remembered !== undefined || (token !== undefined && oauth.tokens.knows(token));
     if (server.serviceAuths.length > 0 && !verifiedBefore) {
       const auth = authenticate(authorization, server.serviceAuths, server.name);
       if (auth.ok) return auth.principal;
