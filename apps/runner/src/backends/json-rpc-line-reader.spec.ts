@@ -1,5 +1,6 @@
 import { MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
 import { JsonRpcLineReader } from './json-rpc-line-reader.js';
+import { receivedText } from './received-text.js';
 
 function reader(maxMessageBytes = 1024) {
   const got = { messages: [] as JsonRpcMessage[], skipped: 0, failures: [] as string[] };
@@ -23,6 +24,8 @@ describe('JsonRpcLineReader', () => {
       { jsonrpc: '2.0', id: 2, method: 'ping' },
     ]);
     expect(got).toMatchObject({ skipped: 0, failures: [] });
+    // Each message keeps the text of its line, for the bus to carry as it is.
+    expect(got.messages.map(receivedText)).toEqual([`${ping(1)}\r`, ping(2)]);
   });
 
   it('skips lines that are not JSON-RPC and reads on', () => {

@@ -1,5 +1,6 @@
 import { isJsonRpcMessage, MAX_JSON_DEPTH, jsonNestedDeeperThan, type JsonRpcMessage } from '#contracts';
 import { LineSplitter } from '../process/line-splitter.js';
+import { keepReceivedText } from './received-text.js';
 
 export interface JsonRpcLineHandlers {
   message(message: JsonRpcMessage): void;
@@ -43,8 +44,9 @@ export class JsonRpcLineReader {
     }
     // JSON.parse does not recurse, but what comes after it would.
     if (jsonNestedDeeperThan(text)) return this.fail(`the backend sent a message nested deeper than ${MAX_JSON_DEPTH} levels`);
-    if (isJsonRpcMessage(value)) this.handlers.message(value);
-    else this.handlers.skipped();
+    if (!isJsonRpcMessage(value)) return this.handlers.skipped();
+    keepReceivedText(value, text);
+    this.handlers.message(value);
   }
 
   private fail(reason: string): void {

@@ -1,8 +1,11 @@
 import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { LocalBus, type BusMessage } from '#bus';
 import { DeliveryReplySchema, StreamMessageSchema, decode, encode, type JsonRpcMessage, type StreamMessage } from '#contracts';
 import { createLogger } from '#observability';
-import { BusStreamSink } from './bus-stream-sink.js';
+import { fuzzRun } from '#testing';
+import { keepReceivedText } from '../backends/received-text.js';
+import { BusStreamSink, eventJson } from './bus-stream-sink.js';
 
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
 const LIMIT = 4096;
@@ -117,6 +120,59 @@ describe('BusStreamSink', () => {
       sink.hold('stream.b', 10_000, ({ events }) => released.push(events) > 0);
       sink.publish('stream.b', { sessionId: 's1', message: result(1, 'x'.repeat(LIMIT / 2)) });
       expect(released).toHaveLength(1);
+    });
+  });
+
+  describe('a message as a backend sent it', () => {
+    /** `message` parsed from a text laid out otherwise than JSON.stringify would, as a backend's line reader keeps it. */
+    function fromBackend(message: JsonRpcMessage): { message: JsonRpcMessage; text: string } {
+      const text = JSON.stringify(message, null, 1).replaceAll('\n', ' ');
+      const parsed = JSON.parse(text) as JsonRpcMessage;
+      keepReceivedText(parsed, text);
+      return { message: parsed, text };
+    }
+    const event = fc.record(
+      {
+        sessionId: fc.string(),
+        eventId: fc.string(),
+        message: fc.record({ jsonrpc: fc.constant('2.0' as const), id: fc.integer(), result: fc.dictionary(fc.string(), fc.jsonValue()) }),
+        end: fc.constant(true as const),
+      },
+      { requiredKeys: ['sessionId', 'message'] },
+    );
+
+    it('is carried as the text it came in, which parses to what JSON.stringify of the event would', () => {
+      fc.assert(
+        fc.property(event, (made) => {
+          const { message, text } = fromBackend(made.message);
+          const json = eventJson({ ...made, message });
+          expect(json).toContain(text);
+          expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify({ ...made, message })));
+        }),
+        fuzzRun(500),
+      );
+    });
+
+    it('is stringified when the runner made it, or made it anew', () => {
+      const { message, text } = fromBackend({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+      const anew = { ...message };
+      expect(eventJson({ sessionId: 's1', message: anew })).toBe(JSON.stringify({ sessionId: 's1', message: anew }));
+      expect(eventJson({ sessionId: 's1', end: true })).toBe('{"sessionId":"s1","end":true}');
+      expect(eventJson({ sessionId: 's1', message })).toContain(text);
+    });
+
+    it('reaches the stream, published, held and delivered, as the message it was', async () => {
+      const sink = new BusStreamSink(bus, log);
+      const answer = fromBackend({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'a "quoted" é' }] } }).message;
+      const request = fromBackend({ jsonrpc: '2.0', id: 'srv-1', method: 'roots/list' }).message;
+      const got = received(bus, 'stream.e', 2);
+      sink.publish('stream.e', { sessionId: 's1', eventId: 'e.1', message: answer });
+      await expect(sink.deliver('stream.e', { sessionId: 's1', message: request })).resolves.toBe(true);
+      expect(await got).toEqual([answer, request]);
+      const released: string[][] = [];
+      sink.hold('stream.f', 10_000, ({ texts }) => released.push(texts) > 0);
+      sink.publish('stream.f', { sessionId: 's1', message: answer, end: true });
+      expect(released).toEqual([[eventJson({ sessionId: 's1', message: answer, end: true })]]);
     });
   });
 });

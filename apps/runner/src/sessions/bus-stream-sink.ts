@@ -4,12 +4,14 @@ import {
   StreamMessageSchema,
   decode,
   encode,
+  encodeJson,
   errorResponse,
   isResponse,
   JsonRpcCode,
   type StreamMessage,
 } from '#contracts';
 import type { Logger } from '#observability';
+import { receivedText } from '../backends/received-text.js';
 import type { HeldEvents, StreamSink } from './stream-sink.port.js';
 
 /** How long an edge has to take a server-initiated message before the runner buffers it. */
@@ -52,7 +54,7 @@ export class BusStreamSink implements StreamSink {
     if (!hold) return this.send(subject, event);
     // Its size as a message of its own: what the replay log counts, whichever way it leaves. Its
     // text is kept for the reply, which joins the texts instead of stringifying the events again.
-    const text = JSON.stringify(event);
+    const text = eventJson(event);
     const bytes = Buffer.byteLength(text);
     hold.events.push(event);
     hold.texts.push(text);
@@ -76,7 +78,7 @@ export class BusStreamSink implements StreamSink {
   }
 
   private send(subject: string, event: StreamMessage): number {
-    const payload = encode(StreamMessageSchema, event);
+    const payload = encodeJson(StreamMessageSchema, event, eventJson(event));
     try {
       this.bus.publish(subject, payload);
       return payload.byteLength;
@@ -98,7 +100,7 @@ export class BusStreamSink implements StreamSink {
     this.letGo(subject);
     let reply;
     try {
-      reply = await this.bus.request(subject, encode(StreamMessageSchema, event), { timeoutMs: DELIVERY_TIMEOUT_MS });
+      reply = await this.bus.request(subject, encodeJson(StreamMessageSchema, event, eventJson(event)), { timeoutMs: DELIVERY_TIMEOUT_MS });
     } catch (err) {
       if (!(err instanceof BusPayloadTooLargeError)) throw err;
       // Taken as handled: it could never be delivered, and must not block the messages behind it.
@@ -116,6 +118,21 @@ export class BusStreamSink implements StreamSink {
       'backend message too large for the bus; not delivered',
     );
   }
+}
+
+// The members eventJson writes: one added to StreamMessage fails to compile here until it writes that too.
+const WRITTEN: Record<keyof StreamMessage, true> = { sessionId: true, eventId: true, message: true, end: true };
+void WRITTEN;
+
+/**
+ * The event's JSON: JSON.stringify's, except that a message a backend sent, passed on unchanged, is
+ * the text it was parsed from (see `receivedText`), which parses to the same message.
+ */
+export function eventJson(event: StreamMessage): string {
+  const text = event.message && receivedText(event.message);
+  if (text === undefined) return JSON.stringify(event);
+  const eventId = event.eventId === undefined ? '' : `,"eventId":${JSON.stringify(event.eventId)}`;
+  return `{"sessionId":${JSON.stringify(event.sessionId)}${eventId},"message":${text}${event.end === true ? ',"end":true' : ''}}`;
 }
 
 function tooLargeText(err: BusPayloadTooLargeError): string {
