@@ -36,7 +36,7 @@ export class AuditLog implements AuditRecorder {
 
   record(record: AuditRecord): void {
     if (this.queue.length >= MAX_QUEUED) return void (this.dropped += 1);
-    this.queue.push({ id: timeOrderedKey(record.at), ...boundedAuditRecord(record) });
+    this.queue.push(boundedAuditRecord(record, timeOrderedKey(record.at)));
   }
 
   /** Stores a runner's batch; rejects when the database is unavailable. */

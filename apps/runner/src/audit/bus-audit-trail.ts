@@ -5,10 +5,10 @@ import {
   AUDIT_TEXT_FIELDS,
   auditAppendSubject,
   AuditAppendRequestSchema,
-  AuditRecordSchema,
   boundedAuditRecord,
   decode,
   encodeJson,
+  isAuditRecord,
   type AuditRecord,
 } from '#contracts';
 import { timeOrderedKey } from '#crypto';
@@ -79,7 +79,7 @@ export class BusAuditTrail implements AuditTrail {
 
   /** Cheap on purpose (it runs as calls end): the record is encoded and checked when it is sent. */
   record(record: AuditRecord): void {
-    const bounded: AuditRecord = { id: timeOrderedKey(record.at), ...boundedAuditRecord(record) };
+    const bounded = boundedAuditRecord(record, timeOrderedKey(record.at));
     const queued = { record: bounded, bytes: estimatedBytes(bounded), json: undefined };
     this.queue.push(queued);
     this.queuedBytes += queued.bytes;
@@ -114,7 +114,7 @@ export class BusAuditTrail implements AuditTrail {
     if (bytes > this.batchBytes && record.arguments !== undefined) {
       return this.fitted({ ...record, arguments: undefined, detail: 'arguments left out: too large for one message' });
     }
-    if (bytes > this.batchBytes || !AuditRecordSchema.safeParse(record).success) {
+    if (bytes > this.batchBytes || !isAuditRecord(record)) {
       this.log.error({ kind: record.kind, server: record.server }, 'audit record dropped: it does not fit the audit contract');
       return undefined;
     }

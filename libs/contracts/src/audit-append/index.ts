@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { trustInProcess } from '../shared/codec.js';
+import { isJsonObject } from '../shared/mcp-meta.js';
 
 /** What an audit record is about: an MCP call a runner relayed, or something a person did at auth. */
 export const AuditKindSchema = z.enum(['tools/call', 'resources/read', 'prompts/get', 'login', 'consent', 'revocation', 'credential']);
@@ -29,13 +30,12 @@ export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 const MAX_CHARS = { sub: 255, email: 255, clientId: 2048, server: 255, name: 2048, arguments: 65_600, detail: 1024 } as const;
 const short = z.string().max(255);
 
+const RECORD_ID = /^[A-Za-z0-9_-]{16,32}$/;
+
 /** One audited event. Never a token or a credential; arguments only when configured, redacted and capped. */
 export const AuditRecordSchema = z.object({
   /** Given where the record is made: a batch sent twice is stored once. */
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{16,32}$/)
-    .optional(),
+  id: z.string().regex(RECORD_ID).optional(),
   /** Epoch ms at which the event began. */
   at: z.number().int().nonnegative(),
   kind: AuditKindSchema,
@@ -70,18 +70,46 @@ export const AUDIT_TEXT_FIELDS = [
 ] as const satisfies readonly (keyof typeof MAX_CHARS)[];
 
 /**
- * The record as the store takes it: every text field cut to its bound and without NUL (which
- * PostgreSQL refuses), an error code only when it is a safe integer. Names come from clients: one
- * odd value must never cost a batch.
+ * The record as the store takes it, under `id` unless it has one: every text field cut to its
+ * bound and without NUL (which PostgreSQL refuses), an error code only when it is a safe integer.
+ * Names come from clients: one odd value must never cost a batch. A copy; the record is not changed.
  */
-export function boundedAuditRecord(record: AuditRecord): AuditRecord {
-  const bounded = { ...record };
+export function boundedAuditRecord(record: AuditRecord, id: string): AuditRecord {
+  const bounded = { id, ...record };
   for (const field of AUDIT_TEXT_FIELDS) {
     const value = bounded[field];
-    if (value !== undefined) bounded[field] = value.slice(0, MAX_CHARS[field]).replaceAll('\u0000', '\uFFFD');
+    // Most values need neither: looking costs less than cutting and replacing every one.
+    if (value !== undefined && (value.length > MAX_CHARS[field] || value.includes('\u0000'))) {
+      bounded[field] = value.slice(0, MAX_CHARS[field]).replaceAll('\u0000', '\uFFFD');
+    }
   }
   if (bounded.errorCode !== undefined && !Number.isSafeInteger(bounded.errorCode)) delete bounded.errorCode;
   return bounded;
+}
+
+const AUDIT_KINDS: ReadonlySet<unknown> = new Set(AuditKindSchema.options);
+const AUDIT_OUTCOMES: ReadonlySet<unknown> = new Set(AuditOutcomeSchema.options);
+const isCount = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isOptional = (value: unknown, check: (value: unknown) => boolean) => value === undefined || check(value);
+
+/**
+ * AuditRecordSchema's verdict, by hand: a runner checks each record it sends, one per audited call,
+ * where the schema cost several times more (it also copies the record). A property test holds the
+ * two to the same answers.
+ */
+export function isAuditRecord(value: unknown): value is AuditRecord {
+  if (!isJsonObject(value)) return false;
+  const { id, at, kind, outcome, durationMs, requestBytes, errorCode } = value;
+  return (
+    isOptional(id, (v) => typeof v === 'string' && RECORD_ID.test(v)) &&
+    isCount(at) &&
+    AUDIT_KINDS.has(kind) &&
+    AUDIT_OUTCOMES.has(outcome) &&
+    AUDIT_TEXT_FIELDS.every((field) => isOptional(value[field], (v) => typeof v === 'string' && v.length <= MAX_CHARS[field])) &&
+    isOptional(durationMs, isCount) &&
+    isOptional(requestBytes, isCount) &&
+    isOptional(errorCode, Number.isSafeInteger)
+  );
 }
 
 /** Runners send their records to auth in batches (queue group); the reply is an AckReply once stored. */

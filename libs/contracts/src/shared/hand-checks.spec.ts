@@ -3,6 +3,7 @@ import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { fuzzRun } from '#testing';
+import { AuditKindSchema, AuditOutcomeSchema, AuditRecordSchema, isAuditRecord } from '../audit-append/index.js';
 import { isSessionInRequest, isSessionInTaken, SessionInReplySchema, SessionInRequestSchema } from '../session-in/index.js';
 import { isStreamMessage, StreamMessageSchema } from '../session-stream/index.js';
 import { decode, encode } from './codec.js';
@@ -86,6 +87,65 @@ describe.each([
     // Neither side of the property holds because the generator only made one kind of payload.
     expect(accepted).toBeGreaterThan(fuzzRun(5_000).numRuns / 50);
     expect(refusedByBoth).toBeGreaterThan(fuzzRun(5_000).numRuns / 50);
+  });
+});
+
+describe('isAuditRecord', () => {
+  /** Short text, or text of about `max` characters: one under, at, and one over the bound. */
+  const textUpTo = (max: number) =>
+    maybe(
+      fc.oneof(
+        fc.string({ maxLength: 4 }),
+        fc.constantFrom(max - 1, max, max + 1).map((n) => 'x'.repeat(n)),
+        fc.constant(5),
+      ),
+    );
+  /** Not through JSON, as withStray is: the runner checks its records as it made them, NaN and all. */
+  const withStrayMember = <T extends object>(value: fc.Arbitrary<T>) =>
+    fc.tuple(value, fc.boolean()).map(([v, stray]) => (stray ? { ...v, stray: 1 } : v));
+  const count = maybe(mostly(fc.nat(), -1, 0.5, -0, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, '1'));
+  const record = fc.oneof(
+    {
+      weight: 20,
+      arbitrary: withStrayMember(
+        fc.record(
+          {
+            id: maybe(mostly(fc.stringMatching(/^[A-Za-z0-9_-]{16,32}$/), 'short', 'x'.repeat(33), 'with spaces in it, quite long', 7)),
+            at: mostly(fc.nat(), -1, 1.5, 2 ** 53, Number.NaN, '1'),
+            kind: mostly(fc.constantFrom(...AuditKindSchema.options), 'tools/list', 1),
+            outcome: mostly(fc.constantFrom(...AuditOutcomeSchema.options), 'fine'),
+            sub: textUpTo(255),
+            email: textUpTo(255),
+            clientId: textUpTo(2048),
+            server: textUpTo(255),
+            name: textUpTo(2048),
+            arguments: textUpTo(65_600),
+            detail: textUpTo(1024),
+            durationMs: count,
+            requestBytes: count,
+            errorCode: maybe(mostly(fc.integer(), 2 ** 53, -(2 ** 53), 1.5, Number.NaN, '1')),
+          },
+          { requiredKeys: ['at', 'kind', 'outcome'] },
+        ),
+      ),
+    },
+    { weight: 1, arbitrary: fc.constantFrom(null, [], 'record', 1) },
+  );
+
+  it("gives the schema's verdict on any value", () => {
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(record, (value) => {
+        const expected = AuditRecordSchema.safeParse(value).success;
+        expect(isAuditRecord(value)).toBe(expected);
+        if (expected) accepted++;
+        else refused++;
+      }),
+      fuzzRun(3_000),
+    );
+    expect(accepted).toBeGreaterThan(fuzzRun(3_000).numRuns / 50);
+    expect(refused).toBeGreaterThan(fuzzRun(3_000).numRuns / 50);
   });
 });
 
