@@ -5,7 +5,7 @@
  * the host (the windows of one run differ by a few percent, up to 16% when one holds a full garbage
  * collection or one more flush of the audit trail).
  *
- *   npm run bench:instructions -- [--topology nats|serve] [--process edge|runner] [--calls 300] [--windows 4] [--warmup 3000]
+ *   npm run bench:instructions -- [--topology nats|serve] [--process edge|runner] [--calls 300] [--windows 4] [--warmup 3000] [--profile 25]
  *
  * For each process (over NATS the edge and the runner, or the one named; in `serve` the one
  * process) it starts the relay floor, then Gatehouse with a JWT, with that process alone under
@@ -13,18 +13,22 @@
  * `--windows` windows of `--calls` calls 2 ms apart, each counted on the process's main thread
  * from zeroed counters. Prints the median window's count per call (of an even number, the upper
  * of the two middle ones) and the range: a window that holds a full garbage collection counts more
- * than one that does not.
+ * than one that does not. With `--profile N` it also names where the instructions went: the process
+ * runs with `--perf-basic-prof`, so that V8's compiled code has names, and for the median window it
+ * prints the N functions whose own instructions a call exceed the floor's the most, and the N of
+ * Gatehouse's own code (dist/apps, dist/libs) that cost the most with what they call.
  * A few minutes for each process: Gatehouse starts and warms up about fifty times slower under
  * valgrind. Needs valgrind (callgrind_control too) and, for `nats`, the nats-server binary.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ECHO_SERVER } from './fixtures/backends.js';
 import { startRelayFloor } from './fixtures/floors.js';
 import { startBenchGatehouse } from './gatehouse.js';
+import { functionCosts, JitNames, type FunctionCost } from './lib/callgrind.js';
 import { streamableHttp } from './lib/clients.js';
 import { quietListenerWarnings } from './lib/listener-warning.js';
 import { sessionCaller } from './lib/load.js';
@@ -40,13 +44,15 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '300' },
     windows: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '3000' },
+    profile: { type: 'string' },
   },
 });
 const CALLS = Number(args.calls);
 const WINDOWS = Number(args.windows);
 const WARMUP = Number(args.warmup);
 if (args.topology !== 'nats' && args.topology !== 'serve') throw new Error('--topology is nats or serve');
-if (!(CALLS > 0 && WINDOWS > 0 && WARMUP >= 0)) throw new Error('--calls, --windows and --warmup are numbers');
+const PROFILE = args.profile === undefined ? 0 : Number(args.profile);
+if (!(CALLS > 0 && WINDOWS > 0 && WARMUP >= 0 && PROFILE >= 0)) throw new Error('--calls, --windows, --warmup and --profile are numbers');
 const topology = args.topology;
 
 /** A process measured: its role in Gatehouse (the CLI's command) and in the relay floor (the fixture's mode). */
@@ -65,6 +71,8 @@ const work = mkdtempSync(join(tmpdir(), 'gatehouse-instructions-'));
 const wrapper = join(work, 'node');
 
 function countOnly(role: string): void {
+  // With the perf map V8 writes a log of its own: into the work folder, not the current one.
+  const profiling = PROFILE > 0 ? `--perf-basic-prof --no-logfile-per-isolate --logfile=${join(work, 'v8.log')}` : '';
   const callgrind = [
     'valgrind',
     '--tool=callgrind',
@@ -79,7 +87,7 @@ function countOnly(role: string): void {
     [
       '#!/bin/sh',
       'for arg in "$@"; do',
-      `  if [ "$arg" = "${role}" ]; then exec ${callgrind} "${process.execPath}" "$@"; fi`,
+      `  if [ "$arg" = "${role}" ]; then exec ${callgrind} "${process.execPath}" ${profiling} "$@"; fi`,
       'done',
       `exec "${process.execPath}" "$@"`,
       '',
@@ -117,8 +125,14 @@ function mainThreadCount(pid: number, part: number): number {
   return Number(total);
 }
 
+/** What one path's process counted: instructions a call in each window, and its pid. */
+interface Counted {
+  counts: number[];
+  pid: number;
+}
+
 /** Instructions a call in each window. */
-async function count(which: 'floor' | 'gatehouse', role: { gatehouse: string; floor: string }): Promise<number[]> {
+async function count(which: 'floor' | 'gatehouse', role: { gatehouse: string; floor: string }): Promise<Counted> {
   const nats = topology === 'nats' ? await startTrackedNatsServer() : undefined;
   try {
     const path = await start(which, role, nats?.url);
@@ -137,7 +151,7 @@ async function count(which: 'floor' | 'gatehouse', role: { gatehouse: string; fl
           execFileSync('callgrind_control', ['--dump', String(path.pid)], { stdio: 'ignore' });
           counts.push(mainThreadCount(path.pid, window) / CALLS);
         }
-        return counts;
+        return { counts, pid: path.pid };
       } finally {
         await caller.close();
       }
@@ -147,6 +161,39 @@ async function count(which: 'floor' | 'gatehouse', role: { gatehouse: string; fl
   } finally {
     await nats?.stop();
   }
+}
+
+/**
+ * Each function's instructions a call in the median window, named by the process's perf map, which
+ * is then removed (V8 writes it to /tmp).
+ */
+function functionsPerCall({ counts, pid }: Counted): Map<string, FunctionCost> {
+  const window = counts.indexOf(median(counts)) + 1;
+  const perfMap = `/tmp/perf-${pid}.map`;
+  const names = new JitNames(existsSync(perfMap) ? readFileSync(perfMap, 'utf8') : '');
+  rmSync(perfMap, { force: true });
+  const functions = functionCosts(readFileSync(join(work, `callgrind.${pid}.${window}-01`), 'utf8'), names);
+  for (const cost of functions.values()) {
+    cost.self /= CALLS;
+    cost.inclusive /= CALLS;
+  }
+  return functions;
+}
+
+/** The functions whose own instructions exceed the floor's the most, and Gatehouse's own code by what it costs with its callees. */
+function printProfile(floor: Map<string, FunctionCost>, gatehouse: Map<string, FunctionCost>): void {
+  const above = [...gatehouse]
+    .map(([name, cost]) => ({ name, more: cost.self - (floor.get(name)?.self ?? 0) }))
+    .sort((a, b) => b.more - a.more)
+    .slice(0, PROFILE);
+  console.log(`  own instructions a call above the relay floor's (the ${PROFILE} largest):`);
+  for (const { name, more } of above) console.log(`  ${format(more).padStart(8)}  ${name}`);
+  const own = [...gatehouse]
+    .filter(([name]) => /\/dist\/(apps|libs)\//.test(name))
+    .sort(([, a], [, b]) => b.inclusive - a.inclusive)
+    .slice(0, PROFILE);
+  console.log(`  Gatehouse's own code, instructions a call with what it calls (the ${PROFILE} largest):`);
+  for (const [name, cost] of own) console.log(`  ${format(cost.inclusive).padStart(8)}  ${name}`);
 }
 
 process.env.GATEHOUSE_NODE = wrapper;
@@ -161,9 +208,11 @@ try {
   for (const role of PROCESSES) {
     const floor = await count('floor', role);
     const gatehouse = await count('gatehouse', role);
+    const [f, g] = [floor.counts, gatehouse.counts];
     console.log(
-      `${role.gatehouse}: relay floor ${format(median(floor))} (${range(floor)}), Gatehouse ${format(median(gatehouse))} (${range(gatehouse)}), difference ${format(median(gatehouse) - median(floor))}`,
+      `${role.gatehouse}: relay floor ${format(median(f))} (${range(f)}), Gatehouse ${format(median(g))} (${range(g)}), difference ${format(median(g) - median(f))}`,
     );
+    if (PROFILE > 0) printProfile(functionsPerCall(floor), functionsPerCall(gatehouse));
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

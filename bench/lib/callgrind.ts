@@ -1,0 +1,91 @@
+/**
+ * Reads what `bench/instructions.ts` counts: a callgrind dump (format version 1, one event, `Ir`),
+ * with the code V8 compiled named from the process's `--perf-basic-prof` map. Callgrind names code
+ * it has no symbols for by its address (`0x…`); the map gives each compiled function's range.
+ */
+
+/** Instructions per function: its own, and with what it called (a call to itself counted once). */
+export interface FunctionCost {
+  self: number;
+  inclusive: number;
+}
+
+/** Names code by address from a perf map: one `<start hex> <size hex> <name>` line per compiled function. */
+export class JitNames {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly names: string[] = [];
+
+  constructor(perfMap: string) {
+    const entries = perfMap
+      .split('\n')
+      .map((line) => /^([0-9a-f]+) ([0-9a-f]+) (.+)$/i.exec(line))
+      .filter((match) => match !== null)
+      .map(([, start = '', size = '', name = '']) => ({ start: parseInt(start, 16), end: parseInt(start, 16) + parseInt(size, 16), name }))
+      .sort((a, b) => a.start - b.start);
+    for (const { start, end, name } of entries) {
+      this.starts.push(start);
+      this.ends.push(end);
+      this.names.push(name);
+    }
+  }
+
+  /** The compiled function that holds `address`, when the map has one. */
+  at(address: number): string | undefined {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if ((this.starts[middle] ?? 0) <= address) low = middle + 1;
+      else high = middle - 1;
+    }
+    return high >= 0 && address < (this.ends[high] ?? 0) ? this.names[high] : undefined;
+  }
+
+  /** A callgrind function name, with an address named by the map (and callgrind's `'2` for recursion dropped). */
+  label(name: string): string {
+    const address = /^0x([0-9a-f]+)(?:'\d+)?$/.exec(name)?.[1];
+    const named = address === undefined ? undefined : this.at(parseInt(address, 16));
+    return named ?? name.replace(/'\d+$/, '');
+  }
+}
+
+/** Each function's cost in a callgrind dump, keyed by its label (see `JitNames.label`). */
+export function functionCosts(dump: string, names: JitNames): Map<string, FunctionCost> {
+  const ids = new Map<string, string>();
+  /** `fn=(12) name` defines id 12; a later `fn=(12)` refers to it. */
+  const nameOf = (spec: string): string => {
+    const match = /^\((\d+)\)(?: (.*))?$/.exec(spec);
+    if (!match) return names.label(spec);
+    const [, id = '', name] = match;
+    if (name !== undefined) ids.set(id, names.label(name));
+    return ids.get(id) ?? id;
+  };
+  const costs = new Map<string, FunctionCost>();
+  const costOf = (name: string): FunctionCost => {
+    let cost = costs.get(name);
+    if (!cost) costs.set(name, (cost = { self: 0, inclusive: 0 }));
+    return cost;
+  };
+  let current: FunctionCost | undefined;
+  let currentName = '';
+  let callee = '';
+  let afterCalls = false;
+  for (const line of dump.split('\n')) {
+    if (line.startsWith('fn=')) {
+      currentName = nameOf(line.slice(3));
+      current = costOf(currentName);
+    } else if (line.startsWith('cfn=')) {
+      callee = nameOf(line.slice(4));
+    } else if (line.startsWith('calls=')) {
+      afterCalls = true;
+    } else if (current && /^[0-9+*-]/.test(line)) {
+      const instructions = Number(line.split(' ')[1] ?? 0);
+      // The line after `calls=` is what the call cost, callee included: the caller's inclusive cost only.
+      if (!afterCalls) current.self += instructions;
+      if (!afterCalls || callee !== currentName) current.inclusive += instructions;
+      afterCalls = false;
+    }
+  }
+  return costs;
+}
