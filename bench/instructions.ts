@@ -117,11 +117,15 @@ async function start(
   return { url: gatehouse.mcpUrl, authorization: gatehouse.authorization.jwt, pid, stop: () => gatehouse.stop() };
 }
 
+/** Callgrind's `part`th dump of the main thread of `pid`: what it ran from the counters' zeroing to the dump. */
+function mainThreadDump(pid: number, part: number): string {
+  return readFileSync(join(work, `callgrind.${pid}.${part}-01`), 'utf8');
+}
+
 /** The instructions the main thread of `pid` ran between the counters' zeroing and their `part`th dump. */
 function mainThreadCount(pid: number, part: number): number {
-  const dump = `callgrind.${pid}.${part}-01`;
-  const total = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(work, dump), 'utf8'))?.[1];
-  if (total === undefined) throw new Error(`${dump} holds no total`);
+  const total = /^(?:summary|totals): (\d+)/m.exec(mainThreadDump(pid, part))?.[1];
+  if (total === undefined) throw new Error(`callgrind's dump ${part} of ${pid} holds no total`);
   return Number(total);
 }
 
@@ -172,7 +176,7 @@ function functionsPerCall({ counts, pid }: Counted): Map<string, FunctionCost> {
   const perfMap = `/tmp/perf-${pid}.map`;
   const names = new JitNames(existsSync(perfMap) ? readFileSync(perfMap, 'utf8') : '');
   rmSync(perfMap, { force: true });
-  const functions = functionCosts(readFileSync(join(work, `callgrind.${pid}.${window}-01`), 'utf8'), names);
+  const functions = functionCosts(mainThreadDump(pid, window), names);
   for (const cost of functions.values()) {
     cost.self /= CALLS;
     cost.inclusive /= CALLS;

@@ -12,34 +12,30 @@ export interface FunctionCost {
 
 /** Names code by address from a perf map: one `<start hex> <size hex> <name>` line per compiled function. */
 export class JitNames {
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly names: string[] = [];
+  /** By start address. */
+  private readonly entries: { start: number; end: number; name: string }[];
 
   constructor(perfMap: string) {
-    const entries = perfMap
+    this.entries = perfMap
       .split('\n')
       .map((line) => /^([0-9a-f]+) ([0-9a-f]+) (.+)$/i.exec(line))
       .filter((match) => match !== null)
       .map(([, start = '', size = '', name = '']) => ({ start: parseInt(start, 16), end: parseInt(start, 16) + parseInt(size, 16), name }))
       .sort((a, b) => a.start - b.start);
-    for (const { start, end, name } of entries) {
-      this.starts.push(start);
-      this.ends.push(end);
-      this.names.push(name);
-    }
   }
 
   /** The compiled function that holds `address`, when the map has one. */
   at(address: number): string | undefined {
+    // The last entry that starts at or before the address.
     let low = 0;
-    let high = this.starts.length - 1;
+    let high = this.entries.length - 1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      if ((this.starts[middle] ?? 0) <= address) low = middle + 1;
+      if ((this.entries[middle]?.start ?? 0) <= address) low = middle + 1;
       else high = middle - 1;
     }
-    return high >= 0 && address < (this.ends[high] ?? 0) ? this.names[high] : undefined;
+    const entry = this.entries[high];
+    return entry !== undefined && address < entry.end ? entry.name : undefined;
   }
 
   /** A callgrind function name, with an address named by the map (and callgrind's `'2` for recursion dropped). */

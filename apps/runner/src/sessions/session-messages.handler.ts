@@ -103,8 +103,8 @@ export class SessionMessagesHandler {
 /**
  * The acknowledgement of a `session.in` carrying the held events, when an edge can read it: within
  * the bus's payload limit, and no deeper than an edge decodes (the reply nests each event two
- * levels below a stream message of its own). Undefined: they go on the stream instead. Made from
- * the events' texts, as JSON.stringify would make it: each event was stringified once, when held.
+ * levels below a stream message of its own). Undefined: they go on the stream instead. Joined from
+ * the events' texts, each made once when it was held: it parses as JSON.stringify's would.
  */
 export function replyCarrying({ events, texts }: HeldEvents, maxPayloadBytes: number): Uint8Array | undefined {
   if (events.length === 0) return OK;

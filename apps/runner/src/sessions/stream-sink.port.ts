@@ -1,6 +1,6 @@
 import type { StreamMessage } from '#contracts';
 
-/** What a hold kept: the events in order, and each one's JSON text (`texts[i]` is `events[i]` stringified). */
+/** What a hold kept: the events in order, and each one's JSON text (`texts[i]` is `events[i]` as the bus carries it). */
 export interface HeldEvents {
   events: StreamMessage[];
   texts: string[];

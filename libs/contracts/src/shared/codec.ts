@@ -59,9 +59,9 @@ export function encode<T>(schema: z.ZodType<T>, value: T): Uint8Array {
 }
 
 /**
- * As `encode`, for a value whose JSON text the caller has already made, as JSON.stringify would
- * (joining the texts of its parts, each stringified once where it was measured): the same bytes,
- * without stringifying the parts again.
+ * As `encode`, for a value whose JSON text the caller has already made (joined from the texts of
+ * its parts, each made once where it was measured), without stringifying the parts again. The
+ * text must parse to `value`, as JSON.stringify's would; it need not be the same bytes.
  */
 export function encodeJson<T>(schema: z.ZodType<T>, value: T, json: string): Uint8Array {
   // A Buffer from Node's pool: TextEncoder allocates an ArrayBuffer of its own for every payload,
