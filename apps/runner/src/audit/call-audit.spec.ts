@@ -1,5 +1,6 @@
 import type { AuditRecord } from '#contracts';
 import { nextTurn } from '#testing';
+import { keepMessageText } from '../backends/message-text.js';
 import { CallAudit } from './call-audit.js';
 
 /** An audit on, its records, made in the turn after their calls end; `closed` sees them when the trail closes. */
@@ -56,6 +57,19 @@ describe('CallAudit', () => {
         requestBytes: expect.any(Number),
       },
     ]);
+  });
+
+  it('measures a request by the text its stdio backend was sent, else by its JSON', async () => {
+    const { calls, records } = audit();
+    const sent = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'é' } };
+    const unsent = { jsonrpc: '2.0' as const, id: 2, method: 'tools/call', params: { name: 'é' } };
+    // A text the stringify would not make, so that the record shows which one it measured.
+    keepMessageText(sent, `  ${JSON.stringify(sent)}  `);
+    calls.begin(sent, 's', ann)?.end('ok');
+    calls.begin(unsent, 's', ann)?.end('ok');
+    await nextTurn();
+    const bytes = Buffer.byteLength(JSON.stringify(unsent));
+    expect(records.map((r) => r.requestBytes)).toEqual([bytes + 4, bytes]);
   });
 
   it('makes a record in the turn after its call ended, timed at the end, in the order the calls ended', async () => {

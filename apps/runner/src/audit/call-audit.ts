@@ -8,6 +8,7 @@ import {
   type JsonRpcMessage,
   type Principal,
 } from '#contracts';
+import { messageText } from '../backends/message-text.js';
 import { ArgumentRedaction, withoutCredentials } from './argument-redaction.js';
 import type { AuditTrail } from './audit-trail.port.js';
 
@@ -99,9 +100,10 @@ export class CallAudit {
     const named = kind === 'resources/read' ? params['uri'] : params['name'];
     // A resource URI may carry a token in its query or user info.
     const name = typeof named !== 'string' ? undefined : kind === 'resources/read' ? withoutCredentials(named) : named;
-    // The request is never changed once received (a backend is sent copies), so it can be measured later.
+    // The request is never changed once received (a backend is sent copies), so it can be measured
+    // later: by the text a stdio backend was sent, when it was, instead of stringifying it again.
     const details = () => ({
-      requestBytes: Buffer.byteLength(JSON.stringify(request)),
+      requestBytes: Buffer.byteLength(messageText(request) ?? JSON.stringify(request)),
       arguments: this.redaction?.text(params['arguments']),
     });
     return new AuditTicket({ at: this.now(), kind, server, caller, name }, details, this.trail, this.now, this.later);

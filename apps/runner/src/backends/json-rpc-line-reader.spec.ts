@@ -1,6 +1,6 @@
 import { MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
 import { JsonRpcLineReader } from './json-rpc-line-reader.js';
-import { receivedText } from './received-text.js';
+import { messageText } from './message-text.js';
 
 function reader(maxMessageBytes = 1024) {
   const got = { messages: [] as JsonRpcMessage[], skipped: 0, failures: [] as string[] };
@@ -25,7 +25,7 @@ describe('JsonRpcLineReader', () => {
     ]);
     expect(got).toMatchObject({ skipped: 0, failures: [] });
     // Each message keeps the text of its line, for the bus to carry as it is.
-    expect(got.messages.map(receivedText)).toEqual([`${ping(1)}\r`, ping(2)]);
+    expect(got.messages.map(messageText)).toEqual([`${ping(1)}\r`, ping(2)]);
   });
 
   it('skips lines that are not JSON-RPC and reads on', () => {

@@ -1,6 +1,6 @@
 import { isJsonRpcMessage, MAX_JSON_DEPTH, jsonNestedDeeperThan, type JsonRpcMessage } from '#contracts';
 import { LineSplitter } from '../process/line-splitter.js';
-import { keepReceivedText } from './received-text.js';
+import { keepMessageText } from './message-text.js';
 
 export interface JsonRpcLineHandlers {
   message(message: JsonRpcMessage): void;
@@ -45,7 +45,7 @@ export class JsonRpcLineReader {
     // JSON.parse does not recurse, but what comes after it would.
     if (jsonNestedDeeperThan(text)) return this.fail(`the backend sent a message nested deeper than ${MAX_JSON_DEPTH} levels`);
     if (!isJsonRpcMessage(value)) return this.handlers.skipped();
-    keepReceivedText(value, text);
+    keepMessageText(value, text);
     this.handlers.message(value);
   }
 

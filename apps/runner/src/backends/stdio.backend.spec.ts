@@ -1,8 +1,10 @@
 import { PassThrough } from 'node:stream';
 import type { JsonRpcMessage } from '#contracts';
 import { createLogger } from '#observability';
+import { eventually } from '#testing';
 import { NodeProcessSpawner } from '../process/child-process.js';
 import { GUARD_END_REASON } from './backend.port.js';
+import { messageText } from './message-text.js';
 import { StdioBackend, type StdioLimits } from './stdio.backend.js';
 
 const spawner = new NodeProcessSpawner({ timings: { stdinGraceMs: 100, termGraceMs: 200 }, supervise: false });
@@ -40,6 +42,18 @@ describe('StdioBackend', () => {
     stdio.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
     expect(await closed).toBe('the backend exited (code 3)');
     expect(messages).toEqual([{ jsonrpc: '2.0', id: 7, result: {} }]);
+  });
+
+  it('writes each message as one line of its JSON, and keeps that text by the message', async () => {
+    const { stdio } = backend(answering('console.log(JSON.stringify({ jsonrpc: "2.0", id, result: { line: l } }))'));
+    const answers: JsonRpcMessage[] = [];
+    stdio.onmessage = (m) => answers.push(m);
+    await stdio.start();
+    const request: JsonRpcMessage = { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'ünï', arguments: { q: 'a\nb' } } };
+    stdio.send(request);
+    await eventually(() => answers.length === 1, 'the backend answers');
+    expect(answers[0]?.result).toEqual({ line: JSON.stringify(request) });
+    expect(messageText(request)).toBe(JSON.stringify(request));
   });
 
   it('ends the session with the reason when a message is over maxMessageBytes', async () => {

@@ -4,6 +4,7 @@ import type { BackendProcess, ExitInfo, ProcessSpawner, SpawnSpec } from '../pro
 import { GUARD_END_REASON, type BackendConnection, type BackendLogContext } from './backend.port.js';
 import { JsonRpcLineReader } from './json-rpc-line-reader.js';
 import { LogRateLimiter, type LogRate } from './log-rate-limiter.js';
+import { keepMessageText } from './message-text.js';
 
 export interface StdioLimits {
   /** The longest line (one JSON-RPC message) read from the backend's stdout: `proxy.limits.maxMessageBytes`. */
@@ -55,8 +56,11 @@ export class StdioBackend implements BackendConnection {
   }
 
   send(message: JsonRpcMessage): void {
+    if (!this.process) return;
+    const text = JSON.stringify(message);
+    keepMessageText(message, text);
     // Newline-delimited JSON, as the stdio transport of the spec frames it.
-    this.process?.stdin.write(`${JSON.stringify(message)}\n`);
+    this.process.stdin.write(`${text}\n`);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { LocalBus, type BusMessage } from '#bus';
 import { DeliveryReplySchema, StreamMessageSchema, decode, encode, type JsonRpcMessage, type StreamMessage } from '#contracts';
 import { createLogger } from '#observability';
 import { fuzzRun } from '#testing';
-import { keepReceivedText } from '../backends/received-text.js';
+import { keepMessageText } from '../backends/message-text.js';
 import { BusStreamSink, eventJson } from './bus-stream-sink.js';
 
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });
@@ -128,7 +128,7 @@ describe('BusStreamSink', () => {
     function fromBackend(message: JsonRpcMessage): { message: JsonRpcMessage; text: string } {
       const text = JSON.stringify(message, null, 1).replaceAll('\n', ' ');
       const parsed = JSON.parse(text) as JsonRpcMessage;
-      keepReceivedText(parsed, text);
+      keepMessageText(parsed, text);
       return { message: parsed, text };
     }
     const event = fc.record(

@@ -11,7 +11,7 @@ import {
   type StreamMessage,
 } from '#contracts';
 import type { Logger } from '#observability';
-import { receivedText } from '../backends/received-text.js';
+import { messageText } from '../backends/message-text.js';
 import type { HeldEvents, StreamSink } from './stream-sink.port.js';
 
 /** How long an edge has to take a server-initiated message before the runner buffers it. */
@@ -126,10 +126,10 @@ void WRITTEN;
 
 /**
  * The event's JSON: JSON.stringify's, except that a message a backend sent, passed on unchanged, is
- * the text it was parsed from (see `receivedText`), which parses to the same message.
+ * the text it was parsed from (see `messageText`), which parses to the same message.
  */
 export function eventJson(event: StreamMessage): string {
-  const text = event.message && receivedText(event.message);
+  const text = event.message && messageText(event.message);
   if (text === undefined) return JSON.stringify(event);
   const eventId = event.eventId === undefined ? '' : `,"eventId":${JSON.stringify(event.eventId)}`;
   return `{"sessionId":${JSON.stringify(event.sessionId)}${eventId},"message":${text}${event.end === true ? ',"end":true' : ''}}`;
