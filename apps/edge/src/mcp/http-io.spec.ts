@@ -20,10 +20,10 @@ afterAll(async () => {
 });
 
 /** What a client reads when `err` is sent. */
-async function sent(err: GatehouseError): Promise<{ status: number; body: unknown }> {
+async function sent(err: GatehouseError): Promise<{ status: number; body: unknown; headers: Headers }> {
   refusal = err;
   const response = await fetch(url, { method: 'POST' });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await response.json(), headers: response.headers };
 }
 
 describe('sendError', () => {
@@ -34,7 +34,8 @@ describe('sendError', () => {
       rpcId: 7,
       rpcData: data,
     });
-    expect(await sent(err)).toEqual({
+    const { status, body } = await sent(err);
+    expect({ status, body }).toEqual({
       status: 400,
       body: { jsonrpc: '2.0', id: 7, error: { code: -32022, message: 'Unsupported protocol version', data } },
     });
@@ -50,5 +51,17 @@ describe('sendError', () => {
     const { status, body } = await sent(err);
     expect(status).toBe(502);
     expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'The gateway could not complete the request' } });
+  });
+
+  it("sends the error's headers beside its own, which it keeps", async () => {
+    const err = new GatehouseError('unauthorized', 401, 'Unauthorized', {
+      headers: { 'www-authenticate': ['Bearer realm="a"', 'Basic realm="b"'], 'retry-after': '5', 'content-type': 'text/html' },
+    });
+    const { status, body, headers } = await sent(err);
+    expect(status).toBe(401);
+    expect(headers.get('www-authenticate')).toBe('Bearer realm="a", Basic realm="b"');
+    expect(headers.get('retry-after')).toBe('5');
+    expect(headers.get('content-type')).toBe('application/json');
+    expect(Number(headers.get('content-length'))).toBe(Buffer.byteLength(JSON.stringify(body)));
   });
 });

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { JsonRpcCode, errorResponse, eventIdOf, idKey, isRequest, isResponse, type JsonRpcMessage, type RequestId } from '#contracts';
 import type { StreamEndpoint } from '../relay/stream-registry.js';
-import { sendEmpty, sendJson } from './http-io.js';
+import { sendEmpty, sendJson, type ResponseHeaders } from './http-io.js';
 import type { RequestMeter } from './request-meter.js';
 import { SseStream } from './sse-stream.js';
 
@@ -9,7 +9,7 @@ export interface PostExchangeOptions {
   batch: boolean;
   json: boolean;
   sse: boolean;
-  headers: Record<string, string>;
+  headers: ResponseHeaders;
   /** The logical stream's key, when the client's version reads priming events (2025-11-25 on). */
   primeKey: string | undefined;
   /** The HTTP status of a single JSON answer (200 unless said otherwise). */

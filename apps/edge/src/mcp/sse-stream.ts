@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage } from '#contracts';
+import { headerList, type ResponseHeaders } from './http-io.js';
 
 const KEEPALIVE_MS = 15000;
 /** How long a client waits before it reconnects a dropped stream (the priming event's `retry`). */
@@ -11,15 +12,19 @@ export class SseStream {
 
   constructor(
     private readonly res: ServerResponse,
-    headers: Record<string, string> = {},
+    headers: ResponseHeaders = {},
   ) {
-    res.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    const own = [
+      'content-type',
+      'text/event-stream',
+      'cache-control',
+      'no-cache, no-transform',
+      'connection',
+      'keep-alive',
+      'x-accel-buffering',
+      'no',
+    ];
+    res.writeHead(200, headerList(own, headers));
     res.flushHeaders();
     this.keepalive = setInterval(() => this.comment('keepalive'), KEEPALIVE_MS);
     this.keepalive.unref();

@@ -17,7 +17,7 @@ import { endsSession, type RelayResult, type SessionRelay } from '../relay/sessi
 import type { SessionWatch } from '../relay/session-watch.js';
 import type { StreamRegistry } from '../relay/stream-registry.js';
 import type { Admission, EdgeServer } from './admission.js';
-import { header, sendEmpty, sendJson, type McpHttpRequest } from './http-io.js';
+import { header, sendEmpty, sendJson, type McpHttpRequest, type ResponseHeaders } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { acceptedModes, batchAllowedIn, checkSchema, parseBody, primesStreams, protocolVersionOf } from './messages.js';
 import { openSession } from './open-session.js';
@@ -29,6 +29,9 @@ import { StatelessHandler } from './stateless.handler.js';
 import { SseStream } from './sse-stream.js';
 
 const SESSION_HEADER = 'mcp-session-id';
+/** The header naming the session on an answer: a literal key, where a computed one costs V8 a call into its runtime per object. */
+const sessionHeaders = (sessionId: string): ResponseHeaders =>
+  ({ 'mcp-session-id': sessionId }) satisfies Record<typeof SESSION_HEADER, string>;
 /** How long a 2025-11-25 tool call may go unanswered before its JSON answer turns into a resumable stream. */
 const TOOL_CALL_STREAM_AFTER_MS = 50;
 
@@ -79,7 +82,7 @@ export class StreamableHttpHandler {
     if (!messages.some(isRequest)) {
       const relayed = await this.deps.relay.send(route.runnerId, sessionId, messages);
       if (!relayed.ok) throw relayFailure(relayed);
-      return sendEmpty(res, 202, { [SESSION_HEADER]: sessionId });
+      return sendEmpty(res, 202, sessionHeaders(sessionId));
     }
     await this.exchange(req, res, route, { sessionId, messages, batch, version, json: modes.json, sse: modes.sse });
   }
@@ -111,7 +114,7 @@ export class StreamableHttpHandler {
     });
     const attached = await this.deps.relay.attach(route.runnerId, sessionId, { attach: stream.subject, resumeAfter: lastEventId });
     if (!attached.ok) throw relayFailure(attached);
-    open.sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
+    open.sse = new SseStream(res, sessionHeaders(sessionId));
     this.deps.metrics.streams(server.name, 1);
     req.onClose(() => this.deps.metrics.streams(server.name, -1));
     if (attached.eventId !== undefined && primesStreams(version)) open.sse.prime(attached.eventId);
@@ -156,9 +159,9 @@ export class StreamableHttpHandler {
     const { response } = opened;
     if (!response) throw McpErrors.internal(new Error('the runner answered initialize without the backend response'));
     meter('initialize', response.error === undefined ? 'ok' : 'error');
-    if (json) return sendJson(res, 200, response, { [SESSION_HEADER]: sessionId });
+    if (json) return sendJson(res, 200, response, sessionHeaders(sessionId));
     // A client that accepts only an event stream gets its answer as one.
-    const sse = new SseStream(res, { [SESSION_HEADER]: sessionId });
+    const sse = new SseStream(res, sessionHeaders(sessionId));
     sse.send(response);
     sse.end();
   }
@@ -177,7 +180,7 @@ export class StreamableHttpHandler {
     // so a dropped connection resumes; a quick answer stays JSON, which costs the client less.
     const streamAfterMs = resumable && messages.some((m) => m.method === 'tools/call') ? TOOL_CALL_STREAM_AFTER_MS : undefined;
     // Every answer names its session, as the SDK's own server does (its client relies on it).
-    const headers = { [SESSION_HEADER]: sessionId };
+    const headers = sessionHeaders(sessionId);
     const traced = traceRequests(
       this.deps.tracing,
       route.server,
