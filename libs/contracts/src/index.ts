@@ -1,5 +1,6 @@
 export * from './shared/codec.js';
 export * from './shared/json-rpc.js';
+export * from './shared/message-text.js';
 export * from './shared/mcp-meta.js';
 export * from './shared/json-depth.js';
 export * from './shared/gatehouse-error.js';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { GatehouseError, MAX_JSON_DEPTH } from '#contracts';
+import { GatehouseError, MAX_JSON_DEPTH, messageText } from '#contracts';
 import type { McpHttpRequest } from './http-io.js';
 import { acceptedModes, batchAllowedIn, parseBody, protocolVersionOf } from './messages.js';
 
@@ -32,6 +32,14 @@ const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
 describe('parseBody', () => {
   it('parses one JSON-RPC message', () => {
     expect(parseBody(post(JSON.stringify(ping)), false)).toEqual({ messages: [ping], batch: false });
+  });
+
+  it("keeps a lone message's text as the client wrote it, for the bus to carry; a batch's messages keep none", () => {
+    const written = `\n${JSON.stringify(ping, null, 2)} `;
+    const [lone] = parseBody(post(written), false).messages;
+    expect(lone && messageText(lone)).toBe(written);
+    const batch = parseBody(post(JSON.stringify([ping, initialized])), true).messages;
+    expect(batch.map(messageText)).toEqual([undefined, undefined]);
   });
 
   it.each([['text/plain'], ['application/jsonx'], ['']])('refuses Content-Type %j with 415', (type) => {

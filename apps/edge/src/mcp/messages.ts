@@ -1,6 +1,6 @@
 import { ClientNotificationSchema, ClientRequestSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { isJsonRpcMessage, jsonNestedDeeperThan, MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
+import { isJsonRpcMessage, jsonNestedDeeperThan, keepMessageText, MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
 import { header, type McpHttpRequest } from './http-io.js';
 import { McpErrors } from './mcp-errors.js';
 import { GATEWAY_PROTOCOL_VERSIONS } from './request-metadata.js';
@@ -69,6 +69,8 @@ export function parseBody(req: McpHttpRequest, batchAllowed: boolean, options: {
   if (items.length === 0) throw McpErrors.invalidRequest('empty batch');
   const messages = items.map((item, i) => checked(item, batch ? ` (batch item ${i})` : '', options.schemas ?? true));
   if (batch && messages.some((m) => m.method === 'initialize')) throw McpErrors.invalidRequest('initialize must not be part of a batch');
+  // The bus carries a lone message as the client wrote it, instead of stringifying it again.
+  if (!batch && messages[0]) keepMessageText(messages[0], text);
   return { messages, batch };
 }
 

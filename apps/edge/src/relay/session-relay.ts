@@ -2,6 +2,7 @@ import { BusNoRespondersError, BusPayloadTooLargeError, BusTimeoutError, type Bu
 import {
   decode,
   encode,
+  encodeJson,
   SessionCloseRequestSchema,
   SessionInReplySchema,
   SessionInRequestSchema,
@@ -11,6 +12,7 @@ import {
   SessionTouchRequestSchema,
   sessionAttachSubject,
   sessionCloseSubject,
+  sessionInJson,
   sessionInSubject,
   sessionOpenSubject,
   sessionTouchSubject,
@@ -20,6 +22,7 @@ import {
   type SessionOpenReply,
   type SessionOpenRequest,
   type SessionAttachRequest,
+  type SessionInRequest,
   type StreamMessage,
 } from '#contracts';
 import type { Logger } from '#observability';
@@ -79,7 +82,9 @@ export class SessionRelay {
     stream?: string,
     answerInReply = false,
   ): Promise<RelayResult> {
-    const payload = encode(SessionInRequestSchema, { messages: [...messages], stream, ...(answerInReply && { answerInReply }) });
+    const request: SessionInRequest = { messages: [...messages], stream };
+    if (answerInReply) request.answerInReply = true;
+    const payload = encodeJson(SessionInRequestSchema, request, sessionInJson(request));
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId, ACK_TIMEOUT_MS, SessionInReplySchema);
   }
 

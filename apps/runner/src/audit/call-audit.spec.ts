@@ -1,6 +1,5 @@
-import type { AuditRecord } from '#contracts';
+import { type AuditRecord, keepMessageText } from '#contracts';
 import { nextTurn } from '#testing';
-import { keepMessageText } from '../backends/message-text.js';
 import { CallAudit } from './call-audit.js';
 
 /** An audit on, its records, made in the turn after their calls end; `closed` sees them when the trail closes. */

@@ -7,8 +7,8 @@ import {
   type AuditRecord,
   type JsonRpcMessage,
   type Principal,
+  messageText,
 } from '#contracts';
-import { messageText } from '../backends/message-text.js';
 import { ArgumentRedaction, withoutCredentials } from './argument-redaction.js';
 import type { AuditTrail } from './audit-trail.port.js';
 
@@ -101,7 +101,7 @@ export class CallAudit {
     // A resource URI may carry a token in its query or user info.
     const name = typeof named !== 'string' ? undefined : kind === 'resources/read' ? withoutCredentials(named) : named;
     // The request is never changed once received (a backend is sent copies), so it can be measured
-    // later: by the text a stdio backend was sent, when it was, instead of stringifying it again.
+    // later, by its kept text when it has one (see messageText) instead of stringifying it again.
     const details = () => ({
       requestBytes: Buffer.byteLength(messageText(request) ?? JSON.stringify(request)),
       arguments: this.redaction?.text(params['arguments']),

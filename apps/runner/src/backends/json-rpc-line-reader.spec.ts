@@ -1,6 +1,5 @@
-import { MAX_JSON_DEPTH, type JsonRpcMessage } from '#contracts';
+import { MAX_JSON_DEPTH, type JsonRpcMessage, messageText } from '#contracts';
 import { JsonRpcLineReader } from './json-rpc-line-reader.js';
-import { messageText } from './message-text.js';
 
 function reader(maxMessageBytes = 1024) {
   const got = { messages: [] as JsonRpcMessage[], skipped: 0, failures: [] as string[] };

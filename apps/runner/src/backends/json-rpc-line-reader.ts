@@ -1,6 +1,5 @@
-import { isJsonRpcMessage, MAX_JSON_DEPTH, jsonNestedDeeperThan, type JsonRpcMessage } from '#contracts';
+import { isJsonRpcMessage, MAX_JSON_DEPTH, jsonNestedDeeperThan, type JsonRpcMessage, keepMessageText } from '#contracts';
 import { LineSplitter } from '../process/line-splitter.js';
-import { keepMessageText } from './message-text.js';
 
 export interface JsonRpcLineHandlers {
   message(message: JsonRpcMessage): void;

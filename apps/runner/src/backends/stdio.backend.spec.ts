@@ -1,10 +1,9 @@
 import { PassThrough } from 'node:stream';
-import type { JsonRpcMessage } from '#contracts';
+import { type JsonRpcMessage, keepMessageText, messageText } from '#contracts';
 import { createLogger } from '#observability';
 import { eventually } from '#testing';
 import { NodeProcessSpawner } from '../process/child-process.js';
 import { GUARD_END_REASON } from './backend.port.js';
-import { messageText } from './message-text.js';
 import { StdioBackend, type StdioLimits } from './stdio.backend.js';
 
 const spawner = new NodeProcessSpawner({ timings: { stdinGraceMs: 100, termGraceMs: 200 }, supervise: false });
@@ -44,15 +43,19 @@ describe('StdioBackend', () => {
     expect(messages).toEqual([{ jsonrpc: '2.0', id: 7, result: {} }]);
   });
 
-  it('writes each message as one line of its JSON, and keeps that text by the message', async () => {
+  it("writes each message as one line of its JSON, never a client's text, and keeps what it wrote", async () => {
     const { stdio } = backend(answering('console.log(JSON.stringify({ jsonrpc: "2.0", id, result: { line: l } }))'));
     const answers: JsonRpcMessage[] = [];
     stdio.onmessage = (m) => answers.push(m);
     await stdio.start();
-    const request: JsonRpcMessage = { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'ünï', arguments: { q: 'a\nb' } } };
+    // Another tool by the same member name first: a parser that keeps the first would call that one.
+    const text = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"drop_tables","name":"ünï","arguments":{"q":"a\\nb"}}}';
+    const request = JSON.parse(text) as JsonRpcMessage;
+    keepMessageText(request, text);
     stdio.send(request);
     await eventually(() => answers.length === 1, 'the backend answers');
     expect(answers[0]?.result).toEqual({ line: JSON.stringify(request) });
+    expect(JSON.stringify(request)).not.toContain('drop_tables');
     expect(messageText(request)).toBe(JSON.stringify(request));
   });
 

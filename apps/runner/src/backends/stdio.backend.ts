@@ -1,10 +1,9 @@
-import type { JsonRpcMessage } from '#contracts';
+import { type JsonRpcMessage, keepMessageText } from '#contracts';
 import type { Logger } from '#observability';
 import type { BackendProcess, ExitInfo, ProcessSpawner, SpawnSpec } from '../process/child-process.js';
 import { GUARD_END_REASON, type BackendConnection, type BackendLogContext } from './backend.port.js';
 import { JsonRpcLineReader } from './json-rpc-line-reader.js';
 import { LogRateLimiter, type LogRate } from './log-rate-limiter.js';
-import { keepMessageText } from './message-text.js';
 
 export interface StdioLimits {
   /** The longest line (one JSON-RPC message) read from the backend's stdout: `proxy.limits.maxMessageBytes`. */
@@ -57,6 +56,8 @@ export class StdioBackend implements BackendConnection {
 
   send(message: JsonRpcMessage): void {
     if (!this.process) return;
+    // Stringified, never a client's own text (see messageText): a backend whose parser takes the
+    // first of two members of the same name would read another call than the one the runner checked.
     const text = JSON.stringify(message);
     keepMessageText(message, text);
     // Newline-delimited JSON, as the stdio transport of the spec frames it.

@@ -1,10 +1,17 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { LocalBus, type BusMessage } from '#bus';
-import { DeliveryReplySchema, StreamMessageSchema, decode, encode, type JsonRpcMessage, type StreamMessage } from '#contracts';
+import {
+  DeliveryReplySchema,
+  StreamMessageSchema,
+  decode,
+  encode,
+  type JsonRpcMessage,
+  type StreamMessage,
+  keepMessageText,
+} from '#contracts';
 import { createLogger } from '#observability';
 import { fuzzRun } from '#testing';
-import { keepMessageText } from '../backends/message-text.js';
 import { BusStreamSink, eventJson } from './bus-stream-sink.js';
 
 const log = createLogger({ service: 'test', level: 'silent', destination: new PassThrough() });

@@ -9,9 +9,9 @@ import {
   isResponse,
   JsonRpcCode,
   type StreamMessage,
+  messageText,
 } from '#contracts';
 import type { Logger } from '#observability';
-import { messageText } from '../backends/message-text.js';
 import type { HeldEvents, StreamSink } from './stream-sink.port.js';
 
 /** How long an edge has to take a server-initiated message before the runner buffers it. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkByHand, trustInProcess } from '../shared/codec.js';
 import { isBusJsonRpcMessage, JsonRpcMessageSchema, onlyKeys } from '../shared/json-rpc.js';
+import { messageJson } from '../shared/message-text.js';
 import { isJsonObject } from '../shared/mcp-meta.js';
 import { replySchema } from '../shared/reply.js';
 import { isStreamMessage, STREAM_SUBJECT_PATTERN, StreamMessageSchema, StreamSubjectSchema } from '../session-stream/index.js';
@@ -37,8 +38,21 @@ export const SessionInReplySchema = replySchema({ events: z.array(StreamMessageS
 export type SessionInReply = z.infer<typeof SessionInReplySchema>;
 trustInProcess(SessionInRequestSchema, SessionInReplySchema);
 
-const REQUEST_KEYS = new Set(['messages', 'stream', 'answerInReply']);
+/** The members of a request, which sessionInJson writes: one added to SessionInRequest fails to compile here. */
+const WRITTEN: Record<keyof SessionInRequest, true> = { messages: true, stream: true, answerInReply: true };
+const REQUEST_KEYS = new Set(Object.keys(WRITTEN));
 const TAKEN_KEYS = new Set(['ok', 'events']);
+
+/**
+ * The request's JSON: JSON.stringify's, except that each message whose text was kept (a client's
+ * lone message, as its body held it: see messageText) is that text, which parses to the same
+ * message. Every call's messages cross the bus this way.
+ */
+export function sessionInJson(request: SessionInRequest): string {
+  const stream = request.stream === undefined ? '' : `,"stream":${JSON.stringify(request.stream)}`;
+  const answerInReply = request.answerInReply === true ? ',"answerInReply":true' : '';
+  return `{"messages":[${request.messages.map(messageJson).join(',')}]${stream}${answerInReply}}`;
+}
 
 /** SessionInRequestSchema's check by hand (see `checkByHand`): every POST's messages cross it. */
 export function isSessionInRequest(value: unknown): value is SessionInRequest {
