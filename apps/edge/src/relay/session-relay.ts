@@ -82,8 +82,10 @@ export class SessionRelay {
     stream?: string,
     answerInReply = false,
   ): Promise<RelayResult> {
-    const request: SessionInRequest = { messages: [...messages], stream };
-    if (answerInReply) request.answerInReply = true;
+    // One of two fixed shapes, not a member added after.
+    const request: SessionInRequest = answerInReply
+      ? { messages: [...messages], stream, answerInReply: true }
+      : { messages: [...messages], stream };
     const payload = encodeJson(SessionInRequestSchema, request, sessionInJson(request));
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId, ACK_TIMEOUT_MS, SessionInReplySchema);
   }
