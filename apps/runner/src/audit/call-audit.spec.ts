@@ -58,7 +58,7 @@ describe('CallAudit', () => {
     ]);
   });
 
-  it('measures a request by the text its stdio backend was sent, else by its JSON', async () => {
+  it('measures a request by its kept text (see messageText), else by its JSON', async () => {
     const { calls, records } = audit();
     const sent = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'é' } };
     const unsent = { jsonrpc: '2.0' as const, id: 2, method: 'tools/call', params: { name: 'é' } };

@@ -125,8 +125,8 @@ const WRITTEN: Record<keyof StreamMessage, true> = { sessionId: true, eventId: t
 void WRITTEN;
 
 /**
- * The event's JSON: JSON.stringify's, except that a message a backend sent, passed on unchanged, is
- * the text it was parsed from (see `messageText`), which parses to the same message.
+ * The event's JSON: JSON.stringify's, except that a message whose text was kept (a backend's,
+ * passed on unchanged: see `messageText`) is that text, which parses to the same message.
  */
 export function eventJson(event: StreamMessage): string {
   const text = event.message && messageText(event.message);
