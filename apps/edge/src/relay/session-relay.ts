@@ -86,7 +86,9 @@ export class SessionRelay {
     const request: SessionInRequest = answerInReply
       ? { messages: [...messages], stream, answerInReply: true }
       : { messages: [...messages], stream };
-    const payload = encodeJson(SessionInRequestSchema, request, sessionInJson(request));
+    let payload = encodeJson(SessionInRequestSchema, request, sessionInJson(request));
+    // A client's text may be laid out longer than its JSON: one the bus cannot carry is stringified.
+    if (payload.byteLength > this.bus.maxPayloadBytes) payload = encode(SessionInRequestSchema, request);
     return this.ack(sessionInSubject(runnerId, sessionId), payload, sessionId, ACK_TIMEOUT_MS, SessionInReplySchema);
   }
 
