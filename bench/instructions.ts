@@ -5,7 +5,7 @@
  * the host (the windows of one run differ by a few percent, up to 16% when one holds a full garbage
  * collection or one more flush of the audit trail).
  *
- *   npm run bench:instructions -- [--topology nats|serve] [--process edge|runner] [--calls 300] [--windows 4] [--warmup 3000] [--profile 25]
+ *   npm run bench:instructions -- [--topology nats|serve] [--process edge|runner] [--calls 300] [--windows 4] [--warmup 3000] [--profile 25] [--callers <name>]
  *
  * For each process (over NATS the edge and the runner, or the one named; in `serve` the one
  * process) it starts the relay floor, then Gatehouse with a JWT, with that process alone under
@@ -16,7 +16,11 @@
  * than one that does not. With `--profile N` it also names where the instructions went: the process
  * runs with `--perf-basic-prof`, so that V8's compiled code has names, and for the median window it
  * prints the N functions whose own instructions a call exceed the floor's the most, and the N of
- * Gatehouse's own code (dist/apps, dist/libs) that cost the most with what they call.
+ * Gatehouse's own code (dist/apps, dist/libs) that cost the most with what they call. The profile
+ * names what costs, not who called it: `--callers <name>` (repeatable) prints, for each function
+ * of Gatehouse's median window whose name starts so, its callers a few levels up, each with what its
+ * calls cost with their callees' (all of them, not only those on the way to that function): V8's
+ * runtime is reached from builtins, and those from the JavaScript that used them.
  * A few minutes for each process: Gatehouse starts and warms up about fifty times slower under
  * valgrind. Needs valgrind (callgrind_control too) and, for `nats`, the nats-server binary.
  */
@@ -45,6 +49,7 @@ const { values: args } = parseArgs({
     windows: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '3000' },
     profile: { type: 'string' },
+    callers: { type: 'string', multiple: true, default: [] },
   },
 });
 const CALLS = Number(args.calls);
@@ -54,6 +59,9 @@ if (args.topology !== 'nats' && args.topology !== 'serve') throw new Error('--to
 const PROFILE = args.profile === undefined ? 0 : Number(args.profile);
 if (!(CALLS > 0 && WINDOWS > 0 && WARMUP >= 0 && PROFILE >= 0)) throw new Error('--calls, --windows, --warmup and --profile are numbers');
 const topology = args.topology;
+const CALLERS_OF = args.callers;
+/** Whether the counted process runs with V8's perf map, which names its compiled code. */
+const NAMED = PROFILE > 0 || CALLERS_OF.length > 0;
 
 /** A process measured: its role in Gatehouse (the CLI's command) and in the relay floor (the fixture's mode). */
 const PROCESSES = (
@@ -72,7 +80,7 @@ const wrapper = join(work, 'node');
 
 function countOnly(role: string): void {
   // With the perf map V8 writes a log of its own: into the work folder, not the current one.
-  const profiling = PROFILE > 0 ? `--perf-basic-prof --no-logfile-per-isolate --logfile=${join(work, 'v8.log')}` : '';
+  const profiling = NAMED ? `--perf-basic-prof --no-logfile-per-isolate --logfile=${join(work, 'v8.log')}` : '';
   const callgrind = [
     'valgrind',
     '--tool=callgrind',
@@ -180,8 +188,34 @@ function functionsPerCall({ counts, pid }: Counted): Map<string, FunctionCost> {
   for (const cost of functions.values()) {
     cost.self /= CALLS;
     cost.inclusive /= CALLS;
+    for (const [caller, instructions] of cost.callers) cost.callers.set(caller, instructions / CALLS);
   }
   return functions;
+}
+
+/** Levels of callers `--callers` prints, and callers a level. */
+const CALLER_DEPTH = 4;
+const CALLERS_EACH = 3;
+
+/** For each function named so, its own instructions a call and who called it, a few levels up. */
+function printCallers(functions: Map<string, FunctionCost>, prefix: string): void {
+  const up = (name: string, depth: number, seen: Set<string>): void => {
+    if (depth > CALLER_DEPTH) return;
+    const callers = [...(functions.get(name)?.callers ?? [])].sort(([, a], [, b]) => b - a).slice(0, CALLERS_EACH);
+    for (const [caller, instructions] of callers) {
+      if (seen.has(caller)) continue;
+      console.log(`  ${'  '.repeat(depth)}${format(instructions).padStart(8)}  from ${caller}`);
+      up(caller, depth + 1, new Set([...seen, caller]));
+    }
+  };
+  const named = [...functions].filter(([name]) => name.startsWith(prefix));
+  if (named.length === 0) console.log(`  callers: no function of the median window is named ${prefix}…`);
+  for (const [name, cost] of named) {
+    console.log(
+      `  callers of ${name}, ${format(cost.self)} of its own a call; above it, what each caller's calls cost with their callees':`,
+    );
+    up(name, 1, new Set([name]));
+  }
 }
 
 /** The functions whose own instructions exceed the floor's the most, and Gatehouse's own code by what it costs with its callees. */
@@ -216,7 +250,12 @@ try {
     console.log(
       `${role.gatehouse}: relay floor ${format(median(f))} (${range(f)}), Gatehouse ${format(median(g))} (${range(g)}), difference ${format(median(g) - median(f))}`,
     );
-    if (PROFILE > 0) printProfile(functionsPerCall(floor), functionsPerCall(gatehouse));
+    if (NAMED) {
+      // Each read once: reading a window's functions removes the process's perf map.
+      const [floorFunctions, functions] = [functionsPerCall(floor), functionsPerCall(gatehouse)];
+      if (PROFILE > 0) printProfile(floorFunctions, functions);
+      for (const prefix of CALLERS_OF) printCallers(functions, prefix);
+    }
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

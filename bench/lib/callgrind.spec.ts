@@ -48,13 +48,15 @@ describe('callgrind dumps', () => {
     expect(names.label("Builtins_JsonStringify'2")).toBe('Builtins_JsonStringify');
   });
 
-  it("counts each function's own instructions and, with its callees', its inclusive ones", () => {
+  it("counts each function's own instructions, with its callees' its inclusive ones, and its callers'", () => {
     const costs = functionCosts(dump, names);
+    const handler = 'JS:*handler file:///work/main/dist/apps/edge/src/a.js:1:1';
     expect(Object.fromEntries(costs)).toEqual({
-      'JS:*handler file:///work/main/dist/apps/edge/src/a.js:1:1': { self: 100, inclusive: 400 },
-      Builtins_JsonStringify: { self: 300, inclusive: 300 },
-      'JS:*parse node:internal/x:2:2': { self: 7, inclusive: 7 },
-      '0x0000000000009000': { self: 50, inclusive: 50 },
+      [handler]: { self: 100, inclusive: 400, callers: new Map() },
+      // Who called it, and what those calls cost: the handler's call to itself is no caller.
+      Builtins_JsonStringify: { self: 300, inclusive: 300, callers: new Map([[handler, 300]]) },
+      'JS:*parse node:internal/x:2:2': { self: 7, inclusive: 7, callers: new Map() },
+      '0x0000000000009000': { self: 50, inclusive: 50, callers: new Map() },
     });
     // Every instruction is some function's own: the dump's total.
     expect([...costs.values()].reduce((sum, cost) => sum + cost.self, 0)).toBe(457);

@@ -8,6 +8,8 @@
 export interface FunctionCost {
   self: number;
   inclusive: number;
+  /** What each caller's calls to it cost, with their callees' (calls to itself left out). */
+  callers: Map<string, number>;
 }
 
 /** Names code by address from a perf map: one `<start hex> <size hex> <name>` line per compiled function. */
@@ -60,7 +62,7 @@ export function functionCosts(dump: string, names: JitNames): Map<string, Functi
   const costs = new Map<string, FunctionCost>();
   const costOf = (name: string): FunctionCost => {
     let cost = costs.get(name);
-    if (!cost) costs.set(name, (cost = { self: 0, inclusive: 0 }));
+    if (!cost) costs.set(name, (cost = { self: 0, inclusive: 0, callers: new Map() }));
     return cost;
   };
   let current: FunctionCost | undefined;
@@ -80,6 +82,10 @@ export function functionCosts(dump: string, names: JitNames): Map<string, Functi
       // The line after `calls=` is what the call cost, callee included: the caller's inclusive cost only.
       if (!afterCalls) current.self += instructions;
       if (!afterCalls || callee !== currentName) current.inclusive += instructions;
+      if (afterCalls && callee !== currentName) {
+        const { callers } = costOf(callee);
+        callers.set(currentName, (callers.get(currentName) ?? 0) + instructions);
+      }
       afterCalls = false;
     }
   }
