@@ -137,53 +137,59 @@ function mainThreadCount(pid: number, part: number): number {
   return Number(total);
 }
 
-/** What one path's process counted: instructions a call in each window, and its pid. */
+/** What one path's process counted: instructions a call in each window, its pid, and the names of V8's code in it. */
 interface Counted {
   counts: number[];
   pid: number;
+  names: JitNames;
 }
 
-/** Instructions a call in each window. */
+/** Where V8 writes the perf map of `pid` (with `--perf-basic-prof`). */
+const perfMapOf = (pid: number) => `/tmp/perf-${pid}.map`;
+
+/** Instructions a call in each window, and the names of the compiled code; the perf map is removed however the count ends. */
 async function count(which: 'floor' | 'gatehouse', role: { gatehouse: string; floor: string }): Promise<Counted> {
   const nats = topology === 'nats' ? await startTrackedNatsServer() : undefined;
   try {
     const path = await start(which, role, nats?.url);
     try {
-      const caller = sessionCaller(await streamableHttp(path.url, path.authorization)());
-      try {
-        for (let i = 0; i < WARMUP; i++) await caller.call();
-        const counts: number[] = [];
-        for (let window = 1; window <= WINDOWS; window++) {
-          execFileSync('callgrind_control', ['--zero', String(path.pid)], { stdio: 'ignore' });
-          for (let i = 0; i < CALLS; i++) {
-            await caller.call();
-            // Apart, as a lone call is: each finds the process idle.
-            await new Promise((resolve) => setTimeout(resolve, 2));
-          }
-          execFileSync('callgrind_control', ['--dump', String(path.pid)], { stdio: 'ignore' });
-          counts.push(mainThreadCount(path.pid, window) / CALLS);
-        }
-        return { counts, pid: path.pid };
-      } finally {
-        await caller.close();
-      }
+      const counts = await countWindows(path.url, path.authorization, path.pid);
+      const perfMap = perfMapOf(path.pid);
+      return { counts, pid: path.pid, names: new JitNames(existsSync(perfMap) ? readFileSync(perfMap, 'utf8') : '') };
     } finally {
       await path.stop();
+      rmSync(perfMapOf(path.pid), { force: true });
     }
   } finally {
     await nats?.stop();
   }
 }
 
-/**
- * Each function's instructions a call in the median window, named by the process's perf map, which
- * is then removed (V8 writes it to /tmp).
- */
-function functionsPerCall({ counts, pid }: Counted): Map<string, FunctionCost> {
+/** One SDK client's calls: the warm-up, then each window counted from zeroed counters. */
+async function countWindows(url: string, authorization: string | undefined, pid: number): Promise<number[]> {
+  const caller = sessionCaller(await streamableHttp(url, authorization)());
+  try {
+    for (let i = 0; i < WARMUP; i++) await caller.call();
+    const counts: number[] = [];
+    for (let window = 1; window <= WINDOWS; window++) {
+      execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
+      for (let i = 0; i < CALLS; i++) {
+        await caller.call();
+        // Apart, as a lone call is: each finds the process idle.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
+      counts.push(mainThreadCount(pid, window) / CALLS);
+    }
+    return counts;
+  } finally {
+    await caller.close();
+  }
+}
+
+/** Each function's instructions a call in the median window. */
+function functionsPerCall({ counts, pid, names }: Counted): Map<string, FunctionCost> {
   const window = counts.indexOf(median(counts)) + 1;
-  const perfMap = `/tmp/perf-${pid}.map`;
-  const names = new JitNames(existsSync(perfMap) ? readFileSync(perfMap, 'utf8') : '');
-  rmSync(perfMap, { force: true });
   const functions = functionCosts(mainThreadDump(pid, window), names);
   for (const cost of functions.values()) {
     cost.self /= CALLS;
@@ -251,9 +257,8 @@ try {
       `${role.gatehouse}: relay floor ${format(median(f))} (${range(f)}), Gatehouse ${format(median(g))} (${range(g)}), difference ${format(median(g) - median(f))}`,
     );
     if (NAMED) {
-      // Each read once: reading a window's functions removes the process's perf map.
-      const [floorFunctions, functions] = [functionsPerCall(floor), functionsPerCall(gatehouse)];
-      if (PROFILE > 0) printProfile(floorFunctions, functions);
+      const functions = functionsPerCall(gatehouse);
+      if (PROFILE > 0) printProfile(functionsPerCall(floor), functions);
       for (const prefix of CALLERS_OF) printCallers(functions, prefix);
     }
   }

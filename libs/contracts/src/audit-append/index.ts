@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { trustInProcess } from '../shared/codec.js';
+import { optional } from '../shared/json-rpc.js';
 import { isJsonObject } from '../shared/mcp-meta.js';
 
 /** What an audit record is about: an MCP call a runner relayed, or something a person did at auth. */
@@ -90,7 +91,6 @@ export function boundedAuditRecord(record: AuditRecord, id: string): AuditRecord
 const AUDIT_KINDS: ReadonlySet<unknown> = new Set(AuditKindSchema.options);
 const AUDIT_OUTCOMES: ReadonlySet<unknown> = new Set(AuditOutcomeSchema.options);
 const isCount = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-const isOptional = (value: unknown, check: (value: unknown) => boolean) => value === undefined || check(value);
 
 /**
  * AuditRecordSchema's verdict, by hand: a runner checks each record it sends, one per audited call,
@@ -101,14 +101,14 @@ export function isAuditRecord(value: unknown): value is AuditRecord {
   if (!isJsonObject(value)) return false;
   const { id, at, kind, outcome, durationMs, requestBytes, errorCode } = value;
   return (
-    isOptional(id, (v) => typeof v === 'string' && RECORD_ID.test(v)) &&
+    optional(id, (v) => typeof v === 'string' && RECORD_ID.test(v)) &&
     isCount(at) &&
     AUDIT_KINDS.has(kind) &&
     AUDIT_OUTCOMES.has(outcome) &&
-    AUDIT_TEXT_FIELDS.every((field) => isOptional(value[field], (v) => typeof v === 'string' && v.length <= MAX_CHARS[field])) &&
-    isOptional(durationMs, isCount) &&
-    isOptional(requestBytes, isCount) &&
-    isOptional(errorCode, Number.isSafeInteger)
+    AUDIT_TEXT_FIELDS.every((field) => optional(value[field], (v) => typeof v === 'string' && v.length <= MAX_CHARS[field])) &&
+    optional(durationMs, isCount) &&
+    optional(requestBytes, isCount) &&
+    optional(errorCode, Number.isSafeInteger)
   );
 }
 

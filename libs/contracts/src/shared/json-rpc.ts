@@ -48,7 +48,8 @@ export function onlyKeys(value: object, allowed: ReadonlySet<string>): boolean {
   return true;
 }
 
-function optional(value: unknown, check: (value: unknown) => boolean): boolean {
+/** Whether `value` is absent or passes `check`: an optional member, in a check by hand. */
+export function optional(value: unknown, check: (value: unknown) => boolean): boolean {
   return value === undefined || check(value);
 }
 
